@@ -1,0 +1,36 @@
+"""elearn: sustainability courses and certification exams for public buyers."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app. Flask is imported here so that ``import elearn.domain`` stays pure."""
+    import os
+    from pathlib import Path
+
+    from flask import Flask
+
+    from elearn import auth, cli, db, i18n
+    from elearn.config import PROJECT_ROOT, load_config
+    from elearn.web import init_app as init_web
+
+    instance_path = Path(
+        (test_config or {}).get("INSTANCE_PATH")
+        or os.environ.get("ELEARN_INSTANCE_PATH")
+        or PROJECT_ROOT / "instance"
+    ).resolve()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    app = Flask(__name__, instance_path=str(instance_path))
+    load_config(app.config, instance_path, test_config)
+
+    db.init_app(app)
+    auth.init_app(app)
+    i18n.init_app(app)
+    init_web(app)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,159 @@
+"""``flask --app elearn ...`` commands: db, content, demo, users."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlmodel import Session
+
+from elearn.clock import utcnow
+from elearn.db import engine_of
+
+db_cli = AppGroup("db", help="Database schema (alembic migrations).")
+content_cli = AppGroup("content", help="Course and question-bank files.")
+users_cli = AppGroup("users", help="User accounts.")
+
+
+def _alembic_config() -> object:
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    cfg.attributes["engine"] = engine_of(current_app)  # type: ignore[arg-type]
+    return cfg
+
+
+@db_cli.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Bring the schema up to REVISION (default: the newest)."""
+    from alembic import command
+
+    command.upgrade(_alembic_config(), revision)  # type: ignore[arg-type]
+    click.echo(f"database at {revision}")
+
+
+@db_cli.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Take the schema back to REVISION."""
+    from alembic import command
+
+    command.downgrade(_alembic_config(), revision)  # type: ignore[arg-type]
+
+
+@db_cli.command("current")
+def db_current() -> None:
+    from alembic import command
+
+    command.current(_alembic_config())  # type: ignore[arg-type]
+
+
+@db_cli.command("revision")
+@click.option("-m", "--message", required=True)
+def db_revision(message: str) -> None:
+    """Write a new migration from the difference between the models and the database."""
+    from alembic import command
+
+    command.revision(_alembic_config(), message=message, autogenerate=True)  # type: ignore[arg-type]
+
+
+def load_files(app: Flask):  # type: ignore[no-untyped-def]
+    from elearn.config import PROJECT_ROOT
+    from elearn.content.loader import load_content
+
+    return load_content(Path(app.config["COURSES_DIR"]), Path(app.config["QUESTION_BANKS_DIR"]),
+                        PROJECT_ROOT)
+
+
+@content_cli.command("check")
+def content_check() -> None:
+    """Validate every course and question bank; print each problem as path:line: message."""
+    content = load_files(current_app)
+    for problem in content.problems:
+        click.echo(str(problem))
+    if content.problems:
+        click.echo(f"{len(content.problems)} problem(s)", err=True)
+        sys.exit(1)
+    items = sum(len(b.items) for b in content.banks.values())
+    exams = sum(len(b.exams) for b in content.banks.values())
+    click.echo(f"ok: {len(content.courses)} course(s), {len(content.banks)} bank(s), "
+               f"{items} item(s), {exams} exam(s)")
+
+
+@content_cli.command("sync")
+def content_sync() -> None:
+    """Load the files into the database; a broken file is refused and its old version stays."""
+    from elearn.services.content_sync import sync_content
+
+    content = load_files(current_app)
+    for problem in content.problems:
+        click.echo(str(problem), err=True)
+    with Session(engine_of(current_app)) as session:
+        report = sync_content(session=session, content=content, now=utcnow())
+        session.commit()
+    for line in report.created:
+        click.echo(f"created {line}")
+    for line in report.updated:
+        click.echo(f"updated {line}")
+    for line in report.deactivated:
+        click.echo(f"deactivated {line}")
+    click.echo(f"synced: {len(report.created)} created, {len(report.updated)} updated, "
+               f"{len(report.deactivated)} deactivated, {report.unchanged} unchanged")
+    if content.problems:
+        click.echo(f"{len(content.problems)} problem(s): the files named were not loaded", err=True)
+        sys.exit(1)
+
+
+@click.command("demo")
+def demo() -> None:
+    """Create the demo municipality and users (password: elearn-demo). Refused in production."""
+    from elearn.services.demo import DEMO_PASSWORD, create_demo
+
+    if current_app.config["PRODUCTION"]:
+        click.echo("refused: demo data is not created when PRODUCTION is set", err=True)
+        sys.exit(1)
+    with Session(engine_of(current_app)) as session:
+        created = create_demo(session=session, now=utcnow())
+        session.commit()
+    for email in created:
+        click.echo(f"created {email}")
+    click.echo(f"demo users ready (password: {DEMO_PASSWORD})")
+
+
+@users_cli.command("create")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", "roles", multiple=True, default=["learner"], show_default=True,
+              type=click.Choice(["learner", "manager", "certifier", "admin"]))
+@click.option("--unit", default=None, help="Organisation unit path, e.g. 'Eksempel kommune/Innkjøp'.")
+@click.password_option(help="Prompted for when not given.")
+def users_create(email: str, name: str, roles: tuple[str, ...], unit: str | None,
+                 password: str) -> None:
+    """Create a user account."""
+    from elearn.services import accounts
+
+    if len(password) < current_app.config["PASSWORD_MIN_LENGTH"]:
+        raise click.UsageError(
+            f"the password needs at least {current_app.config['PASSWORD_MIN_LENGTH']} characters"
+        )
+    with Session(engine_of(current_app)) as session:
+        try:
+            unit_id = accounts.ensure_unit_path(session, unit).id if unit else None
+            user = accounts.create_user(session=session, email=email, name=name, password=password,
+                                        now=utcnow(), roles=roles, org_unit_id=unit_id)
+        except accounts.AccountError as exc:
+            raise click.ClickException(str(exc)) from None
+        session.commit()
+        click.echo(f"created {user.email} ({', '.join(roles)})")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(db_cli)
+    app.cli.add_command(content_cli)
+    app.cli.add_command(users_cli)
+    app.cli.add_command(demo)

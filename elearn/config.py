@@ -1,0 +1,68 @@
+"""Configuration: these defaults, then ``instance/config.py``, then ``ELEARN_*`` variables."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Defaults:
+    PRODUCTION = False
+    DATABASE_URL: str | None = None  # None: sqlite:///<instance>/elearn.sqlite
+    SQL_ECHO = False
+    COURSES_DIR = str(PROJECT_ROOT / "courses")
+    QUESTION_BANKS_DIR = str(PROJECT_ROOT / "question_banks")
+    LANGUAGES = ("nb", "da", "en")
+    BABEL_DEFAULT_LOCALE = "nb"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Oslo"
+    SELF_SIGNUP = True  # the admin's switch in the settings page overrides it
+    PASSWORD_MIN_LENGTH = 10
+    PASSWORD_RESET_HOURS = 48
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False  # True in production (set below)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_DURATION = timedelta(days=14)
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    WTF_CSRF_TIME_LIMIT = 12 * 3600
+    MAX_CONTENT_LENGTH = 8 * 1024 * 1024
+    SMTP_HOST: str | None = None  # optional: reset links are shown to the admin in any case
+
+
+def load_config(config: Any, instance_path: Path, test_config: dict[str, Any] | None) -> None:
+    """Fill a Flask config in the documented order; make a secret key when none is set."""
+    config.from_object(Defaults)
+    if test_config is None:
+        config.from_pyfile(str(instance_path / "config.py"), silent=True)
+        config.from_prefixed_env("ELEARN")
+    else:
+        config.from_mapping(test_config)
+    if not config.get("DATABASE_URL"):
+        config["DATABASE_URL"] = f"sqlite:///{instance_path / 'elearn.sqlite'}"
+    if config["PRODUCTION"]:
+        config["SESSION_COOKIE_SECURE"] = True
+        config["REMEMBER_COOKIE_SECURE"] = True
+    if not config.get("SECRET_KEY"):
+        config["SECRET_KEY"] = _instance_secret(instance_path / "secret_key")
+
+
+def _instance_secret(path: Path) -> str:
+    """Read the secret key from the instance folder, creating it (mode 0600) on first run."""
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first: use theirs
+        return path.read_text(encoding="ascii").strip()
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        f.write(key + "\n")
+    return key

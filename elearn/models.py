@@ -1,0 +1,238 @@
+"""Database rows (SQLModel ``table=True`` only). Times are aware UTC (see ``elearn.clock``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from elearn.clock import utcnow
+
+ROLES = ("learner", "manager", "certifier", "admin")
+
+
+# --- people and organisation ------------------------------------------------------------------
+
+
+class OrgUnit(SQLModel, table=True):
+    __tablename__ = "org_unit"
+    __table_args__ = (UniqueConstraint("parent_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    parent_id: int | None = Field(default=None, foreign_key="org_unit.id", index=True)
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "user_account"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True, index=True)
+    name: str = Field(max_length=200)
+    password_hash: str = Field(max_length=255)
+    # Rotated on password change and reset: every other session of the user ends.
+    session_token: str = Field(max_length=64, unique=True, index=True)
+    locale: str | None = Field(default=None, max_length=8)
+    active: bool = True
+    org_unit_id: int | None = Field(default=None, foreign_key="org_unit.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_login_at: datetime | None = None
+
+
+class UserRole(SQLModel, table=True):
+    __tablename__ = "user_role"
+
+    user_id: int = Field(foreign_key="user_account.id", primary_key=True)
+    role: str = Field(max_length=20, primary_key=True)
+
+
+class PasswordReset(SQLModel, table=True):
+    """A one-time link an admin made; only the token's hash is kept."""
+
+    __tablename__ = "password_reset"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
+class AppSetting(SQLModel, table=True):
+    """Settings an admin changes at run time (config holds their defaults)."""
+
+    __tablename__ = "app_setting"
+
+    key: str = Field(primary_key=True, max_length=64)
+    value: Any = Field(sa_column=Column(JSON, nullable=False))
+
+
+# --- content (loaded from files by content sync) ------------------------------------------------
+
+
+class Course(SQLModel, table=True):
+    __tablename__ = "course"
+
+    id: str = Field(primary_key=True, max_length=80)
+    spec: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    content_hash: str = Field(max_length=64)
+    active: bool = True
+    synced_at: datetime = Field(default_factory=utcnow)
+
+
+class CourseModule(SQLModel, table=True):
+    __tablename__ = "course_module"
+
+    course_id: str = Field(foreign_key="course.id", primary_key=True, max_length=80)
+    module_id: str = Field(primary_key=True, max_length=80)
+    position: int
+    spec: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    content_hash: str = Field(max_length=64)
+    active: bool = True
+
+
+class Bank(SQLModel, table=True):
+    __tablename__ = "bank"
+
+    id: str = Field(primary_key=True, max_length=80)
+    spec: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    content_hash: str = Field(max_length=64)
+    active: bool = True
+
+
+class Item(SQLModel, table=True):
+    """A question's identity; its text lives in versions, which are never changed."""
+
+    __tablename__ = "item"
+    __table_args__ = (UniqueConstraint("bank_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    bank_id: str = Field(foreign_key="bank.id", index=True, max_length=80)
+    key: str = Field(max_length=80)
+    topic: str = Field(max_length=80, index=True)
+    # No database foreign key: it would close a cycle with item_version; sync keeps it right.
+    current_version_id: int | None = None
+    source_path: str = Field(max_length=500)
+    active: bool = True  # false when its file no longer holds it
+    retired_at: datetime | None = None  # a certifier took it out of the draw
+
+
+class ItemVersion(SQLModel, table=True):
+    __tablename__ = "item_version"
+    __table_args__ = (
+        UniqueConstraint("item_id", "version"),
+        UniqueConstraint("item_id", "content_hash"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="item.id", index=True)
+    version: int
+    content_hash: str = Field(max_length=64)
+    spec: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Exam(SQLModel, table=True):
+    __tablename__ = "exam"
+
+    id: str = Field(primary_key=True, max_length=80)
+    bank_id: str = Field(foreign_key="bank.id", index=True, max_length=80)
+    current_version_id: int | None = None  # see Item.current_version_id
+    active: bool = True
+
+
+class ExamVersion(SQLModel, table=True):
+    __tablename__ = "exam_version"
+    __table_args__ = (
+        UniqueConstraint("exam_id", "version"),
+        UniqueConstraint("exam_id", "content_hash"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    exam_id: str = Field(foreign_key="exam.id", index=True, max_length=80)
+    version: int
+    content_hash: str = Field(max_length=64)
+    spec: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+# --- learning -----------------------------------------------------------------------------------
+
+
+class CourseProgress(SQLModel, table=True):
+    __tablename__ = "course_progress"
+    __table_args__ = (UniqueConstraint("user_id", "course_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    course_id: str = Field(foreign_key="course.id", max_length=80)
+    last_module_id: str | None = Field(default=None, max_length=80)
+    started_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    completed_at: datetime | None = None
+
+
+class ModuleProgress(SQLModel, table=True):
+    __tablename__ = "module_progress"
+    __table_args__ = (UniqueConstraint("user_id", "course_id", "module_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    course_id: str = Field(foreign_key="course.id", max_length=80)
+    module_id: str = Field(max_length=80)
+    first_opened_at: datetime = Field(default_factory=utcnow)
+    completed_at: datetime | None = None
+
+
+class Reflection(SQLModel, table=True):
+    """A learner's private answer to one reflection prompt of a module."""
+
+    __tablename__ = "reflection"
+    __table_args__ = (UniqueConstraint("user_id", "course_id", "module_id", "prompt_index"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    course_id: str = Field(foreign_key="course.id", max_length=80)
+    module_id: str = Field(max_length=80)
+    prompt_index: int
+    prompt: str = Field(sa_column=Column(Text, nullable=False))  # as the learner read it
+    answer: str = Field(sa_column=Column(Text, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class CourseEvaluation(SQLModel, table=True):
+    __tablename__ = "course_evaluation"
+    __table_args__ = (UniqueConstraint("user_id", "course_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    course_id: str = Field(foreign_key="course.id", index=True, max_length=80)
+    relevance: int
+    clarity: int
+    usefulness: int
+    gained: str = Field(default="", sa_column=Column(Text, nullable=False))
+    improve: str = Field(default="", sa_column=Column(Text, nullable=False))
+    submitted_at: datetime = Field(default_factory=utcnow)
+
+
+# --- audit --------------------------------------------------------------------------------------
+
+
+class AuditEntry(SQLModel, table=True):
+    """One link of the hash-chained audit log (see ``elearn.domain.audit``)."""
+
+    __tablename__ = "audit_entry"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow)
+    actor_id: int | None = Field(default=None, foreign_key="user_account.id")
+    action: str = Field(max_length=64, index=True)
+    subject: str = Field(max_length=200)
+    data: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    # Unique: two writers appending to the same tail cannot both succeed (no forked chain).
+    prev_hash: str = Field(max_length=64, unique=True)
+    hash: str = Field(max_length=64, unique=True)

@@ -1,0 +1,1 @@
+"""Use cases over the database. Services flush; the request (or CLI command) commits once."""

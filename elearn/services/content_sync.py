@@ -1,0 +1,172 @@
+"""Load checked content into versioned rows. Idempotent: unchanged content writes nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlmodel import Session, col, func, select
+
+from elearn.content.loader import ContentSet, LoadedBank
+from elearn.domain.content import content_hash
+from elearn.models import Bank, Course, CourseModule, Exam, ExamVersion, Item, ItemVersion
+from elearn.services import audit
+
+
+@dataclass
+class SyncReport:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    deactivated: list[str] = field(default_factory=list)
+    unchanged: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated or self.deactivated)
+
+
+def sync_content(
+    *, session: Session, content: ContentSet, now: datetime, actor_id: int | None = None
+) -> SyncReport:
+    """Bring the database in line with the files that passed the checks.
+
+    Refused units are not in ``content``; their rows stay as they were.
+    """
+    report = SyncReport()
+    for bank in content.banks.values():
+        _sync_bank(session, bank, report)
+    for loaded in content.courses.values():
+        spec = loaded.spec.model_dump(mode="json")
+        digest = content_hash(loaded.spec)
+        course = session.get(Course, loaded.spec.id)
+        if course is None:
+            session.add(Course(id=loaded.spec.id, spec=spec, content_hash=digest, synced_at=now))
+            report.created.append(f"course {loaded.spec.id}")
+        elif course.content_hash != digest or not course.active:
+            course.spec, course.content_hash, course.active, course.synced_at = spec, digest, True, now
+            report.updated.append(f"course {loaded.spec.id}")
+        else:
+            report.unchanged += 1
+        session.flush()
+        existing = {
+            m.module_id: m
+            for m in session.exec(
+                select(CourseModule).where(CourseModule.course_id == loaded.spec.id)
+            )
+        }
+        for module in loaded.modules:
+            digest = content_hash(module)
+            row = existing.pop(module.id, None)
+            name = f"module {loaded.spec.id}/{module.id}"
+            if row is None:
+                session.add(
+                    CourseModule(
+                        course_id=loaded.spec.id, module_id=module.id, position=module.position,
+                        spec=module.model_dump(mode="json"), content_hash=digest,
+                    )
+                )
+                report.created.append(name)
+            elif row.content_hash != digest or not row.active or row.position != module.position:
+                row.spec, row.content_hash = module.model_dump(mode="json"), digest
+                row.position, row.active = module.position, True
+                report.updated.append(name)
+            else:
+                report.unchanged += 1
+        for row in existing.values():  # modules no longer in the course: progress stays
+            if row.active:
+                row.active = False
+                report.deactivated.append(f"module {loaded.spec.id}/{row.module_id}")
+    session.flush()
+    if report.changed:
+        audit.record(
+            session=session, action="content.synced", subject="content", now=now,
+            actor_id=actor_id,
+            data={"created": report.created, "updated": report.updated,
+                  "deactivated": report.deactivated},
+        )
+    return report
+
+
+def _sync_bank(session: Session, loaded: LoadedBank, report: SyncReport) -> None:
+    spec = loaded.spec.model_dump(mode="json")
+    digest = content_hash(loaded.spec)
+    bank = session.get(Bank, loaded.spec.id)
+    if bank is None:
+        session.add(Bank(id=loaded.spec.id, spec=spec, content_hash=digest))
+        report.created.append(f"bank {loaded.spec.id}")
+    elif bank.content_hash != digest or not bank.active:
+        bank.spec, bank.content_hash, bank.active = spec, digest, True
+        report.updated.append(f"bank {loaded.spec.id}")
+    else:
+        report.unchanged += 1
+    session.flush()
+
+    items = {i.key: i for i in session.exec(select(Item).where(Item.bank_id == loaded.spec.id))}
+    in_files: set[str] = set()
+    for loaded_item in loaded.items:
+        item_spec = loaded_item.spec
+        in_files.add(item_spec.id)
+        name = f"item {loaded.spec.id}/{item_spec.id}"
+        item = items.get(item_spec.id)
+        if item is None:
+            item = Item(bank_id=loaded.spec.id, key=item_spec.id, topic=item_spec.topic,
+                        source_path=loaded_item.path)
+            session.add(item)
+            session.flush()
+            report.created.append(name)
+        version_id = _version(session, ItemVersion, "item_id", item.id,
+                              item_spec.model_dump(mode="json"), content_hash(item_spec))
+        if item.current_version_id != version_id or not item.active:
+            if item.current_version_id is not None:
+                report.updated.append(name)
+            item.current_version_id, item.active = version_id, True
+            item.topic, item.source_path = item_spec.topic, loaded_item.path
+        elif item.source_path != loaded_item.path:
+            item.source_path = loaded_item.path
+        else:
+            report.unchanged += 1
+    # An item is gone only when every file of its bank was read: a refused file may still hold it.
+    if not loaded.refused_item_files:
+        for key, item in items.items():
+            if key not in in_files and item.active:
+                item.active = False
+                report.deactivated.append(f"item {loaded.spec.id}/{key}")
+
+    for loaded_exam in loaded.exams:
+        exam_spec = loaded_exam.spec
+        exam = session.get(Exam, exam_spec.id)
+        name = f"exam {exam_spec.id}"
+        if exam is None:
+            exam = Exam(id=exam_spec.id, bank_id=loaded.spec.id)
+            session.add(exam)
+            session.flush()
+            report.created.append(name)
+        version_id = _version(session, ExamVersion, "exam_id", exam.id,
+                              exam_spec.model_dump(mode="json"), content_hash(exam_spec))
+        if exam.current_version_id != version_id or not exam.active:
+            if exam.current_version_id is not None:
+                report.updated.append(name)
+            exam.current_version_id, exam.active, exam.bank_id = version_id, True, loaded.spec.id
+        else:
+            report.unchanged += 1
+    session.flush()
+
+
+def _version(
+    session: Session, model: type[ItemVersion] | type[ExamVersion], owner: str,
+    owner_id: object, spec: dict[str, object], digest: str,
+) -> int:
+    """The id of the version with this content, made as the next version when new."""
+    owner_col = getattr(model, owner)
+    found = session.exec(
+        select(model.id).where(owner_col == owner_id, model.content_hash == digest)
+    ).first()
+    if found is not None:
+        return found
+    latest = session.exec(select(func.max(col(model.version))).where(owner_col == owner_id)).one()
+    version = model(version=(latest or 0) + 1, content_hash=digest, spec=spec,
+                    **{owner: owner_id})
+    session.add(version)
+    session.flush()
+    assert version.id is not None
+    return version.id

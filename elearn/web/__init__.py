@@ -1,0 +1,113 @@
+"""The web layer: blueprints by audience, error pages, security headers."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException
+
+from elearn.db import get_session
+from elearn.domain.errors import DomainError
+
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def safe_next(target: str | None, fallback: str) -> str:
+    """Only a path on this site: never an open redirect."""
+    if not target:
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return fallback
+    return target
+
+
+def commit() -> None:
+    """The one commit of a request that changed something."""
+    get_session().commit()
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if current_user and current_user.is_authenticated:
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _error_page(status: int, title: str, message: str) -> tuple[str, int]:
+    return render_template("error.html", status=status, title=title, message=message), status
+
+
+def init_app(app: Flask) -> None:
+    from elearn.web import admin, auth, learn
+
+    CSRFProtect(app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(learn.bp)
+    app.register_blueprint(admin.bp)
+    app.after_request(_security_headers)
+
+    @app.errorhandler(CSRFError)
+    def _csrf(_exc: CSRFError) -> Any:
+        return _error_page(
+            400, _("The form had expired"),
+            _("For your safety the form could not be sent. Go back, reload the page and try "
+              "again: what you typed may still be in the form."),
+        )
+
+    @app.errorhandler(DomainError)
+    def _domain(exc: DomainError) -> Any:
+        get_session().rollback()
+        return _error_page(exc.status, _("That could not be done"), _(exc.message))
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> Any:
+        if exc.code is None or exc.code < 400:
+            return exc
+        titles = {
+            400: _("Bad request"),
+            403: _("You do not have access to this page"),
+            404: _("Page not found"),
+            405: _("Not allowed"),
+            413: _("Too large"),
+        }
+        messages = {
+            403: _("Your account does not have the role this page needs. If you think it "
+                   "should, ask your administrator."),
+            404: _("There is no page at this address. It may have moved, or the link may be "
+                   "wrong."),
+        }
+        code = exc.code
+        return _error_page(code, titles.get(code, _("Error")),
+                           messages.get(code, _("The request could not be handled.")))
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Any:
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        return _error_page(500, _("Something went wrong"),
+                           _("An unexpected error occurred and has been logged. Nothing you had "
+                             "saved is lost. Please try again in a moment."))
+
+    @app.context_processor
+    def _nav() -> dict[str, Any]:
+        return {"safe_next": safe_next, "request_path": request.full_path.rstrip("?")}
+
+    @app.get("/healthz")
+    def healthz() -> Any:
+        from sqlalchemy import text
+
+        get_session().exec(text("SELECT 1"))  # type: ignore[call-overload]
+        return {"status": "ok"}
+
+    healthz.access = ("public",)  # type: ignore[attr-defined]

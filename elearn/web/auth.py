@@ -1,0 +1,174 @@
+"""Sign-up, sign-in, sign-out, the account page, passwords and reset links."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from elearn.auth import principal_of, public, signed_in
+from elearn.clock import utcnow
+from elearn.db import get_session
+from elearn.i18n import LANGUAGE_NAMES
+from elearn.models import User
+from elearn.services import accounts
+from elearn.web import commit, safe_next
+from elearn.web.forms import (
+    ChangePasswordForm,
+    LanguageForm,
+    LoginForm,
+    ProfileForm,
+    ResetPasswordForm,
+    SignupForm,
+)
+
+bp = Blueprint("auth", __name__)
+
+
+def signup_open() -> bool:
+    return bool(
+        accounts.get_setting(get_session(), "self_signup", current_app.config["SELF_SIGNUP"])
+    )
+
+
+def _language_choices() -> list[tuple[str, str]]:
+    return [(code, LANGUAGE_NAMES[code]) for code in current_app.config["LANGUAGES"]]
+
+
+def _sign_in(user: User, remember: bool) -> None:
+    session_ = get_session()
+    assert user.id is not None
+    login_user(principal_of(user, accounts.user_roles(session_, user.id)), remember=remember)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+def login() -> Any:
+    if current_user.is_authenticated:
+        return redirect(url_for("learn.home"))
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+    if form.validate_on_submit():
+        user = accounts.authenticate(
+            session=get_session(), email=form.email.data or "", password=form.password.data or "",
+            now=utcnow(),
+        )
+        if user is None:
+            # One message for a wrong e-mail, a wrong password and a closed account.
+            form.password.errors = [_("The e-mail address or the password is not right.")]
+        else:
+            commit()
+            _sign_in(user, bool(form.remember.data))
+            return redirect(safe_next(form.next.data, url_for("learn.home")))
+    status = 401 if form.password.errors else 200
+    return render_template("auth/login.html", form=form, signup_open=signup_open()), status
+
+
+@bp.post("/logout")
+@signed_in
+def logout() -> Any:
+    logout_user()
+    session.clear()
+    flash(_("You are signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+@public
+def signup() -> Any:
+    if not signup_open():
+        return render_template("auth/signup_closed.html"), 403
+    form = SignupForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.create_user(
+                session=get_session(), email=form.email.data or "", name=form.name.data or "",
+                password=form.password.data or "", now=utcnow(), roles=("learner",),
+                locale=str(session.get("lang")) if session.get("lang") else None,
+            )
+        except accounts.AccountError:
+            form.email.errors = [_("An account with this e-mail address already exists.")]
+        else:
+            commit()
+            _sign_in(user, remember=False)
+            flash(_("Welcome! Your account is ready."), "success")
+            return redirect(url_for("learn.home"))
+    return render_template("auth/signup.html", form=form)
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@signed_in
+def account() -> Any:
+    user = get_session().get(User, current_user.id)
+    assert user is not None
+    form = ProfileForm(obj=user)
+    form.locale.choices = _language_choices()
+    if request.method == "GET":
+        form.locale.data = user.locale or session.get("lang") or current_app.config["BABEL_DEFAULT_LOCALE"]
+    if form.validate_on_submit():
+        user.name = (form.name.data or "").strip()
+        user.locale = form.locale.data
+        commit()
+        flash(_("Your profile is saved."), "success")
+        return redirect(url_for("auth.account"))
+    unit = accounts.unit_path(get_session(), user.org_unit_id)
+    return render_template("auth/account.html", form=form, user=user, unit=unit)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@signed_in
+def change_password() -> Any:
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        user = get_session().get(User, current_user.id)
+        assert user is not None
+        try:
+            accounts.change_password(session=get_session(), user=user, current=form.current.data or "",
+                                     new=form.password.data or "", now=utcnow())
+        except accounts.AccountError:
+            form.current.errors = [_("The current password is not right.")]
+        else:
+            commit()
+            _sign_in(user, remember=False)  # the new session token replaces the old one
+            flash(_("Your password is changed. You were signed out everywhere else."), "success")
+            return redirect(url_for("auth.account"))
+    return render_template("auth/password.html", form=form)
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+@public
+def reset(token: str) -> Any:
+    if accounts.valid_reset(get_session(), token, utcnow()) is None:
+        return render_template("auth/reset_invalid.html"), 404
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.use_reset_link(session=get_session(), token=token,
+                                    password=form.password.data or "", now=utcnow())
+        except accounts.AccountError:
+            return render_template("auth/reset_invalid.html"), 404
+        commit()
+        if current_user.is_authenticated:
+            logout_user()
+        flash(_("Your new password is set. Sign in with it."), "success")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/reset.html", form=form)
+
+
+@bp.post("/language")
+@public
+def language() -> Any:
+    form = LanguageForm()
+    form.lang.choices = _language_choices()
+    if not form.validate_on_submit():
+        abort(400)
+    session["lang"] = form.lang.data
+    if current_user.is_authenticated:
+        user = get_session().get(User, current_user.id)
+        if user is not None:
+            user.locale = form.lang.data
+            commit()
+    return redirect(safe_next(form.next.data, url_for("learn.home")))

@@ -1,0 +1,131 @@
+"""Form input, validated by WTForms with a CSRF token on every form."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+PASSWORD_MIN = 10
+NAME_MAX = 200
+TEXT_MAX = 10_000
+
+
+def new_password_fields() -> tuple[PasswordField, PasswordField]:
+    return (
+        PasswordField(
+            _l("New password"),
+            validators=[InputRequired(), Length(min=PASSWORD_MIN, max=128)],
+            description=_l("At least %(n)s characters.", n=PASSWORD_MIN),
+            render_kw={"autocomplete": "new-password"},
+        ),
+        PasswordField(
+            _l("Repeat the new password"),
+            validators=[InputRequired(), EqualTo("password", message=_l("The passwords differ."))],
+            render_kw={"autocomplete": "new-password"},
+        ),
+    )
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[InputRequired(), Length(max=254)],
+                       render_kw={"autocomplete": "username"})
+    password = PasswordField(_l("Password"), validators=[InputRequired(), Length(max=128)],
+                             render_kw={"autocomplete": "current-password"})
+    remember = BooleanField(_l("Keep me signed in on this device"))
+    next = HiddenField()
+    submit = SubmitField(_l("Sign in"))
+
+
+class SignupForm(FlaskForm):
+    name = StringField(_l("Full name"), validators=[InputRequired(), Length(max=NAME_MAX)],
+                       render_kw={"autocomplete": "name"})
+    email = EmailField(_l("E-mail"), validators=[InputRequired(), Email(), Length(max=254)],
+                       render_kw={"autocomplete": "email"})
+    password, confirm = new_password_fields()
+    submit = SubmitField(_l("Create account"))
+
+
+class ProfileForm(FlaskForm):
+    name = StringField(_l("Full name"), validators=[InputRequired(), Length(max=NAME_MAX)],
+                       render_kw={"autocomplete": "name"})
+    locale = SelectField(_l("Language"), choices=[])
+    submit = SubmitField(_l("Save"))
+
+
+class ChangePasswordForm(FlaskForm):
+    current = PasswordField(_l("Current password"), validators=[InputRequired(), Length(max=128)],
+                            render_kw={"autocomplete": "current-password"})
+    password, confirm = new_password_fields()
+    submit = SubmitField(_l("Change password"))
+
+
+class ResetPasswordForm(FlaskForm):
+    password, confirm = new_password_fields()
+    submit = SubmitField(_l("Set password"))
+
+
+class LanguageForm(FlaskForm):
+    lang = SelectField(_l("Language"), choices=[])
+    next = HiddenField()
+    submit = SubmitField(_l("Change language"))
+
+
+class ModuleForm(FlaskForm):
+    """Reflection answers come as fields named ``reflection-<n>``, read by the view."""
+
+    save = SubmitField(_l("Save my reflections"))
+    complete = SubmitField(_l("Mark as done and continue"))
+
+
+class EvaluationForm(FlaskForm):
+    _scale = [(str(i), str(i)) for i in range(1, 6)]
+    relevance = RadioField(_l("How relevant was the course to your work?"), choices=_scale,
+                           validators=[InputRequired()])
+    clarity = RadioField(_l("How clear was the content?"), choices=_scale,
+                         validators=[InputRequired()])
+    usefulness = RadioField(_l("How useful will it be in your next purchase?"), choices=_scale,
+                            validators=[InputRequired()])
+    gained = TextAreaField(_l("What did the course give you?"),
+                           validators=[Optional(), Length(max=TEXT_MAX)])
+    improve = TextAreaField(_l("What should we improve?"),
+                            validators=[Optional(), Length(max=TEXT_MAX)])
+    submit = SubmitField(_l("Send evaluation"))
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class UserForm(FlaskForm):
+    name = StringField(_l("Full name"), validators=[InputRequired(), Length(max=NAME_MAX)])
+    email = EmailField(_l("E-mail"), validators=[InputRequired(), Email(), Length(max=254)])
+    roles = MultiCheckboxField(_l("Roles"), choices=[])
+    unit = SelectField(_l("Organisation unit"), choices=[], validators=[Optional()])
+    active = BooleanField(_l("Active (may sign in)"), default=True)
+    submit = SubmitField(_l("Save"))
+
+
+class ConfirmForm(FlaskForm):
+    """A bare form for buttons that change something: it carries the CSRF token."""
+
+    submit = SubmitField(_l("Confirm"))
+
+
+class SettingsForm(FlaskForm):
+    self_signup = BooleanField(_l("Anyone may create a learner account (self sign-up)"))
+    submit = SubmitField(_l("Save settings"))

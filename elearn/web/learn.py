@@ -1,0 +1,191 @@
+"""The learner's pages: home, catalogue, course, module, evaluation, reflections."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from elearn.auth import public, roles_required
+from elearn.clock import utcnow
+from elearn.content.markdown import render
+from elearn.db import get_session
+from elearn.domain.localize import pick
+from elearn.i18n import current_language
+from elearn.services import learning
+from elearn.web import commit
+from elearn.web.forms import TEXT_MAX, EvaluationForm, ModuleForm
+
+bp = Blueprint("learn", __name__)
+learner = roles_required("learner")
+
+
+def _texts(view: learning.LoadedCourseView) -> Any:
+    """A picker bound to the learner's language and the course's default."""
+    lang, default = current_language(), view.spec.default_language
+    return lambda texts: pick(texts, lang, default)
+
+
+@bp.get("/")
+@public
+def home() -> Any:
+    if not current_user.is_authenticated:
+        return render_template("learn/landing.html")
+    session = get_session()
+    cards = []
+    if current_user.has_role("learner"):
+        for course in learning.active_courses(session):
+            view = learning.load_course(session, course.id)
+            prog = learning.progress(session, current_user.id, view)
+            if prog.started:
+                cards.append((view, prog, learning.continue_module(view, prog)))
+    return render_template("learn/home.html", cards=cards, pick=pick, lang=current_language())
+
+
+@bp.get("/courses")
+@learner
+def catalogue() -> Any:
+    session = get_session()
+    entries = []
+    for course in learning.active_courses(session):
+        view = learning.load_course(session, course.id)
+        entries.append((view, learning.progress(session, current_user.id, view)))
+    return render_template("learn/catalogue.html", entries=entries, pick=pick,
+                           lang=current_language())
+
+
+@bp.get("/courses/<course_id>")
+@learner
+def course(course_id: str) -> Any:
+    session = get_session()
+    view = learning.load_course(session, course_id)
+    prog = learning.progress(session, current_user.id, view)
+    evaluation = learning.evaluation_of(session, current_user.id, course_id)
+    return render_template(
+        "learn/course.html", view=view, prog=prog, t=_texts(view), evaluation=evaluation,
+        next_module=learning.continue_module(view, prog),
+    )
+
+
+@bp.get("/courses/<course_id>/continue")
+@learner
+def resume(course_id: str) -> Any:
+    session = get_session()
+    view = learning.load_course(session, course_id)
+    prog = learning.progress(session, current_user.id, view)
+    if prog.completed_at is not None:
+        return redirect(url_for("learn.course", course_id=course_id))
+    module = learning.continue_module(view, prog)
+    return redirect(url_for("learn.module", course_id=course_id, module_id=module.id))
+
+
+@bp.route("/courses/<course_id>/modules/<module_id>", methods=["GET", "POST"])
+@learner
+def module(course_id: str, module_id: str) -> Any:
+    session = get_session()
+    view = learning.load_course(session, course_id)
+    spec = learning.module_of(view, module_id)
+    t = _texts(view)
+    body = t(spec.body)
+    segments = render(body.value)
+    prompts = {s.index: s.html for s in segments if s.kind == "reflection"}
+    form = ModuleForm()
+    saved = learning.reflections_for(session, current_user.id, course_id, module_id)
+    if form.validate_on_submit():
+        answers = _reflection_answers(prompts)
+        if answers is None:
+            abort(400)
+        learning.save_reflections(session=session, user_id=current_user.id, course_id=course_id,
+                                  module_id=module_id, answers=answers, prompts=prompts,
+                                  now=utcnow())
+        if form.complete.data:
+            finished = learning.complete_module(session=session, user_id=current_user.id,
+                                                view=view, module_id=module_id, now=utcnow())
+            commit()
+            if finished:
+                flash(_("You have completed the course. Well done!"), "success")
+                return redirect(url_for("learn.evaluation", course_id=course_id))
+            flash(_("Module marked as done."), "success")
+            position = [m.id for m in view.modules].index(module_id)
+            if position + 1 < len(view.modules):
+                nxt = view.modules[position + 1]
+                return redirect(url_for("learn.module", course_id=course_id, module_id=nxt.id))
+            return redirect(url_for("learn.resume", course_id=course_id))
+        commit()
+        flash(_("Your reflections are saved."), "success")
+        return redirect(url_for("learn.module", course_id=course_id, module_id=module_id))
+    if request.method == "POST":  # invalid form: show it again with what was typed
+        saved = {**saved, **(_reflection_answers(prompts) or {})}
+    else:
+        learning.open_module(session=session, user_id=current_user.id, course_id=course_id,
+                             module_id=module_id, now=utcnow())
+        commit()
+    prog = learning.progress(session, current_user.id, view)
+    position = [m.id for m in view.modules].index(module_id)
+    return render_template(
+        "learn/module.html", view=view, spec=spec, t=t, body=body, segments=segments, form=form,
+        saved=saved, prog=prog, position=position,
+        previous=view.modules[position - 1] if position > 0 else None,
+        following=view.modules[position + 1] if position + 1 < len(view.modules) else None,
+    )
+
+
+def _reflection_answers(prompts: dict[int, str]) -> dict[int, str] | None:
+    """The posted answers by prompt number; None for a forged or oversized field."""
+    answers: dict[int, str] = {}
+    for name, value in request.form.items():
+        if not name.startswith("reflection-"):
+            continue
+        number = name.removeprefix("reflection-")
+        if not number.isdigit() or int(number) not in prompts or len(value) > TEXT_MAX:
+            return None
+        answers[int(number)] = value
+    return answers
+
+
+@bp.route("/courses/<course_id>/evaluation", methods=["GET", "POST"])
+@learner
+def evaluation(course_id: str) -> Any:
+    session = get_session()
+    view = learning.load_course(session, course_id)
+    prog = learning.progress(session, current_user.id, view)
+    existing = learning.evaluation_of(session, current_user.id, course_id)
+    form = EvaluationForm(obj=existing if request.method == "GET" else None)
+    if request.method == "GET" and existing is not None:
+        form.relevance.data = str(existing.relevance)
+        form.clarity.data = str(existing.clarity)
+        form.usefulness.data = str(existing.usefulness)
+    if prog.completed_at is not None and form.validate_on_submit():
+        learning.submit_evaluation(
+            session=session, user_id=current_user.id, view=view,
+            relevance=int(form.relevance.data or 0), clarity=int(form.clarity.data or 0),
+            usefulness=int(form.usefulness.data or 0), gained=form.gained.data or "",
+            improve=form.improve.data or "", now=utcnow(),
+        )
+        commit()
+        flash(_("Thank you! Your evaluation is saved."), "success")
+        return redirect(url_for("learn.course", course_id=course_id))
+    status = 409 if request.method == "POST" and prog.completed_at is None else 200
+    return render_template("learn/evaluation.html", view=view, prog=prog, form=form,
+                           t=_texts(view), existing=existing), status
+
+
+@bp.get("/me/reflections")
+@learner
+def my_reflections() -> Any:
+    session = get_session()
+    rows = learning.all_reflections(session, current_user.id)
+    titles: dict[tuple[str, str], str] = {}
+    courses: dict[str, str] = {}
+    for course_id in {r.course_id for r in rows}:
+        try:
+            view = learning.load_course(session, course_id)
+        except learning.NotFound:
+            continue
+        t = _texts(view)
+        courses[course_id] = t(view.spec.title).value
+        for m in view.modules:
+            titles[(course_id, m.id)] = t(m.title).value
+    return render_template("learn/reflections.html", rows=rows, titles=titles, courses=courses)
