@@ -43,7 +43,11 @@ def parse_yaml(text: str, offset: int = 0) -> Located:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = (mark.line + 1 if mark else 1) + offset
-        raise YamlSyntaxError(line, f"YAML: {exc.problem or exc.context}") from None
+        message = f"YAML: {exc.problem or exc.context}"
+        if exc.context and exc.context_mark and exc.problem_mark and exc.context_mark.line != mark.line:
+            # An unclosed bracket is noticed lines later: say where it began.
+            message += f" ({exc.context} at line {exc.context_mark.line + 1 + offset})"
+        raise YamlSyntaxError(line, message) from None
     except yaml.YAMLError as exc:
         raise YamlSyntaxError(1 + offset, f"YAML: {exc}") from None
     located = Located(None, offset=offset)

@@ -19,6 +19,7 @@ from elearn.domain.problems import LocatedMessage
 LANGUAGES: tuple[str, ...] = ("nb", "da", "en")
 Lang = Literal["nb", "da", "en"]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=80)]
+TypeName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z_]*$", max_length=40)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Localized = dict[Lang, Text]
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -152,7 +153,7 @@ class ItemSpec(Frozen):
     id: Slug
     topic: Slug
     outcome: Slug | None = None
-    type: Slug
+    type: TypeName
     key: Any = None
     source: Text
     as_of: date | None = None

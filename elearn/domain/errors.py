@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 
+def N_(message: str) -> str:
+    """Marks a message for translation where it is raised; the web layer translates it."""
+    return message
+
+
 class DomainError(Exception):
     status = 400
 

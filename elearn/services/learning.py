@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from elearn.domain.content import CourseSpec, ModuleSpec
-from elearn.domain.errors import Conflict, NotFound
+from elearn.domain.errors import N_, Conflict, NotFound
 from elearn.models import (
     Course,
     CourseEvaluation,
@@ -46,7 +46,7 @@ def active_courses(session: Session) -> list[Course]:
 def load_course(session: Session, course_id: str) -> LoadedCourseView:
     course = session.get(Course, course_id)
     if course is None or not course.active:
-        raise NotFound("There is no such course.")
+        raise NotFound(N_("There is no such course."))
     rows = session.exec(
         select(CourseModule)
         .where(CourseModule.course_id == course_id, CourseModule.active)
@@ -62,7 +62,7 @@ def module_of(view: LoadedCourseView, module_id: str) -> ModuleSpec:
     for module in view.modules:
         if module.id == module_id:
             return module
-    raise NotFound("There is no such module in this course.")
+    raise NotFound(N_("There is no such module in this course."))
 
 
 def progress(session: Session, user_id: int, view: LoadedCourseView) -> Progress:
@@ -178,7 +178,7 @@ def save_reflections(
     """Save the learner's answers; an emptied box deletes its answer. Unknown prompts are refused."""
     unknown = set(answers) - set(prompts)
     if unknown:
-        raise Conflict("The module has changed since the page was loaded; please reload it.")
+        raise Conflict(N_("The module has changed since the page was loaded; please reload it."))
     existing = {
         r.prompt_index: r
         for r in session.exec(
@@ -229,10 +229,10 @@ def submit_evaluation(
 ) -> CourseEvaluation:
     """One evaluation per learner and course, given once the course is complete; may be revised."""
     if progress(session, user_id, view).completed_at is None:
-        raise Conflict("The evaluation opens when you have completed every module.")
+        raise Conflict(N_("The evaluation opens when you have completed every module."))
     for rating in (relevance, clarity, usefulness):
         if not 1 <= rating <= 5:
-            raise Conflict("Ratings are from 1 to 5.")
+            raise Conflict(N_("Ratings are from 1 to 5."))
     row = evaluation_of(session, user_id, view.spec.id)
     if row is None:
         row = CourseEvaluation(user_id=user_id, course_id=view.spec.id, relevance=relevance,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, render_template, request
+from flask import Flask, Response, current_app, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -47,6 +47,15 @@ def _security_headers(response: Response) -> Response:
 
 def _error_page(status: int, title: str, message: str) -> tuple[str, int]:
     return render_template("error.html", status=status, title=title, message=message), status
+
+
+def _language_form() -> Any:
+    from elearn.i18n import LANGUAGE_NAMES
+    from elearn.web.forms import LanguageForm
+
+    form = LanguageForm(formdata=None)
+    form.lang.choices = [(c, LANGUAGE_NAMES[c]) for c in current_app.config["LANGUAGES"]]
+    return form
 
 
 def init_app(app: Flask) -> None:
@@ -101,7 +110,7 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _nav() -> dict[str, Any]:
-        return {"safe_next": safe_next, "request_path": request.full_path.rstrip("?")}
+        return {"language_form": _language_form, "request_path": request.full_path.rstrip("?")}
 
     @app.get("/healthz")
     def healthz() -> Any:

@@ -1,0 +1,64 @@
+# elearn: `make run` sets up and serves with demo data; `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+FLASK := $(BIN)/flask --app elearn
+HOST ?= 127.0.0.1
+PORT ?= 5000
+CATALOG := elearn/translations
+MO := $(patsubst %.po,%.mo,$(wildcard $(CATALOG)/*/LC_MESSAGES/messages.po))
+
+.PHONY: help install run test test-fast lint fmt translations i18n-update db content clean
+
+help:
+	@echo "make run    set up .venv, migrate, load content and demo users, serve on http://$(HOST):$(PORT)"
+	@echo "make test   run the whole test suite (unit, web, browser)"
+	@echo "make lint   ruff and mypy;  make fmt  format the code"
+	@echo "make i18n-update  extract UI strings and update the nb/da catalogues"
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) translations
+
+%.mo: %.po $(STAMP)
+	$(BIN)/pybabel compile --use-fuzzy -i $< -o $@ >/dev/null
+
+translations: $(MO)
+
+db: install
+	$(FLASK) db upgrade
+
+content: db
+	$(FLASK) content sync
+
+run: content
+	$(FLASK) demo
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: install
+	$(BIN)/pytest
+
+test-fast: install
+	$(BIN)/pytest -m "not e2e"
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+fmt: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+i18n-update: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ --no-location --sort-output \
+		--project elearn -o $(CATALOG)/messages.pot .
+	$(BIN)/pybabel update --no-fuzzy-matching -i $(CATALOG)/messages.pot -d $(CATALOG)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
