@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP) translations
 
 %.mo: %.po $(STAMP)
-	$(BIN)/pybabel compile --use-fuzzy -i $< -o $@ >/dev/null
+	$(BIN)/pybabel compile -i $< -o $@ >/dev/null
 
 translations: $(MO)
 

@@ -17,6 +17,13 @@ from elearn.models import User, UserRole
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+ROLE_LABELS = {
+    "learner": _l("Learner"),
+    "manager": _l("Manager"),
+    "certifier": _l("Certifier"),
+    "admin": _l("Admin"),
+}
+
 
 @dataclass(frozen=True)
 class Principal(UserMixin):  # type: ignore[misc]
@@ -100,3 +107,4 @@ def init_app(app: Flask) -> None:
     manager.login_message_category = "info"
     manager.session_protection = "strong"
     manager.user_loader(_load_user)
+    app.jinja_env.globals["ROLE_LABELS"] = ROLE_LABELS

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlmodel import Session
 
 from elearn.clock import utcnow
@@ -110,6 +110,7 @@ def content_sync() -> None:
 
 
 @click.command("demo")
+@with_appcontext
 def demo() -> None:
     """Create the demo municipality and users (password: elearn-demo). Refused in production."""
     from elearn.services.demo import DEMO_PASSWORD, create_demo

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlmodel import col, func, or_, select
 
-from elearn.auth import roles_required
+from elearn.auth import ROLE_LABELS, roles_required
 from elearn.clock import utcnow
 from elearn.db import get_session
 from elearn.models import ROLES, Bank, Course, Exam, Item, OrgUnit, User
@@ -33,7 +33,7 @@ def _unit_choices() -> list[tuple[str, str]]:
 
 def _user_form(user: User | None) -> UserForm:
     form = UserForm(obj=user)
-    form.roles.choices = [(r, _(r.capitalize())) for r in ROLES]
+    form.roles.choices = [(r, str(ROLE_LABELS[r])) for r in ROLES]
     form.unit.choices = _unit_choices()
     if request.method == "GET":
         if user is not None:

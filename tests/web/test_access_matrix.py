@@ -1,0 +1,107 @@
+"""Every route, every role: who gets the page, who is sent to sign in, who gets 403."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlmodel import Session, select
+
+from elearn.db import engine_of
+from elearn.models import User
+from tests.conftest import COURSE, csrf_token, english_client, login
+
+ROLES = ("anonymous", "learner", "manager", "certifier", "admin")
+# What each role reaches; the manager also holds the learner role in the demo data.
+HOLDS = {
+    "anonymous": set(),
+    "learner": {"learner"},
+    "manager": {"manager", "learner"},
+    "certifier": {"certifier"},
+    "admin": {"admin"},
+}
+# An example URL for every route with parameters; a new route without one fails the test.
+EXAMPLES = {
+    "learn.course": f"/courses/{COURSE}",
+    "learn.resume": f"/courses/{COURSE}/continue",
+    "learn.module": f"/courses/{COURSE}/modules/01-what-is-sustainability",
+    "learn.evaluation": f"/courses/{COURSE}/evaluation",
+    "auth.reset": "/reset/not-a-token",
+    "admin.edit_user": "/admin/users/{learner_id}",
+    "admin.reset_link": "/admin/users/{learner_id}/reset-link",
+    "static": "/static/elearn.css",
+}
+
+
+def routes(app: Flask) -> list[tuple[str, str, tuple[str, ...]]]:
+    out = []
+    for rule in app.url_map.iter_rules():
+        view = app.view_functions[rule.endpoint]
+        access = ("public",) if rule.endpoint == "static" else getattr(view, "access", None)
+        assert access, f"route {rule.rule} ({rule.endpoint}) declares no access rule"
+        url = EXAMPLES.get(rule.endpoint, rule.rule)
+        assert "<" not in url, f"add an example URL for {rule.endpoint}"
+        method = "GET" if "GET" in (rule.methods or ()) else "POST"
+        out.append((rule.endpoint, method, access, url))  # type: ignore[arg-type]
+    return out  # type: ignore[return-value]
+
+
+def expected(role: str, access: tuple[str, ...]) -> str:
+    if "public" in access:
+        return "open"
+    if role == "anonymous":
+        return "sign-in"
+    if "signed-in" in access or HOLDS[role] & set(access):
+        return "open"
+    return "forbidden"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_route_matrix(app: Flask, role: str) -> None:
+    with Session(engine_of(app)) as s:
+        learner_id = s.exec(select(User.id).where(User.email == "learner@example.org")).one()
+    client = english_client(app)
+    if role != "anonymous":
+        assert login(client, f"{role}@example.org").status_code == 302
+    token = csrf_token(client)
+    checked = 0
+    for endpoint, method, access, url in routes(app):
+        if endpoint == "auth.logout":
+            continue  # would end the session the rest of the matrix needs; tested on its own
+        url = url.format(learner_id=learner_id)
+        # POSTs carry a valid CSRF token, so that what answers is the role check.
+        data = {"csrf_token": token} if method == "POST" else None
+        response = client.open(url, method=method, data=data)
+        want = expected(role, access)
+        status = response.status_code
+        if want == "sign-in":
+            assert status == 302 and "/login" in response.headers["Location"], (url, status)
+        elif want == "forbidden":
+            assert status == 403, (role, url, status)
+        else:
+            # Open: the page itself, a redirect, or the page's own answer to a bare POST
+            # (400: a form without its fields) or to a made-up token (404) — never 403 or 5xx.
+            assert status in (200, 302, 400, 404), (role, url, status)
+            assert not (status == 404 and endpoint != "auth.reset"), (role, url)
+        checked += 1
+    assert checked >= 20
+
+
+def test_anonymous_is_sent_to_sign_in_with_the_page_to_come_back_to(client: Any) -> None:
+    response = client.get("/me/reflections")
+    assert response.headers["Location"] == "/login?next=%2Fme%2Freflections"
+
+
+def test_learner_opening_an_admin_page_gets_403_page(learner: Any) -> None:
+    response = learner.get("/admin/")
+    assert response.status_code == 403
+    assert "You do not have access to this page" in response.get_data(as_text=True)
+
+
+def test_unknown_course_and_module_give_404_pages(learner: Any) -> None:
+    for url in ("/courses/no-such-course", f"/courses/{COURSE}/modules/no-such-module",
+                "/no/such/page"):
+        response = learner.get(url)
+        assert response.status_code == 404
+        assert "Traceback" not in response.get_data(as_text=True)
