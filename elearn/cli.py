@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from flask.cli import AppGroup, with_appcontext
 from sqlmodel import Session
 
 from elearn.clock import utcnow
+from elearn.content.loader import ContentSet, load_content
 from elearn.db import engine_of
 
 db_cli = AppGroup("db", help="Database schema (alembic migrations).")
@@ -62,12 +64,10 @@ def db_revision(message: str) -> None:
     command.revision(_alembic_config(), message=message, autogenerate=True)  # type: ignore[arg-type]
 
 
-def load_files(app: Flask):  # type: ignore[no-untyped-def]
-    from elearn.config import PROJECT_ROOT
-    from elearn.content.loader import load_content
-
-    return load_content(Path(app.config["COURSES_DIR"]), Path(app.config["QUESTION_BANKS_DIR"]),
-                        PROJECT_ROOT)
+def load_files(app: Flask) -> ContentSet:
+    """Read the configured content; paths in messages are relative to the folder holding both."""
+    courses, banks = Path(app.config["COURSES_DIR"]), Path(app.config["QUESTION_BANKS_DIR"])
+    return load_content(courses, banks, Path(os.path.commonpath([courses, banks])))
 
 
 @content_cli.command("check")
