@@ -42,7 +42,12 @@ def _parser() -> MarkdownIt:
 
 
 def _clean(html: str) -> str:
-    return nh3.clean(html, link_rel="noopener noreferrer")
+    cleaned = nh3.clean(html, link_rel="noopener noreferrer")
+    # Our own wrapper, added after cleaning: a wide table scrolls inside it on a phone instead
+    # of widening the page (WCAG 1.4.10); tabindex lets keyboard users scroll it.
+    return cleaned.replace("<table>", '<div class="table-scroll" tabindex="0"><table>').replace(
+        "</table>", "</table></div>"
+    )
 
 
 def outline(source: str) -> Outline:

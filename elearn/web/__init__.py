@@ -78,7 +78,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError) -> Any:
         get_session().rollback()
-        return _error_page(exc.status, _("That could not be done"), _(exc.message))
+        title = _("Page not found") if exc.status == 404 else _("That could not be done")
+        return _error_page(exc.status, title, _(exc.message))
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Any:

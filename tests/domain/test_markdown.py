@@ -29,6 +29,7 @@ def test_links_get_noopener_and_tables_render() -> None:
     html = render("[DFØ](https://dfo.no)\n\n| a | b |\n|---|---|\n| 1 | 2 |\n")[0].html
     assert 'rel="noopener noreferrer"' in html
     assert "<table>" in html and "<td>1</td>" in html
+    assert html.count('<div class="table-scroll" tabindex="0"><table>') == 1
 
 
 def test_outline_finds_h1_and_reflections_with_lines() -> None:
