@@ -47,8 +47,15 @@ class Principal(UserMixin):  # type: ignore[misc]
 
 def principal_of(user: User, roles: set[str] | frozenset[str]) -> Principal:
     assert user.id is not None
-    return Principal(user.id, user.email, user.name, user.locale, frozenset(roles),
-                     user.session_token, user.org_unit_id)
+    return Principal(
+        user.id,
+        user.email,
+        user.name,
+        user.locale,
+        frozenset(roles),
+        user.session_token,
+        user.org_unit_id,
+    )
 
 
 def _load_user(token: str) -> Principal | None:

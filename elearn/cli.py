@@ -81,8 +81,10 @@ def content_check() -> None:
         sys.exit(1)
     items = sum(len(b.items) for b in content.banks.values())
     exams = sum(len(b.exams) for b in content.banks.values())
-    click.echo(f"ok: {len(content.courses)} course(s), {len(content.banks)} bank(s), "
-               f"{items} item(s), {exams} exam(s)")
+    click.echo(
+        f"ok: {len(content.courses)} course(s), {len(content.banks)} bank(s), "
+        f"{items} item(s), {exams} exam(s)"
+    )
 
 
 @content_cli.command("sync")
@@ -102,8 +104,10 @@ def content_sync() -> None:
         click.echo(f"updated {line}")
     for line in report.deactivated:
         click.echo(f"deactivated {line}")
-    click.echo(f"synced: {len(report.created)} created, {len(report.updated)} updated, "
-               f"{len(report.deactivated)} deactivated, {report.unchanged} unchanged")
+    click.echo(
+        f"synced: {len(report.created)} created, {len(report.updated)} updated, "
+        f"{len(report.deactivated)} deactivated, {report.unchanged} unchanged"
+    )
     if content.problems:
         click.echo(f"{len(content.problems)} problem(s): the files named were not loaded", err=True)
         sys.exit(1)
@@ -129,12 +133,21 @@ def demo() -> None:
 @users_cli.command("create")
 @click.option("--email", required=True)
 @click.option("--name", required=True)
-@click.option("--role", "roles", multiple=True, default=["learner"], show_default=True,
-              type=click.Choice(["learner", "manager", "certifier", "admin"]))
-@click.option("--unit", default=None, help="Organisation unit path, e.g. 'Eksempel kommune/Innkjøp'.")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    default=["learner"],
+    show_default=True,
+    type=click.Choice(["learner", "manager", "certifier", "admin"]),
+)
+@click.option(
+    "--unit", default=None, help="Organisation unit path, e.g. 'Eksempel kommune/Innkjøp'."
+)
 @click.password_option(help="Prompted for when not given.")
-def users_create(email: str, name: str, roles: tuple[str, ...], unit: str | None,
-                 password: str) -> None:
+def users_create(
+    email: str, name: str, roles: tuple[str, ...], unit: str | None, password: str
+) -> None:
     """Create a user account."""
     from elearn.services import accounts
 
@@ -145,8 +158,15 @@ def users_create(email: str, name: str, roles: tuple[str, ...], unit: str | None
     with Session(engine_of(current_app)) as session:
         try:
             unit_id = accounts.ensure_unit_path(session, unit).id if unit else None
-            user = accounts.create_user(session=session, email=email, name=name, password=password,
-                                        now=utcnow(), roles=roles, org_unit_id=unit_id)
+            user = accounts.create_user(
+                session=session,
+                email=email,
+                name=name,
+                password=password,
+                now=utcnow(),
+                roles=roles,
+                org_unit_id=unit_id,
+            )
         except accounts.AccountError as exc:
             raise click.ClickException(str(exc)) from None
         session.commit()

@@ -38,9 +38,7 @@ def make_engine(url: str, echo: bool = False) -> Engine:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(
-        url, echo=echo, pool_size=2, max_overflow=2, pool_pre_ping=True
-    )
+    return create_engine(url, echo=echo, pool_size=2, max_overflow=2, pool_pre_ping=True)
 
 
 def get_session() -> Session:
@@ -60,7 +58,9 @@ def _close_session(exc: BaseException | None) -> None:
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["elearn.engine"] = make_engine(app.config["DATABASE_URL"], app.config["SQL_ECHO"])
+    app.extensions["elearn.engine"] = make_engine(
+        app.config["DATABASE_URL"], app.config["SQL_ECHO"]
+    )
     app.teardown_appcontext(_close_session)
 
 

@@ -27,13 +27,15 @@ CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
 def make_app(instance: Path, **config: Any) -> Flask:
-    return create_app({
-        "INSTANCE_PATH": str(instance),
-        "DATABASE_URL": f"sqlite:///{instance / 'elearn.sqlite'}",
-        "SECRET_KEY": "test-secret",
-        "TESTING": True,
-        **config,
-    })
+    return create_app(
+        {
+            "INSTANCE_PATH": str(instance),
+            "DATABASE_URL": f"sqlite:///{instance / 'elearn.sqlite'}",
+            "SECRET_KEY": "test-secret",
+            "TESTING": True,
+            **config,
+        }
+    )
 
 
 @pytest.fixture(scope="session")
@@ -78,8 +80,10 @@ def csrf_token(client: FlaskClient, path: str = "/") -> str:
 
 
 def login(client: FlaskClient, email: str, password: str = DEMO_PASSWORD) -> Any:
-    return client.post("/login", data={"email": email, "password": password,
-                                       "csrf_token": csrf_token(client, "/login")})
+    return client.post(
+        "/login",
+        data={"email": email, "password": password, "csrf_token": csrf_token(client, "/login")},
+    )
 
 
 def post(client: FlaskClient, path: str, data: dict[str, Any] | None = None, **kw: Any) -> Any:

@@ -1,1 +1,1 @@
-"""Content as files: read courses and question banks, and report every problem with file and line."""
+"""Content as files: read courses and question banks; report every problem by file and line."""

@@ -115,7 +115,9 @@ def load_content(courses_dir: Path, banks_dir: Path, base: Path | None = None) -
     reader = _Reader(base or courses_dir.parent)
     result = ContentSet()
     exam_ids: set[str] = set()
-    course_dirs = sorted(p for p in courses_dir.iterdir() if p.is_dir()) if courses_dir.is_dir() else []
+    course_dirs = (
+        sorted(p for p in courses_dir.iterdir() if p.is_dir()) if courses_dir.is_dir() else []
+    )
     course_ids = {p.name for p in course_dirs}
     bank_dirs = sorted(p for p in banks_dir.iterdir() if p.is_dir()) if banks_dir.is_dir() else []
     seen_exams: dict[str, str] = {}
@@ -153,7 +155,9 @@ def _load_course(
     problems += locate(doc, rel, check_course(spec))
     if spec.id != course_dir.name:
         problems.append(
-            Problem(rel, doc.line(("id",)), f"id '{spec.id}' differs from folder '{course_dir.name}'")
+            Problem(
+                rel, doc.line(("id",)), f"id '{spec.id}' differs from folder '{course_dir.name}'"
+            )
         )
     if spec.exam is not None and spec.exam not in exam_ids:
         problems.append(Problem(rel, doc.line(("exam",)), f"unknown exam '{spec.exam}'"))
@@ -170,7 +174,8 @@ def _load_course(
         if match["lang"] not in spec.languages:
             problems.append(
                 Problem(
-                    reader.rel(file), 1,
+                    reader.rel(file),
+                    1,
                     f"language '{match['lang']}' is not one of the course's {spec.languages}",
                 )
             )
@@ -190,7 +195,8 @@ def _load_course(
             if lang not in by_lang:
                 problems.append(
                     Problem(
-                        rel, doc.line(("modules", position - 1)),
+                        rel,
+                        doc.line(("modules", position - 1)),
                         f"module '{module_id}' has no '{lang}' file "
                         f"(modules/{module_id}.{lang}.md)",
                     )
@@ -238,8 +244,11 @@ def _load_module(
                 )
         shape = outline(body)
         problems += [
-            Problem(rel, body_start + line + 1, "a '#' heading in the body: start at '##' "
-                    "(the module title is the page's heading)")
+            Problem(
+                rel,
+                body_start + line + 1,
+                "a '#' heading in the body: start at '##' (the module title is the page's heading)",
+            )
             for line in shape.h1_lines
         ]
         problems += [
@@ -256,7 +265,8 @@ def _load_module(
         for lang, front in fronts.items():
             problems.append(
                 Problem(
-                    reader.rel(by_lang[lang]), 2,
+                    reader.rel(by_lang[lang]),
+                    2,
                     f"minutes and outcomes must be the same in every language "
                     f"(here {front.minutes}, {list(front.outcomes)})",
                 )
@@ -264,7 +274,11 @@ def _load_module(
     if len({n for _, n in reflections.values()}) > 1:
         for rel, n in reflections.values():
             problems.append(
-                Problem(rel, 1, f"{n} reflection prompt(s); every language of a module needs the same number")
+                Problem(
+                    rel,
+                    1,
+                    f"{n} reflection prompt(s); every language of a module needs the same number",
+                )
             )
     if problems or not fronts:
         return None, problems
@@ -330,8 +344,11 @@ def _load_bank(
         exam_problems += locate(exam_doc, exam_rel, check_exam(exam, spec, dict(pool), course_ids))
         if exam.id in seen_exams:
             exam_problems.append(
-                Problem(exam_rel, exam_doc.line(("id",)),
-                        f"duplicate exam id '{exam.id}' (also in {seen_exams[exam.id]})")
+                Problem(
+                    exam_rel,
+                    exam_doc.line(("id",)),
+                    f"duplicate exam id '{exam.id}' (also in {seen_exams[exam.id]})",
+                )
             )
         else:
             seen_exams[exam.id] = exam_rel
@@ -357,8 +374,11 @@ def _load_items(
         problems += locate(doc, rel, check_item(item, bank, loc))
         if item.id in seen:
             problems.append(
-                Problem(rel, doc.line((*loc, "id")),
-                        f"duplicate item id '{item.id}' (also in {seen[item.id]})")
+                Problem(
+                    rel,
+                    doc.line((*loc, "id")),
+                    f"duplicate item id '{item.id}' (also in {seen[item.id]})",
+                )
             )
         else:
             seen[item.id] = rel

@@ -44,7 +44,12 @@ def parse_yaml(text: str, offset: int = 0) -> Located:
         mark = exc.problem_mark or exc.context_mark
         line = (mark.line + 1 if mark else 1) + offset
         message = f"YAML: {exc.problem or exc.context}"
-        if exc.context and exc.context_mark and exc.problem_mark and exc.context_mark.line != mark.line:
+        if (
+            exc.context
+            and exc.context_mark
+            and mark is not None
+            and exc.context_mark.line != mark.line
+        ):
             # An unclosed bracket is noticed lines later: say where it began.
             message += f" ({exc.context} at line {exc.context_mark.line + 1 + offset})"
         raise YamlSyntaxError(line, message) from None
@@ -72,7 +77,9 @@ def _build(node: yaml.Node, loc: Loc, lines: dict[Loc, int], ctor: Any, offset: 
         for key_node, value_node in node.value:
             key = _build(key_node, loc, {}, ctor, offset)
             if not isinstance(key, str | int | bool):
-                raise YamlSyntaxError(key_node.start_mark.line + 1 + offset, "YAML: a key must be text")
+                raise YamlSyntaxError(
+                    key_node.start_mark.line + 1 + offset, "YAML: a key must be text"
+                )
             if key in result:
                 raise YamlSyntaxError(
                     key_node.start_mark.line + 1 + offset, f"YAML: duplicate key '{key}'"
@@ -97,9 +104,7 @@ def describe(loc: Loc) -> str:
     return out
 
 
-def validate(
-    model: type[M], doc: Located, path: str
-) -> tuple[M | None, list[Problem]]:
+def validate(model: type[M], doc: Located, path: str) -> tuple[M | None, list[Problem]]:
     """Validate a document against a model; every pydantic error becomes a located problem."""
     if not isinstance(doc.data, dict):
         return None, [Problem(path, doc.line(()), "expected a mapping of keys to values")]
@@ -120,6 +125,8 @@ def validate(
         return None, problems
 
 
-def locate(doc: Located, path: str, messages: list[LocatedMessage], prefix: Loc = ()) -> list[Problem]:
+def locate(
+    doc: Located, path: str, messages: list[LocatedMessage], prefix: Loc = ()
+) -> list[Problem]:
     """Turn messages located by key path into problems located by line."""
     return [Problem(path, doc.line((*prefix, *m.loc)), m.message) for m in messages]

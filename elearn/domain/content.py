@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Container, Iterable
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
@@ -38,7 +39,7 @@ def content_hash(model: BaseModel) -> str:
 
 
 def missing_languages(
-    text: dict[str, str], languages: list[str] | tuple[str, ...], loc: tuple[str | int, ...]
+    text: Container[str], languages: Iterable[str], loc: tuple[str | int, ...]
 ) -> list[LocatedMessage]:
     """One problem for every required language that a localised text lacks."""
     return [
@@ -104,7 +105,9 @@ def check_course(spec: CourseSpec) -> list[LocatedMessage]:
     seen: set[str] = set()
     for i, outcome in enumerate(spec.outcomes):
         if outcome.id in seen:
-            out.append(LocatedMessage(("outcomes", i, "id"), f"duplicate outcome id '{outcome.id}'"))
+            out.append(
+                LocatedMessage(("outcomes", i, "id"), f"duplicate outcome id '{outcome.id}'")
+            )
         seen.add(outcome.id)
         out += missing_languages(outcome.text, spec.languages, ("outcomes", i, "text"))
     seen = set()

@@ -146,14 +146,14 @@ def _numeric(item: ItemSpec) -> list[LocatedMessage]:
 
     if isinstance(key, dict) and set(key) == {"value", "tolerance"}:
         if not (number(key["value"]) and number(key["tolerance"]) and key["tolerance"] >= 0):
-            out.append(LocatedMessage(("key",), "value and tolerance must be numbers, tolerance >= 0"))
+            out.append(
+                LocatedMessage(("key",), "value and tolerance must be numbers, tolerance >= 0")
+            )
     elif isinstance(key, dict) and set(key) == {"min", "max"}:
         if not (number(key["min"]) and number(key["max"]) and key["min"] <= key["max"]):
             out.append(LocatedMessage(("key",), "min and max must be numbers with min <= max"))
     else:
-        out.append(
-            LocatedMessage(("key",), "the key must be {value, tolerance} or {min, max}")
-        )
+        out.append(LocatedMessage(("key",), "the key must be {value, tolerance} or {min, max}"))
     return out
 
 
@@ -172,7 +172,9 @@ def _matching(item: ItemSpec) -> list[LocatedMessage]:
         if prompt_id not in prompts:
             out.append(LocatedMessage(("key", prompt_id), f"'{prompt_id}' is not a prompt"))
         elif option_id not in options:
-            out.append(LocatedMessage(("key", prompt_id), f"the key '{option_id}' is not an option"))
+            out.append(
+                LocatedMessage(("key", prompt_id), f"the key '{option_id}' is not an option")
+            )
     return out
 
 

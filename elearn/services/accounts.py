@@ -69,14 +69,25 @@ def create_user(
     if find_user(session, email) is not None:
         raise AccountError("An account with this e-mail address already exists.")
     user = User(
-        email=email, name=name.strip(), password_hash=generate_password_hash(password),
-        session_token=new_session_token(), locale=locale, org_unit_id=org_unit_id, created_at=now,
+        email=email,
+        name=name.strip(),
+        password_hash=generate_password_hash(password),
+        session_token=new_session_token(),
+        locale=locale,
+        org_unit_id=org_unit_id,
+        created_at=now,
     )
     session.add(user)
     session.flush()
     set_roles(session=session, user=user, roles=roles)
-    audit.record(session=session, action="user.created", subject=f"user:{user.id}", now=now,
-                 actor_id=actor_id, data={"roles": sorted(set(roles))})
+    audit.record(
+        session=session,
+        action="user.created",
+        subject=f"user:{user.id}",
+        now=now,
+        actor_id=actor_id,
+        data={"roles": sorted(set(roles))},
+    )
     return user
 
 
@@ -100,14 +111,17 @@ def set_password(*, session: Session, user: User, password: str) -> None:
     session.flush()
 
 
-def change_password(
-    *, session: Session, user: User, current: str, new: str, now: datetime
-) -> None:
+def change_password(*, session: Session, user: User, current: str, new: str, now: datetime) -> None:
     if not check_password_hash(user.password_hash, current):
         raise AccountError("The current password is not right.")
     set_password(session=session, user=user, password=new)
-    audit.record(session=session, action="user.password_changed", subject=f"user:{user.id}",
-                 now=now, actor_id=user.id)
+    audit.record(
+        session=session,
+        action="user.password_changed",
+        subject=f"user:{user.id}",
+        now=now,
+        actor_id=user.id,
+    )
 
 
 def _token_hash(token: str) -> str:
@@ -127,11 +141,21 @@ def create_reset_link(
     token = secrets.token_urlsafe(32)
     assert user.id is not None
     session.add(
-        PasswordReset(user_id=user.id, token_hash=_token_hash(token), created_by_id=created_by.id,
-                      created_at=now, expires_at=now + timedelta(hours=hours))
+        PasswordReset(
+            user_id=user.id,
+            token_hash=_token_hash(token),
+            created_by_id=created_by.id,
+            created_at=now,
+            expires_at=now + timedelta(hours=hours),
+        )
     )
-    audit.record(session=session, action="user.reset_link_created", subject=f"user:{user.id}",
-                 now=now, actor_id=created_by.id)
+    audit.record(
+        session=session,
+        action="user.reset_link_created",
+        subject=f"user:{user.id}",
+        now=now,
+        actor_id=created_by.id,
+    )
     session.flush()
     return token
 
@@ -154,8 +178,13 @@ def use_reset_link(*, session: Session, token: str, password: str, now: datetime
         raise AccountError("This reset link is not valid: it has expired or was used already.")
     reset.used_at = now
     set_password(session=session, user=user, password=password)
-    audit.record(session=session, action="user.password_reset", subject=f"user:{user.id}",
-                 now=now, actor_id=user.id)
+    audit.record(
+        session=session,
+        action="user.password_reset",
+        subject=f"user:{user.id}",
+        now=now,
+        actor_id=user.id,
+    )
     return user
 
 
@@ -167,14 +196,22 @@ def get_setting(session: Session, key: str, default: object) -> object:
     return default if row is None else row.value
 
 
-def put_setting(*, session: Session, key: str, value: object, actor_id: int | None, now: datetime) -> None:
+def put_setting(
+    *, session: Session, key: str, value: object, actor_id: int | None, now: datetime
+) -> None:
     row = session.get(AppSetting, key)
     if row is None:
         session.add(AppSetting(key=key, value=value))
     else:
         row.value = value
-    audit.record(session=session, action="setting.changed", subject=f"setting:{key}", now=now,
-                 actor_id=actor_id, data={"value": value})
+    audit.record(
+        session=session,
+        action="setting.changed",
+        subject=f"setting:{key}",
+        now=now,
+        actor_id=actor_id,
+        data={"value": value},
+    )
     session.flush()
 
 

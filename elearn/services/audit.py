@@ -20,12 +20,19 @@ def record(
     actor_id: int | None = None,
     data: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    last = session.exec(select(AuditEntry.hash).order_by(col(AuditEntry.id).desc()).limit(1)).first()
+    last = session.exec(
+        select(AuditEntry.hash).order_by(col(AuditEntry.id).desc()).limit(1)
+    ).first()
     prev = last or GENESIS
     rec = AuditRecord(at=now, actor_id=actor_id, action=action, subject=subject, data=data or {})
     entry = AuditEntry(
-        at=now, actor_id=actor_id, action=action, subject=subject, data=rec.data,
-        prev_hash=prev, hash=entry_hash(rec, prev),
+        at=now,
+        actor_id=actor_id,
+        action=action,
+        subject=subject,
+        data=rec.data,
+        prev_hash=prev,
+        hash=entry_hash(rec, prev),
     )
     session.add(entry)
     session.flush()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session, col, func, select
 
@@ -43,7 +44,12 @@ def sync_content(
             session.add(Course(id=loaded.spec.id, spec=spec, content_hash=digest, synced_at=now))
             report.created.append(f"course {loaded.spec.id}")
         elif course.content_hash != digest or not course.active:
-            course.spec, course.content_hash, course.active, course.synced_at = spec, digest, True, now
+            course.spec, course.content_hash, course.active, course.synced_at = (
+                spec,
+                digest,
+                True,
+                now,
+            )
             report.updated.append(f"course {loaded.spec.id}")
         else:
             report.unchanged += 1
@@ -61,8 +67,11 @@ def sync_content(
             if row is None:
                 session.add(
                     CourseModule(
-                        course_id=loaded.spec.id, module_id=module.id, position=module.position,
-                        spec=module.model_dump(mode="json"), content_hash=digest,
+                        course_id=loaded.spec.id,
+                        module_id=module.id,
+                        position=module.position,
+                        spec=module.model_dump(mode="json"),
+                        content_hash=digest,
                     )
                 )
                 report.created.append(name)
@@ -79,10 +88,16 @@ def sync_content(
     session.flush()
     if report.changed:
         audit.record(
-            session=session, action="content.synced", subject="content", now=now,
+            session=session,
+            action="content.synced",
+            subject="content",
+            now=now,
             actor_id=actor_id,
-            data={"created": report.created, "updated": report.updated,
-                  "deactivated": report.deactivated},
+            data={
+                "created": report.created,
+                "updated": report.updated,
+                "deactivated": report.deactivated,
+            },
         )
     return report
 
@@ -109,13 +124,23 @@ def _sync_bank(session: Session, loaded: LoadedBank, report: SyncReport) -> None
         name = f"item {loaded.spec.id}/{item_spec.id}"
         item = items.get(item_spec.id)
         if item is None:
-            item = Item(bank_id=loaded.spec.id, key=item_spec.id, topic=item_spec.topic,
-                        source_path=loaded_item.path)
+            item = Item(
+                bank_id=loaded.spec.id,
+                key=item_spec.id,
+                topic=item_spec.topic,
+                source_path=loaded_item.path,
+            )
             session.add(item)
             session.flush()
             report.created.append(name)
-        version_id = _version(session, ItemVersion, "item_id", item.id,
-                              item_spec.model_dump(mode="json"), content_hash(item_spec))
+        assert item.id is not None
+        candidate = ItemVersion(
+            item_id=item.id,
+            version=0,
+            content_hash=content_hash(item_spec),
+            spec=item_spec.model_dump(mode="json"),
+        )
+        version_id = _version(session, candidate, ItemVersion.item_id)
         if item.current_version_id != version_id or not item.active:
             if item.current_version_id is not None:
                 report.updated.append(name)
@@ -141,8 +166,13 @@ def _sync_bank(session: Session, loaded: LoadedBank, report: SyncReport) -> None
             session.add(exam)
             session.flush()
             report.created.append(name)
-        version_id = _version(session, ExamVersion, "exam_id", exam.id,
-                              exam_spec.model_dump(mode="json"), content_hash(exam_spec))
+        candidate_exam = ExamVersion(
+            exam_id=exam.id,
+            version=0,
+            content_hash=content_hash(exam_spec),
+            spec=exam_spec.model_dump(mode="json"),
+        )
+        version_id = _version(session, candidate_exam, ExamVersion.exam_id)
         if exam.current_version_id != version_id or not exam.active:
             if exam.current_version_id is not None:
                 report.updated.append(name)
@@ -152,21 +182,23 @@ def _sync_bank(session: Session, loaded: LoadedBank, report: SyncReport) -> None
     session.flush()
 
 
-def _version(
-    session: Session, model: type[ItemVersion] | type[ExamVersion], owner: str,
-    owner_id: object, spec: dict[str, object], digest: str,
-) -> int:
-    """The id of the version with this content, made as the next version when new."""
-    owner_col = getattr(model, owner)
+def _version(session: Session, candidate: ItemVersion | ExamVersion, owner_column: Any) -> int:
+    """The id of the stored version with the candidate's content, else of the candidate, saved
+    as the next version number."""
+    model = type(candidate)
+    owner_id = candidate.item_id if isinstance(candidate, ItemVersion) else candidate.exam_id
     found = session.exec(
-        select(model.id).where(owner_col == owner_id, model.content_hash == digest)
+        select(model.id).where(
+            owner_column == owner_id, model.content_hash == candidate.content_hash
+        )
     ).first()
     if found is not None:
         return found
-    latest = session.exec(select(func.max(col(model.version))).where(owner_col == owner_id)).one()
-    version = model(version=(latest or 0) + 1, content_hash=digest, spec=spec,
-                    **{owner: owner_id})
-    session.add(version)
+    latest = session.exec(
+        select(func.max(col(model.version))).where(owner_column == owner_id)
+    ).one()
+    candidate.version = (latest or 0) + 1
+    session.add(candidate)
     session.flush()
-    assert version.id is not None
-    return version.id
+    assert candidate.id is not None
+    return candidate.id

@@ -72,15 +72,18 @@ def progress(session: Session, user_id: int, view: LoadedCourseView) -> Progress
         )
     ).first()
     module_ids = {m.id for m in view.modules}
-    done = frozenset(
-        session.exec(
-            select(ModuleProgress.module_id).where(
-                ModuleProgress.user_id == user_id,
-                ModuleProgress.course_id == view.spec.id,
-                col(ModuleProgress.completed_at).is_not(None),
+    done = (
+        frozenset(
+            session.exec(
+                select(ModuleProgress.module_id).where(
+                    ModuleProgress.user_id == user_id,
+                    ModuleProgress.course_id == view.spec.id,
+                    col(ModuleProgress.completed_at).is_not(None),
+                )
             )
         )
-    ) & module_ids
+        & module_ids
+    )
     return Progress(
         started=course_row is not None,
         done=done,
@@ -102,7 +105,9 @@ def continue_module(view: LoadedCourseView, prog: Progress) -> ModuleSpec:
     return view.modules[0]
 
 
-def _course_progress(session: Session, user_id: int, course_id: str, now: datetime) -> CourseProgress:
+def _course_progress(
+    session: Session, user_id: int, course_id: str, now: datetime
+) -> CourseProgress:
     row = session.exec(
         select(CourseProgress).where(
             CourseProgress.user_id == user_id, CourseProgress.course_id == course_id
@@ -125,13 +130,16 @@ def _module_progress(
         )
     ).first()
     if row is None:
-        row = ModuleProgress(user_id=user_id, course_id=course_id, module_id=module_id,
-                             first_opened_at=now)
+        row = ModuleProgress(
+            user_id=user_id, course_id=course_id, module_id=module_id, first_opened_at=now
+        )
         session.add(row)
     return row
 
 
-def open_module(*, session: Session, user_id: int, course_id: str, module_id: str, now: datetime) -> None:
+def open_module(
+    *, session: Session, user_id: int, course_id: str, module_id: str, now: datetime
+) -> None:
     """Remember that the learner is here, so that 'continue' comes back to it."""
     row = _course_progress(session, user_id, course_id, now)
     if row.last_module_id != module_id:
@@ -151,16 +159,25 @@ def complete_module(
     course_row = _course_progress(session, user_id, view.spec.id, now)
     course_row.updated_at = now
     session.flush()
-    if course_row.completed_at is None and len(progress(session, user_id, view).done) == len(view.modules):
+    if course_row.completed_at is None and len(progress(session, user_id, view).done) == len(
+        view.modules
+    ):
         course_row.completed_at = now
-        audit.record(session=session, action="course.completed", subject=f"course:{view.spec.id}",
-                     now=now, actor_id=user_id)
+        audit.record(
+            session=session,
+            action="course.completed",
+            subject=f"course:{view.spec.id}",
+            now=now,
+            actor_id=user_id,
+        )
         session.flush()
         return True
     return False
 
 
-def reflections_for(session: Session, user_id: int, course_id: str, module_id: str) -> dict[int, str]:
+def reflections_for(
+    session: Session, user_id: int, course_id: str, module_id: str
+) -> dict[int, str]:
     rows = session.exec(
         select(Reflection).where(
             Reflection.user_id == user_id,
@@ -172,10 +189,16 @@ def reflections_for(session: Session, user_id: int, course_id: str, module_id: s
 
 
 def save_reflections(
-    *, session: Session, user_id: int, course_id: str, module_id: str,
-    answers: dict[int, str], prompts: dict[int, str], now: datetime,
+    *,
+    session: Session,
+    user_id: int,
+    course_id: str,
+    module_id: str,
+    answers: dict[int, str],
+    prompts: dict[int, str],
+    now: datetime,
 ) -> None:
-    """Save the learner's answers; an emptied box deletes its answer. Unknown prompts are refused."""
+    """Save the answers; an emptied box deletes its answer, an unknown prompt is refused."""
     unknown = set(answers) - set(prompts)
     if unknown:
         raise Conflict(N_("The module has changed since the page was loaded; please reload it."))
@@ -196,9 +219,17 @@ def save_reflections(
             if row is not None:
                 session.delete(row)
         elif row is None:
-            session.add(Reflection(user_id=user_id, course_id=course_id, module_id=module_id,
-                                   prompt_index=index, prompt=prompts[index], answer=answer,
-                                   updated_at=now))
+            session.add(
+                Reflection(
+                    user_id=user_id,
+                    course_id=course_id,
+                    module_id=module_id,
+                    prompt_index=index,
+                    prompt=prompts[index],
+                    answer=answer,
+                    updated_at=now,
+                )
+            )
         elif row.answer != answer:
             row.answer, row.prompt, row.updated_at = answer, prompts[index], now
     session.flush()
@@ -209,8 +240,9 @@ def all_reflections(session: Session, user_id: int) -> list[Reflection]:
         session.exec(
             select(Reflection)
             .where(Reflection.user_id == user_id)
-            .order_by(col(Reflection.course_id), col(Reflection.module_id),
-                      col(Reflection.prompt_index))
+            .order_by(
+                col(Reflection.course_id), col(Reflection.module_id), col(Reflection.prompt_index)
+            )
         )
     )
 
@@ -224,8 +256,16 @@ def evaluation_of(session: Session, user_id: int, course_id: str) -> CourseEvalu
 
 
 def submit_evaluation(
-    *, session: Session, user_id: int, view: LoadedCourseView, relevance: int, clarity: int,
-    usefulness: int, gained: str, improve: str, now: datetime,
+    *,
+    session: Session,
+    user_id: int,
+    view: LoadedCourseView,
+    relevance: int,
+    clarity: int,
+    usefulness: int,
+    gained: str,
+    improve: str,
+    now: datetime,
 ) -> CourseEvaluation:
     """One evaluation per learner and course, given once the course is complete; may be revised."""
     if progress(session, user_id, view).completed_at is None:
@@ -235,8 +275,13 @@ def submit_evaluation(
             raise Conflict(N_("Ratings are from 1 to 5."))
     row = evaluation_of(session, user_id, view.spec.id)
     if row is None:
-        row = CourseEvaluation(user_id=user_id, course_id=view.spec.id, relevance=relevance,
-                               clarity=clarity, usefulness=usefulness)
+        row = CourseEvaluation(
+            user_id=user_id,
+            course_id=view.spec.id,
+            relevance=relevance,
+            clarity=clarity,
+            usefulness=usefulness,
+        )
         session.add(row)
     row.relevance, row.clarity, row.usefulness = relevance, clarity, usefulness
     row.gained, row.improve, row.submitted_at = gained.strip(), improve.strip(), now
@@ -256,14 +301,17 @@ class EvaluationSummary:
 
 def evaluation_summaries(session: Session) -> list[EvaluationSummary]:
     by_course: dict[str, list[CourseEvaluation]] = {}
-    for row in session.exec(select(CourseEvaluation).order_by(col(CourseEvaluation.submitted_at).desc())):
+    for row in session.exec(
+        select(CourseEvaluation).order_by(col(CourseEvaluation.submitted_at).desc())
+    ):
         by_course.setdefault(row.course_id, []).append(row)
     out = []
     for course_id, rows in sorted(by_course.items()):
         n = len(rows)
         out.append(
             EvaluationSummary(
-                course_id, n,
+                course_id,
+                n,
                 sum(r.relevance for r in rows) / n,
                 sum(r.clarity for r in rows) / n,
                 sum(r.usefulness for r in rows) / n,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, current_app, render_template, request
+from flask import Flask, Response, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -50,11 +50,10 @@ def _error_page(status: int, title: str, message: str) -> tuple[str, int]:
 
 
 def _language_form() -> Any:
-    from elearn.i18n import LANGUAGE_NAMES
-    from elearn.web.forms import LanguageForm
+    from elearn.web.forms import LanguageForm, language_choices
 
     form = LanguageForm(formdata=None)
-    form.lang.choices = [(c, LANGUAGE_NAMES[c]) for c in current_app.config["LANGUAGES"]]
+    form.lang.choices = language_choices()
     return form
 
 
@@ -70,9 +69,12 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(_exc: CSRFError) -> Any:
         return _error_page(
-            400, _("The form had expired"),
-            _("For your safety the form could not be sent. Go back, reload the page and try "
-              "again: what you typed may still be in the form."),
+            400,
+            _("The form had expired"),
+            _(
+                "For your safety the form could not be sent. Go back, reload the page and try "
+                "again: what you typed may still be in the form."
+            ),
         )
 
     @app.errorhandler(DomainError)
@@ -93,21 +95,32 @@ def init_app(app: Flask) -> None:
             413: _("Too large"),
         }
         messages = {
-            403: _("Your account does not have the role this page needs. If you think it "
-                   "should, ask your administrator."),
-            404: _("There is no page at this address. It may have moved, or the link may be "
-                   "wrong."),
+            403: _(
+                "Your account does not have the role this page needs. If you think it "
+                "should, ask your administrator."
+            ),
+            404: _(
+                "There is no page at this address. It may have moved, or the link may be wrong."
+            ),
         }
         code = exc.code
-        return _error_page(code, titles.get(code, _("Error")),
-                           messages.get(code, _("The request could not be handled.")))
+        return _error_page(
+            code,
+            titles.get(code, _("Error")),
+            messages.get(code, _("The request could not be handled.")),
+        )
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Any:
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
-        return _error_page(500, _("Something went wrong"),
-                           _("An unexpected error occurred and has been logged. Nothing you had "
-                             "saved is lost. Please try again in a moment."))
+        return _error_page(
+            500,
+            _("Something went wrong"),
+            _(
+                "An unexpected error occurred and has been logged. Nothing you had "
+                "saved is lost. Please try again in a moment."
+            ),
+        )
 
     @app.context_processor
     def _nav() -> dict[str, Any]:

@@ -9,6 +9,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlmodel import col, func, or_, select
+from wtforms.fields.choices import SelectChoice
 
 from elearn.auth import ROLE_LABELS, roles_required
 from elearn.clock import utcnow
@@ -24,16 +25,16 @@ admin_only = roles_required("admin")
 PAGE_SIZE = 50
 
 
-def _unit_choices() -> list[tuple[str, str]]:
+def _unit_choices() -> list[SelectChoice]:
     session = get_session()
     units = session.exec(select(OrgUnit)).all()
     paths = sorted((accounts.unit_path(session, u.id), str(u.id)) for u in units)
-    return [("", _("(none)"))] + [(unit_id, path) for path, unit_id in paths]
+    return [SelectChoice("", _("(none)"))] + [SelectChoice(uid, path) for path, uid in paths]
 
 
 def _user_form(user: User | None) -> UserForm:
     form = UserForm(obj=user)
-    form.roles.choices = [(r, str(ROLE_LABELS[r])) for r in ROLES]
+    form.roles.choices = [SelectChoice(r, str(ROLE_LABELS[r])) for r in ROLES]
     form.unit.choices = _unit_choices()
     if request.method == "GET":
         if user is not None:
@@ -60,8 +61,15 @@ def index() -> Any:
         stmt.order_by(col(User.email)).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
     ).all()
     roles = {u.id: sorted(accounts.user_roles(session, u.id)) for u in users if u.id}
-    return render_template("admin/users.html", users=users, roles=roles, query=query, page=page,
-                           pages=max(1, -(-total // PAGE_SIZE)), total=total)
+    return render_template(
+        "admin/users.html",
+        users=users,
+        roles=roles,
+        query=query,
+        page=page,
+        pages=max(1, -(-total // PAGE_SIZE)),
+        total=total,
+    )
 
 
 def _apply(form: UserForm, user: User) -> None:
@@ -79,8 +87,12 @@ def new_user() -> Any:
         session = get_session()
         try:
             user = accounts.create_user(
-                session=session, email=form.email.data or "", name=form.name.data or "",
-                password=secrets.token_urlsafe(24), now=utcnow(), roles=form.roles.data or [],
+                session=session,
+                email=form.email.data or "",
+                name=form.name.data or "",
+                password=secrets.token_urlsafe(24),
+                now=utcnow(),
+                roles=form.roles.data or [],
                 org_unit_id=int(form.unit.data) if form.unit.data else None,
                 actor_id=current_user.id,
             )
@@ -90,8 +102,10 @@ def new_user() -> Any:
             user.active = bool(form.active.data)
             token = _reset_link(user)
             commit()
-            flash(_("The account is created. Give the person this one-time link to set a "
-                    "password:"), "success")
+            flash(
+                _("The account is created. Give the person this one-time link to set a password:"),
+                "success",
+            )
             return render_template("admin/reset_link.html", user=user, token=token)
     return render_template("admin/user_form.html", form=form, user=None)
 
@@ -120,9 +134,14 @@ def edit_user(user_id: int) -> Any:
             accounts.set_roles(session=session, user=user, roles=roles)
             from elearn.services import audit
 
-            audit.record(session=session, action="user.updated", subject=f"user:{user.id}",
-                         now=utcnow(), actor_id=current_user.id,
-                         data={"roles": sorted(roles), "active": user.active})
+            audit.record(
+                session=session,
+                action="user.updated",
+                subject=f"user:{user.id}",
+                now=utcnow(),
+                actor_id=current_user.id,
+                data={"roles": sorted(roles), "active": user.active},
+            )
             commit()
             flash(_("The account is saved."), "success")
             return redirect(url_for("admin.edit_user", user_id=user.id))
@@ -131,8 +150,11 @@ def edit_user(user_id: int) -> Any:
 
 def _reset_link(user: User) -> str:
     token = accounts.create_reset_link(
-        session=get_session(), user=user, created_by=get_session().get(User, current_user.id)
-        or user, now=utcnow(), hours=current_app.config["PASSWORD_RESET_HOURS"],
+        session=get_session(),
+        user=user,
+        created_by=get_session().get(User, current_user.id) or user,
+        now=utcnow(),
+        hours=current_app.config["PASSWORD_RESET_HOURS"],
     )
     return url_for("auth.reset", token=token, _external=True)
 
@@ -158,9 +180,13 @@ def settings() -> Any:
     if request.method == "GET":
         form.self_signup.data = signup_open()
     if form.validate_on_submit():
-        accounts.put_setting(session=get_session(), key="self_signup",
-                             value=bool(form.self_signup.data), actor_id=current_user.id,
-                             now=utcnow())
+        accounts.put_setting(
+            session=get_session(),
+            key="self_signup",
+            value=bool(form.self_signup.data),
+            actor_id=current_user.id,
+            now=utcnow(),
+        )
         commit()
         flash(_("The settings are saved."), "success")
         return redirect(url_for("admin.settings"))
@@ -174,8 +200,9 @@ def evaluations() -> Any:
     titles = {}
     for course in learning.active_courses(session):
         titles[course.id] = course.spec["title"]
-    return render_template("admin/evaluations.html",
-                           summaries=learning.evaluation_summaries(session), titles=titles)
+    return render_template(
+        "admin/evaluations.html", summaries=learning.evaluation_summaries(session), titles=titles
+    )
 
 
 @bp.get("/content")
@@ -190,5 +217,6 @@ def content() -> Any:
         ).all()
     )
     exams = session.exec(select(Exam).order_by(col(Exam.id))).all()
-    return render_template("admin/content.html", courses=courses, banks=banks, counts=counts,
-                           exams=exams)
+    return render_template(
+        "admin/content.html", courses=courses, banks=banks, counts=counts, exams=exams
+    )

@@ -4,14 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from elearn.auth import principal_of, public, signed_in
 from elearn.clock import utcnow
 from elearn.db import get_session
-from elearn.i18n import LANGUAGE_NAMES
 from elearn.models import User
 from elearn.services import accounts
 from elearn.web import commit, safe_next
@@ -22,6 +31,7 @@ from elearn.web.forms import (
     ProfileForm,
     ResetPasswordForm,
     SignupForm,
+    language_choices,
 )
 
 bp = Blueprint("auth", __name__)
@@ -31,10 +41,6 @@ def signup_open() -> bool:
     return bool(
         accounts.get_setting(get_session(), "self_signup", current_app.config["SELF_SIGNUP"])
     )
-
-
-def _language_choices() -> list[tuple[str, str]]:
-    return [(code, LANGUAGE_NAMES[code]) for code in current_app.config["LANGUAGES"]]
 
 
 def _sign_in(user: User, remember: bool) -> None:
@@ -53,7 +59,9 @@ def login() -> Any:
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
         user = accounts.authenticate(
-            session=get_session(), email=form.email.data or "", password=form.password.data or "",
+            session=get_session(),
+            email=form.email.data or "",
+            password=form.password.data or "",
             now=utcnow(),
         )
         if user is None:
@@ -85,8 +93,12 @@ def signup() -> Any:
     if form.validate_on_submit():
         try:
             user = accounts.create_user(
-                session=get_session(), email=form.email.data or "", name=form.name.data or "",
-                password=form.password.data or "", now=utcnow(), roles=("learner",),
+                session=get_session(),
+                email=form.email.data or "",
+                name=form.name.data or "",
+                password=form.password.data or "",
+                now=utcnow(),
+                roles=("learner",),
                 locale=str(session.get("lang")) if session.get("lang") else None,
             )
         except accounts.AccountError:
@@ -105,9 +117,11 @@ def account() -> Any:
     user = get_session().get(User, current_user.id)
     assert user is not None
     form = ProfileForm(obj=user)
-    form.locale.choices = _language_choices()
+    form.locale.choices = language_choices()
     if request.method == "GET":
-        form.locale.data = user.locale or session.get("lang") or current_app.config["BABEL_DEFAULT_LOCALE"]
+        form.locale.data = (
+            user.locale or session.get("lang") or current_app.config["BABEL_DEFAULT_LOCALE"]
+        )
     if form.validate_on_submit():
         user.name = (form.name.data or "").strip()
         user.locale = form.locale.data
@@ -126,8 +140,13 @@ def change_password() -> Any:
         user = get_session().get(User, current_user.id)
         assert user is not None
         try:
-            accounts.change_password(session=get_session(), user=user, current=form.current.data or "",
-                                     new=form.password.data or "", now=utcnow())
+            accounts.change_password(
+                session=get_session(),
+                user=user,
+                current=form.current.data or "",
+                new=form.password.data or "",
+                now=utcnow(),
+            )
         except accounts.AccountError:
             form.current.errors = [_("The current password is not right.")]
         else:
@@ -146,8 +165,9 @@ def reset(token: str) -> Any:
     form = ResetPasswordForm()
     if form.validate_on_submit():
         try:
-            accounts.use_reset_link(session=get_session(), token=token,
-                                    password=form.password.data or "", now=utcnow())
+            accounts.use_reset_link(
+                session=get_session(), token=token, password=form.password.data or "", now=utcnow()
+            )
         except accounts.AccountError:
             return render_template("auth/reset_invalid.html"), 404
         commit()
@@ -162,7 +182,7 @@ def reset(token: str) -> Any:
 @public
 def language() -> Any:
     form = LanguageForm()
-    form.lang.choices = _language_choices()
+    form.lang.choices = language_choices()
     if not form.validate_on_submit():
         abort(400)
     session["lang"] = form.lang.data

@@ -16,12 +16,21 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 PASSWORD_MIN = 10
 NAME_MAX = 200
 TEXT_MAX = 10_000
+
+
+def language_choices() -> list[SelectChoice]:
+    from flask import current_app
+
+    from elearn.i18n import LANGUAGE_NAMES
+
+    return [SelectChoice(code, LANGUAGE_NAMES[code]) for code in current_app.config["LANGUAGES"]]
 
 
 def new_password_fields() -> tuple[PasswordField, PasswordField]:
@@ -41,34 +50,52 @@ def new_password_fields() -> tuple[PasswordField, PasswordField]:
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(_l("E-mail"), validators=[InputRequired(), Length(max=254)],
-                       render_kw={"autocomplete": "username"})
-    password = PasswordField(_l("Password"), validators=[InputRequired(), Length(max=128)],
-                             render_kw={"autocomplete": "current-password"})
+    email = EmailField(
+        _l("E-mail"),
+        validators=[InputRequired(), Length(max=254)],
+        render_kw={"autocomplete": "username"},
+    )
+    password = PasswordField(
+        _l("Password"),
+        validators=[InputRequired(), Length(max=128)],
+        render_kw={"autocomplete": "current-password"},
+    )
     remember = BooleanField(_l("Keep me signed in on this device"))
     next = HiddenField()
     submit = SubmitField(_l("Sign in"))
 
 
 class SignupForm(FlaskForm):
-    name = StringField(_l("Full name"), validators=[InputRequired(), Length(max=NAME_MAX)],
-                       render_kw={"autocomplete": "name"})
-    email = EmailField(_l("E-mail"), validators=[InputRequired(), Email(), Length(max=254)],
-                       render_kw={"autocomplete": "email"})
+    name = StringField(
+        _l("Full name"),
+        validators=[InputRequired(), Length(max=NAME_MAX)],
+        render_kw={"autocomplete": "name"},
+    )
+    email = EmailField(
+        _l("E-mail"),
+        validators=[InputRequired(), Email(), Length(max=254)],
+        render_kw={"autocomplete": "email"},
+    )
     password, confirm = new_password_fields()
     submit = SubmitField(_l("Create account"))
 
 
 class ProfileForm(FlaskForm):
-    name = StringField(_l("Full name"), validators=[InputRequired(), Length(max=NAME_MAX)],
-                       render_kw={"autocomplete": "name"})
+    name = StringField(
+        _l("Full name"),
+        validators=[InputRequired(), Length(max=NAME_MAX)],
+        render_kw={"autocomplete": "name"},
+    )
     locale = SelectField(_l("Language"), choices=[])
     submit = SubmitField(_l("Save"))
 
 
 class ChangePasswordForm(FlaskForm):
-    current = PasswordField(_l("Current password"), validators=[InputRequired(), Length(max=128)],
-                            render_kw={"autocomplete": "current-password"})
+    current = PasswordField(
+        _l("Current password"),
+        validators=[InputRequired(), Length(max=128)],
+        render_kw={"autocomplete": "current-password"},
+    )
     password, confirm = new_password_fields()
     submit = SubmitField(_l("Change password"))
 
@@ -92,17 +119,26 @@ class ModuleForm(FlaskForm):
 
 
 class EvaluationForm(FlaskForm):
-    _scale = [(str(i), str(i)) for i in range(1, 6)]
-    relevance = RadioField(_l("How relevant was the course to your work?"), choices=_scale,
-                           validators=[InputRequired()])
-    clarity = RadioField(_l("How clear was the content?"), choices=_scale,
-                         validators=[InputRequired()])
-    usefulness = RadioField(_l("How useful will it be in your next purchase?"), choices=_scale,
-                            validators=[InputRequired()])
-    gained = TextAreaField(_l("What did the course give you?"),
-                           validators=[Optional(), Length(max=TEXT_MAX)])
-    improve = TextAreaField(_l("What should we improve?"),
-                            validators=[Optional(), Length(max=TEXT_MAX)])
+    _scale = [SelectChoice(str(i), str(i)) for i in range(1, 6)]
+    relevance = RadioField(
+        _l("How relevant was the course to your work?"),
+        choices=_scale,
+        validators=[InputRequired()],
+    )
+    clarity = RadioField(
+        _l("How clear was the content?"), choices=_scale, validators=[InputRequired()]
+    )
+    usefulness = RadioField(
+        _l("How useful will it be in your next purchase?"),
+        choices=_scale,
+        validators=[InputRequired()],
+    )
+    gained = TextAreaField(
+        _l("What did the course give you?"), validators=[Optional(), Length(max=TEXT_MAX)]
+    )
+    improve = TextAreaField(
+        _l("What should we improve?"), validators=[Optional(), Length(max=TEXT_MAX)]
+    )
     submit = SubmitField(_l("Send evaluation"))
 
 

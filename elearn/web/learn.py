@@ -52,8 +52,9 @@ def catalogue() -> Any:
     for course in learning.active_courses(session):
         view = learning.load_course(session, course.id)
         entries.append((view, learning.progress(session, current_user.id, view)))
-    return render_template("learn/catalogue.html", entries=entries, pick=pick,
-                           lang=current_language())
+    return render_template(
+        "learn/catalogue.html", entries=entries, pick=pick, lang=current_language()
+    )
 
 
 @bp.get("/courses/<course_id>")
@@ -64,7 +65,11 @@ def course(course_id: str) -> Any:
     prog = learning.progress(session, current_user.id, view)
     evaluation = learning.evaluation_of(session, current_user.id, course_id)
     return render_template(
-        "learn/course.html", view=view, prog=prog, t=_texts(view), evaluation=evaluation,
+        "learn/course.html",
+        view=view,
+        prog=prog,
+        t=_texts(view),
+        evaluation=evaluation,
         next_module=learning.continue_module(view, prog),
     )
 
@@ -97,12 +102,23 @@ def module(course_id: str, module_id: str) -> Any:
         answers = _reflection_answers(prompts)
         if answers is None:
             abort(400)
-        learning.save_reflections(session=session, user_id=current_user.id, course_id=course_id,
-                                  module_id=module_id, answers=answers, prompts=prompts,
-                                  now=utcnow())
+        learning.save_reflections(
+            session=session,
+            user_id=current_user.id,
+            course_id=course_id,
+            module_id=module_id,
+            answers=answers,
+            prompts=prompts,
+            now=utcnow(),
+        )
         if form.complete.data:
-            finished = learning.complete_module(session=session, user_id=current_user.id,
-                                                view=view, module_id=module_id, now=utcnow())
+            finished = learning.complete_module(
+                session=session,
+                user_id=current_user.id,
+                view=view,
+                module_id=module_id,
+                now=utcnow(),
+            )
             commit()
             if finished:
                 flash(_("You have completed the course. Well done!"), "success")
@@ -119,14 +135,27 @@ def module(course_id: str, module_id: str) -> Any:
     if request.method == "POST":  # invalid form: show it again with what was typed
         saved = {**saved, **(_reflection_answers(prompts) or {})}
     else:
-        learning.open_module(session=session, user_id=current_user.id, course_id=course_id,
-                             module_id=module_id, now=utcnow())
+        learning.open_module(
+            session=session,
+            user_id=current_user.id,
+            course_id=course_id,
+            module_id=module_id,
+            now=utcnow(),
+        )
         commit()
     prog = learning.progress(session, current_user.id, view)
     position = [m.id for m in view.modules].index(module_id)
     return render_template(
-        "learn/module.html", view=view, spec=spec, t=t, body=body, segments=segments, form=form,
-        saved=saved, prog=prog, position=position,
+        "learn/module.html",
+        view=view,
+        spec=spec,
+        t=t,
+        body=body,
+        segments=segments,
+        form=form,
+        saved=saved,
+        prog=prog,
+        position=position,
         previous=view.modules[position - 1] if position > 0 else None,
         following=view.modules[position + 1] if position + 1 < len(view.modules) else None,
     )
@@ -159,17 +188,23 @@ def evaluation(course_id: str) -> Any:
         form.usefulness.data = str(existing.usefulness)
     if prog.completed_at is not None and form.validate_on_submit():
         learning.submit_evaluation(
-            session=session, user_id=current_user.id, view=view,
-            relevance=int(form.relevance.data or 0), clarity=int(form.clarity.data or 0),
-            usefulness=int(form.usefulness.data or 0), gained=form.gained.data or "",
-            improve=form.improve.data or "", now=utcnow(),
+            session=session,
+            user_id=current_user.id,
+            view=view,
+            relevance=int(form.relevance.data or 0),
+            clarity=int(form.clarity.data or 0),
+            usefulness=int(form.usefulness.data or 0),
+            gained=form.gained.data or "",
+            improve=form.improve.data or "",
+            now=utcnow(),
         )
         commit()
         flash(_("Thank you! Your evaluation is saved."), "success")
         return redirect(url_for("learn.course", course_id=course_id))
     status = 409 if request.method == "POST" and prog.completed_at is None else 200
-    return render_template("learn/evaluation.html", view=view, prog=prog, form=form,
-                           t=_texts(view), existing=existing), status
+    return render_template(
+        "learn/evaluation.html", view=view, prog=prog, form=form, t=_texts(view), existing=existing
+    ), status
 
 
 @bp.get("/me/reflections")

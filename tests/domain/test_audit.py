@@ -22,7 +22,11 @@ def test_an_intact_chain_holds() -> None:
 def test_an_edited_entry_breaks_the_chain_where_it_was_edited() -> None:
     entries = chain(5)
     rec, prev, digest = entries[2]
-    entries[2] = (AuditRecord(rec.at, rec.actor_id, rec.action, rec.subject, {"i": 99}), prev, digest)
+    entries[2] = (
+        AuditRecord(rec.at, rec.actor_id, rec.action, rec.subject, {"i": 99}),
+        prev,
+        digest,
+    )
     assert first_broken_link(entries) == 2
 
 

@@ -19,7 +19,9 @@ def test_valid_tree_loads_everything(tree: Tree) -> None:
 
 
 def test_yaml_syntax_error_names_file_and_line(tree: Tree) -> None:
-    tree.replace("courses/demo-course/course.yaml", "estimated_minutes: 20", "estimated_minutes: [20")
+    tree.replace(
+        "courses/demo-course/course.yaml", "estimated_minutes: 20", "estimated_minutes: [20"
+    )
     messages = tree.messages()
     assert messages == [
         "courses/demo-course/course.yaml:7: YAML: expected ',' or ']', but got ':' "
@@ -29,17 +31,31 @@ def test_yaml_syntax_error_names_file_and_line(tree: Tree) -> None:
 
 
 def test_unknown_key_is_an_error_on_its_line(tree: Tree) -> None:
-    tree.replace("courses/demo-course/course.yaml", "estimated_minutes: 20", "estimated_minutes: 20\ncolour: red")
+    tree.replace(
+        "courses/demo-course/course.yaml",
+        "estimated_minutes: 20",
+        "estimated_minutes: 20\ncolour: red",
+    )
     assert tree.messages() == ["courses/demo-course/course.yaml:7: unknown key 'colour'"]
 
 
 def test_duplicate_yaml_key_is_an_error(tree: Tree) -> None:
-    tree.replace("courses/demo-course/course.yaml", "estimated_minutes: 20", "estimated_minutes: 20\nestimated_minutes: 30")
-    assert tree.messages() == ["courses/demo-course/course.yaml:7: YAML: duplicate key 'estimated_minutes'"]
+    tree.replace(
+        "courses/demo-course/course.yaml",
+        "estimated_minutes: 20",
+        "estimated_minutes: 20\nestimated_minutes: 30",
+    )
+    assert tree.messages() == [
+        "courses/demo-course/course.yaml:7: YAML: duplicate key 'estimated_minutes'"
+    ]
 
 
 def test_missing_language_in_course_title(tree: Tree) -> None:
-    tree.replace("courses/demo-course/course.yaml", 'title: {nb: "Demokurs", en: "Demo course"}', 'title: {nb: "Demokurs"}')
+    tree.replace(
+        "courses/demo-course/course.yaml",
+        'title: {nb: "Demokurs", en: "Demo course"}',
+        'title: {nb: "Demokurs"}',
+    )
     assert tree.messages() == ["courses/demo-course/course.yaml:4: missing language 'en'"]
 
 
@@ -51,7 +67,9 @@ def test_missing_module_language_file(tree: Tree) -> None:
 
 
 def test_module_file_not_listed_in_course(tree: Tree) -> None:
-    tree.write("courses/demo-course/modules/03-extra.nb.md", "---\ntitle: X\nminutes: 1\n---\nBody\n")
+    tree.write(
+        "courses/demo-course/modules/03-extra.nb.md", "---\ntitle: X\nminutes: 1\n---\nBody\n"
+    )
     assert tree.messages() == [
         "courses/demo-course/modules/03-extra.nb.md:1: module '03-extra' is not listed in courses/demo-course/course.yaml"
     ]
@@ -74,7 +92,9 @@ def test_module_without_front_matter(tree: Tree) -> None:
 
 
 def test_unknown_outcome_in_module(tree: Tree) -> None:
-    tree.replace("courses/demo-course/modules/01-intro.nb.md", "outcomes: [know-goals]", "outcomes: [nope]")
+    tree.replace(
+        "courses/demo-course/modules/01-intro.nb.md", "outcomes: [know-goals]", "outcomes: [nope]"
+    )
     messages = tree.messages()
     assert "courses/demo-course/modules/01-intro.nb.md:4: unknown outcome 'nope'" in messages
 
@@ -88,14 +108,21 @@ def test_level_one_heading_in_body_is_refused(tree: Tree) -> None:
 
 
 def test_reflection_counts_must_match_across_languages(tree: Tree) -> None:
-    tree.replace("courses/demo-course/modules/01-intro.en.md", "::: reflection\nHva var nytt?\n:::\n", "")
+    tree.replace(
+        "courses/demo-course/modules/01-intro.en.md", "::: reflection\nHva var nytt?\n:::\n", ""
+    )
     messages = tree.messages()
-    assert "courses/demo-course/modules/01-intro.en.md:1: 0 reflection prompt(s); every language of a module needs the same number" in messages
+    assert (
+        "courses/demo-course/modules/01-intro.en.md:1: 0 reflection prompt(s); every language of a module needs the same number"
+        in messages
+    )
 
 
 def test_empty_reflection_is_refused(tree: Tree) -> None:
     tree.replace("courses/demo-course/modules/01-intro.nb.md", "Hva var nytt?\n", "")
-    assert "courses/demo-course/modules/01-intro.nb.md:11: empty reflection prompt" in tree.messages()
+    assert (
+        "courses/demo-course/modules/01-intro.nb.md:11: empty reflection prompt" in tree.messages()
+    )
 
 
 def test_course_names_an_unknown_exam(tree: Tree) -> None:
@@ -114,7 +141,8 @@ def test_key_pointing_at_no_option(tree: Tree) -> None:
 def test_item_language_missing(tree: Tree) -> None:
     tree.replace(
         "question_banks/demo-bank/items/sdgs.yaml",
-        '      en: {stem: "There are 17 goals."}\n', "",
+        '      en: {stem: "There are 17 goals."}\n',
+        "",
     )
     assert "question_banks/demo-bank/items/sdgs.yaml:19: missing language 'en'" in tree.messages()
 
@@ -128,37 +156,58 @@ def test_duplicate_item_id(tree: Tree) -> None:
 
 
 def test_duplicate_item_id_across_files_refuses_the_second_file(tree: Tree) -> None:
-    tree.write("question_banks/demo-bank/items/zz.yaml", (tree.root / "question_banks/demo-bank/items/sdgs.yaml").read_text())
+    tree.write(
+        "question_banks/demo-bank/items/zz.yaml",
+        (tree.root / "question_banks/demo-bank/items/sdgs.yaml").read_text(),
+    )
     content = tree.load()
-    assert [str(p) for p in content.problems if "zz.yaml" in p.path][0].endswith(
+    assert next(str(p) for p in content.problems if "zz.yaml" in p.path).endswith(
         "duplicate item id 'q-1' (also in question_banks/demo-bank/items/sdgs.yaml)"
     )
-    assert content.banks["demo-bank"].refused_item_files == ["question_banks/demo-bank/items/zz.yaml"]
+    assert content.banks["demo-bank"].refused_item_files == [
+        "question_banks/demo-bank/items/zz.yaml"
+    ]
     assert len(content.banks["demo-bank"].items) == 2
 
 
 def test_options_must_agree_across_languages(tree: Tree) -> None:
-    tree.replace("question_banks/demo-bank/items/sdgs.yaml", 'options: {a: "17", b: "169"}\n      en:', 'options: {a: "17", c: "169"}\n      en:')
+    tree.replace(
+        "question_banks/demo-bank/items/sdgs.yaml",
+        'options: {a: "17", b: "169"}\n      en:',
+        'options: {a: "17", c: "169"}\n      en:',
+    )
     messages = tree.messages()
-    assert any("sdgs.yaml:13: options ['a', 'b'] differ from the first language's ['a', 'c']" in m for m in messages)
+    assert any(
+        "sdgs.yaml:13: options ['a', 'b'] differ from the first language's ['a', 'c']" in m
+        for m in messages
+    )
 
 
 def test_unknown_item_type(tree: Tree) -> None:
     tree.replace("question_banks/demo-bank/items/sdgs.yaml", "type: true_false", "type: essay")
     messages = tree.messages()
     assert any(
-        m.startswith("question_banks/demo-bank/items/sdgs.yaml:16: unknown item type 'essay' (known: ")
+        m.startswith(
+            "question_banks/demo-bank/items/sdgs.yaml:16: unknown item type 'essay' (known: "
+        )
         for m in messages
     )
 
 
 def test_wrong_key_shape_for_true_false(tree: Tree) -> None:
     tree.replace("question_banks/demo-bank/items/sdgs.yaml", "key: true", "key: yes-please")
-    assert "question_banks/demo-bank/items/sdgs.yaml:17: the key must be true or false" in tree.messages()
+    assert (
+        "question_banks/demo-bank/items/sdgs.yaml:17: the key must be true or false"
+        in tree.messages()
+    )
 
 
 def test_unknown_topic(tree: Tree) -> None:
-    tree.replace("question_banks/demo-bank/items/sdgs.yaml", "topic: sdgs\n    type: true_false", "topic: law\n    type: true_false")
+    tree.replace(
+        "question_banks/demo-bank/items/sdgs.yaml",
+        "topic: sdgs\n    type: true_false",
+        "topic: law\n    type: true_false",
+    )
     assert "question_banks/demo-bank/items/sdgs.yaml:15: unknown topic 'law'" in tree.messages()
 
 
@@ -171,16 +220,24 @@ def test_blueprint_asking_more_than_the_bank_holds(tree: Tree) -> None:
 
 
 def test_pass_rule_for_topic_not_drawn(tree: Tree) -> None:
-    tree.replace("question_banks/demo-bank/exams/demo-exam.yaml", "topics: {sdgs: 80}", "topics: {sdgs: 80, law: 80}")
+    tree.replace(
+        "question_banks/demo-bank/exams/demo-exam.yaml",
+        "topics: {sdgs: 80}",
+        "topics: {sdgs: 80, law: 80}",
+    )
     assert tree.messages() == [
         "question_banks/demo-bank/exams/demo-exam.yaml:10: pass rule for topic 'law' that the blueprint does not draw"
     ]
 
 
 def test_exam_with_bad_review_policy(tree: Tree) -> None:
-    tree.write("question_banks/demo-bank/exams/other.yaml",
-               (tree.root / "question_banks/demo-bank/exams/demo-exam.yaml").read_text()
-               .replace("id: demo-exam", "id: other") + "review: everything\n")
+    tree.write(
+        "question_banks/demo-bank/exams/other.yaml",
+        (tree.root / "question_banks/demo-bank/exams/demo-exam.yaml")
+        .read_text()
+        .replace("id: demo-exam", "id: other")
+        + "review: everything\n",
+    )
     messages = tree.messages()
     assert messages == [
         "question_banks/demo-bank/exams/other.yaml:11: review: Input should be 'topics', 'correctness' or 'answers'"
@@ -188,8 +245,10 @@ def test_exam_with_bad_review_policy(tree: Tree) -> None:
 
 
 def test_duplicate_exam_id(tree: Tree) -> None:
-    tree.write("question_banks/demo-bank/exams/zz.yaml",
-               (tree.root / "question_banks/demo-bank/exams/demo-exam.yaml").read_text())
+    tree.write(
+        "question_banks/demo-bank/exams/zz.yaml",
+        (tree.root / "question_banks/demo-bank/exams/demo-exam.yaml").read_text(),
+    )
     assert tree.messages() == [
         "question_banks/demo-bank/exams/zz.yaml:1: duplicate exam id 'demo-exam' "
         "(also in question_banks/demo-bank/exams/demo-exam.yaml)"
@@ -197,15 +256,25 @@ def test_duplicate_exam_id(tree: Tree) -> None:
 
 
 def test_not_utf8_and_not_a_mapping(tree: Tree) -> None:
-    (tree.root / "question_banks/demo-bank/items/latin1.yaml").write_bytes("items: [æ]".encode("latin-1"))
+    (tree.root / "question_banks/demo-bank/items/latin1.yaml").write_bytes(
+        "items: [æ]".encode("latin-1")
+    )
     (tree.root / "question_banks/demo-bank/items/list.yaml").write_text("- just\n- a list\n")
     messages = tree.messages()
-    assert any(m.startswith("question_banks/demo-bank/items/latin1.yaml:1: not UTF-8 text") for m in messages)
-    assert "question_banks/demo-bank/items/list.yaml:1: expected a mapping of keys to values" in messages
+    assert any(
+        m.startswith("question_banks/demo-bank/items/latin1.yaml:1: not UTF-8 text")
+        for m in messages
+    )
+    assert (
+        "question_banks/demo-bank/items/list.yaml:1: expected a mapping of keys to values"
+        in messages
+    )
 
 
 def test_every_problem_is_reported_not_just_the_first(tree: Tree) -> None:
-    tree.replace("courses/demo-course/course.yaml", "estimated_minutes: 20", "estimated_minutes: -1\nfoo: 1")
+    tree.replace(
+        "courses/demo-course/course.yaml", "estimated_minutes: 20", "estimated_minutes: -1\nfoo: 1"
+    )
     tree.replace("question_banks/demo-bank/items/sdgs.yaml", "key: b", "key: z")
     messages = tree.messages()
     # Both course problems, the item key, and the exam that now lacks items: all at once.

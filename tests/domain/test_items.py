@@ -13,8 +13,14 @@ from elearn.domain.items import get_item_type, item_type_names
 def item(type_: str, key: Any, **text: Any) -> ItemSpec:
     body = {"stem": "Q", **text}
     return ItemSpec.model_validate(
-        {"id": "x", "topic": "t", "type": type_, "key": key, "source": "s",
-         "text": {"nb": body, "en": body}}
+        {
+            "id": "x",
+            "topic": "t",
+            "type": type_,
+            "key": key,
+            "source": "s",
+            "text": {"nb": body, "en": body},
+        }
     )
 
 
@@ -34,23 +40,66 @@ def test_registry_knows_the_six_types_and_refuses_others() -> None:
     ("spec", "expected"),
     [
         (item("single_choice", "a", options={"a": "1", "b": "2"}), []),
-        (item("single_choice", ["a"], options={"a": "1", "b": "2"}), ["the key must be one option id"]),
+        (
+            item("single_choice", ["a"], options={"a": "1", "b": "2"}),
+            ["the key must be one option id"],
+        ),
         (item("single_choice", "a", options={"a": "1"}), ["needs at least 2 options"] * 2),
         (item("multiple_response", ["a", "b"], options={"a": "1", "b": "2", "c": "3"}), []),
-        (item("multiple_response", {"a": 0.5, "b": 0.5, "c": -1}, options={"a": "1", "b": "2", "c": "3"}), []),
-        (item("multiple_response", {"a": -0.5}, options={"a": "1", "b": "2"}), ["the key gives no option positive credit"]),
-        (item("multiple_response", {"a": 2}, options={"a": "1", "b": "2"}), ["a fraction must lie within -1..1"]),
+        (
+            item(
+                "multiple_response",
+                {"a": 0.5, "b": 0.5, "c": -1},
+                options={"a": "1", "b": "2", "c": "3"},
+            ),
+            [],
+        ),
+        (
+            item("multiple_response", {"a": -0.5}, options={"a": "1", "b": "2"}),
+            ["the key gives no option positive credit"],
+        ),
+        (
+            item("multiple_response", {"a": 2}, options={"a": "1", "b": "2"}),
+            ["a fraction must lie within -1..1"],
+        ),
         (item("true_false", False), []),
         (item("true_false", "false"), ["the key must be true or false"]),
-        (item("true_false", True, options={"a": "1", "b": "2"}), ["'options' has no meaning for a true_false item"] * 2),
+        (
+            item("true_false", True, options={"a": "1", "b": "2"}),
+            ["'options' has no meaning for a true_false item"] * 2,
+        ),
         (item("numeric", {"value": 1250.5, "tolerance": 0.5}), []),
         (item("numeric", {"min": 10, "max": 1}), ["min and max must be numbers with min <= max"]),
         (item("numeric", 12), ["the key must be {value, tolerance} or {min, max}"]),
-        (item("matching", {"p": "a", "q": "b"}, prompts={"p": "P", "q": "Q"}, options={"a": "A", "b": "B"}), []),
-        (item("matching", {"p": "a"}, prompts={"p": "P", "q": "Q"}, options={"a": "A", "b": "B"}), ["prompt 'q' has no key"]),
-        (item("matching", {"p": "a", "q": "z"}, prompts={"p": "P", "q": "Q"}, options={"a": "A", "b": "B"}), ["the key 'z' is not an option"]),
+        (
+            item(
+                "matching",
+                {"p": "a", "q": "b"},
+                prompts={"p": "P", "q": "Q"},
+                options={"a": "A", "b": "B"},
+            ),
+            [],
+        ),
+        (
+            item(
+                "matching", {"p": "a"}, prompts={"p": "P", "q": "Q"}, options={"a": "A", "b": "B"}
+            ),
+            ["prompt 'q' has no key"],
+        ),
+        (
+            item(
+                "matching",
+                {"p": "a", "q": "z"},
+                prompts={"p": "P", "q": "Q"},
+                options={"a": "A", "b": "B"},
+            ),
+            ["the key 'z' is not an option"],
+        ),
         (item("short_answer", None, accepted=[{"answer": "KOFA"}]), []),
-        (item("short_answer", None, accepted=[{"answer": "KOFA", "credit": 0.5}]), ["needs an accepted answer with credit 1"] * 2),
+        (
+            item("short_answer", None, accepted=[{"answer": "KOFA", "credit": 0.5}]),
+            ["needs an accepted answer with credit 1"] * 2,
+        ),
     ],
 )
 def test_validation_by_type(spec: ItemSpec, expected: list[str]) -> None:
@@ -59,7 +108,14 @@ def test_validation_by_type(spec: ItemSpec, expected: list[str]) -> None:
 
 def test_pinned_option_must_exist() -> None:
     spec = ItemSpec.model_validate(
-        {"id": "x", "topic": "t", "type": "single_choice", "key": "a", "source": "s",
-         "pinned": ["z"], "text": {"nb": {"stem": "Q", "options": {"a": "1", "b": "2"}}}}
+        {
+            "id": "x",
+            "topic": "t",
+            "type": "single_choice",
+            "key": "a",
+            "source": "s",
+            "pinned": ["z"],
+            "text": {"nb": {"stem": "Q", "options": {"a": "1", "b": "2"}}},
+        }
     )
     assert messages(spec) == ["pinned option 'z' is not an option"]

@@ -6,19 +6,27 @@ from elearn.content.markdown import outline, render
 
 
 def test_reflections_become_their_own_numbered_segments() -> None:
-    segments = render("Intro\n\n::: reflection\nWhat was **new**?\n:::\n\nMore\n\n::: reflection\nAnd?\n:::\n")
+    segments = render(
+        "Intro\n\n::: reflection\nWhat was **new**?\n:::\n\nMore\n\n::: reflection\nAnd?\n:::\n"
+    )
     assert [(s.kind, s.index) for s in segments] == [
-        ("html", 0), ("reflection", 1), ("html", 0), ("reflection", 2)
+        ("html", 0),
+        ("reflection", 1),
+        ("html", 0),
+        ("reflection", 2),
     ]
     assert segments[1].html == "<p>What was <strong>new</strong>?</p>"
     assert segments[2].html == "<p>More</p>"
 
 
 def test_script_and_raw_html_never_reach_the_page() -> None:
-    html = "".join(s.html for s in render(
-        "<script>alert(1)</script>\n\n[x](javascript:alert(1))\n\n<img src=x onerror=alert(1)>\n\n"
-        "::: reflection\n<b onclick='x()'>hi</b>\n:::\n"
-    ))
+    html = "".join(
+        s.html
+        for s in render(
+            "<script>alert(1)</script>\n\n[x](javascript:alert(1))\n\n<img src=x onerror=alert(1)>\n\n"
+            "::: reflection\n<b onclick='x()'>hi</b>\n:::\n"
+        )
+    )
     assert "<script" not in html
     assert 'href="javascript' not in html
     assert "<img" not in html and "<b " not in html  # raw tags are escaped into text

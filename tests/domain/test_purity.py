@@ -9,7 +9,16 @@ import sys
 
 import elearn.domain
 
-FORBIDDEN = ("flask", "flask_login", "flask_wtf", "flask_babel", "sqlmodel", "sqlalchemy", "wtforms", "werkzeug")
+FORBIDDEN = (
+    "flask",
+    "flask_login",
+    "flask_wtf",
+    "flask_babel",
+    "sqlmodel",
+    "sqlalchemy",
+    "wtforms",
+    "werkzeug",
+)
 
 
 def test_domain_imports_no_flask_sqlmodel_or_wtforms() -> None:
@@ -20,7 +29,10 @@ def test_domain_imports_no_flask_sqlmodel_or_wtforms() -> None:
         f"for m in {modules!r}: importlib.import_module(m)\n"
         "print(json.dumps(sorted(sys.modules)))"
     )
-    loaded = json.loads(subprocess.run([sys.executable, "-c", code], check=True,
-                                       capture_output=True, text=True).stdout)
+    loaded = json.loads(
+        subprocess.run(
+            [sys.executable, "-c", code], check=True, capture_output=True, text=True
+        ).stdout
+    )
     bad = sorted(m for m in loaded if m.split(".")[0] in FORBIDDEN)
     assert bad == []

@@ -26,7 +26,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             if not Path(CHROMIUM).exists():
                 if os.environ.get("CI"):
                     raise RuntimeError(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium")
-                item.add_marker(pytest.mark.skip(reason=f"{CHROMIUM} not installed (apt-get install chromium)"))
+                item.add_marker(
+                    pytest.mark.skip(reason=f"{CHROMIUM} not installed (apt-get install chromium)")
+                )
 
 
 @pytest.fixture(scope="session")
@@ -35,8 +37,14 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
         **browser_type_launch_args,
         "executable_path": CHROMIUM,
         "headless": True,
-        "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"],
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
     }
 
 
@@ -74,7 +82,8 @@ def axe_check(page: Any, name: str) -> list[dict[str, Any]]:
     violations = results.response["violations"]
     grave = [
         f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
-        for v in violations if v["impact"] in ("serious", "critical")
+        for v in violations
+        if v["impact"] in ("serious", "critical")
     ]
     assert grave == [], f"axe on {name}:\n" + "\n".join(grave)
     return violations

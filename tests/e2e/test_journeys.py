@@ -19,7 +19,9 @@ def sign_in(page: Page, base: str, email: str, password: str = "elearn-demo") ->
     page.get_by_role("button", name="Sign in").click()
 
 
-def test_learner_signs_in_and_works_through_a_module(page: Page, live_server: str, shots: Path) -> None:
+def test_learner_signs_in_and_works_through_a_module(
+    page: Page, live_server: str, shots: Path
+) -> None:
     page.goto(live_server + "/")
     axe_check(page, "landing")
     page.keyboard.press("Tab")

@@ -100,8 +100,11 @@ def test_learner_opening_an_admin_page_gets_403_page(learner: Any) -> None:
 
 
 def test_unknown_course_and_module_give_404_pages(learner: Any) -> None:
-    for url in ("/courses/no-such-course", f"/courses/{COURSE}/modules/no-such-module",
-                "/no/such/page"):
+    for url in (
+        "/courses/no-such-course",
+        f"/courses/{COURSE}/modules/no-such-module",
+        "/no/such/page",
+    ):
         response = learner.get(url)
         assert response.status_code == 404
         assert "Traceback" not in response.get_data(as_text=True)

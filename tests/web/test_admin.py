@@ -28,40 +28,84 @@ def test_user_list_and_search(admin: FlaskClient) -> None:
 def test_create_user_gives_a_one_time_link(app: Flask, admin: FlaskClient) -> None:
     with Session(engine_of(app)) as s:
         unit = s.exec(select(OrgUnit).where(OrgUnit.name == "Innkjøp")).one()
-    page = post(admin, "/admin/users/new", {"name": "Per Hansen", "email": "per@example.org",
-                                            "roles": ["learner", "manager"], "unit": str(unit.id),
-                                            "active": "y"}).get_data(as_text=True)
+    page = post(
+        admin,
+        "/admin/users/new",
+        {
+            "name": "Per Hansen",
+            "email": "per@example.org",
+            "roles": ["learner", "manager"],
+            "unit": str(unit.id),
+            "active": "y",
+        },
+    ).get_data(as_text=True)
     link = re.search(r'value="http://localhost(/reset/[^"]+)"', page)
     assert link, page
     newcomer = english_client(app)
-    assert post(newcomer, link.group(1), {"password": "per-sitt-passord", "confirm": "per-sitt-passord"}).status_code == 302
+    assert (
+        post(
+            newcomer, link.group(1), {"password": "per-sitt-passord", "confirm": "per-sitt-passord"}
+        ).status_code
+        == 302
+    )
     assert login(newcomer, "per@example.org", "per-sitt-passord").status_code == 302
     with Session(engine_of(app)) as s:
         per = s.exec(select(User).where(User.email == "per@example.org")).one()
         assert per.org_unit_id == unit.id
-        assert set(s.exec(select(UserRole.role).where(UserRole.user_id == per.id))) == {"learner", "manager"}
+        assert set(s.exec(select(UserRole.role).where(UserRole.user_id == per.id))) == {
+            "learner",
+            "manager",
+        }
 
 
 def test_create_user_refuses_duplicates_and_forged_roles(app: Flask, admin: FlaskClient) -> None:
-    dup = post(admin, "/admin/users/new", {"name": "X", "email": "LEARNER@example.org", "roles": ["learner"]})
+    dup = post(
+        admin,
+        "/admin/users/new",
+        {"name": "X", "email": "LEARNER@example.org", "roles": ["learner"]},
+    )
     assert "already exists" in dup.get_data(as_text=True)
-    forged = post(admin, "/admin/users/new", {"name": "X", "email": "x@example.org", "roles": ["emperor"]})
-    assert forged.status_code == 200 and "not a valid choice" in forged.get_data(as_text=True).lower()
-    forged_unit = post(admin, "/admin/users/new", {"name": "X", "email": "x@example.org", "roles": ["learner"], "unit": "999"})
+    forged = post(
+        admin, "/admin/users/new", {"name": "X", "email": "x@example.org", "roles": ["emperor"]}
+    )
+    assert (
+        forged.status_code == 200 and "not a valid choice" in forged.get_data(as_text=True).lower()
+    )
+    forged_unit = post(
+        admin,
+        "/admin/users/new",
+        {"name": "X", "email": "x@example.org", "roles": ["learner"], "unit": "999"},
+    )
     assert "Not a valid choice" in forged_unit.get_data(as_text=True)
     with Session(engine_of(app)) as s:
         assert s.exec(select(User).where(User.email == "x@example.org")).first() is None
 
 
-def test_edit_roles_and_deactivate_ends_sessions(app: Flask, admin: FlaskClient, learner: FlaskClient) -> None:
+def test_edit_roles_and_deactivate_ends_sessions(
+    app: Flask, admin: FlaskClient, learner: FlaskClient
+) -> None:
     uid = user_id(app, "learner@example.org")
-    response = post(admin, f"/admin/users/{uid}", {"name": "Lena Læring", "email": "learner@example.org",
-                                                   "roles": ["learner", "certifier"], "active": "y"})
+    response = post(
+        admin,
+        f"/admin/users/{uid}",
+        {
+            "name": "Lena Læring",
+            "email": "learner@example.org",
+            "roles": ["learner", "certifier"],
+            "active": "y",
+        },
+    )
     assert response.status_code == 302
     with Session(engine_of(app)) as s:
-        assert set(s.exec(select(UserRole.role).where(UserRole.user_id == uid))) == {"learner", "certifier"}
-    post(admin, f"/admin/users/{uid}", {"name": "Lena Læring", "email": "learner@example.org",
-                                        "roles": ["learner"]})  # active unchecked
+        assert set(s.exec(select(UserRole.role).where(UserRole.user_id == uid))) == {
+            "learner",
+            "certifier",
+        }
+    post(
+        admin,
+        f"/admin/users/{uid}",
+        {"name": "Lena Læring", "email": "learner@example.org", "roles": ["learner"]},
+    )  # active unchecked
     assert learner.get("/courses").status_code == 302
     assert login(english_client(app), "learner@example.org").status_code == 401
     with Session(engine_of(app)) as s:
@@ -70,16 +114,22 @@ def test_edit_roles_and_deactivate_ends_sessions(app: Flask, admin: FlaskClient,
 
 def test_admin_cannot_remove_own_admin_role(app: Flask, admin: FlaskClient) -> None:
     uid = user_id(app, "admin@example.org")
-    page = post(admin, f"/admin/users/{uid}", {"name": "Ada Admin", "email": "admin@example.org",
-                                               "roles": ["learner"], "active": "y"})
+    page = post(
+        admin,
+        f"/admin/users/{uid}",
+        {"name": "Ada Admin", "email": "admin@example.org", "roles": ["learner"], "active": "y"},
+    )
     assert "cannot take away your own admin role" in page.get_data(as_text=True)
     assert admin.get("/admin/").status_code == 200
 
 
 def test_email_taken_by_another_user_is_refused(app: Flask, admin: FlaskClient) -> None:
     uid = user_id(app, "learner@example.org")
-    page = post(admin, f"/admin/users/{uid}", {"name": "L", "email": "manager@example.org",
-                                               "roles": ["learner"], "active": "y"})
+    page = post(
+        admin,
+        f"/admin/users/{uid}",
+        {"name": "L", "email": "manager@example.org", "roles": ["learner"], "active": "y"},
+    )
     assert "already exists" in page.get_data(as_text=True)
 
 

@@ -52,7 +52,9 @@ def test_deactivated_account_cannot_sign_in(app: Flask, client: FlaskClient) -> 
 
 
 def test_form_without_csrf_token_is_refused_with_a_page_not_a_trace(client: FlaskClient) -> None:
-    response = client.post("/login", data={"email": "learner@example.org", "password": "elearn-demo"})
+    response = client.post(
+        "/login", data={"email": "learner@example.org", "password": "elearn-demo"}
+    )
     assert response.status_code == 400
     body = response.get_data(as_text=True)
     assert "The form had expired" in body and "Traceback" not in body
@@ -61,20 +63,36 @@ def test_form_without_csrf_token_is_refused_with_a_page_not_a_trace(client: Flas
 
 def test_forged_csrf_token_is_refused(client: FlaskClient) -> None:
     client.get("/login")
-    response = client.post("/login", data={"email": "learner@example.org",
-                                           "password": "elearn-demo", "csrf_token": "forged"})
+    response = client.post(
+        "/login",
+        data={"email": "learner@example.org", "password": "elearn-demo", "csrf_token": "forged"},
+    )
     assert response.status_code == 400
 
 
 def test_next_goes_to_a_local_page_only(client: FlaskClient) -> None:
     token = csrf_token(client, "/login")
-    ok = client.post("/login", data={"email": "learner@example.org", "password": "elearn-demo",
-                                     "next": "/me/reflections", "csrf_token": token})
+    ok = client.post(
+        "/login",
+        data={
+            "email": "learner@example.org",
+            "password": "elearn-demo",
+            "next": "/me/reflections",
+            "csrf_token": token,
+        },
+    )
     assert ok.headers["Location"] == "/me/reflections"
     post(client, "/logout")
     token = csrf_token(client, "/login")
-    evil = client.post("/login", data={"email": "learner@example.org", "password": "elearn-demo",
-                                       "next": "//evil.example/x", "csrf_token": token})
+    evil = client.post(
+        "/login",
+        data={
+            "email": "learner@example.org",
+            "password": "elearn-demo",
+            "next": "//evil.example/x",
+            "csrf_token": token,
+        },
+    )
     assert evil.headers["Location"] == "/"
 
 
@@ -83,8 +101,16 @@ def test_logout_needs_post(learner: FlaskClient) -> None:
 
 
 def test_signup_creates_a_learner(app: Flask, client: FlaskClient) -> None:
-    response = post(client, "/signup", {"name": "Kari Nordmann", "email": "kari@example.org",
-                                        "password": "long-enough-pw", "confirm": "long-enough-pw"})
+    response = post(
+        client,
+        "/signup",
+        {
+            "name": "Kari Nordmann",
+            "email": "kari@example.org",
+            "password": "long-enough-pw",
+            "confirm": "long-enough-pw",
+        },
+    )
     assert response.status_code == 302
     u = user(app, "kari@example.org")
     assert u is not None and u.password_hash != "long-enough-pw"
@@ -95,16 +121,46 @@ def test_signup_creates_a_learner(app: Flask, client: FlaskClient) -> None:
 
 def test_signup_refuses_bad_input_and_saves_nothing(app: Flask, client: FlaskClient) -> None:
     cases = [
-        ({"name": "K", "email": "learner@example.org", "password": "long-enough-pw",
-          "confirm": "long-enough-pw"}, "already exists"),
-        ({"name": "K", "email": "k@example.org", "password": "short", "confirm": "short"},
-         "Field must be between 10 and 128 characters long."),
-        ({"name": "K", "email": "k@example.org", "password": "long-enough-pw",
-          "confirm": "other-password"}, "The passwords differ."),
-        ({"name": "K", "email": "not-an-email", "password": "long-enough-pw",
-          "confirm": "long-enough-pw"}, "Invalid email address."),
-        ({"name": "", "email": "k@example.org", "password": "long-enough-pw",
-          "confirm": "long-enough-pw"}, "This field is required."),
+        (
+            {
+                "name": "K",
+                "email": "learner@example.org",
+                "password": "long-enough-pw",
+                "confirm": "long-enough-pw",
+            },
+            "already exists",
+        ),
+        (
+            {"name": "K", "email": "k@example.org", "password": "short", "confirm": "short"},
+            "Field must be between 10 and 128 characters long.",
+        ),
+        (
+            {
+                "name": "K",
+                "email": "k@example.org",
+                "password": "long-enough-pw",
+                "confirm": "other-password",
+            },
+            "The passwords differ.",
+        ),
+        (
+            {
+                "name": "K",
+                "email": "not-an-email",
+                "password": "long-enough-pw",
+                "confirm": "long-enough-pw",
+            },
+            "Invalid email address.",
+        ),
+        (
+            {
+                "name": "",
+                "email": "k@example.org",
+                "password": "long-enough-pw",
+                "confirm": "long-enough-pw",
+            },
+            "This field is required.",
+        ),
     ]
     for data, message in cases:
         response = post(client, "/signup", data)
@@ -116,8 +172,16 @@ def test_signup_refuses_bad_input_and_saves_nothing(app: Flask, client: FlaskCli
 def test_admin_can_close_self_signup(app: Flask, admin: FlaskClient, client: FlaskClient) -> None:
     assert post(admin, "/admin/settings", {}).status_code == 302  # unchecked box: off
     assert client.get("/signup").status_code == 403
-    response = post(client, "/signup", {"name": "K", "email": "k@example.org",
-                                        "password": "long-enough-pw", "confirm": "long-enough-pw"})
+    response = post(
+        client,
+        "/signup",
+        {
+            "name": "K",
+            "email": "k@example.org",
+            "password": "long-enough-pw",
+            "confirm": "long-enough-pw",
+        },
+    )
     assert response.status_code == 403
     assert user(app, "k@example.org") is None
     assert "Create an account" not in client.get("/login").get_data(as_text=True)
@@ -127,11 +191,17 @@ def test_admin_can_close_self_signup(app: Flask, admin: FlaskClient, client: Fla
 
 def test_change_password_ends_other_sessions(app: Flask, as_role) -> None:  # type: ignore[no-untyped-def]
     first, second = as_role("learner"), as_role("learner")
-    wrong = post(first, "/account/password", {"current": "nope-nope-nope", "password": "brand-new-pw1",
-                                              "confirm": "brand-new-pw1"})
+    wrong = post(
+        first,
+        "/account/password",
+        {"current": "nope-nope-nope", "password": "brand-new-pw1", "confirm": "brand-new-pw1"},
+    )
     assert "The current password is not right." in wrong.get_data(as_text=True)
-    ok = post(first, "/account/password", {"current": "elearn-demo", "password": "brand-new-pw1",
-                                           "confirm": "brand-new-pw1"})
+    ok = post(
+        first,
+        "/account/password",
+        {"current": "elearn-demo", "password": "brand-new-pw1", "confirm": "brand-new-pw1"},
+    )
     assert ok.status_code == 302
     assert first.get("/courses").status_code == 200  # this session goes on
     assert second.get("/courses").status_code == 302  # the other one ended
@@ -165,8 +235,9 @@ def test_reset_link_works_once(app: Flask, admin: FlaskClient, client: FlaskClie
     assert "user.password_reset" in actions
 
 
-def test_new_reset_link_voids_the_old_and_expired_links_fail(app: Flask, admin: FlaskClient,
-                                                              client: FlaskClient) -> None:
+def test_new_reset_link_voids_the_old_and_expired_links_fail(
+    app: Flask, admin: FlaskClient, client: FlaskClient
+) -> None:
     old = _reset_link(admin, app, "learner@example.org")
     new = _reset_link(admin, app, "learner@example.org")
     assert client.get(old).status_code == 404
@@ -198,5 +269,7 @@ def test_browser_language_is_the_first_guess(client: FlaskClient) -> None:
 def test_language_switch_for_anonymous_visitors(client: FlaskClient) -> None:
     response = post(client, "/language", {"lang": "da", "next": "/login"})
     assert response.headers["Location"] == "/login"
-    assert '<html lang="da">' in client.get("/login", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert '<html lang="da">' in client.get("/login", headers={"Accept-Language": "en"}).get_data(
+        as_text=True
+    )
     assert post(client, "/language", {"lang": "klingon"}).status_code == 400

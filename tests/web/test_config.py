@@ -13,7 +13,9 @@ from elearn import create_app
 from elearn.db import engine_of
 
 
-def test_missing_secret_key_is_generated_once_with_mode_0600(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_secret_key_is_generated_once_with_mode_0600(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("ELEARN_INSTANCE_PATH", str(tmp_path))
     monkeypatch.delenv("ELEARN_SECRET_KEY", raising=False)
     first = create_app()
@@ -24,9 +26,13 @@ def test_missing_secret_key_is_generated_once_with_mode_0600(tmp_path: Path, mon
     engine_of(first).dispose()
 
 
-def test_instance_config_then_environment_override_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_instance_config_then_environment_override_defaults(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("ELEARN_INSTANCE_PATH", str(tmp_path))
-    (tmp_path / "config.py").write_text("SELF_SIGNUP = False\nPASSWORD_RESET_HOURS = 2\nSECRET_KEY = 'from-file'\n")
+    (tmp_path / "config.py").write_text(
+        "SELF_SIGNUP = False\nPASSWORD_RESET_HOURS = 2\nSECRET_KEY = 'from-file'\n"
+    )
     app = create_app()
     assert app.config["SELF_SIGNUP"] is False and app.config["PASSWORD_RESET_HOURS"] == 2
     assert app.config["SECRET_KEY"] == "from-file"

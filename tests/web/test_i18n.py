@@ -16,12 +16,30 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("lang", ["nb", "da"])
-def test_catalogue_is_complete_and_covers_every_string_in_the_code(lang: str, tmp_path: Path) -> None:
+def test_catalogue_is_complete_and_covers_every_string_in_the_code(
+    lang: str, tmp_path: Path
+) -> None:
     pot = tmp_path / "messages.pot"
     subprocess.run(
-        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", str(ROOT / "babel.cfg"),
-         "-k", "_l", "-k", "N_", "--no-location", "-o", str(pot), str(ROOT / "elearn")],
-        check=True, capture_output=True, cwd=ROOT,
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            str(ROOT / "babel.cfg"),
+            "-k",
+            "_l",
+            "-k",
+            "N_",
+            "--no-location",
+            "-o",
+            str(pot),
+            str(ROOT / "elearn"),
+        ],
+        check=True,
+        capture_output=True,
+        cwd=ROOT,
     )
     with pot.open("rb") as f:
         wanted = {m.id for m in read_po(f) if m.id}
@@ -29,16 +47,23 @@ def test_catalogue_is_complete_and_covers_every_string_in_the_code(lang: str, tm
         catalogue = {m.id: m for m in read_po(f) if m.id}
     missing = sorted(str(i) for i in wanted - set(catalogue))
     assert missing == [], "run 'make i18n-update' and translate"
-    untranslated = sorted(str(i) for i, m in catalogue.items() if i in wanted and (not m.string or m.fuzzy))
+    untranslated = sorted(
+        str(i) for i, m in catalogue.items() if i in wanted and (not m.string or m.fuzzy)
+    )
     assert untranslated == []
 
 
 @pytest.mark.parametrize(
     ("lang", "words"),
-    [("nb", ["Logg inn", "E-post", "Passord"]), ("da", ["Log ind", "Adgangskode"]),
-     ("en", ["Sign in", "E-mail", "Password"])],
+    [
+        ("nb", ["Logg inn", "E-post", "Passord"]),
+        ("da", ["Log ind", "Adgangskode"]),
+        ("en", ["Sign in", "E-mail", "Password"]),
+    ],
 )
-def test_login_page_speaks_the_browser_language(client: FlaskClient, lang: str, words: list[str]) -> None:
+def test_login_page_speaks_the_browser_language(
+    client: FlaskClient, lang: str, words: list[str]
+) -> None:
     page = client.get("/login", headers={"Accept-Language": lang}).get_data(as_text=True)
     for word in words:
         assert word in page, (lang, word)

@@ -67,7 +67,9 @@ def test_continue_brings_the_learner_back_where_they_left_off(learner: FlaskClie
     assert "2 of 5 modules done" in home and "Continue" in home
 
 
-def test_completing_every_module_completes_the_course_once(app: Flask, learner: FlaskClient) -> None:
+def test_completing_every_module_completes_the_course_once(
+    app: Flask, learner: FlaskClient
+) -> None:
     for module in MODULES[:-1]:
         complete(learner, module)
     assert complete(learner, MODULES[-1]) == f"/courses/{COURSE}/evaluation"
@@ -75,12 +77,15 @@ def test_completing_every_module_completes_the_course_once(app: Flask, learner: 
     page = learner.get(f"/courses/{COURSE}").get_data(as_text=True)
     assert "You have completed this course." in page and "5 of 5 modules done" in page
     with Session(engine_of(app)) as s:
-        completions = s.exec(select(AuditEntry).where(AuditEntry.action == "course.completed")).all()
+        completions = s.exec(
+            select(AuditEntry).where(AuditEntry.action == "course.completed")
+        ).all()
     assert len(completions) == 1
 
 
-def test_reflections_are_saved_updated_cleared_and_private(app: Flask, learner: FlaskClient,
-                                                            as_role) -> None:  # type: ignore[no-untyped-def]
+def test_reflections_are_saved_updated_cleared_and_private(
+    app: Flask, learner: FlaskClient, as_role
+) -> None:  # type: ignore[no-untyped-def]
     url = module_url(MODULES[0])
     response = post(learner, url, {"save": "1", "reflection-1": "Økonomi er også bærekraft."})
     assert response.headers["Location"] == url
@@ -106,7 +111,10 @@ def test_forged_or_oversized_reflection_field_is_refused_and_nothing_saved(
     app: Flask, learner: FlaskClient
 ) -> None:
     url = module_url(MODULES[0])
-    assert post(learner, url, {"save": "1", "reflection-1": "ok", "reflection-99": "x"}).status_code == 400
+    assert (
+        post(learner, url, {"save": "1", "reflection-1": "ok", "reflection-99": "x"}).status_code
+        == 400
+    )
     assert post(learner, url, {"save": "1", "reflection-abc": "x"}).status_code == 400
     assert post(learner, url, {"save": "1", "reflection-1": "x" * 10_001}).status_code == 400
     with Session(engine_of(app)) as s:
@@ -132,14 +140,21 @@ def test_evaluation_opens_only_after_completion(app: Flask, learner: FlaskClient
     assert post(learner, url, {**data, "clarity": "2"}).status_code == 302  # revised, not doubled
     with Session(engine_of(app)) as s:
         rows = s.exec(select(CourseEvaluation)).all()
-    assert [(r.relevance, r.clarity, r.usefulness, r.gained) for r in rows] == [(5, 2, 3, "Mål og delmål")]
+    assert [(r.relevance, r.clarity, r.usefulness, r.gained) for r in rows] == [
+        (5, 2, 3, "Mål og delmål")
+    ]
 
 
-def test_admin_sees_evaluation_summary(app: Flask, learner: FlaskClient, admin: FlaskClient) -> None:
+def test_admin_sees_evaluation_summary(
+    app: Flask, learner: FlaskClient, admin: FlaskClient
+) -> None:
     for module in MODULES:
         complete(learner, module)
-    post(learner, f"/courses/{COURSE}/evaluation",
-         {"relevance": "4", "clarity": "5", "usefulness": "3", "gained": "Nyttige eksempler"})
+    post(
+        learner,
+        f"/courses/{COURSE}/evaluation",
+        {"relevance": "4", "clarity": "5", "usefulness": "3", "gained": "Nyttige eksempler"},
+    )
     page = admin.get("/admin/evaluations").get_data(as_text=True)
     assert "Nyttige eksempler" in page and "4.0" in page and "5.0" in page
 
@@ -152,9 +167,12 @@ def test_content_falls_back_to_the_course_language_with_a_note(
     (course / "course.yaml").write_text(
         "id: nb-only\ndefault_language: nb\nlanguages: [nb]\ntitle: {nb: Bare norsk}\n"
         "summary: {nb: Kun bokmål}\nestimated_minutes: 5\noutcomes:\n"
-        "  - {id: o, text: {nb: Mål}}\nmodules: [01-a]\n", encoding="utf-8")
+        "  - {id: o, text: {nb: Mål}}\nmodules: [01-a]\n",
+        encoding="utf-8",
+    )
     (course / "modules" / "01-a.nb.md").write_text(
-        "---\ntitle: Første modul\nminutes: 5\n---\n\nNorsk tekst.\n", encoding="utf-8")
+        "---\ntitle: Første modul\nminutes: 5\n---\n\nNorsk tekst.\n", encoding="utf-8"
+    )
     content = load_content(tmp_path / "courses", tmp_path / "none", tmp_path)
     assert content.problems == []
     with Session(engine_of(app)) as s:
