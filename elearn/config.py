@@ -31,7 +31,6 @@ class Defaults:
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
     WTF_CSRF_TIME_LIMIT = 12 * 3600
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024
-    SMTP_HOST: str | None = None  # optional: reset links are shown to the admin in any case
 
 
 def load_config(config: Any, instance_path: Path, test_config: dict[str, Any] | None) -> None:

@@ -10,6 +10,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from elearn.content.markdown import outline
 from elearn.content.yamlsrc import Located, YamlSyntaxError, locate, parse_yaml, validate
@@ -136,29 +137,43 @@ def load_content(courses_dir: Path, banks_dir: Path, base: Path | None = None) -
     return result
 
 
+S = TypeVar("S", CourseSpec, BankSpec)
+
+
+def _read_spec(
+    reader: _Reader, folder: Path, filename: str, model: type[S], kind: str
+) -> tuple[S | None, Located | None, str, list[Problem]]:
+    """Read a folder's head file (course.yaml, bank.yaml), whose id must be the folder's name."""
+    path = folder / filename
+    rel = reader.rel(path)
+    if not path.is_file():
+        return (
+            None,
+            None,
+            rel,
+            [Problem(reader.rel(folder), 1, f"{kind} folder without {filename}")],
+        )
+    doc, problems = reader.read_yaml(path)
+    if doc is None:
+        return None, None, rel, problems
+    spec, problems = validate(model, doc, rel)
+    if spec is not None and spec.id != folder.name:
+        problems.append(
+            Problem(rel, doc.line(("id",)), f"id '{spec.id}' differs from folder '{folder.name}'")
+        )
+    return spec, doc, rel, problems
+
+
 # --- courses -------------------------------------------------------------------------------------
 
 
 def _load_course(
     reader: _Reader, course_dir: Path, exam_ids: set[str]
 ) -> tuple[LoadedCourse | None, list[Problem]]:
-    path = course_dir / "course.yaml"
-    rel = reader.rel(path)
-    if not path.is_file():
-        return None, [Problem(reader.rel(course_dir), 1, "course folder without course.yaml")]
-    doc, problems = reader.read_yaml(path)
-    if doc is None:
-        return None, problems
-    spec, problems = validate(CourseSpec, doc, rel)
-    if spec is None:
+    spec, doc, rel, problems = _read_spec(reader, course_dir, "course.yaml", CourseSpec, "course")
+    if spec is None or doc is None:
         return None, problems
     problems += locate(doc, rel, check_course(spec))
-    if spec.id != course_dir.name:
-        problems.append(
-            Problem(
-                rel, doc.line(("id",)), f"id '{spec.id}' differs from folder '{course_dir.name}'"
-            )
-        )
     if spec.exam is not None and spec.exam not in exam_ids:
         problems.append(Problem(rel, doc.line(("exam",)), f"unknown exam '{spec.exam}'"))
 
@@ -302,21 +317,10 @@ def _load_module(
 def _load_bank(
     reader: _Reader, bank_dir: Path, course_ids: set[str], seen_exams: dict[str, str]
 ) -> tuple[LoadedBank | None, list[Problem]]:
-    path = bank_dir / "bank.yaml"
-    rel = reader.rel(path)
-    if not path.is_file():
-        return None, [Problem(reader.rel(bank_dir), 1, "question bank folder without bank.yaml")]
-    doc, problems = reader.read_yaml(path)
-    if doc is None:
-        return None, problems
-    spec, problems = validate(BankSpec, doc, rel)
-    if spec is None:
+    spec, doc, rel, problems = _read_spec(reader, bank_dir, "bank.yaml", BankSpec, "question bank")
+    if spec is None or doc is None:
         return None, problems
     problems += locate(doc, rel, check_bank(spec))
-    if spec.id != bank_dir.name:
-        problems.append(
-            Problem(rel, doc.line(("id",)), f"id '{spec.id}' differs from folder '{bank_dir.name}'")
-        )
     if problems:
         return None, problems
     bank = LoadedBank(spec, reader.rel(bank_dir))

@@ -92,6 +92,7 @@ def module(course_id: str, module_id: str) -> Any:
     session = get_session()
     view = learning.load_course(session, course_id)
     spec = learning.module_of(view, module_id)
+    position = view.modules.index(spec)
     t = _texts(view)
     body = t(spec.body)
     segments = render(body.value)
@@ -124,7 +125,6 @@ def module(course_id: str, module_id: str) -> Any:
                 flash(_("You have completed the course. Well done!"), "success")
                 return redirect(url_for("learn.evaluation", course_id=course_id))
             flash(_("Module marked as done."), "success")
-            position = [m.id for m in view.modules].index(module_id)
             if position + 1 < len(view.modules):
                 nxt = view.modules[position + 1]
                 return redirect(url_for("learn.module", course_id=course_id, module_id=nxt.id))
@@ -144,7 +144,6 @@ def module(course_id: str, module_id: str) -> Any:
         )
         commit()
     prog = learning.progress(session, current_user.id, view)
-    position = [m.id for m in view.modules].index(module_id)
     return render_template(
         "learn/module.html",
         view=view,

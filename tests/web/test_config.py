@@ -75,3 +75,19 @@ def test_secrets_are_git_ignored() -> None:
     ignore = (Path(__file__).resolve().parents[2] / ".gitignore").read_text()
     assert "/instance/" in ignore
     assert os.path.basename("instance")  # the folder is made at run time, never shipped
+
+
+def test_unexpected_error_shows_a_page_without_a_trace(tmp_path: Path) -> None:
+    app = create_app({"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x"})
+
+    def boom() -> str:
+        raise RuntimeError("secret internals")
+
+    boom.access = ("public",)  # type: ignore[attr-defined]
+    app.add_url_rule("/boom", view_func=boom)
+    response = app.test_client().get("/boom", headers={"Accept-Language": "en"})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "Something went wrong" in body
+    assert "secret internals" not in body and "Traceback" not in body
+    engine_of(app).dispose()
