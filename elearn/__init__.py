@@ -15,7 +15,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from flask import Flask
 
-    from elearn import auth, cli, db, i18n
+    from elearn import auth, cli, db, i18n, limits
     from elearn.config import PROJECT_ROOT, load_config
     from elearn.web import init_app as init_web
 
@@ -32,5 +32,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     i18n.init_app(app)
     init_web(app)
+    limits.init_app(app)
     cli.init_app(app)
     return app

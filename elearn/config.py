@@ -31,6 +31,11 @@ class Defaults:
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
     WTF_CSRF_TIME_LIMIT = 12 * 3600
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024
+    # Sign-in brakes (Flask-Limiter). Use a shared store (redis://...) with several app servers.
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = False
+    SIGN_IN_LIMIT_PER_ACCOUNT = "10 per 10 minutes"  # failed sign-ins to one account
+    SIGN_IN_LIMIT_PER_ADDRESS = "300 per minute"  # sign-in, sign-up, reset from one address
 
 
 def load_config(config: Any, instance_path: Path, test_config: dict[str, Any] | None) -> None:

@@ -93,12 +93,14 @@ def init_app(app: Flask) -> None:
             404: _("Page not found"),
             405: _("Not allowed"),
             413: _("Too large"),
+            429: _("Too many attempts"),
         }
         messages = {
             403: _(
                 "Your account does not have the role this page needs. If you think it "
                 "should, ask your administrator."
             ),
+            429: _("There were too many attempts. Wait a few minutes and try again."),
             404: _(
                 "There is no page at this address. It may have moved, or the link may be wrong."
             ),
