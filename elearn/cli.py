@@ -18,6 +18,7 @@ from elearn.db import engine_of
 db_cli = AppGroup("db", help="Database schema (alembic migrations).")
 content_cli = AppGroup("content", help="Course and question-bank files.")
 users_cli = AppGroup("users", help="User accounts.")
+exams_cli = AppGroup("exams", help="Exams and attempts.")
 
 
 def _alembic_config() -> object:
@@ -173,8 +174,20 @@ def users_create(
         click.echo(f"created {user.email} ({', '.join(roles)})")
 
 
+@exams_cli.command("close-overdue")
+def exams_close_overdue() -> None:
+    """Submit and score every attempt whose time has run out (run it from cron)."""
+    from elearn.services.exams import close_overdue
+
+    with Session(engine_of(current_app)) as session:
+        closed = close_overdue(session=session, now=utcnow())
+        session.commit()
+    click.echo(f"closed {closed} overdue attempt(s)")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(content_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(exams_cli)
     app.cli.add_command(demo)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from elearn.clock import utcnow
@@ -217,6 +217,100 @@ class CourseEvaluation(SQLModel, table=True):
     gained: str = Field(default="", sa_column=Column(Text, nullable=False))
     improve: str = Field(default="", sa_column=Column(Text, nullable=False))
     submitted_at: datetime = Field(default_factory=utcnow)
+
+
+# --- exams ---------------------------------------------------------------------------------------
+
+
+class ExamAttempt(SQLModel, table=True):
+    """One sitting of an exam. The form is fixed at start and can be replayed from its slots."""
+
+    __tablename__ = "exam_attempt"
+    __table_args__ = (
+        # At most one attempt in progress per learner and exam, even with two tabs racing.
+        Index(
+            "uq_attempt_in_progress",
+            "user_id",
+            "exam_id",
+            unique=True,
+            sqlite_where=text("submitted_at IS NULL"),
+            postgresql_where=text("submitted_at IS NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    exam_id: str = Field(foreign_key="exam.id", index=True, max_length=80)
+    exam_version_id: int = Field(foreign_key="exam_version.id")
+    language: str = Field(max_length=8)
+    seed: str = Field(max_length=32)
+    fingerprint: str = Field(max_length=64)
+    expected_score: float | None = None  # mean Angoff rating of the form
+    started_at: datetime
+    deadline_at: datetime
+    submitted_at: datetime | None = Field(default=None, index=True)
+    closed_by: str | None = Field(default=None, max_length=16)  # learner | deadline
+    score_percent: float | None = None
+    passed: bool | None = None
+    result: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+
+
+class AttemptSlot(SQLModel, table=True):
+    """One served item: the version, the served order of its options, the learner's answer."""
+
+    __tablename__ = "attempt_slot"
+    __table_args__ = (UniqueConstraint("attempt_id", "number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    attempt_id: int = Field(foreign_key="exam_attempt.id", index=True)
+    number: int
+    item_version_id: int = Field(foreign_key="item_version.id", index=True)
+    topic: str = Field(max_length=80)
+    options: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    prompts: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    response: Any = Field(default=None, sa_column=Column(JSON))
+    flagged: bool = False
+    answered_at: datetime | None = None
+    mark: float | None = None
+
+
+class AttemptEvent(SQLModel, table=True):
+    """The trail of an attempt: started, saves, submitted, scored; from where and which browser."""
+
+    __tablename__ = "attempt_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    attempt_id: int = Field(foreign_key="exam_attempt.id", index=True)
+    at: datetime
+    kind: str = Field(max_length=20)
+    slot: int | None = None
+    address: str | None = Field(default=None, max_length=64)
+    agent: str | None = Field(default=None, max_length=300)
+
+
+class ItemExposure(SQLModel, table=True):
+    """How often each item version has been served: the draw prefers the least exposed."""
+
+    __tablename__ = "item_exposure"
+
+    item_version_id: int = Field(foreign_key="item_version.id", primary_key=True)
+    served: int = 0
+
+
+class ExtraTime(SQLModel, table=True):
+    """Extra time for one learner on one exam (an accommodation), granted by a certifier."""
+
+    __tablename__ = "extra_time"
+    __table_args__ = (UniqueConstraint("user_id", "exam_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    exam_id: str = Field(foreign_key="exam.id", max_length=80)
+    minutes: int = 0
+    percent: int = 0
+    reason: str = Field(default="", max_length=500)
+    granted_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+    granted_at: datetime
 
 
 # --- audit --------------------------------------------------------------------------------------

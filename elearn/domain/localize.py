@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from collections.abc import Mapping
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -15,7 +16,7 @@ class InLanguage(Generic[T]):
     fallback: bool  # the wanted language was missing: the page says so
 
 
-def pick(texts: dict[str, T], wanted: str, default: str) -> InLanguage[T]:
+def pick(texts: Mapping[Any, T], wanted: str, default: str) -> InLanguage[T]:
     """The text in ``wanted``, else in ``default``, else in whatever language there is."""
     if wanted in texts:
         return InLanguage(texts[wanted], wanted, False)

@@ -58,12 +58,14 @@ def _language_form() -> Any:
 
 
 def init_app(app: Flask) -> None:
-    from elearn.web import admin, auth, learn
+    from elearn.web import admin, auth, certify, exam, learn
 
     CSRFProtect(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(learn.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(exam.bp)
+    app.register_blueprint(certify.bp)
     app.after_request(_security_headers)
 
     @app.errorhandler(CSRFError)

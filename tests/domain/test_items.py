@@ -60,7 +60,11 @@ def test_registry_knows_the_six_types_and_refuses_others() -> None:
         ),
         (
             item("multiple_response", {"a": 2}, options={"a": "1", "b": "2"}),
-            ["a fraction must lie within -1..1"],
+            ["the positive fractions must add up to 1", "a fraction must lie within -1..1"],
+        ),
+        (
+            item("multiple_response", {"a": 0.5, "b": 0.3}, options={"a": "1", "b": "2"}),
+            ["the positive fractions must add up to 1"],
         ),
         (item("true_false", False), []),
         (item("true_false", "false"), ["the key must be true or false"]),

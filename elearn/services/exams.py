@@ -1,0 +1,537 @@
+"""Exams: who may start, drawing the form, saving answers, closing at the deadline, scoring.
+
+The server's clock is the only clock: every call takes ``now``, and an attempt past its deadline
+accepts nothing more and is submitted and scored by whichever request first notices.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy import select as sa_select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from elearn.domain.assembly import NotEnoughItems, PoolItem, assemble
+from elearn.domain.content import BankSpec, ExamSpec, ItemSpec
+from elearn.domain.eligibility import Eligibility, PastAttempt, Refusal, deadline, eligibility
+from elearn.domain.errors import N_, Conflict, DomainError, NotFound
+from elearn.domain.items import InvalidResponse, RawAnswer, get_item_type
+from elearn.domain.scoring import Answered, score_attempt
+from elearn.models import (
+    AttemptEvent,
+    AttemptSlot,
+    Bank,
+    CourseProgress,
+    Exam,
+    ExamAttempt,
+    ExamVersion,
+    ExtraTime,
+    Item,
+    ItemExposure,
+    ItemVersion,
+)
+from elearn.services import audit
+
+
+class AttemptClosed(Conflict):
+    """The attempt was submitted or its time ran out: nothing more is accepted."""
+
+
+class NotEligible(Conflict):
+    pass
+
+
+class InvalidAnswer(DomainError):
+    status = 400
+
+
+REFUSALS = {
+    Refusal.COURSE_NOT_COMPLETE: N_("Complete the course this exam requires first."),
+    Refusal.NOT_OPEN_YET: N_("The exam is not open yet."),
+    Refusal.CLOSED: N_("The exam is closed."),
+    Refusal.NO_ATTEMPTS_LEFT: N_("You have used all your attempts at this exam."),
+    Refusal.COOLDOWN: N_("You must wait before your next attempt."),
+    Refusal.ALREADY_PASSED: N_("You have passed this exam already."),
+}
+
+
+@dataclass(frozen=True)
+class ExamView:
+    exam: Exam
+    version: ExamVersion
+    spec: ExamSpec
+    bank: BankSpec
+
+    @property
+    def items(self) -> int:
+        return sum(entry.items for entry in self.spec.blueprint)
+
+
+@dataclass(frozen=True)
+class LearnerStatus:
+    eligibility: Eligibility
+    in_progress: ExamAttempt | None
+    attempts: list[ExamAttempt]
+
+
+@dataclass(frozen=True)
+class Client:
+    """Where a request came from, for the attempt's trail."""
+
+    address: str | None = None
+    agent: str | None = None
+
+
+# --- exams and eligibility ---------------------------------------------------------------------
+
+
+def load_exam(session: Session, exam_id: str) -> ExamView:
+    exam = session.get(Exam, exam_id)
+    if exam is None or not exam.active or exam.current_version_id is None:
+        raise NotFound(N_("There is no such exam."))
+    version = session.get(ExamVersion, exam.current_version_id)
+    bank = session.get(Bank, exam.bank_id)
+    assert version is not None and bank is not None
+    return ExamView(
+        exam, version, ExamSpec.model_validate(version.spec), BankSpec.model_validate(bank.spec)
+    )
+
+
+def active_exams(session: Session) -> list[ExamView]:
+    ids = session.exec(select(Exam.id).where(Exam.active).order_by(col(Exam.id))).all()
+    return [load_exam(session, exam_id) for exam_id in ids]
+
+
+def attempts_of(session: Session, user_id: int, exam_id: str) -> list[ExamAttempt]:
+    return list(
+        session.exec(
+            select(ExamAttempt)
+            .where(ExamAttempt.user_id == user_id, ExamAttempt.exam_id == exam_id)
+            .order_by(col(ExamAttempt.started_at))
+        )
+    )
+
+
+def _course_complete(session: Session, user_id: int, course_id: str | None) -> bool:
+    if course_id is None:
+        return True
+    done = session.exec(
+        select(CourseProgress.completed_at).where(
+            CourseProgress.user_id == user_id, CourseProgress.course_id == course_id
+        )
+    ).first()
+    return done is not None
+
+
+def learner_status(session: Session, user_id: int, view: ExamView, now: datetime) -> LearnerStatus:
+    attempts = attempts_of(session, user_id, view.exam.id)
+    for attempt in attempts:
+        close_if_overdue(session=session, attempt=attempt, now=now)
+    in_progress = next((a for a in attempts if a.submitted_at is None), None)
+    past = [PastAttempt(a.started_at, a.submitted_at, a.passed) for a in attempts]
+    verdict = eligibility(
+        view.spec,
+        now=now,
+        course_complete=_course_complete(session, user_id, view.spec.course),
+        past=past,
+    )
+    return LearnerStatus(verdict, in_progress, attempts)
+
+
+def extra_time(session: Session, user_id: int, exam_id: str) -> ExtraTime | None:
+    return session.exec(
+        select(ExtraTime).where(ExtraTime.user_id == user_id, ExtraTime.exam_id == exam_id)
+    ).first()
+
+
+# --- starting: drawing the form -----------------------------------------------------------------
+
+
+def _pool(session: Session, view: ExamView, user_id: int) -> list[PoolItem]:
+    topics = {entry.topic for entry in view.spec.blueprint}
+    rows = session.execute(
+        sa_select(
+            col(Item.id),
+            col(Item.key),
+            col(Item.topic),
+            col(ItemVersion.id),
+            col(ItemVersion.content_hash),
+            col(ItemVersion.spec),
+            col(ItemExposure.served),
+        )
+        .join(ItemVersion, col(ItemVersion.id) == col(Item.current_version_id))
+        .join(ItemExposure, col(ItemExposure.item_version_id) == col(ItemVersion.id), isouter=True)
+        .where(
+            col(Item.bank_id) == view.exam.bank_id,
+            col(Item.active).is_(True),
+            col(Item.retired_at).is_(None),
+            col(Item.topic).in_(topics),
+        )
+    ).all()
+    seen = set(
+        session.exec(
+            select(ItemVersion.item_id)
+            .join(AttemptSlot, col(AttemptSlot.item_version_id) == col(ItemVersion.id))
+            .join(ExamAttempt, col(ExamAttempt.id) == col(AttemptSlot.attempt_id))
+            .where(ExamAttempt.user_id == user_id)
+            .distinct()
+        )
+    )
+    pool = []
+    for item_id, key, topic, version_id, digest, spec, served in rows:
+        # Read the few fields the draw needs straight from the stored JSON: no model per item.
+        first_text = next(iter(spec["text"].values()))
+        pool.append(
+            PoolItem(
+                version_id=version_id,
+                content_hash=digest,
+                item_key=key,
+                topic=topic,
+                outcome=spec.get("outcome"),
+                angoff=spec.get("angoff"),
+                exposure=served or 0,
+                seen=item_id in seen,
+                options=tuple(first_text.get("options") or ()),
+                prompts=tuple(first_text.get("prompts") or ()),
+                pinned=frozenset(spec.get("pinned") or ()),
+            )
+        )
+    return pool
+
+
+def _count_exposure(session: Session, version_ids: Sequence[int]) -> None:
+    dialect = session.get_bind().dialect.name
+    module: Any = postgresql if dialect == "postgresql" else sqlite
+    stmt = module.insert(ItemExposure).values(
+        [{"item_version_id": v, "served": 1} for v in version_ids]
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["item_version_id"], set_={"served": ItemExposure.served + 1}
+    )
+    session.execute(stmt)
+
+
+def start_attempt(
+    *,
+    session: Session,
+    user_id: int,
+    exam_id: str,
+    now: datetime,
+    lang: str,
+    client: Client = Client(),
+    seed: int | None = None,
+) -> ExamAttempt:
+    """Start an attempt, or return the one in progress (a second tab, a double click)."""
+    view = load_exam(session, exam_id)
+    status = learner_status(session, user_id, view, now)
+    if status.in_progress is not None:
+        return status.in_progress
+    if not status.eligibility.allowed:
+        assert status.eligibility.refusal is not None
+        raise NotEligible(REFUSALS[status.eligibility.refusal])
+    seed = secrets.randbits(63) if seed is None else seed
+    try:
+        form = assemble(
+            view.spec.blueprint,
+            _pool(session, view, user_id),
+            random.Random(seed),
+            tolerance=view.spec.difficulty_tolerance,
+        )
+    except NotEnoughItems:
+        raise Conflict(N_("The exam cannot be drawn now; please tell the administrator.")) from None
+    extra = extra_time(session, user_id, exam_id)
+    language = lang if lang in view.bank.languages else view.bank.languages[0]
+    attempt = ExamAttempt(
+        user_id=user_id,
+        exam_id=exam_id,
+        exam_version_id=view.version.id or 0,
+        language=language,
+        seed=str(seed),
+        fingerprint=form.fingerprint,
+        expected_score=form.expected_score,
+        started_at=now,
+        deadline_at=deadline(
+            now,
+            view.spec.time_limit_minutes,
+            extra.minutes if extra else 0,
+            extra.percent if extra else 0,
+        ),
+    )
+    try:
+        with session.begin_nested():
+            session.add(attempt)
+            session.flush()
+    except IntegrityError:  # another request started one a moment ago: use that one
+        existing = learner_status(session, user_id, view, now).in_progress
+        if existing is None:
+            raise
+        return existing
+    assert attempt.id is not None
+    session.execute(
+        insert(AttemptSlot),
+        [
+            {
+                "attempt_id": attempt.id,
+                "number": s.number,
+                "item_version_id": s.version_id,
+                "topic": s.topic,
+                "options": list(s.options),
+                "prompts": list(s.prompts),
+                "flagged": False,
+            }
+            for s in form.slots
+        ],
+    )
+    _count_exposure(session, [s.version_id for s in form.slots])
+    _event(session, attempt.id, "started", now, client)
+    audit.record(
+        session=session,
+        action="attempt.started",
+        subject=f"attempt:{attempt.id}",
+        now=now,
+        actor_id=user_id,
+        data={"exam": exam_id, "fingerprint": form.fingerprint, "seed": str(seed)},
+    )
+    session.flush()
+    return attempt
+
+
+def _event(
+    session: Session,
+    attempt_id: int,
+    kind: str,
+    now: datetime,
+    client: Client,
+    slot: int | None = None,
+) -> None:
+    session.add(
+        AttemptEvent(
+            attempt_id=attempt_id,
+            at=now,
+            kind=kind,
+            slot=slot,
+            address=client.address,
+            agent=(client.agent or "")[:300] or None,
+        )
+    )
+
+
+# --- taking it ----------------------------------------------------------------------------------
+
+
+def own_attempt(session: Session, attempt_id: int, user_id: int) -> ExamAttempt:
+    """The learner's own attempt; anyone else's is not found (no hint that it exists)."""
+    attempt = session.get(ExamAttempt, attempt_id)
+    if attempt is None or attempt.user_id != user_id:
+        raise NotFound(N_("There is no such attempt."))
+    return attempt
+
+
+def slots_of(session: Session, attempt_id: int) -> list[AttemptSlot]:
+    return list(
+        session.exec(
+            select(AttemptSlot)
+            .where(AttemptSlot.attempt_id == attempt_id)
+            .order_by(col(AttemptSlot.number))
+        )
+    )
+
+
+def slot_with_item(session: Session, attempt_id: int, number: int) -> tuple[AttemptSlot, ItemSpec]:
+    row = session.exec(
+        select(AttemptSlot, ItemVersion.spec)
+        .join(ItemVersion, col(ItemVersion.id) == col(AttemptSlot.item_version_id))
+        .where(AttemptSlot.attempt_id == attempt_id, AttemptSlot.number == number)
+    ).first()
+    if row is None:
+        raise NotFound(N_("There is no such question in this attempt."))
+    slot, spec = row
+    return slot, ItemSpec.model_validate(spec)
+
+
+def slots_with_items(session: Session, attempt_id: int) -> list[tuple[AttemptSlot, ItemSpec]]:
+    """Every slot with the item version it served, in served order (one query)."""
+    rows = session.exec(
+        select(AttemptSlot, ItemVersion.spec)
+        .join(ItemVersion, col(ItemVersion.id) == col(AttemptSlot.item_version_id))
+        .where(AttemptSlot.attempt_id == attempt_id)
+        .order_by(col(AttemptSlot.number))
+    ).all()
+    return [(slot, ItemSpec.model_validate(spec)) for slot, spec in rows]
+
+
+def close_if_overdue(*, session: Session, attempt: ExamAttempt, now: datetime) -> bool:
+    """Submit and score an attempt whose time has run out; True if it is closed now or was."""
+    if attempt.submitted_at is not None:
+        return True
+    if now < attempt.deadline_at:
+        return False
+    submit_attempt(session=session, attempt=attempt, now=now, closed_by="deadline")
+    return True
+
+
+def _open(session: Session, attempt: ExamAttempt, now: datetime) -> None:
+    if close_if_overdue(session=session, attempt=attempt, now=now):
+        raise AttemptClosed(N_("This attempt is closed: it was submitted or its time ran out."))
+
+
+def save_answer(
+    *,
+    session: Session,
+    attempt: ExamAttempt,
+    number: int,
+    raw: RawAnswer,
+    flagged: bool,
+    now: datetime,
+    client: Client = Client(),
+) -> AttemptSlot:
+    """Save one answer as it is given. A forged option or slot is refused, nothing changed."""
+    _open(session, attempt, now)
+    assert attempt.id is not None
+    slot, item = slot_with_item(session, attempt.id, number)
+    try:
+        response = get_item_type(item.type).parse(item, raw)
+    except InvalidResponse:
+        raise InvalidAnswer(N_("That answer is not one this question offers.")) from None
+    if response != slot.response or flagged != slot.flagged:
+        slot.response, slot.flagged = response, flagged
+        slot.answered_at = now if response is not None else None
+        _event(session, attempt.id, "saved", now, client, slot=number)
+        session.flush()
+    return slot
+
+
+@dataclass(frozen=True)
+class SubmitOutcome:
+    attempt: ExamAttempt
+    scored_now: bool
+
+
+def submit_attempt(
+    *,
+    session: Session,
+    attempt: ExamAttempt,
+    now: datetime,
+    closed_by: str = "learner",
+    client: Client = Client(),
+) -> SubmitOutcome:
+    """Submit and score once: a second submit, from another tab or a double click, changes nothing."""
+    assert attempt.id is not None
+    # Re-read under a row lock (PostgreSQL; SQLite's IMMEDIATE transaction already serialises).
+    fresh = session.exec(
+        select(ExamAttempt).where(ExamAttempt.id == attempt.id).with_for_update()
+    ).one()
+    session.refresh(fresh)
+    if fresh.submitted_at is not None:
+        return SubmitOutcome(fresh, False)
+    version = session.get(ExamVersion, fresh.exam_version_id)
+    assert version is not None
+    rules = ExamSpec.model_validate(version.spec).pass_rules
+    attempt_id = attempt.id
+    rows = slots_with_items(session, attempt_id)
+    answered = [Answered(s.number, s.topic, item, s.response) for s, item in rows]
+    score = score_attempt(answered, rules, fresh.language)
+    for slot, _spec in rows:
+        slot.mark = score.marks[slot.number]
+    # Submitted at the deadline at the latest: a late request does not make the attempt longer.
+    fresh.submitted_at = min(now, fresh.deadline_at)
+    fresh.closed_by = closed_by
+    fresh.score_percent = round(score.total_percent, 4)
+    fresh.passed = score.passed
+    fresh.result = {
+        "topics": [
+            {
+                "topic": t.topic,
+                "items": t.items,
+                "marks": t.marks,
+                "percent": t.percent,
+                "required": t.required,
+                "met": t.met,
+            }
+            for t in score.topics
+        ],
+        "overall_required": score.overall_required,
+        "reasons": list(score.reasons),
+    }
+    _event(session, attempt_id, "submitted", now, client)
+    _event(session, attempt_id, "scored", now, client)
+    audit.record(
+        session=session,
+        action="attempt.scored",
+        subject=f"attempt:{fresh.id}",
+        now=now,
+        actor_id=fresh.user_id,
+        data={"percent": fresh.score_percent, "passed": fresh.passed, "closed_by": closed_by},
+    )
+    session.flush()
+    attempt.submitted_at = fresh.submitted_at
+    return SubmitOutcome(fresh, True)
+
+
+def close_overdue(*, session: Session, now: datetime) -> int:
+    """Submit every attempt whose time ran out (for cron); returns how many."""
+    overdue = session.exec(
+        select(ExamAttempt).where(
+            col(ExamAttempt.submitted_at).is_(None), ExamAttempt.deadline_at <= now
+        )
+    ).all()
+    for attempt in overdue:
+        submit_attempt(session=session, attempt=attempt, now=now, closed_by="deadline")
+    return len(overdue)
+
+
+# --- extra time ---------------------------------------------------------------------------------
+
+
+def grant_extra_time(
+    *,
+    session: Session,
+    user_id: int,
+    exam_id: str,
+    minutes: int,
+    percent: int,
+    reason: str,
+    granted_by: int,
+    now: datetime,
+) -> ExtraTime:
+    """Grant or change extra time; an attempt in progress gets the new deadline at once."""
+    if minutes < 0 or percent < 0 or minutes > 24 * 60 or percent > 400:
+        raise InvalidAnswer(N_("Extra time must be between 0 and 1,440 minutes or 0 and 400 %."))
+    view = load_exam(session, exam_id)
+    row = extra_time(session, user_id, exam_id)
+    if row is None:
+        row = ExtraTime(user_id=user_id, exam_id=exam_id, granted_at=now)
+        session.add(row)
+    row.minutes, row.percent, row.reason = minutes, percent, reason.strip()
+    row.granted_by_id, row.granted_at = granted_by, now
+    for attempt in attempts_of(session, user_id, exam_id):
+        if attempt.submitted_at is None and now < attempt.deadline_at:
+            attempt.deadline_at = deadline(
+                attempt.started_at, view.spec.time_limit_minutes, minutes, percent
+            )
+    audit.record(
+        session=session,
+        action="extra_time.granted",
+        subject=f"user:{user_id}",
+        now=now,
+        actor_id=granted_by,
+        data={"exam": exam_id, "minutes": minutes, "percent": percent},
+    )
+    session.flush()
+    return row
+
+
+def answered_counts(slots: Sequence[AttemptSlot]) -> Mapping[str, int]:
+    return {
+        "answered": sum(1 for s in slots if s.response is not None),
+        "flagged": sum(1 for s in slots if s.flagged),
+        "total": len(slots),
+    }

@@ -1,0 +1,247 @@
+"""Taking exams: start page, items page by page, summary, submit, result."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from elearn.auth import roles_required
+from elearn.clock import utcnow
+from elearn.db import get_session
+from elearn.domain.content import ExamSpec
+from elearn.domain.localize import pick
+from elearn.domain.presentation import describe_answer, present
+from elearn.i18n import current_language
+from elearn.models import ExamAttempt, ExamVersion
+from elearn.services import exams
+from elearn.web import commit
+from elearn.web.forms import ConfirmForm
+
+bp = Blueprint("exam", __name__)
+learner = roles_required("learner")
+
+
+def _client() -> exams.Client:
+    return exams.Client(request.remote_addr, request.user_agent.string)
+
+
+def _raw_answer() -> dict[str, list[str]]:
+    return {k: request.form.getlist(k) for k in request.form if k.startswith("answer")}
+
+
+def _closed(attempt: ExamAttempt) -> Any:
+    """The attempt closed under the learner's hands: keep the closure, show the result."""
+    commit()
+    flash(_("Your time is up. Your answers were submitted and scored."), "info")
+    return redirect(url_for("exam.result", attempt_id=attempt.id))
+
+
+def _topic_titles(view: exams.ExamView, lang: str) -> dict[str, str]:
+    return {t.id: pick(t.title, lang, view.bank.languages[0]).value for t in view.bank.topics}
+
+
+@bp.get("/exams")
+@learner
+def index() -> Any:
+    session, now = get_session(), utcnow()
+    rows = [
+        (view, exams.learner_status(session, current_user.id, view, now))
+        for view in exams.active_exams(session)
+    ]
+    commit()  # an overdue attempt noticed here was closed and scored
+    return render_template("exams/index.html", rows=rows, lang=current_language(), pick=pick)
+
+
+@bp.get("/exams/<exam_id>")
+@learner
+def start_page(exam_id: str) -> Any:
+    session, now = get_session(), utcnow()
+    view = exams.load_exam(session, exam_id)
+    status = exams.learner_status(session, current_user.id, view, now)
+    commit()
+    extra = exams.extra_time(session, current_user.id, exam_id)
+    return render_template(
+        "exams/start.html",
+        view=view,
+        status=status,
+        extra=extra,
+        form=ConfirmForm(),
+        refusal=exams.REFUSALS.get(status.eligibility.refusal)
+        if status.eligibility.refusal
+        else None,
+        topics=_topic_titles(view, current_language()),
+        lang=current_language(),
+        pick=pick,
+    )
+
+
+@bp.post("/exams/<exam_id>/start")
+@learner
+def start(exam_id: str) -> Any:
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    attempt = exams.start_attempt(
+        session=get_session(),
+        user_id=current_user.id,
+        exam_id=exam_id,
+        now=utcnow(),
+        lang=current_language(),
+        client=_client(),
+    )
+    commit()
+    return redirect(url_for("exam.item", attempt_id=attempt.id, number=1))
+
+
+@bp.route("/attempts/<int:attempt_id>/<int:number>", methods=["GET", "POST"])
+@learner
+def item(attempt_id: int, number: int) -> Any:
+    session, now = get_session(), utcnow()
+    attempt = exams.own_attempt(session, attempt_id, current_user.id)
+    if request.method == "POST":
+        if not ConfirmForm().validate_on_submit():
+            abort(400)
+        try:
+            exams.save_answer(
+                session=session,
+                attempt=attempt,
+                number=number,
+                raw=_raw_answer(),
+                flagged=bool(request.form.get("flag")),
+                now=now,
+                client=_client(),
+            )
+        except exams.AttemptClosed:
+            return _closed(attempt)
+        commit()
+        return redirect(_destination(attempt, number, request.form.get("go", "")))
+    if attempt.submitted_at is not None:
+        return redirect(url_for("exam.result", attempt_id=attempt.id))
+    if exams.close_if_overdue(session=session, attempt=attempt, now=now):
+        return _closed(attempt)
+    slot, spec = exams.slot_with_item(session, attempt_id, number)
+    slots = exams.slots_of(session, attempt_id)
+    version = session.get(ExamVersion, attempt.exam_version_id)
+    assert version is not None
+    exam = ExamSpec.model_validate(version.spec)
+    return render_template(
+        "exams/item.html",
+        attempt=attempt,
+        exam=exam,
+        slot=slot,
+        slots=slots,
+        item=present(spec, attempt.language, slot.options, slot.prompts),
+        remaining=max(0, int((attempt.deadline_at - now).total_seconds())),
+        counts=exams.answered_counts(slots),
+        form=ConfirmForm(),
+    )
+
+
+def _destination(attempt: ExamAttempt, number: int, go: str) -> str:
+    if go == "summary":
+        return url_for("exam.summary", attempt_id=attempt.id)
+    target = {"prev": number - 1, "next": number + 1}.get(go)
+    if target is None:
+        target = int(go) if go.isdigit() else number
+    return url_for("exam.item", attempt_id=attempt.id, number=max(1, target))
+
+
+@bp.post("/attempts/<int:attempt_id>/<int:number>/save")
+@learner
+def save(attempt_id: int, number: int) -> Any:
+    """Autosave from the page's script: the same fields as the form, a JSON answer."""
+    session, now = get_session(), utcnow()
+    attempt = exams.own_attempt(session, attempt_id, current_user.id)
+    try:
+        exams.save_answer(
+            session=session,
+            attempt=attempt,
+            number=number,
+            raw=_raw_answer(),
+            flagged=bool(request.form.get("flag")),
+            now=now,
+            client=_client(),
+        )
+    except exams.AttemptClosed:
+        commit()
+        return jsonify(closed=True, result=url_for("exam.result", attempt_id=attempt_id)), 409
+    except exams.InvalidAnswer as exc:
+        session.rollback()
+        return jsonify(error=_(exc.message)), 400
+    commit()
+    return jsonify(saved=True, remaining=max(0, int((attempt.deadline_at - now).total_seconds())))
+
+
+@bp.get("/attempts/<int:attempt_id>/summary")
+@learner
+def summary(attempt_id: int) -> Any:
+    session, now = get_session(), utcnow()
+    attempt = exams.own_attempt(session, attempt_id, current_user.id)
+    if attempt.submitted_at is not None:
+        return redirect(url_for("exam.result", attempt_id=attempt_id))
+    if exams.close_if_overdue(session=session, attempt=attempt, now=now):
+        return _closed(attempt)
+    slots = exams.slots_of(session, attempt_id)
+    return render_template(
+        "exams/summary.html",
+        attempt=attempt,
+        slots=slots,
+        counts=exams.answered_counts(slots),
+        form=ConfirmForm(),
+        remaining=max(0, int((attempt.deadline_at - now).total_seconds())),
+    )
+
+
+@bp.post("/attempts/<int:attempt_id>/submit")
+@learner
+def submit(attempt_id: int) -> Any:
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    session = get_session()
+    attempt = exams.own_attempt(session, attempt_id, current_user.id)
+    outcome = exams.submit_attempt(session=session, attempt=attempt, now=utcnow(), client=_client())
+    commit()
+    if not outcome.scored_now:
+        flash(_("This attempt was submitted already; it was scored once."), "info")
+    return redirect(url_for("exam.result", attempt_id=attempt_id))
+
+
+@bp.get("/attempts/<int:attempt_id>/result")
+@learner
+def result(attempt_id: int) -> Any:
+    session, now = get_session(), utcnow()
+    attempt = exams.own_attempt(session, attempt_id, current_user.id)
+    if not exams.close_if_overdue(session=session, attempt=attempt, now=now):
+        return redirect(url_for("exam.summary", attempt_id=attempt_id))
+    commit()
+    view = exams.load_exam(session, attempt.exam_id)
+    version = session.get(ExamVersion, attempt.exam_version_id)
+    assert version is not None
+    spec = ExamSpec.model_validate(version.spec)
+    reviews = []
+    if spec.review in ("correctness", "answers"):
+        for slot, item_model in exams.slots_with_items(session, attempt_id):
+            shown = present(item_model, attempt.language, slot.options, slot.prompts)
+            text = item_model.text.get(shown.lang)  # type: ignore[call-overload]
+            reviews.append(
+                {
+                    "slot": slot,
+                    "item": shown,
+                    "answer": describe_answer(item_model, attempt.language)
+                    if spec.review == "answers"
+                    else None,
+                    "feedback": text.feedback if spec.review == "answers" and text else None,
+                }
+            )
+    status = exams.learner_status(session, current_user.id, view, now)
+    return render_template(
+        "exams/result.html",
+        attempt=attempt,
+        spec=spec,
+        view=view,
+        reviews=reviews,
+        topics=_topic_titles(view, current_language()),
+        status=status,
+    )
