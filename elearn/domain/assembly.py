@@ -1,12 +1,4 @@
-"""Randomized exam forms drawn to a blueprint: least-exposed, unseen-first and fair in difficulty.
-
-A form is drawn per topic from the bank. Within a topic the least-exposed items come first, an
-item the learner saw in an earlier attempt only when the topic runs out of unseen ones, and ties
-in exposure are broken by a draw stratified on the items' modified-Angoff ratings. A repair pass
-then swaps items (same topic, same seen status, outcome minima kept) until the form's mean rating
-is within a tolerance of the bank's blueprint-weighted mean, so that one cut score is fair across
-forms. Everything random comes from the injected ``random.Random``: a seed replays the form.
-"""
+"""Exam forms drawn to a blueprint, unseen and least-exposed first, so one cut fits every form."""
 
 from __future__ import annotations
 
@@ -136,14 +128,20 @@ def plain_draw(
 def _by_topic(
     blueprint: Sequence[BlueprintEntry], pool: Sequence[PoolItem]
 ) -> dict[str, list[PoolItem]]:
+    """The pool's items of each blueprint topic, in pool order so that a seed replays a draw."""
     by_topic: dict[str, list[PoolItem]] = {}
     for entry in blueprint:
         if entry.topic in by_topic:
             raise ValueError(f"topic '{entry.topic}' is listed twice in the blueprint")
         by_topic[entry.topic] = []
+    keys: set[str] = set()
     for item in pool:
         bucket = by_topic.get(item.topic)
         if bucket is not None:
+            # Two versions of one item would let a form ask the same question twice.
+            if item.item_key in keys:
+                raise ValueError(f"item '{item.item_key}' is in the pool twice")
+            keys.add(item.item_key)
             bucket.append(item)
     return by_topic
 
@@ -186,11 +184,9 @@ def _fill(items: list[PoolItem]) -> float:
 def _draw_topic(
     items: list[PoolItem], need: int, minima: Mapping[str, int], fill: float, rng: random.Random
 ) -> list[PoolItem]:
-    """The topic's share of the form: outcome minima first, then the rest, each unseen-first.
-
-    Drawing every group unseen-first uses the fewest seen items any valid selection can: a seen
-    item enters only where an outcome, or the topic as a whole, has run out of unseen ones.
-    """
+    """The topic's share of the form: outcome minima first, then the rest, each unseen-first."""
+    # Drawing every group unseen-first uses the fewest seen items any valid selection can: a seen
+    # item enters only where an outcome, or the topic as a whole, has run out of unseen ones.
     if not minima:
         return _unseen_first(items, need, fill, rng)
     chosen: list[PoolItem] = []
@@ -205,6 +201,7 @@ def _draw_topic(
 def _unseen_first(
     group: list[PoolItem], need: int, fill: float, rng: random.Random
 ) -> list[PoolItem]:
+    """``need`` items of a group, unseen ones only unless there are too few of them."""
     unseen = [p for p in group if not p.seen]
     if len(unseen) >= need:
         return _least_exposed(unseen, need, fill, rng)
@@ -215,11 +212,9 @@ def _unseen_first(
 def _least_exposed(
     group: list[PoolItem], need: int, fill: float, rng: random.Random
 ) -> list[PoolItem]:
-    """``need`` items, least exposed first; the tie at the cut is drawn stratified by rating.
-
-    Exposure decides first so that it stays balanced when fed back: stratifying over fixed
-    rating bands would serve the items of narrow bands more often than those of wide ones.
-    """
+    """``need`` items, least exposed first; the tie at the cut is drawn stratified by rating."""
+    # Exposure decides first so that it stays balanced when fed back: stratifying the whole topic
+    # over fixed rating bands would serve the items of narrow bands more often than wide ones.
     if need <= 0:
         return []
     if need >= len(group):
@@ -261,13 +256,11 @@ def _repair(
     target: float,
     tolerance: float,
 ) -> None:
-    """Swap items in place until the form's mean rating is within tolerance of the target.
-
-    A swap stays in its topic, swaps a seen item only for a seen one (so the unseen-first rule
-    holds) and keeps every outcome minimum. Of the swaps that land within tolerance, the one
-    bringing in the least-exposed item wins (then: taking out the most exposed, then: closest to
-    the target); when none does, the swap closest to the target is made if it helps at all.
-    """
+    """Swap items in place until the form's mean rating is within tolerance of the target."""
+    # A swap stays in its topic and trades a seen item only for a seen one, so the unseen-first
+    # rule never yields; outcome minima hold too. Of the swaps that land within tolerance, the one
+    # bringing in the least-exposed item wins (then: taking out the most exposed, then: closest);
+    # when none does, the closest swap is made if it helps at all, and the loop tries again.
     limit = tolerance - _MARGIN
     for _ in range(sum(len(v) for v in chosen.values()) + 1):
         rated = [p.angoff for v in chosen.values() for p in v if p.angoff is not None]

@@ -51,23 +51,23 @@ class Review:
     feedback: str | None  # only with the 'answers' policy
 
 
-def describe_answer(item: ItemSpec, lang: str) -> str:
-    """The right answer in words, for the review of answers."""
+def describe_answer(item: ItemSpec, lang: str) -> tuple[str, ...]:
+    """The right answer in words, one part per line, for the review of answers."""
     text = text_in(item, lang)
     options = text.options or {}
     key = item.key
     if item.type == "single_choice":
-        return options[key]
+        return (options[key],)
     if item.type == "multiple_response":
         chosen_ids = key if isinstance(key, list) else [o for o, w in key.items() if w > 0]
-        return "; ".join(options[o] for o in options if o in chosen_ids)
+        return tuple(options[o] for o in options if o in chosen_ids)
     if item.type == "true_false":
-        return "true" if key else "false"
+        return ("true" if key else "false",)
     if item.type == "numeric":
         if "value" in key:
-            return f"{key['value']:g} (± {key['tolerance']:g})"
-        return f"{key['min']:g} – {key['max']:g}"
+            return (f"{key['value']:g} (± {key['tolerance']:g})",)
+        return (f"{key['min']:g} – {key['max']:g}",)
     if item.type == "matching":
         prompts = text.prompts or {}
-        return "; ".join(f"{prompts[p]} → {options[o]}" for p, o in key.items())
-    return "; ".join(a.answer for a in text.accepted or [] if a.credit == 1.0)
+        return tuple(f"{prompts[p]} → {options[o]}" for p, o in key.items())
+    return tuple(a.answer for a in text.accepted or [] if a.credit == 1.0)

@@ -423,7 +423,7 @@ def submit_attempt(
     closed_by: str = "learner",
     client: Client = Client(),
 ) -> SubmitOutcome:
-    """Submit and score once: a second submit, from another tab or a double click, changes nothing."""
+    """Submit and score once: a second submit (another tab, a double click) changes nothing."""
     assert attempt.id is not None
     # Re-read under a row lock (PostgreSQL; SQLite's IMMEDIATE transaction already serialises).
     fresh = session.exec(
