@@ -9,7 +9,7 @@ PORT ?= 5000
 CATALOG := elearn/translations
 MO := $(patsubst %.po,%.mo,$(wildcard $(CATALOG)/*/LC_MESSAGES/messages.po))
 
-.PHONY: help install run test test-fast lint fmt translations i18n-update db content clean
+.PHONY: help install run test test-fast lint fmt translations i18n-update db content clean bench-draw bench-fairness
 
 help:
 	@echo "make run    set up .venv, migrate, load content and demo users, serve on http://$(HOST):$(PORT)"
@@ -59,6 +59,12 @@ i18n-update: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ --no-location --sort-output \
 		--project elearn -o $(CATALOG)/messages.pot .
 	$(BIN)/pybabel update --no-fuzzy-matching -i $(CATALOG)/messages.pot -d $(CATALOG)
+
+bench-draw: install
+	$(BIN)/python bench/draw_speed.py
+
+bench-fairness: install
+	$(BIN)/python bench/form_fairness.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
