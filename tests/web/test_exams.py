@@ -23,10 +23,11 @@ from elearn.models import (
     AuditEntry,
     ExamAttempt,
     ExamVersion,
+    ItemExposure,
     ItemVersion,
 )
 from elearn.services.content_sync import sync_content
-from tests.conftest import csrf_token, english_client, login, post
+from tests.conftest import csrf_token, english_client, login, make_app, post
 
 EXAM = "sdg-basics"
 
@@ -417,3 +418,37 @@ def test_page_and_save_use_the_same_number_of_statements_for_10_and_100_items(
     assert counts[10] == counts[100], counts
     print("statements (page, save):", counts)
     assert counts[10][0] <= 12 and counts[10][1] <= 12, counts
+
+
+def test_each_start_counts_exposure_and_a_retake_gets_unseen_items(
+    app: Flask, learner: FlaskClient
+) -> None:
+    first = start(learner)
+    with Session(engine_of(app)) as s:
+        assert sum(s.exec(select(ItemExposure.served)).all()) == 6
+    post(learner, f"/attempts/{first}/submit")
+    with Session(engine_of(app)) as s:  # the one-day cooldown has passed
+        row = s.get(ExamAttempt, first)
+        assert row is not None and row.submitted_at is not None
+        row.submitted_at -= timedelta(days=2)
+        row.started_at -= timedelta(days=2)
+        s.commit()
+    second = start(learner)
+    assert second != first
+    seen_first = {spec["id"] for _, spec in slots(app, first)}
+    seen_second = {spec["id"] for _, spec in slots(app, second)}
+    assert seen_first.isdisjoint(seen_second)  # 12 items in the bank, 6 a form
+    with Session(engine_of(app)) as s:
+        assert sum(s.exec(select(ItemExposure.served)).all()) == 12
+
+
+def test_answers_survive_a_restart_of_the_server(app: Flask, learner: FlaskClient) -> None:
+    attempt_id = start(learner)
+    (_, spec1), *_ = slots(app, attempt_id)
+    post(learner, f"/attempts/{attempt_id}/1", right_answer(spec1))
+    restarted = make_app(Path(app.instance_path))
+    client = english_client(restarted)
+    login(client, "learner@example.org")
+    page = client.get(f"/attempts/{attempt_id}/summary").get_data(as_text=True)
+    assert "1 of 6 questions answered" in page
+    engine_of(restarted).dispose()
