@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
@@ -28,8 +29,17 @@ def _client() -> exams.Client:
     return exams.Client(request.remote_addr, request.user_agent.string)
 
 
-def _raw_answer() -> dict[str, list[str]]:
-    return {k: request.form.getlist(k) for k in request.form if k.startswith("answer")}
+def _save_posted(attempt: ExamAttempt, number: int, now: datetime) -> None:
+    """Save what the page posted for one question: its answer fields and the flag."""
+    exams.save_answer(
+        session=get_session(),
+        attempt=attempt,
+        number=number,
+        raw={k: request.form.getlist(k) for k in request.form if k.startswith("answer")},
+        flagged=bool(request.form.get("flag")),
+        now=now,
+        client=_client(),
+    )
 
 
 def _closed(attempt: ExamAttempt) -> Any:
@@ -104,15 +114,7 @@ def item(attempt_id: int, number: int) -> Any:
         if not ConfirmForm().validate_on_submit():
             abort(400)
         try:
-            exams.save_answer(
-                session=session,
-                attempt=attempt,
-                number=number,
-                raw=_raw_answer(),
-                flagged=bool(request.form.get("flag")),
-                now=now,
-                client=_client(),
-            )
+            _save_posted(attempt, number, now)
         except exams.AttemptClosed:
             return _closed(attempt)
         commit()
@@ -155,15 +157,7 @@ def save(attempt_id: int, number: int) -> Any:
     session, now = get_session(), utcnow()
     attempt = exams.own_attempt(session, attempt_id, current_user.id)
     try:
-        exams.save_answer(
-            session=session,
-            attempt=attempt,
-            number=number,
-            raw=_raw_answer(),
-            flagged=bool(request.form.get("flag")),
-            now=now,
-            client=_client(),
-        )
+        _save_posted(attempt, number, now)
     except exams.AttemptClosed:
         commit()
         return jsonify(closed=True, result=url_for("exam.result", attempt_id=attempt_id)), 409

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from elearn.content.loader import ContentSet, load_content
+from elearn.domain.content import ItemSpec
 
 COURSE = """\
 id: demo-course
@@ -122,3 +124,18 @@ def tree(tmp_path: Path) -> Tree:
     t.write("question_banks/demo-bank/items/sdgs.yaml", ITEMS)
     t.write("question_banks/demo-bank/exams/demo-exam.yaml", EXAM)
     return t
+
+
+def item(type_: str, key: Any, **text: Any) -> ItemSpec:
+    """A one-off item of a type, with the same text in nb and en."""
+    body = {"stem": "Q", **text}
+    return ItemSpec.model_validate(
+        {
+            "id": "x",
+            "topic": "t",
+            "type": type_,
+            "key": key,
+            "source": "s",
+            "text": {"nb": body, "en": body},
+        }
+    )

@@ -2,26 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from elearn.domain.content import ItemSpec
 from elearn.domain.items import get_item_type, item_type_names
-
-
-def item(type_: str, key: Any, **text: Any) -> ItemSpec:
-    body = {"stem": "Q", **text}
-    return ItemSpec.model_validate(
-        {
-            "id": "x",
-            "topic": "t",
-            "type": type_,
-            "key": key,
-            "source": "s",
-            "text": {"nb": body, "en": body},
-        }
-    )
+from tests.domain.conftest import item
 
 
 def messages(spec: ItemSpec) -> list[str]:

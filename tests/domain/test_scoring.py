@@ -19,21 +19,7 @@ from elearn.domain.items import (
     parse_number,
 )
 from elearn.domain.scoring import Answered, score_attempt
-
-
-def item(type_: str, key: Any, **text: Any) -> ItemSpec:
-    body = {"stem": "Q", **text}
-    return ItemSpec.model_validate(
-        {
-            "id": "x",
-            "topic": "t",
-            "type": type_,
-            "key": key,
-            "source": "s",
-            "text": {"nb": body, "en": body},
-        }
-    )
-
+from tests.domain.conftest import item
 
 OPTS = {"a": "A", "b": "B", "c": "C", "d": "D"}
 SINGLE = item("single_choice", "b", options=OPTS)
