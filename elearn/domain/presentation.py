@@ -5,17 +5,18 @@ Templates and JSON get only these objects, so that nothing secret can leak by ac
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from elearn.domain.content import ItemSpec
-from elearn.domain.items import text_in
+from elearn.domain.items import InvalidResponse, RawAnswer, Response, text_in
 
 
 @dataclass(frozen=True)
 class Choice:
-    id: str
+    id: str  # the served position, "1".."n": never the authored option id
     text: str
+    selected: bool = False
 
 
 @dataclass(frozen=True)
@@ -25,21 +26,77 @@ class PresentedItem:
     stem: str
     options: tuple[Choice, ...]
     prompts: tuple[Choice, ...]
+    matched: Mapping[str, str]  # matching: prompt position -> option position
+    value: str | None  # true_false, numeric, short_answer: the saved answer as text
+
+
+def _position(ids: Sequence[str]) -> dict[str, str]:
+    return {authored: str(i) for i, authored in enumerate(ids, start=1)}
 
 
 def present(
-    item: ItemSpec, lang: str, options: Sequence[str], prompts: Sequence[str]
+    item: ItemSpec,
+    lang: str,
+    options: Sequence[str],
+    prompts: Sequence[str],
+    response: Response = None,
 ) -> PresentedItem:
-    """The item in ``lang`` (else its first language) with options and prompts in served order."""
+    """The item in ``lang`` (else its first language) in served order, with the saved answer.
+
+    Inputs carry served positions, not option ids, so that the page says nothing about which
+    authored option is which (an author who always keys "a" gives nothing away).
+    """
+    text = text_in(item, lang)
     chosen = lang if lang in item.text else next(iter(item.text))
-    text = text_in(item, chosen)
+    picked: set[str] = set()
+    if isinstance(response, list):
+        picked = set(response)
+    elif isinstance(response, str) and item.type == "single_choice":
+        picked = {response}
+    option_pos, prompt_pos = _position(options), _position(prompts)
+    value = None
+    if item.type == "true_false" and response is not None:
+        value = "true" if response else "false"
+    elif item.type == "numeric" and response is not None:
+        value = f"{response:g}"
+    elif item.type == "short_answer":
+        value = response
     return PresentedItem(
         type=item.type,
         lang=chosen,
         stem=text.stem,
-        options=tuple(Choice(o, (text.options or {})[o]) for o in options),
-        prompts=tuple(Choice(p, (text.prompts or {})[p]) for p in prompts),
+        options=tuple(Choice(option_pos[o], (text.options or {})[o], o in picked) for o in options),
+        prompts=tuple(Choice(prompt_pos[p], (text.prompts or {})[p]) for p in prompts),
+        matched={
+            prompt_pos[p]: option_pos[o]
+            for p, o in (response.items() if isinstance(response, dict) else ())
+            if p in prompt_pos and o in option_pos
+        },
+        value=value,
     )
+
+
+def decode_answer(
+    item_type: str, raw: RawAnswer, options: Sequence[str], prompts: Sequence[str]
+) -> dict[str, list[str]]:
+    """Posted positions back to authored ids; a position the form never offered is refused."""
+
+    def option(position: str) -> str:
+        if not position.isdigit() or not 1 <= int(position) <= len(options):
+            raise InvalidResponse("not an option of this question")
+        return options[int(position) - 1]
+
+    if item_type in ("single_choice", "multiple_response"):
+        return {"answer": [option(v) for v in raw.get("answer", ()) if v != ""]}
+    if item_type == "matching":
+        decoded: dict[str, list[str]] = {}
+        for name, values in raw.items():
+            position = name.removeprefix("answer-")
+            if not position.isdigit() or not 1 <= int(position) <= len(prompts):
+                raise InvalidResponse("not a part of this question")
+            decoded[f"answer-{prompts[int(position) - 1]}"] = [option(v) for v in values if v]
+        return decoded
+    return {name: list(values) for name, values in raw.items()}
 
 
 @dataclass(frozen=True)

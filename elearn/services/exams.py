@@ -24,6 +24,7 @@ from elearn.domain.content import BankSpec, ExamSpec, ItemSpec
 from elearn.domain.eligibility import Eligibility, PastAttempt, Refusal, deadline, eligibility
 from elearn.domain.errors import N_, Conflict, DomainError, NotFound
 from elearn.domain.items import InvalidResponse, RawAnswer, get_item_type
+from elearn.domain.presentation import decode_answer
 from elearn.domain.scoring import Answered, score_attempt
 from elearn.models import (
     AttemptEvent,
@@ -398,7 +399,8 @@ def save_answer(
     assert attempt.id is not None
     slot, item = slot_with_item(session, attempt.id, number)
     try:
-        response = get_item_type(item.type).parse(item, raw)
+        posted = decode_answer(item.type, raw, slot.options, slot.prompts)
+        response = get_item_type(item.type).parse(item, posted)
     except InvalidResponse:
         raise InvalidAnswer(N_("That answer is not one this question offers.")) from None
     if response != slot.response or flagged != slot.flagged:

@@ -134,7 +134,7 @@ def item(attempt_id: int, number: int) -> Any:
         exam=exam,
         slot=slot,
         slots=slots,
-        item=present(spec, attempt.language, slot.options, slot.prompts),
+        item=present(spec, attempt.language, slot.options, slot.prompts, slot.response),
         remaining=max(0, int((attempt.deadline_at - now).total_seconds())),
         counts=exams.answered_counts(slots),
         form=ConfirmForm(),
@@ -217,7 +217,7 @@ def result(attempt_id: int) -> Any:
     reviews = []
     if spec.review in ("correctness", "answers"):
         for slot, item_model in exams.slots_with_items(session, attempt_id):
-            shown = present(item_model, attempt.language, slot.options, slot.prompts)
+            shown = present(item_model, attempt.language, slot.options, slot.prompts, slot.response)
             text = item_model.text.get(shown.lang)  # type: ignore[call-overload]
             reviews.append(
                 {

@@ -51,15 +51,22 @@ def slots(app: Flask, attempt_id: int) -> list[tuple[AttemptSlot, dict[str, Any]
         return [(slot, spec) for slot, spec in rows]
 
 
-def right_answer(spec: dict[str, Any]) -> dict[str, Any]:
-    """Form fields that answer an item right."""
-    key = spec["key"]
+def right_answer(slot: AttemptSlot, spec: dict[str, Any]) -> dict[str, Any]:
+    """Form fields that answer an item right, as the page posts them: served positions."""
+    key = spec["type"] and spec["key"]
+
+    def pos(option: str) -> str:
+        return str(slot.options.index(option) + 1)
+
     if spec["type"] == "multiple_response":
-        return {"answer": key if isinstance(key, list) else [k for k, w in key.items() if w > 0]}
+        ids = key if isinstance(key, list) else [k for k, w in key.items() if w > 0]
+        return {"answer": [pos(o) for o in ids]}
+    if spec["type"] == "single_choice":
+        return {"answer": pos(key)}
     if spec["type"] == "true_false":
         return {"answer": "true" if key else "false"}
     if spec["type"] == "matching":
-        return {f"answer-{p}": o for p, o in key.items()}
+        return {f"answer-{slot.prompts.index(p) + 1}": pos(o) for p, o in key.items()}
     if spec["type"] == "numeric":
         return {"answer": str(key.get("value", key.get("min")))}
     return {"answer": key}
@@ -116,13 +123,13 @@ def test_starting_twice_resumes_the_same_attempt(app: Flask, learner: FlaskClien
 
 def test_answers_survive_reload_logout_and_a_second_tab(app: Flask, learner: FlaskClient) -> None:
     attempt_id = start(learner)
-    (_, spec1), (_, spec2) = slots(app, attempt_id)[:2]
-    answer = right_answer(spec1)
+    (slot1, spec1), (slot2, spec2) = slots(app, attempt_id)[:2]
+    answer = right_answer(slot1, spec1)
     response = post(learner, f"/attempts/{attempt_id}/1", {**answer, "flag": "1", "go": "next"})
     assert response.headers["Location"] == f"/attempts/{attempt_id}/2"
     saved = learner.post(
         f"/attempts/{attempt_id}/2/save",
-        data=right_answer(spec2),
+        data=right_answer(slot2, spec2),
         headers={"X-CSRFToken": csrf_token(learner)},
     )
     assert saved.status_code == 200 and saved.json == {
@@ -142,8 +149,8 @@ def test_answers_survive_reload_logout_and_a_second_tab(app: Flask, learner: Fla
 
 def test_without_javascript_every_navigation_saves(app: Flask, learner: FlaskClient) -> None:
     attempt_id = start(learner)
-    (_, spec1), *_ = slots(app, attempt_id)
-    post(learner, f"/attempts/{attempt_id}/1", {**right_answer(spec1), "go": "4"})
+    (slot1, spec1), *_ = slots(app, attempt_id)
+    post(learner, f"/attempts/{attempt_id}/1", {**right_answer(slot1, spec1), "go": "4"})
     assert slots(app, attempt_id)[0][0].response is not None
 
 
@@ -155,6 +162,9 @@ def test_served_html_and_json_never_hold_keys_or_feedback(app: Flask, learner: F
             if lang_text.get("feedback"):
                 assert lang_text["feedback"] not in page
         assert '"key"' not in page and "angoff" not in page and "difficulty" not in page
+        # Inputs carry served positions: the authored option ids are nowhere on the page.
+        for authored in slot.options + slot.prompts:
+            assert f'value="{authored}"' not in page and f"answer-{authored}" not in page
         saved = learner.post(
             f"/attempts/{attempt_id}/{slot.number}/save",
             data={},
@@ -200,8 +210,8 @@ def test_answer_after_the_deadline_is_refused_and_the_attempt_scored(
     app: Flask, learner: FlaskClient
 ) -> None:
     attempt_id = start(learner)
-    (_, spec1), *_ = slots(app, attempt_id)
-    post(learner, f"/attempts/{attempt_id}/1", right_answer(spec1))
+    (slot1, spec1), *_ = slots(app, attempt_id)
+    post(learner, f"/attempts/{attempt_id}/1", right_answer(slot1, spec1))
     set_deadline(app, attempt_id, timedelta(seconds=-1))
     late = post(learner, f"/attempts/{attempt_id}/2", {"answer": "a", "go": "next"})
     assert late.headers["Location"] == f"/attempts/{attempt_id}/result"
@@ -289,7 +299,7 @@ def test_extra_time_extends_an_attempt_in_progress(
 def test_submit_twice_from_two_tabs_scores_once(app: Flask, learner: FlaskClient) -> None:
     attempt_id = start(learner)
     for slot, spec in slots(app, attempt_id):
-        post(learner, f"/attempts/{attempt_id}/{slot.number}", right_answer(spec))
+        post(learner, f"/attempts/{attempt_id}/{slot.number}", right_answer(slot, spec))
     other_tab = english_client(app)
     login(other_tab, "learner@example.org")
     assert post(learner, f"/attempts/{attempt_id}/submit").status_code == 302
@@ -409,7 +419,7 @@ def test_page_and_save_use_the_same_number_of_statements_for_10_and_100_items(
         page = len(statements)
         statements.clear()
         saved = learner.post(
-            f"/attempts/{attempt_id}/5/save", data={"answer": "b"}, headers={"X-CSRFToken": token}
+            f"/attempts/{attempt_id}/5/save", data={"answer": "2"}, headers={"X-CSRFToken": token}
         )
         assert saved.status_code == 200
         save = len(statements)
@@ -444,8 +454,8 @@ def test_each_start_counts_exposure_and_a_retake_gets_unseen_items(
 
 def test_answers_survive_a_restart_of_the_server(app: Flask, learner: FlaskClient) -> None:
     attempt_id = start(learner)
-    (_, spec1), *_ = slots(app, attempt_id)
-    post(learner, f"/attempts/{attempt_id}/1", right_answer(spec1))
+    (slot1, spec1), *_ = slots(app, attempt_id)
+    post(learner, f"/attempts/{attempt_id}/1", right_answer(slot1, spec1))
     restarted = make_app(Path(app.instance_path))
     client = english_client(restarted)
     login(client, "learner@example.org")
