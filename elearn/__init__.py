@@ -17,6 +17,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from elearn import auth, cli, db, i18n, limits
     from elearn.config import PROJECT_ROOT, load_config
+    from elearn.services.certificates import init_app as init_certificates
     from elearn.web import init_app as init_web
 
     instance_path = Path(
@@ -29,6 +30,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     load_config(app.config, instance_path, test_config)
 
     db.init_app(app)
+    init_certificates(app)
     auth.init_app(app)
     i18n.init_app(app)
     init_web(app)

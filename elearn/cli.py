@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import Flask, current_app
@@ -19,6 +20,9 @@ db_cli = AppGroup("db", help="Database schema (alembic migrations).")
 content_cli = AppGroup("content", help="Course and question-bank files.")
 users_cli = AppGroup("users", help="User accounts.")
 exams_cli = AppGroup("exams", help="Exams and attempts.")
+keys_cli = AppGroup("keys", help="Credential signing keys in instance/keys/.")
+credentials_cli = AppGroup("credentials", help="Signed credentials (Open Badges 3.0).")
+certificates_cli = AppGroup("certificates", help="Issued certificates.")
 
 
 def _alembic_config() -> object:
@@ -124,7 +128,9 @@ def demo() -> None:
         click.echo("refused: demo data is not created when PRODUCTION is set", err=True)
         sys.exit(1)
     with Session(engine_of(current_app)) as session:
-        created = create_demo(session=session, now=utcnow())
+        created = create_demo(
+            session=session, now=utcnow(), authority=current_app.extensions["elearn.authority"]
+        )
         session.commit()
     for email in created:
         click.echo(f"created {email}")
@@ -177,12 +183,125 @@ def users_create(
 @exams_cli.command("close-overdue")
 def exams_close_overdue() -> None:
     """Submit and score every attempt whose time has run out (run it from cron)."""
+    from elearn.services.certificates import issue_due
     from elearn.services.exams import close_overdue
 
     with Session(engine_of(current_app)) as session:
         closed = close_overdue(session=session, now=utcnow())
+        issued = issue_due(
+            session=session, authority=current_app.extensions["elearn.authority"], now=utcnow()
+        )
         session.commit()
-    click.echo(f"closed {closed} overdue attempt(s)")
+    click.echo(f"closed {closed} overdue attempt(s); issued {len(issued)} certificate(s)")
+
+
+@keys_cli.command("rotate")
+def keys_rotate() -> None:
+    """Make a new signing key; earlier keys stay published so old certificates still verify."""
+    key = current_app.extensions["elearn.authority"].rotate(utcnow())
+    click.echo(f"new signing key {key.kid}")
+
+
+@credentials_cli.command("verify")
+@click.argument("credential_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--jwks", "jwks_source", required=True, help="A JWKS file, or its https/http URL.")
+@click.option(
+    "--status/--no-status",
+    "check_status",
+    default=True,
+    show_default=True,
+    help="Also fetch the revocation list named in the credential.",
+)
+def credentials_verify(credential_file: Path, jwks_source: str, check_status: bool) -> None:
+    """Verify a credential offline with the published keys; print holder, achievement, validity."""
+    import json
+    import urllib.request
+
+    from elearn.domain import credentials as vc
+
+    def read(source: str) -> str:
+        if source.startswith(("http://", "https://")):
+            with urllib.request.urlopen(source, timeout=10) as response:
+                return str(response.read().decode("utf-8"))
+        return Path(source).read_text(encoding="utf-8")
+
+    token = credential_file.read_text(encoding="utf-8").strip()
+    try:
+        key_set = json.loads(read(jwks_source))
+        payload = vc.verify_credential(token, key_set)
+    except vc.CredentialInvalid as exc:
+        click.echo(f"NOT VALID: {exc.reason}")
+        sys.exit(1)
+    except (OSError, ValueError) as exc:
+        click.echo(f"cannot read the keys: {exc}", err=True)
+        sys.exit(2)
+    revoked = False
+    status = payload.get("credentialStatus") or {}
+    if check_status and status.get("statusListCredential"):
+        try:
+            list_payload = vc.verify_credential(read(status["statusListCredential"]), key_set)
+            revoked = vc.status_bit(
+                list_payload["credentialSubject"]["encodedList"], int(status["statusListIndex"])
+            )
+        except (OSError, ValueError, KeyError, vc.CredentialInvalid) as exc:
+            click.echo(f"status unknown: {exc}", err=True)
+    standing = vc.standing(payload, revoked, utcnow())
+    subject = payload["credentialSubject"]
+    click.echo(f"signature: valid ({jwt_kid(token)})")
+    click.echo(f"holder: {subject.get('name')}")
+    click.echo(f"achievement: {subject['achievement']['name']}")
+    click.echo(f"issuer: {payload['issuer']['name']}")
+    click.echo(f"valid from: {payload.get('validFrom')}")
+    click.echo(f"valid until: {payload.get('validUntil') or 'does not expire'}")
+    click.echo(f"status: {standing.state}")
+    sys.exit(0 if standing.state == "valid" else 1)
+
+
+def jwt_kid(token: str) -> str:
+    import jwt
+
+    return str(jwt.get_unverified_header(token).get("kid"))
+
+
+@certificates_cli.command("list")
+@click.option("--json", "as_json", is_flag=True, help="One JSON array of every certificate.")
+def certificates_list(as_json: bool) -> None:
+    """Every certificate: code, holder, exam, status, issued and valid until."""
+    import json
+
+    from elearn.services.certificates import all_certificates
+
+    now = utcnow()
+    with Session(engine_of(current_app)) as session:
+        rows: list[dict[str, Any]] = []
+        for cert, email in all_certificates(session):
+            if cert.revoked_at is not None:
+                status = "revoked"
+            elif cert.valid_until is not None and cert.valid_until <= now:
+                status = "expired"
+            else:
+                status = "valid"
+            rows.append(
+                {
+                    "code": cert.code,
+                    "holder": cert.holder_name,
+                    "email": email,
+                    "exam": cert.exam_id,
+                    "status": status,
+                    "issued": cert.issued_at.isoformat(),
+                    "valid_until": cert.valid_until.isoformat() if cert.valid_until else None,
+                    "revoked_at": cert.revoked_at.isoformat() if cert.revoked_at else None,
+                }
+            )
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for row in rows:
+        click.echo(
+            f"{row['code']}  {row['status']:<8} {row['exam']:<20} {row['holder']} "
+            f"<{row['email']}>  issued {row['issued'][:10]}  until "
+            f"{(row['valid_until'] or '-')[:10]}"
+        )
 
 
 def init_app(app: Flask) -> None:
@@ -190,4 +309,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(content_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(exams_cli)
+    app.cli.add_command(keys_cli)
+    app.cli.add_command(credentials_cli)
+    app.cli.add_command(certificates_cli)
     app.cli.add_command(demo)

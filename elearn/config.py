@@ -31,6 +31,11 @@ class Defaults:
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
     WTF_CSRF_TIME_LIMIT = 12 * 3600
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024
+    # Certificates: the public address is part of every signed credential; keep it stable.
+    PUBLIC_URL = "http://127.0.0.1:5000"
+    ISSUER_NAME = "elearn"
+    CERTIFICATE_EXPIRY_WARNING_DAYS = 90
+    VERIFY_LIMIT_PER_ADDRESS = "30 per minute"  # failed look-ups of codes: against guessing
     # Sign-in brakes (Flask-Limiter). Use a shared store (redis://...) with several app servers.
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = False

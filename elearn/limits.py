@@ -15,6 +15,8 @@ from flask_limiter.util import get_remote_address
 from elearn.services.accounts import normalise_email
 
 GUARDED = ("auth.login", "auth.signup", "auth.reset")
+# Look-ups of certificate codes: only failed ones count, so a verifier is never slowed down.
+LOOKUPS = ("certificates.verify", "certificates.pdf", "certificates.credential")
 
 
 def _account_key() -> str:
@@ -41,5 +43,13 @@ def init_app(app: Flask) -> None:
                 deduct_when=lambda response: response.status_code == 401,
             )(wrapped)
         wrapped.access = view.access  # read by the route matrix test
+        app.view_functions[endpoint] = wrapped
+    for endpoint in LOOKUPS:
+        view = app.view_functions[endpoint]
+        wrapped = limiter.limit(
+            lambda: current_app.config["VERIFY_LIMIT_PER_ADDRESS"],
+            deduct_when=lambda response: response.status_code == 404,
+        )(view)
+        wrapped.access = view.access
         app.view_functions[endpoint] = wrapped
     app.extensions["elearn.limiter"] = limiter

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, text
+from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from elearn.clock import utcnow
@@ -253,6 +253,11 @@ class ExamAttempt(SQLModel, table=True):
     score_percent: float | None = None
     passed: bool | None = None
     result: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    # Sign-off, where the exam asks a certifier to approve a pass before the certificate.
+    review_decision: str | None = Field(default=None, max_length=16)  # approved | rejected
+    reviewed_at: datetime | None = None
+    reviewed_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+    review_comment: str | None = Field(default=None, max_length=2000)
 
 
 class AttemptSlot(SQLModel, table=True):
@@ -311,6 +316,34 @@ class ExtraTime(SQLModel, table=True):
     reason: str = Field(default="", max_length=500)
     granted_by_id: int | None = Field(default=None, foreign_key="user_account.id")
     granted_at: datetime
+
+
+# --- certificates ---------------------------------------------------------------------------------
+
+
+class Certificate(SQLModel, table=True):
+    """A signed certificate for a pass. Its bit in the status list says whether it is revoked."""
+
+    __tablename__ = "certificate"
+    __table_args__ = (UniqueConstraint("status_list", "status_index"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=16, unique=True, index=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    exam_id: str = Field(foreign_key="exam.id", index=True, max_length=80)
+    attempt_id: int | None = Field(default=None, foreign_key="exam_attempt.id", unique=True)
+    holder_name: str = Field(max_length=200)
+    language: str = Field(max_length=8)
+    form_fingerprint: str | None = Field(default=None, max_length=64)
+    issued_at: datetime
+    valid_until: datetime | None = None
+    status_list: int = 1
+    status_index: int
+    credential: str = Field(sa_column=Column(Text, nullable=False))  # the signed VC-JWT
+    pdf: bytes | None = Field(default=None, sa_column=Column(LargeBinary))  # signed, made once
+    revoked_at: datetime | None = None
+    revoked_reason: str | None = Field(default=None, max_length=500)
+    revoked_by_id: int | None = Field(default=None, foreign_key="user_account.id")
 
 
 # --- audit --------------------------------------------------------------------------------------

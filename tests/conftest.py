@@ -27,6 +27,14 @@ ROLE_USERS = {
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
+def off_loop(fn: Any, *args: Any) -> Any:
+    """Call a library that runs asyncio.run() while the browser tests hold a loop in this thread."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(fn, *args).result()
+
+
 def make_app(instance: Path, **config: Any) -> Flask:
     return create_app(
         {
@@ -51,12 +59,20 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return instance / "elearn.sqlite"
 
 
-@pytest.fixture
-def app(template_db: Path, tmp_path: Path) -> Iterator[Flask]:
+def copy_instance(template_db: Path, target: Path) -> None:
+    """The database with the keys that signed its certificates, as a backup would hold them."""
     for suffix in ("", "-wal", "-shm"):
         source = Path(f"{template_db}{suffix}")
         if source.exists():
-            shutil.copy(source, tmp_path / f"elearn.sqlite{suffix}")
+            shutil.copy(source, target / f"elearn.sqlite{suffix}")
+    for folder in ("keys", "pdf-signing"):
+        if (template_db.parent / folder).is_dir():
+            shutil.copytree(template_db.parent / folder, target / folder)
+
+
+@pytest.fixture
+def app(template_db: Path, tmp_path: Path) -> Iterator[Flask]:
+    copy_instance(template_db, tmp_path)
     application = make_app(tmp_path)
     yield application
     engine_of(application).dispose()

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
 from elearn.domain.errors import NotFound
-from elearn.services import accounts, exams, learning
+from elearn.services import accounts, certificates, exams, learning
 
 DEMO_PASSWORD = "elearn-demo"
 MUNICIPALITY = "Eksempel kommune"
@@ -18,10 +18,16 @@ DEMO_USERS: tuple[tuple[str, str, tuple[str, ...], str | None], ...] = (
     ("manager@example.org", "Magnus Leder", ("manager", "learner"), None),
     ("certifier@example.org", "Sara Sertifisør", ("certifier",), None),
     ("admin@example.org", "Ada Admin", ("admin",), None),
+    # Holders of the demo certificates: one valid, one revoked, one expired.
+    ("kari.gyldig@example.org", "Kari Gyldig", ("learner",), "Innkjøp"),
+    ("rune.tilbakekalt@example.org", "Rune Tilbakekalt", ("learner",), "Teknisk drift"),
+    ("eva.utlopt@example.org", "Eva Utløpt", ("learner",), "Oppvekst og utdanning"),
 )
 
 
-def create_demo(*, session: Session, now: datetime) -> list[str]:
+def create_demo(
+    *, session: Session, now: datetime, authority: certificates.Authority | None = None
+) -> list[str]:
     """Create what is missing; returns the e-mail addresses created this time."""
     for unit_name in DEPARTMENTS:
         accounts.ensure_unit_path(session, f"{MUNICIPALITY}/{unit_name}")
@@ -42,7 +48,46 @@ def create_demo(*, session: Session, now: datetime) -> list[str]:
         )
         created.append(email)
     _complete_exam_courses(session, "learner@example.org", now)
+    if authority is not None:
+        _demo_certificates(session, authority, now)
     return created
+
+
+def _demo_certificates(session: Session, authority: certificates.Authority, now: datetime) -> None:
+    """One valid, one revoked and one expired certificate, for trying the verify page."""
+    exam_ids = [view.exam.id for view in exams.active_exams(session)]
+    if not exam_ids:
+        return
+    cases = (
+        ("kari.gyldig@example.org", now - timedelta(days=30), now + timedelta(days=3 * 365), None),
+        (
+            "rune.tilbakekalt@example.org",
+            now - timedelta(days=60),
+            now + timedelta(days=3 * 365),
+            "Demo: issued on a mistaken result.",
+        ),
+        ("eva.utlopt@example.org", now - timedelta(days=4 * 365), now - timedelta(days=365), None),
+    )
+    for email, issued, until, revoked in cases:
+        user = accounts.find_user(session, email)
+        if user is None or certificates.of_user(session, user.id or 0):
+            continue
+        cert = certificates.issue_demo(
+            session=session,
+            authority=authority,
+            user=user,
+            exam_id=exam_ids[0],
+            issued_at=issued,
+            valid_until=until,
+        )
+        if revoked:
+            certificates.revoke(
+                session=session,
+                code=cert.code,
+                reason=revoked,
+                revoker_id=user.id or 0,
+                now=issued + timedelta(days=1),
+            )
 
 
 def _complete_exam_courses(session: Session, email: str, now: datetime) -> None:

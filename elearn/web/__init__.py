@@ -58,7 +58,7 @@ def _language_form() -> Any:
 
 
 def init_app(app: Flask) -> None:
-    from elearn.web import admin, auth, certify, exam, learn
+    from elearn.web import admin, auth, certificates, certify, exam, learn
 
     CSRFProtect(app)
     app.register_blueprint(auth.bp)
@@ -66,6 +66,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(admin.bp)
     app.register_blueprint(exam.bp)
     app.register_blueprint(certify.bp)
+    app.register_blueprint(certificates.bp)
     app.after_request(_security_headers)
 
     @app.errorhandler(CSRFError)

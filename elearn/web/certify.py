@@ -1,25 +1,26 @@
-"""The certifier's desk. For now: extra time for a learner on an exam."""
+"""The certifier's desk: sign-off of passes, certificates and revocation, extra time."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlmodel import col, select
-from wtforms import EmailField, IntegerField, SelectField, StringField, SubmitField
+from wtforms import EmailField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from elearn.auth import roles_required
 from elearn.clock import utcnow
 from elearn.db import get_session
-from elearn.models import ExtraTime, User
-from elearn.services import accounts, exams
+from elearn.models import ExamAttempt, ExamVersion, ExtraTime, User
+from elearn.services import accounts, certificates, exams
 from elearn.web import commit
+from elearn.web.certificates import authority
 
 bp = Blueprint("certify", __name__, url_prefix="/certify")
 certifier = roles_required("certifier", "admin")
@@ -73,3 +74,102 @@ def extra_time() -> Any:
         .limit(200)
     ).all()
     return render_template("certify/extra_time.html", form=form, grants=grants)
+
+
+class RevokeForm(FlaskForm):
+    reason = TextAreaField(_l("Reason for revoking"), validators=[InputRequired(), Length(max=500)])
+    submit = SubmitField(_l("Revoke the certificate"))
+
+
+class ReviewForm(FlaskForm):
+    comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=2000)])
+
+
+@bp.get("/")
+@certifier
+def index() -> Any:
+    return redirect(url_for("certify.reviews"))
+
+
+@bp.get("/reviews")
+@certifier
+def reviews() -> Any:
+    """Passed attempts waiting for a certifier's sign-off, oldest first."""
+    session = get_session()
+    rows = session.exec(
+        select(ExamAttempt, ExamVersion.spec, User.name, User.email)
+        .join(ExamVersion, col(ExamVersion.id) == col(ExamAttempt.exam_version_id))
+        .join(User, col(User.id) == col(ExamAttempt.user_id))
+        .where(col(ExamAttempt.passed).is_(True), col(ExamAttempt.review_decision).is_(None))
+        .order_by(col(ExamAttempt.submitted_at))
+    ).all()
+    waiting = [(a, name, email) for a, spec, name, email in rows if spec.get("sign_off")]
+    return render_template("certify/reviews.html", waiting=waiting, form=ReviewForm())
+
+
+@bp.post("/reviews/<int:attempt_id>")
+@certifier
+def review(attempt_id: int) -> Any:
+    form = ReviewForm()
+    decision = request.form.get("decision")
+    if not form.validate_on_submit() or decision not in ("approve", "reject"):
+        abort(400)
+    certificate = certificates.review_attempt(
+        session=get_session(),
+        authority=authority(),
+        attempt_id=attempt_id,
+        approve=decision == "approve",
+        comment=form.comment.data or "",
+        reviewer_id=current_user.id,
+        now=utcnow(),
+    )
+    commit()
+    if certificate is not None:
+        flash(_("Approved: certificate %(code)s is issued.", code=certificate.code), "success")
+    else:
+        flash(_("Rejected: no certificate is issued."), "info")
+    return redirect(url_for("certify.reviews"))
+
+
+@bp.get("/certificates")
+@certifier
+def certificate_list() -> Any:
+    session = get_session()
+    query = request.args.get("q", "").strip().lower()
+    rows = [
+        (c, email)
+        for c, email in certificates.all_certificates(session)
+        if not query
+        or query in email.lower()
+        or query in c.code.lower()
+        or query in c.holder_name.lower()
+    ]
+    return render_template(
+        "certify/certificates.html", rows=rows[-200:][::-1], query=query, now=utcnow()
+    )
+
+
+@bp.route("/certificates/<code>", methods=["GET", "POST"])
+@certifier
+def certificate_detail(code: str) -> Any:
+    session = get_session()
+    certificate = certificates.find(session, code)
+    if certificate is None:
+        abort(404)
+    form = RevokeForm()
+    if form.validate_on_submit():
+        certificates.revoke(
+            session=session,
+            code=certificate.code,
+            reason=form.reason.data or "",
+            revoker_id=current_user.id,
+            now=utcnow(),
+        )
+        commit()
+        flash(_("The certificate is revoked. Verifiers see it at once."), "success")
+        return redirect(url_for("certify.certificate_detail", code=certificate.code))
+    result = certificates.verify(certificate=certificate, authority=authority(), now=utcnow())
+    holder = session.get(User, certificate.user_id)
+    return render_template(
+        "certify/certificate.html", c=certificate, result=result, form=form, holder=holder
+    )

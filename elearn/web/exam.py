@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlmodel import select
 
 from elearn.auth import roles_required
 from elearn.clock import utcnow
@@ -16,9 +17,10 @@ from elearn.domain.content import ExamSpec
 from elearn.domain.localize import pick
 from elearn.domain.presentation import describe_answer, present
 from elearn.i18n import current_language
-from elearn.models import ExamAttempt, ExamVersion
-from elearn.services import exams
+from elearn.models import Certificate, ExamAttempt, ExamVersion
+from elearn.services import certificates, exams
 from elearn.web import commit
+from elearn.web.certificates import authority
 from elearn.web.forms import ConfirmForm
 
 bp = Blueprint("exam", __name__)
@@ -47,6 +49,13 @@ def _closed(attempt: ExamAttempt) -> Any:
     commit()
     flash(_("Your time is up. Your answers were submitted and scored."), "info")
     return redirect(url_for("exam.result", attempt_id=attempt.id))
+
+
+def _issue_due() -> None:
+    """A pass is certified at once (unless the exam waits for a certifier's sign-off)."""
+    certificates.issue_due(
+        session=get_session(), authority=authority(), now=utcnow(), user_id=current_user.id
+    )
 
 
 def _topic_titles(view: exams.ExamView, lang: str) -> dict[str, str]:
@@ -196,6 +205,7 @@ def submit(attempt_id: int) -> Any:
     session = get_session()
     attempt = exams.own_attempt(session, attempt_id, current_user.id)
     outcome = exams.submit_attempt(session=session, attempt=attempt, now=utcnow(), client=_client())
+    _issue_due()
     commit()
     if not outcome.scored_now:
         flash(_("This attempt was submitted already; it was scored once."), "info")
@@ -209,7 +219,11 @@ def result(attempt_id: int) -> Any:
     attempt = exams.own_attempt(session, attempt_id, current_user.id)
     if not exams.close_if_overdue(session=session, attempt=attempt, now=now):
         return redirect(url_for("exam.summary", attempt_id=attempt_id))
+    _issue_due()
     commit()
+    certificate = session.exec(
+        select(Certificate).where(Certificate.attempt_id == attempt_id)
+    ).first()
     view = exams.load_exam(session, attempt.exam_id)
     version = session.get(ExamVersion, attempt.exam_version_id)
     assert version is not None
@@ -238,4 +252,6 @@ def result(attempt_id: int) -> Any:
         reviews=reviews,
         topics=_topic_titles(view, current_language()),
         status=status,
+        certificate=certificate,
+        sign_off=spec.sign_off,
     )

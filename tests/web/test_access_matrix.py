@@ -39,6 +39,12 @@ EXAMPLES = {
     "exam.summary": "/attempts/999999/summary",
     "exam.submit": "/attempts/999999/submit",
     "exam.result": "/attempts/999999/result",
+    "certificates.verify": "/verify/AAAA-AAAA-AAAA",
+    "certificates.pdf": "/verify/AAAA-AAAA-AAAA/pdf",
+    "certificates.credential": "/api/v1/credentials/AAAA-AAAA-AAAA",
+    "certificates.status": "/status/1",
+    "certify.review": "/certify/reviews/999999",
+    "certify.certificate_detail": "/certify/certificates/AAAA-AAAA-AAAA",
 }
 NOT_FOUND_OK = {
     "auth.reset",
@@ -47,6 +53,11 @@ NOT_FOUND_OK = {
     "exam.summary",
     "exam.submit",
     "exam.result",
+    "certificates.verify",
+    "certificates.pdf",
+    "certificates.credential",
+    "certify.review",
+    "certify.certificate_detail",
 }
 
 

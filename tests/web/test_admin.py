@@ -20,7 +20,7 @@ def user_id(app: Flask, email: str) -> int:
 
 def test_user_list_and_search(admin: FlaskClient) -> None:
     page = admin.get("/admin/").get_data(as_text=True)
-    assert "5 user(s)" in page and "learner@example.org" in page
+    assert "8 user(s)" in page and "learner@example.org" in page
     page = admin.get("/admin/?q=LENA").get_data(as_text=True)
     assert "1 user(s)" in page and "Lena Læring" in page and "admin@example.org" not in page
 

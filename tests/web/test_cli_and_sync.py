@@ -149,7 +149,7 @@ def test_demo_is_idempotent_and_refused_in_production(tmp_path: Path, fresh: Fla
     code, out = run(fresh, "demo")
     assert code == 0 and "created" not in out
     with Session(engine_of(fresh)) as s:
-        assert len(s.exec(select(User)).all()) == 5
+        assert len(s.exec(select(User)).all()) == 8
     prod = make_app(tmp_path / "prod", PRODUCTION=True)
     run(prod, "db", "upgrade")
     code, out = run(prod, "demo")

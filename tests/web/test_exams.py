@@ -243,10 +243,10 @@ def test_overdue_attempt_closes_on_the_next_request(app: Flask, learner: FlaskCl
 def test_close_overdue_command_for_cron(app: Flask, learner: FlaskClient) -> None:
     attempt_id = start(learner)
     out = app.test_cli_runner().invoke(args=["exams", "close-overdue"]).output
-    assert "closed 0 overdue attempt(s)" in out
+    assert "closed 0 overdue attempt(s); issued 0 certificate(s)" in out
     set_deadline(app, attempt_id, timedelta(minutes=-1))
     out = app.test_cli_runner().invoke(args=["exams", "close-overdue"]).output
-    assert "closed 1 overdue attempt(s)" in out
+    assert "closed 1 overdue attempt(s); issued 0 certificate(s)" in out
     assert attempt(app, attempt_id).closed_by == "deadline"
 
 

@@ -1,0 +1,444 @@
+"""Certificates: issued for passes, signed as Open Badges 3.0 credentials, verified, revoked.
+
+The ``Authority`` holds what signs: the Ed25519 keys in ``instance/keys/`` (every key ever used
+stays published, so that old certificates still verify after a rotation) and the P-256 key that
+signs PDFs. It lives on the app; services receive it as an argument.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import jwt
+from sqlmodel import Session, col, select
+
+from elearn.domain import credentials as vc
+from elearn.domain.content import BankSpec, ExamSpec
+from elearn.domain.errors import N_, Conflict, NotFound
+from elearn.domain.localize import pick
+from elearn.models import Bank, Certificate, Exam, ExamAttempt, ExamVersion, User
+from elearn.pdf import CertificateText, PdfSigner, render_certificate
+from elearn.services import audit
+
+KEY_PREFIX = "k-"
+
+
+@dataclass
+class Authority:
+    """The issuer's identity and keys."""
+
+    public_url: str
+    issuer_name: str
+    keys_dir: Path
+    pdf_dir: Path
+    _pdf_signer: PdfSigner | None = field(default=None, repr=False)
+
+    @property
+    def issuer(self) -> vc.Issuer:
+        return vc.Issuer(id=self.url("/issuer"), name=self.issuer_name, url=self.public_url)
+
+    def url(self, path: str) -> str:
+        return self.public_url.rstrip("/") + path
+
+    def kid(self, name: str) -> str:
+        return self.url(f"/.well-known/jwks.json#{name}")
+
+    def keys(self) -> list[vc.SigningKey]:
+        """Every signing key, oldest first."""
+        return [
+            vc.key_from_pem(self.kid(path.stem), path.read_bytes())
+            for path in sorted(self.keys_dir.glob(f"{KEY_PREFIX}*.pem"))
+        ]
+
+    def current_key(self) -> vc.SigningKey:
+        keys = self.keys()
+        return keys[-1] if keys else self.rotate(datetime.now().astimezone())
+
+    def rotate(self, now: datetime) -> vc.SigningKey:
+        """A new signing key; the old ones stay published."""
+        self.keys_dir.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.keys_dir, 0o700)
+        name = f"{KEY_PREFIX}{now.strftime('%Y%m%dT%H%M%S%f')}"
+        key = vc.generate_key(self.kid(name))
+        path = self.keys_dir / f"{name}.pem"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(vc.key_to_pem(key))
+        return key
+
+    def jwks(self) -> dict[str, Any]:
+        return vc.jwks(self.keys())
+
+    def pdf_signer(self) -> PdfSigner:
+        if self._pdf_signer is None:
+            self._pdf_signer = PdfSigner.from_directory(self.pdf_dir)
+        return self._pdf_signer
+
+
+def init_app(app: Any) -> None:
+    """Put the authority on the app; make the first signing key when there is none."""
+    instance = Path(app.instance_path)
+    authority = Authority(
+        public_url=app.config["PUBLIC_URL"],
+        issuer_name=app.config["ISSUER_NAME"],
+        keys_dir=instance / "keys",
+        pdf_dir=instance / "pdf-signing",
+    )
+    if not authority.keys():
+        authority.rotate(datetime.now().astimezone())
+    app.extensions["elearn.authority"] = authority
+
+
+# --- issuing -------------------------------------------------------------------------------------
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    """The same day ``months`` later, clamped to the month's end (31 Jan + 1 month = 28/29 Feb)."""
+    month0 = moment.month - 1 + months
+    year, month = moment.year + month0 // 12, month0 % 12 + 1
+    days = [
+        31,
+        29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28,
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ][month - 1]
+    return moment.replace(year=year, month=month, day=min(moment.day, days))
+
+
+def _free_index(session: Session, status_list: int) -> int:
+    """A random unused bit: random places keep holders from being told apart by order."""
+    used = set(
+        session.exec(select(Certificate.status_index).where(Certificate.status_list == status_list))
+    )
+    if len(used) >= vc.STATUS_LIST_SIZE:
+        raise Conflict(N_("The status list is full."))
+    while True:
+        index = secrets.randbelow(vc.STATUS_LIST_SIZE)
+        if index not in used:
+            return index
+
+
+def _achievement(
+    authority: Authority, exam_id: str, spec: ExamSpec, bank: BankSpec, lang: str
+) -> vc.AchievementInfo:
+    default = bank.languages[0]
+    title = pick(spec.title, lang, default).value
+    topics = {t.id: pick(t.title, lang, default).value for t in bank.topics}
+    items = sum(entry.items for entry in spec.blueprint)
+    rules = "; ".join(f"{topics.get(t, t)} ≥ {p:g} %" for t, p in spec.pass_rules.topics.items())
+    criteria = (
+        f"Passed the exam '{title}': {items} questions drawn at random per topic from a reviewed "
+        f"question bank, {spec.time_limit_minutes} minutes, at least "
+        f"{spec.pass_rules.overall_percent:g} % overall" + (f" and {rules}" if rules else "") + "."
+    )
+    description = pick(spec.description, lang, default).value if spec.description else criteria
+    return vc.AchievementInfo(
+        id=authority.url(f"/achievements/{exam_id}"),
+        name=title,
+        description=description,
+        criteria=criteria,
+        alignments=tuple(
+            (topics.get(e.topic, e.topic), authority.url(f"/exams/{exam_id}#topic-{e.topic}"))
+            for e in spec.blueprint
+        ),
+    )
+
+
+def issue(
+    *, session: Session, authority: Authority, attempt: ExamAttempt, now: datetime
+) -> Certificate:
+    """Sign and store the certificate for a passed attempt (once: a second call returns it)."""
+    existing = session.exec(select(Certificate).where(Certificate.attempt_id == attempt.id)).first()
+    if existing is not None:
+        return existing
+    if not attempt.passed:
+        raise Conflict(N_("Only a passed attempt earns a certificate."))
+    version = session.get(ExamVersion, attempt.exam_version_id)
+    user = session.get(User, attempt.user_id)
+    assert version is not None and user is not None
+    spec = ExamSpec.model_validate(version.spec)
+    months = spec.certificate.valid_months
+    certificate = _sign_and_store(
+        session=session,
+        authority=authority,
+        user=user,
+        exam_id=attempt.exam_id,
+        spec=spec,
+        language=attempt.language,
+        issued_at=now,
+        valid_until=add_months(now, months) if months else None,
+        attempt_id=attempt.id,
+        fingerprint=attempt.fingerprint,
+    )
+    audit.record(
+        session=session,
+        action="certificate.issued",
+        subject=f"certificate:{certificate.code}",
+        now=now,
+        actor_id=user.id,
+        data={"attempt": attempt.id, "exam": attempt.exam_id},
+    )
+    return certificate
+
+
+def _sign_and_store(
+    *,
+    session: Session,
+    authority: Authority,
+    user: User,
+    exam_id: str,
+    spec: ExamSpec,
+    language: str,
+    issued_at: datetime,
+    valid_until: datetime | None,
+    attempt_id: int | None = None,
+    fingerprint: str | None = None,
+) -> Certificate:
+    assert user.id is not None
+    exam = session.get(Exam, exam_id)
+    bank_row = session.get(Bank, exam.bank_id) if exam else None
+    assert bank_row is not None
+    bank = BankSpec.model_validate(bank_row.spec)
+    code = vc.new_code(secrets.SystemRandom())
+    while session.exec(select(Certificate.id).where(Certificate.code == code)).first():
+        code = vc.new_code(secrets.SystemRandom())
+    index = _free_index(session, 1)
+    info = vc.CredentialInfo(
+        id=authority.url(f"/api/v1/credentials/{code}"),
+        code=code,
+        holder_name=user.name,
+        holder_id=f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, authority.url(f'/users/{user.id}'))}",
+        achievement=_achievement(authority, exam_id, spec, bank, language),
+        issuer=authority.issuer,
+        valid_from=issued_at,
+        valid_until=valid_until,
+        status_list_url=authority.url("/status/1"),
+        status_index=index,
+        language=language,
+    )
+    certificate = Certificate(
+        code=code,
+        user_id=user.id,
+        exam_id=exam_id,
+        attempt_id=attempt_id,
+        holder_name=user.name,
+        language=language,
+        form_fingerprint=fingerprint,
+        issued_at=issued_at,
+        valid_until=valid_until,
+        status_list=1,
+        status_index=index,
+        credential=vc.sign_credential(vc.build_credential(info), authority.current_key()),
+    )
+    session.add(certificate)
+    session.flush()
+    return certificate
+
+
+def issue_demo(
+    *,
+    session: Session,
+    authority: Authority,
+    user: User,
+    exam_id: str,
+    issued_at: datetime,
+    valid_until: datetime | None,
+) -> Certificate:
+    """A certificate without an attempt behind it, for the demo data only."""
+    from elearn.services.exams import load_exam
+
+    return _sign_and_store(
+        session=session,
+        authority=authority,
+        user=user,
+        exam_id=exam_id,
+        spec=load_exam(session, exam_id).spec,
+        language="nb",
+        issued_at=issued_at,
+        valid_until=valid_until,
+    )
+
+
+def issue_due(
+    *, session: Session, authority: Authority, now: datetime, user_id: int | None = None
+) -> list[Certificate]:
+    """Issue every certificate that is due: passed attempts without one, approved where the exam
+    asks for sign-off. Idempotent, so every path to a pass can call it."""
+    query = (
+        select(ExamAttempt, ExamVersion.spec)
+        .join(ExamVersion, col(ExamVersion.id) == col(ExamAttempt.exam_version_id))
+        .join(Certificate, col(Certificate.attempt_id) == col(ExamAttempt.id), isouter=True)
+        .where(col(ExamAttempt.passed).is_(True), col(Certificate.id).is_(None))
+    )
+    if user_id is not None:
+        query = query.where(ExamAttempt.user_id == user_id)
+    issued = []
+    for attempt, spec in session.exec(query).all():
+        if spec.get("sign_off") and attempt.review_decision != "approved":
+            continue
+        issued.append(issue(session=session, authority=authority, attempt=attempt, now=now))
+    return issued
+
+
+def review_attempt(
+    *,
+    session: Session,
+    authority: Authority,
+    attempt_id: int,
+    approve: bool,
+    comment: str,
+    reviewer_id: int,
+    now: datetime,
+) -> Certificate | None:
+    """A certifier's sign-off of a pass; approval issues the certificate at once."""
+    attempt = session.get(ExamAttempt, attempt_id)
+    if attempt is None or not attempt.passed:
+        raise NotFound(N_("There is no passed attempt to review here."))
+    if attempt.review_decision is not None:
+        raise Conflict(N_("This attempt has been reviewed already."))
+    attempt.review_decision = "approved" if approve else "rejected"
+    attempt.reviewed_at, attempt.reviewed_by_id = now, reviewer_id
+    attempt.review_comment = comment.strip() or None
+    audit.record(
+        session=session,
+        action=f"attempt.{attempt.review_decision}",
+        subject=f"attempt:{attempt_id}",
+        now=now,
+        actor_id=reviewer_id,
+        data={"comment": attempt.review_comment},
+    )
+    session.flush()
+    if approve:
+        return issue(session=session, authority=authority, attempt=attempt, now=now)
+    return None
+
+
+# --- verifying and revoking -----------------------------------------------------------------------
+
+
+def find(session: Session, code: str) -> Certificate | None:
+    normal = vc.normalise_code(code)
+    if normal is None:
+        return None
+    return session.exec(select(Certificate).where(Certificate.code == normal)).first()
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What a verifier learns: the state, and the signed facts when the signature holds."""
+
+    state: str  # valid | revoked | expired | not yet valid | invalid
+    certificate: Certificate
+    payload: dict[str, Any] | None
+    reason: str | None = None
+
+
+def verify(*, certificate: Certificate, authority: Authority, now: datetime) -> Verification:
+    """Check the stored credential's signature with the published keys, then its standing."""
+    try:
+        payload = vc.verify_credential(certificate.credential, authority.jwks())
+    except vc.CredentialInvalid as exc:
+        return Verification("invalid", certificate, None, exc.reason)
+    standing = vc.standing(payload, certificate.revoked_at is not None, now)
+    return Verification(standing.state, certificate, payload)
+
+
+def revoke(
+    *, session: Session, code: str, reason: str, revoker_id: int, now: datetime
+) -> Certificate:
+    certificate = find(session, code)
+    if certificate is None:
+        raise NotFound(N_("There is no certificate with this code."))
+    if certificate.revoked_at is not None:
+        raise Conflict(N_("This certificate is revoked already."))
+    if not reason.strip():
+        raise Conflict(N_("Give a reason for the revocation."))
+    certificate.revoked_at, certificate.revoked_reason = now, reason.strip()
+    certificate.revoked_by_id = revoker_id
+    audit.record(
+        session=session,
+        action="certificate.revoked",
+        subject=f"certificate:{certificate.code}",
+        now=now,
+        actor_id=revoker_id,
+        data={"reason": certificate.revoked_reason},
+    )
+    session.flush()
+    return certificate
+
+
+def status_list_token(
+    *, session: Session, authority: Authority, status_list: int, now: datetime
+) -> str:
+    """The signed revocation list: one bit per certificate slot, set where revoked."""
+    revoked = session.exec(
+        select(Certificate.status_index).where(
+            Certificate.status_list == status_list, col(Certificate.revoked_at).is_not(None)
+        )
+    ).all()
+    encoded = vc.encode_status_list(revoked)
+    credential = vc.build_status_list_credential(
+        authority.url(f"/status/{status_list}"), authority.issuer, encoded, now
+    )
+    return vc.sign_credential(credential, authority.current_key())
+
+
+def pdf_of(
+    *, session: Session, authority: Authority, certificate: Certificate, achievement: str
+) -> bytes:
+    """The signed PDF, made on first request and kept, so that every copy is the same file."""
+    if certificate.pdf is None:
+        text = CertificateText(
+            language=certificate.language if certificate.language in ("nb", "da", "en") else "en",
+            holder=certificate.holder_name,
+            achievement=achievement,
+            issued=certificate.issued_at.date(),
+            valid_until=certificate.valid_until.date() if certificate.valid_until else None,
+            issuer=authority.issuer_name,
+            code=certificate.code,
+            verify_url=authority.url(f"/verify/{certificate.code}"),
+        )
+        certificate.pdf = authority.pdf_signer().sign(render_certificate(text))
+        session.flush()
+    return certificate.pdf
+
+
+def achievement_name(session: Session, certificate: Certificate) -> str:
+    """The achievement as signed into the credential (its payload is the source of truth)."""
+    payload = jwt.decode(certificate.credential, options={"verify_signature": False})
+    return str(payload["credentialSubject"]["achievement"]["name"])
+
+
+def of_user(session: Session, user_id: int) -> list[Certificate]:
+    return list(
+        session.exec(
+            select(Certificate)
+            .where(Certificate.user_id == user_id)
+            .order_by(col(Certificate.issued_at).desc())
+        )
+    )
+
+
+def all_certificates(session: Session) -> list[tuple[Certificate, str]]:
+    return [
+        (c, email)
+        for c, email in session.exec(
+            select(Certificate, User.email)
+            .join(User, col(User.id) == col(Certificate.user_id))
+            .order_by(col(Certificate.issued_at))
+        ).all()
+    ]

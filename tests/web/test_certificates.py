@@ -1,0 +1,301 @@
+"""Certificates end to end: issued on a pass, verified by anyone, revoked, keys rotated."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import warnings
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from joserfc import jws
+from joserfc.jwk import KeySet
+from sqlmodel import Session, select
+
+from elearn.clock import utcnow
+from elearn.db import engine_of
+from elearn.domain import credentials as vc
+from elearn.models import AuditEntry, Certificate, ExamVersion
+from tests.conftest import english_client, login, post
+from tests.web.test_exams import EXAM, right_answer, slots, start
+
+
+def pass_exam(app: Flask, client: FlaskClient) -> int:
+    attempt_id = start(client)
+    for slot, spec in slots(app, attempt_id):
+        post(client, f"/attempts/{attempt_id}/{slot.number}", right_answer(slot, spec))
+    assert post(client, f"/attempts/{attempt_id}/submit").status_code == 302
+    return attempt_id
+
+
+def certificate_of(app: Flask, attempt_id: int) -> Certificate | None:
+    with Session(engine_of(app)) as s:
+        return s.exec(select(Certificate).where(Certificate.attempt_id == attempt_id)).first()
+
+
+def demo_code(app: Flask, email: str) -> str:
+    out = app.test_cli_runner().invoke(args=["certificates", "list", "--json"]).output
+    return next(row["code"] for row in json.loads(out) if row["email"] == email)
+
+
+def test_a_pass_issues_a_certificate_at_once(app: Flask, learner: FlaskClient) -> None:
+    attempt_id = pass_exam(app, learner)
+    cert = certificate_of(app, attempt_id)
+    assert cert is not None and re.fullmatch(
+        r"[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}", cert.code
+    )
+    assert cert.form_fingerprint and cert.valid_until is None  # the shipped exam does not expire
+    page = learner.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
+    assert "See your certificate" in page
+    mine = learner.get("/me/certificates").get_data(as_text=True)
+    assert cert.code in mine and f"/verify/{cert.code}" in mine
+    with Session(engine_of(app)) as s:
+        assert s.exec(select(AuditEntry).where(AuditEntry.action == "certificate.issued")).all()
+
+
+def test_a_failed_attempt_issues_nothing(app: Flask, learner: FlaskClient) -> None:
+    attempt_id = start(learner)
+    post(learner, f"/attempts/{attempt_id}/submit")
+    assert certificate_of(app, attempt_id) is None
+
+
+def test_sign_off_waits_for_the_certifier(app: Flask, learner: FlaskClient, as_role: Any) -> None:
+    with Session(engine_of(app)) as s:
+        version = s.exec(select(ExamVersion).where(ExamVersion.exam_id == EXAM)).one()
+        version.spec = {**version.spec, "sign_off": True}
+        s.commit()
+    attempt_id = pass_exam(app, learner)
+    assert certificate_of(app, attempt_id) is None
+    assert "A certifier reviews your attempt" in learner.get(
+        f"/attempts/{attempt_id}/result"
+    ).get_data(as_text=True)
+    certifier = as_role("certifier")
+    assert "Lena Læring" in certifier.get("/certify/reviews").get_data(as_text=True)
+    assert (
+        post(certifier, f"/certify/reviews/{attempt_id}", {"decision": "maybe"}).status_code == 400
+    )
+    assert (
+        post(learner, f"/certify/reviews/{attempt_id}", {"decision": "approve"}).status_code == 403
+    )
+    done = post(
+        certifier, f"/certify/reviews/{attempt_id}", {"decision": "approve", "comment": "OK"}
+    )
+    assert done.status_code == 302
+    assert certificate_of(app, attempt_id) is not None
+    again = post(certifier, f"/certify/reviews/{attempt_id}", {"decision": "reject"})
+    assert again.status_code == 409
+
+
+def test_verify_page_api_and_jwks(app: Flask, client: FlaskClient) -> None:
+    code = demo_code(app, "kari.gyldig@example.org")
+    page = client.get(f"/verify/{code.lower().replace('-', ' ')}")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "Valid" in text and "Kari Gyldig" in text
+    token = client.get(f"/api/v1/credentials/{code}")
+    assert token.mimetype == "application/vc+jwt"
+    key_set = client.get("/.well-known/jwks.json").json
+    assert all("d" not in k and "alg" not in k for k in key_set["keys"])
+    payload = vc.verify_credential(token.get_data(as_text=True), key_set)
+    assert payload["credentialSubject"]["name"] == "Kari Gyldig"
+    assert "OpenBadgeCredential" in payload["type"]
+
+
+def test_an_independent_jose_library_verifies_with_the_published_key_alone(
+    app: Flask, client: FlaskClient
+) -> None:
+    code = demo_code(app, "kari.gyldig@example.org")
+    token = client.get(f"/api/v1/credentials/{code}").get_data(as_text=True)
+    key_set = KeySet.import_key_set(client.get("/.well-known/jwks.json").json)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = jws.deserialize_compact(token, key_set, algorithms=["EdDSA"])
+    assert json.loads(result.payload)["credentialSubject"]["name"] == "Kari Gyldig"
+
+
+def test_revoked_and_expired_demo_certificates(app: Flask, client: FlaskClient) -> None:
+    revoked = client.get(f"/verify/{demo_code(app, 'rune.tilbakekalt@example.org')}").get_data(
+        as_text=True
+    )
+    assert "Revoked" in revoked and "revoked on" in revoked
+    expired = client.get(f"/verify/{demo_code(app, 'eva.utlopt@example.org')}").get_data(
+        as_text=True
+    )
+    assert "Expired" in expired and "it was valid until" in expired
+
+
+def test_unknown_code_gives_no_hint_and_guessing_is_rate_limited(
+    app: Flask, client: FlaskClient
+) -> None:
+    malformed = client.get("/verify/not-a-code")
+    well_formed = client.get("/verify/AAAA-BBBB-CCCC")
+    assert malformed.status_code == well_formed.status_code == 404
+    assert "No certificate has this code." in malformed.get_data(as_text=True)
+    assert malformed.get_data(as_text=True).replace("not-a-code", "") == well_formed.get_data(
+        as_text=True
+    ).replace("AAAA-BBBB-CCCC", "")
+    for _ in range(28):
+        client.get("/verify/AAAA-BBBB-CCCC")
+    assert client.get("/verify/AAAA-BBBB-CCCC").status_code == 429
+    # The address that guessed waits, even with a real code; other addresses are not affected.
+    assert client.get(f"/verify/{demo_code(app, 'kari.gyldig@example.org')}").status_code == 429
+    other = client.get(
+        f"/verify/{demo_code(app, 'kari.gyldig@example.org')}",
+        environ_base={"REMOTE_ADDR": "127.0.0.2"},
+    )
+    assert other.status_code == 200
+
+
+def test_revocation_flips_the_bit_at_once_and_is_audited(
+    app: Flask, client: FlaskClient, as_role: Any
+) -> None:
+    code = demo_code(app, "kari.gyldig@example.org")
+    with Session(engine_of(app)) as s:
+        index = s.exec(select(Certificate.status_index).where(Certificate.code == code)).one()
+    key_set = client.get("/.well-known/jwks.json").json
+
+    def bit() -> bool:
+        listing = vc.verify_credential(client.get("/status/1").get_data(as_text=True), key_set)
+        return vc.status_bit(listing["credentialSubject"]["encodedList"], index)
+
+    assert bit() is False
+    certifier = as_role("certifier")
+    assert post(certifier, f"/certify/certificates/{code}", {"reason": ""}).status_code == 200
+    assert bit() is False
+    assert (
+        post(certifier, f"/certify/certificates/{code}", {"reason": "Cheating found"}).status_code
+        == 302
+    )
+    assert bit() is True
+    assert "Revoked" in client.get(f"/verify/{code}").get_data(as_text=True)
+    with Session(engine_of(app)) as s:
+        entry = s.exec(
+            select(AuditEntry).where(
+                AuditEntry.action == "certificate.revoked",
+                AuditEntry.subject == f"certificate:{code}",
+            )
+        ).one()
+    assert entry.data == {"reason": "Cheating found"}
+    assert (
+        post(as_role("learner"), f"/certify/certificates/{code}", {"reason": "x"}).status_code
+        == 403
+    )
+
+
+def test_status_list_is_at_least_131072_bits(app: Flask, client: FlaskClient) -> None:
+    token = client.get("/status/1").get_data(as_text=True)
+    payload = vc.verify_credential(token, client.get("/.well-known/jwks.json").json)
+    assert payload["credentialSubject"]["statusPurpose"] == "revocation"
+    with pytest.raises(ValueError):
+        vc.status_bit(payload["credentialSubject"]["encodedList"], 131_072)
+    vc.status_bit(payload["credentialSubject"]["encodedList"], 131_071)
+
+
+def test_tampered_credential_and_wrong_key_are_refused(app: Flask, client: FlaskClient) -> None:
+    code = demo_code(app, "kari.gyldig@example.org")
+    token = client.get(f"/api/v1/credentials/{code}").get_data(as_text=True)
+    key_set = client.get("/.well-known/jwks.json").json
+    header, _, signature = token.split(".")
+    claims = jwt.decode(token, options={"verify_signature": False})
+    claims["credentialSubject"]["name"] = "Mallory"
+    forged_payload = jwt.utils.base64url_encode(json.dumps(claims).encode()).decode()
+    with pytest.raises(vc.CredentialInvalid) as bad:
+        vc.verify_credential(f"{header}.{forged_payload}.{signature}", key_set)
+    assert bad.value.reason == "bad signature"
+    other = vc.generate_key(jwt.get_unverified_header(token)["kid"])
+    with pytest.raises(vc.CredentialInvalid):
+        vc.verify_credential(token, vc.jwks([other]))
+
+
+def test_rotated_keys_keep_old_certificates_valid(
+    app: Flask, client: FlaskClient, learner: FlaskClient
+) -> None:
+    old = demo_code(app, "kari.gyldig@example.org")
+    out = app.test_cli_runner().invoke(args=["keys", "rotate"]).output
+    assert out.startswith("new signing key ")
+    attempt_id = pass_exam(app, learner)
+    new = certificate_of(app, attempt_id)
+    assert new is not None
+    key_set = client.get("/.well-known/jwks.json").json
+    assert len(key_set["keys"]) == 2
+    kids = {
+        jwt.get_unverified_header(client.get(f"/api/v1/credentials/{c}").get_data(as_text=True))[
+            "kid"
+        ]
+        for c in (old, new.code)
+    }
+    assert len(kids) == 2
+    for code in (old, new.code):
+        assert "Valid" in client.get(f"/verify/{code}").get_data(as_text=True)
+
+
+def test_keys_are_private_files(app: Flask) -> None:
+    keys = list((Path(app.instance_path) / "keys").glob("*.pem"))
+    assert keys and all((k.stat().st_mode & 0o777) == 0o600 for k in keys)
+
+
+def test_cli_verifies_offline(app: Flask, client: FlaskClient, tmp_path: Path) -> None:
+    runner = app.test_cli_runner()
+    jwks_file = tmp_path / "jwks.json"
+    jwks_file.write_text(json.dumps(client.get("/.well-known/jwks.json").json))
+    for email, state, code_rc in (
+        ("kari.gyldig@example.org", "valid", 0),
+        ("eva.utlopt@example.org", "expired", 1),
+    ):
+        cred = tmp_path / f"{email}.jwt"
+        cred.write_text(
+            client.get(f"/api/v1/credentials/{demo_code(app, email)}").get_data(as_text=True)
+        )
+        result = runner.invoke(
+            args=["credentials", "verify", str(cred), "--jwks", str(jwks_file), "--no-status"]
+        )
+        assert result.exit_code == code_rc, result.output
+        assert f"status: {state}" in result.output and "signature: valid" in result.output
+    tampered = tmp_path / "tampered.jwt"
+    text = (tmp_path / "kari.gyldig@example.org.jwt").read_text()
+    tampered.write_text(text[:-4] + ("AAAA" if not text.endswith("AAAA") else "BBBB"))
+    result = runner.invoke(args=["credentials", "verify", str(tampered), "--jwks", str(jwks_file)])
+    assert result.exit_code == 1 and "NOT VALID" in result.output
+
+
+def test_pdf_is_signed_and_the_same_on_every_download(
+    app: Flask, client: FlaskClient, tmp_path: Path
+) -> None:
+    code = demo_code(app, "kari.gyldig@example.org")
+    first = client.get(f"/verify/{code}/pdf")
+    assert first.mimetype == "application/pdf" and first.data.startswith(b"%PDF")
+    assert client.get(f"/verify/{code}/pdf").data == first.data
+    pdf = tmp_path / "c.pdf"
+    pdf.write_bytes(first.data)
+    if Path("/usr/bin/pdfsig").exists():
+        out = subprocess.run(["pdfsig", str(pdf)], capture_output=True, text=True).stdout
+        assert "Signature is Valid." in out
+    if Path("/usr/bin/pdftotext").exists():
+        text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+        assert "Kari Gyldig" in text and code in text
+
+
+def test_certificates_list_json(app: Flask) -> None:
+    rows = json.loads(app.test_cli_runner().invoke(args=["certificates", "list", "--json"]).output)
+    assert {r["status"] for r in rows} == {"valid", "revoked", "expired"}
+    assert all(
+        set(r) >= {"code", "holder", "exam", "status", "issued", "valid_until"} for r in rows
+    )
+
+
+def test_expiring_certificate_is_shown_to_the_learner(app: Flask, as_role: Any) -> None:
+    code = demo_code(app, "kari.gyldig@example.org")
+    with Session(engine_of(app)) as s:
+        cert = s.exec(select(Certificate).where(Certificate.code == code)).one()
+        cert.valid_until = utcnow() + timedelta(days=30, hours=1)
+        s.commit()
+    client = english_client(app)
+    login(client, "kari.gyldig@example.org")
+    page = client.get("/me/certificates").get_data(as_text=True)
+    assert "Expires in 30 days. To renew it, take the exam again." in page
