@@ -9,7 +9,7 @@ PORT ?= 5000
 CATALOG := elearn/translations
 MO := $(patsubst %.po,%.mo,$(wildcard $(CATALOG)/*/LC_MESSAGES/messages.po))
 
-.PHONY: help install run test test-fast lint fmt translations i18n-update db content clean bench-draw bench-fairness
+.PHONY: help install run test test-fast lint fmt translations i18n-update db content clean bench-draw bench-fairness bench-certificates
 
 help:
 	@echo "make run    set up .venv, migrate, load content and demo users, serve on http://$(HOST):$(PORT)"
@@ -65,6 +65,10 @@ bench-draw: install
 
 bench-fairness: install
 	$(BIN)/python bench/form_fairness.py
+
+bench-certificates: install
+	$(BIN)/python bench/credential_speed.py
+	$(BIN)/python bench/pdf_speed.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
