@@ -210,9 +210,17 @@ def keys_rotate() -> None:
     "check_status",
     default=True,
     show_default=True,
-    help="Also fetch the revocation list named in the credential.",
+    help="Also check the revocation list named in the credential.",
 )
-def credentials_verify(credential_file: Path, jwks_source: str, check_status: bool) -> None:
+@click.option(
+    "--status-list",
+    "status_source",
+    default=None,
+    help="The revocation list as a file (or URL), for checking fully offline.",
+)
+def credentials_verify(
+    credential_file: Path, jwks_source: str, check_status: bool, status_source: str | None
+) -> None:
     """Verify a credential offline with the published keys; print holder, achievement, validity."""
     import json
     import urllib.request
@@ -239,7 +247,10 @@ def credentials_verify(credential_file: Path, jwks_source: str, check_status: bo
     status = payload.get("credentialStatus") or {}
     if check_status and status.get("statusListCredential"):
         try:
-            list_payload = vc.verify_credential(read(status["statusListCredential"]), key_set)
+            source = status_source or status["statusListCredential"]
+            list_payload = vc.verify_credential(read(source).strip(), key_set)
+            if list_payload.get("id") != status["statusListCredential"]:
+                raise ValueError("that is not the credential's status list")
             revoked = vc.status_bit(
                 list_payload["credentialSubject"]["encodedList"], int(status["statusListIndex"])
             )

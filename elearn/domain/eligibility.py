@@ -35,10 +35,16 @@ class Eligibility:
 
 
 def eligibility(
-    exam: ExamSpec, *, now: datetime, course_complete: bool, past: Sequence[PastAttempt]
+    exam: ExamSpec,
+    *,
+    now: datetime,
+    course_complete: bool,
+    past: Sequence[PastAttempt],
+    renewal_due: bool = False,
 ) -> Eligibility:
     """Rules in the order a learner would want to hear them. An attempt in progress is resumed,
-    not judged here."""
+    not judged here. ``renewal_due``: the learner's certificate has expired or soon will, so a
+    pass no longer ends the attempts (recertification is taking the exam again)."""
     used = len(past)
     left = None if exam.attempts.max is None else max(0, exam.attempts.max - used)
     if exam.course is not None and not course_complete:
@@ -48,7 +54,13 @@ def eligibility(
     if exam.closes is not None and now >= exam.closes:
         return Eligibility(False, Refusal.CLOSED, attempts_left=left)
     if any(p.passed for p in past):
-        return Eligibility(False, Refusal.ALREADY_PASSED, attempts_left=left)
+        if not renewal_due:
+            return Eligibility(False, Refusal.ALREADY_PASSED, attempts_left=left)
+        # Recertification: the attempts before the last pass do not count against the new round.
+        last_pass = max(p.started_at for p in past if p.passed)
+        past = [p for p in past if p.started_at > last_pass]
+        used = len(past)
+        left = None if exam.attempts.max is None else max(0, exam.attempts.max - used)
     if left == 0:
         return Eligibility(False, Refusal.NO_ATTEMPTS_LEFT, attempts_left=0)
     finished = [p.submitted_at for p in past if p.submitted_at is not None]

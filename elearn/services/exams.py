@@ -10,7 +10,7 @@ import random
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert
@@ -132,7 +132,29 @@ def _course_complete(session: Session, user_id: int, course_id: str | None) -> b
     return done is not None
 
 
-def learner_status(session: Session, user_id: int, view: ExamView, now: datetime) -> LearnerStatus:
+def _renewal_due(
+    session: Session, user_id: int, exam_id: str, now: datetime, renewal_days: int
+) -> bool:
+    """The learner's newest certificate for the exam has expired or is within the window."""
+    from elearn.models import Certificate
+
+    newest = session.exec(
+        select(Certificate)
+        .where(
+            Certificate.user_id == user_id,
+            Certificate.exam_id == exam_id,
+            col(Certificate.revoked_at).is_(None),
+        )
+        .order_by(col(Certificate.issued_at).desc())
+    ).first()
+    if newest is None or newest.valid_until is None:
+        return False
+    return now >= newest.valid_until - timedelta(days=renewal_days)
+
+
+def learner_status(
+    session: Session, user_id: int, view: ExamView, now: datetime, renewal_days: int = 90
+) -> LearnerStatus:
     attempts = attempts_of(session, user_id, view.exam.id)
     for attempt in attempts:
         close_if_overdue(session=session, attempt=attempt, now=now)
@@ -143,6 +165,7 @@ def learner_status(session: Session, user_id: int, view: ExamView, now: datetime
         now=now,
         course_complete=_course_complete(session, user_id, view.spec.course),
         past=past,
+        renewal_due=_renewal_due(session, user_id, view.exam.id, now, renewal_days),
     )
     return LearnerStatus(verdict, in_progress, attempts)
 
@@ -229,10 +252,11 @@ def start_attempt(
     lang: str,
     client: Client = Client(),
     seed: int | None = None,
+    renewal_days: int = 90,
 ) -> ExamAttempt:
     """Start an attempt, or return the one in progress (a second tab, a double click)."""
     view = load_exam(session, exam_id)
-    status = learner_status(session, user_id, view, now)
+    status = learner_status(session, user_id, view, now, renewal_days)
     if status.in_progress is not None:
         return status.in_progress
     if not status.eligibility.allowed:
@@ -271,7 +295,7 @@ def start_attempt(
             session.add(attempt)
             session.flush()
     except IntegrityError:  # another request started one a moment ago: use that one
-        existing = learner_status(session, user_id, view, now).in_progress
+        existing = learner_status(session, user_id, view, now, renewal_days).in_progress
         if existing is None:
             raise
         return existing

@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlmodel import select
@@ -51,6 +61,10 @@ def _closed(attempt: ExamAttempt) -> Any:
     return redirect(url_for("exam.result", attempt_id=attempt.id))
 
 
+def _renewal_days() -> int:
+    return int(current_app.config["CERTIFICATE_EXPIRY_WARNING_DAYS"])
+
+
 def _issue_due() -> None:
     """A pass is certified at once (unless the exam waits for a certifier's sign-off)."""
     certificates.issue_due(
@@ -67,7 +81,7 @@ def _topic_titles(view: exams.ExamView, lang: str) -> dict[str, str]:
 def index() -> Any:
     session, now = get_session(), utcnow()
     rows = [
-        (view, exams.learner_status(session, current_user.id, view, now))
+        (view, exams.learner_status(session, current_user.id, view, now, _renewal_days()))
         for view in exams.active_exams(session)
     ]
     commit()  # an overdue attempt noticed here was closed and scored
@@ -79,7 +93,7 @@ def index() -> Any:
 def start_page(exam_id: str) -> Any:
     session, now = get_session(), utcnow()
     view = exams.load_exam(session, exam_id)
-    status = exams.learner_status(session, current_user.id, view, now)
+    status = exams.learner_status(session, current_user.id, view, now, _renewal_days())
     commit()
     extra = exams.extra_time(session, current_user.id, exam_id)
     return render_template(
@@ -109,6 +123,7 @@ def start(exam_id: str) -> Any:
         now=utcnow(),
         lang=current_language(),
         client=_client(),
+        renewal_days=_renewal_days(),
     )
     commit()
     return redirect(url_for("exam.item", attempt_id=attempt.id, number=1))
@@ -243,7 +258,7 @@ def result(attempt_id: int) -> Any:
                     "feedback": text.feedback if spec.review == "answers" and text else None,
                 }
             )
-    status = exams.learner_status(session, current_user.id, view, now)
+    status = exams.learner_status(session, current_user.id, view, now, _renewal_days())
     return render_template(
         "exams/result.html",
         attempt=attempt,

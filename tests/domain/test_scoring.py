@@ -257,3 +257,12 @@ def test_deadline_adds_extra_minutes_and_percent() -> None:
     assert deadline(NOW, 60) == NOW + timedelta(minutes=60)
     assert deadline(NOW, 60, extra_minutes=15) == NOW + timedelta(minutes=75)
     assert deadline(NOW, 60, extra_percent=50) == NOW + timedelta(minutes=90)
+
+
+def test_a_pass_ends_the_attempts_until_renewal_is_due() -> None:
+    passed = PastAttempt(NOW - timedelta(days=1000), NOW - timedelta(days=1000), True)
+    failed = PastAttempt(NOW - timedelta(days=1100), NOW - timedelta(days=1100), False)
+    verdict = eligibility(
+        exam(), now=NOW, course_complete=True, past=[failed, passed], renewal_due=True
+    )
+    assert verdict.allowed and verdict.attempts_left == 3  # a new round of attempts

@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 from elearn.clock import utcnow
 from elearn.db import engine_of
 from elearn.domain import credentials as vc
-from elearn.models import AuditEntry, Certificate, ExamVersion
+from elearn.models import AuditEntry, Certificate, ExamAttempt, ExamVersion
 from tests.conftest import english_client, login, post
 from tests.web.test_exams import EXAM, right_answer, slots, start
 
@@ -299,3 +299,71 @@ def test_expiring_certificate_is_shown_to_the_learner(app: Flask, as_role: Any) 
     login(client, "kari.gyldig@example.org")
     page = client.get("/me/certificates").get_data(as_text=True)
     assert "Expires in 30 days. To renew it, take the exam again." in page
+
+
+def test_tampered_stored_credential_shows_not_valid(app: Flask, client: FlaskClient) -> None:
+    code = demo_code(app, "kari.gyldig@example.org")
+    with Session(engine_of(app)) as s:
+        cert = s.exec(select(Certificate).where(Certificate.code == code)).one()
+        header, _, signature = cert.credential.split(".")
+        claims = jwt.decode(cert.credential, options={"verify_signature": False})
+        claims["credentialSubject"]["name"] = "Mallory"
+        cert.credential = ".".join(
+            [header, jwt.utils.base64url_encode(json.dumps(claims).encode()).decode(), signature]
+        )
+        s.commit()
+    page = client.get(f"/verify/{code}").get_data(as_text=True)
+    assert "Not valid" in page and "Mallory" not in page
+
+
+def test_cli_sees_a_revocation_offline(app: Flask, client: FlaskClient, tmp_path: Path) -> None:
+    code = demo_code(app, "rune.tilbakekalt@example.org")
+    (tmp_path / "c.jwt").write_text(
+        client.get(f"/api/v1/credentials/{code}").get_data(as_text=True)
+    )
+    (tmp_path / "jwks.json").write_text(json.dumps(client.get("/.well-known/jwks.json").json))
+    (tmp_path / "status.jwt").write_text(client.get("/status/1").get_data(as_text=True))
+    result = app.test_cli_runner().invoke(
+        args=[
+            "credentials",
+            "verify",
+            str(tmp_path / "c.jwt"),
+            "--jwks",
+            str(tmp_path / "jwks.json"),
+            "--status-list",
+            str(tmp_path / "status.jwt"),
+        ]
+    )
+    assert result.exit_code == 1 and "status: revoked" in result.output, result.output
+    # A list signed by someone else is not believed.
+    (tmp_path / "other.json").write_text(
+        json.dumps(vc.jwks([vc.generate_key("https://x.example/k#1")]))
+    )
+    result = app.test_cli_runner().invoke(
+        args=[
+            "credentials",
+            "verify",
+            str(tmp_path / "c.jwt"),
+            "--jwks",
+            str(tmp_path / "other.json"),
+        ]
+    )
+    assert result.exit_code == 1 and "NOT VALID: unknown key" in result.output
+
+
+def test_recertification_opens_when_the_certificate_nears_its_end(
+    app: Flask, learner: FlaskClient
+) -> None:
+    attempt_id = pass_exam(app, learner)
+    page = learner.get(f"/exams/{EXAM}").get_data(as_text=True)
+    assert "You have passed this exam already." in page
+    with Session(engine_of(app)) as s:
+        cert = s.exec(select(Certificate).where(Certificate.attempt_id == attempt_id)).one()
+        cert.valid_until = utcnow() + timedelta(days=10)
+        attempt = s.get(ExamAttempt, attempt_id)
+        assert attempt is not None and attempt.submitted_at is not None
+        attempt.submitted_at -= timedelta(days=2)  # past the one-day cooldown
+        s.commit()
+    page = learner.get(f"/exams/{EXAM}").get_data(as_text=True)
+    assert "Start the exam" in page
+    assert start(learner) != attempt_id
