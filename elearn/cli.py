@@ -23,6 +23,7 @@ exams_cli = AppGroup("exams", help="Exams and attempts.")
 keys_cli = AppGroup("keys", help="Credential signing keys in instance/keys/.")
 credentials_cli = AppGroup("credentials", help="Signed credentials (Open Badges 3.0).")
 certificates_cli = AppGroup("certificates", help="Issued certificates.")
+staff_cli = AppGroup("staff", help="Staff and organisation units.")
 
 
 def _alembic_config() -> object:
@@ -315,6 +316,47 @@ def certificates_list(as_json: bool) -> None:
         )
 
 
+@staff_cli.command("import")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Show what would change; change nothing.")
+def staff_import(csv_file: Path, dry_run: bool) -> None:
+    """Import staff from CSV (name,email,unit,roles); all rows or none, twice changes nothing."""
+    from elearn.domain.staff import decode_staff_file
+    from elearn.services.staff_import import apply_import, plan_import
+
+    try:
+        text = decode_staff_file(csv_file.read_bytes())
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    with Session(engine_of(current_app)) as session:
+        plan = plan_import(session=session, text=text)
+        for error in plan.errors:
+            click.echo(f"{csv_file}:{error.line}: {error.message}")
+        for change in plan.changes:
+            if change.action != "unchanged":
+                details = "; ".join(change.details)
+                click.echo(
+                    f"line {change.row.line}: {change.action} {change.row.email}"
+                    + (f" ({details})" if details else "")
+                )
+        for unit in plan.units_to_create:
+            click.echo(f"new unit: {unit}")
+        counts = plan.counts
+        summary = (
+            f"{counts['create']} to create, {counts['update']} to update, "
+            f"{counts['unchanged']} unchanged, {counts['errors']} error(s)"
+        )
+        if plan.errors:
+            click.echo(f"{summary}: nothing imported", err=True)
+            sys.exit(1)
+        if dry_run:
+            click.echo(f"dry run: {summary}")
+            return
+        apply_import(session=session, plan=plan, actor_id=None, now=utcnow())
+        session.commit()
+    click.echo(f"imported: {summary}")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(content_cli)
@@ -323,4 +365,5 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(keys_cli)
     app.cli.add_command(credentials_cli)
     app.cli.add_command(certificates_cli)
+    app.cli.add_command(staff_cli)
     app.cli.add_command(demo)

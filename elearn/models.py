@@ -48,6 +48,30 @@ class UserRole(SQLModel, table=True):
     role: str = Field(max_length=20, primary_key=True)
 
 
+class ManagerUnit(SQLModel, table=True):
+    """A manager is assigned to units and sees those and every unit below them."""
+
+    __tablename__ = "manager_unit"
+
+    user_id: int = Field(foreign_key="user_account.id", primary_key=True)
+    unit_id: int = Field(foreign_key="org_unit.id", primary_key=True)
+
+
+class Assignment(SQLModel, table=True):
+    """A course or an exam that a unit's staff must complete by a date."""
+
+    __tablename__ = "assignment"
+    __table_args__ = (UniqueConstraint("unit_id", "kind", "target_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="org_unit.id", index=True)
+    kind: str = Field(max_length=8)  # course | exam
+    target_id: str = Field(max_length=80)
+    due_at: datetime
+    created_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
 class PasswordReset(SQLModel, table=True):
     """A one-time link an admin made; only the token's hash is kept."""
 

@@ -13,6 +13,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from elearn.models import ROLES, AppSetting, OrgUnit, PasswordReset, User, UserRole
 from elearn.services import audit
 
+# Matches no password (it is not a hash werkzeug can produce), and costs nothing to store.
+UNUSABLE = "!unusable"
 # A hash to compare against when the e-mail is unknown, so both paths take the same time.
 _DUMMY_HASH = generate_password_hash("not-a-password")
 
@@ -58,7 +60,7 @@ def create_user(
     session: Session,
     email: str,
     name: str,
-    password: str,
+    password: str | None,
     now: datetime,
     roles: Iterable[str] = ("learner",),
     locale: str | None = None,
@@ -71,7 +73,8 @@ def create_user(
     user = User(
         email=email,
         name=name.strip(),
-        password_hash=generate_password_hash(password),
+        # No password: the person signs in first through a reset link an admin gives them.
+        password_hash=generate_password_hash(password) if password is not None else UNUSABLE,
         session_token=new_session_token(),
         locale=locale,
         org_unit_id=org_unit_id,

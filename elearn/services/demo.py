@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from elearn.domain.errors import NotFound
-from elearn.services import accounts, certificates, exams, learning
+from elearn.models import Assignment, ManagerUnit
+from elearn.services import accounts, certificates, exams, learning, reports
 
 DEMO_PASSWORD = "elearn-demo"
 MUNICIPALITY = "Eksempel kommune"
@@ -48,6 +49,7 @@ def create_demo(
         )
         created.append(email)
     _complete_exam_courses(session, "learner@example.org", now)
+    _demo_manager(session, now)
     if authority is not None:
         _demo_certificates(session, authority, now)
     return created
@@ -112,3 +114,25 @@ def _complete_exam_courses(session: Session, email: str, now: datetime) -> None:
             learning.complete_module(
                 session=session, user_id=user.id, view=course, module_id=module.id, now=now
             )
+
+
+def _demo_manager(session: Session, now: datetime) -> None:
+    """The demo manager looks after the whole municipality, which must finish the course soon."""
+    manager = accounts.find_user(session, "manager@example.org")
+    root = accounts.ensure_unit_path(session, MUNICIPALITY)
+    if manager is None or manager.id is None or root.id is None:
+        return
+    if not session.get(ManagerUnit, (manager.id, root.id)):
+        reports.set_managed_units(
+            session=session, user_id=manager.id, unit_ids=[root.id], actor_id=None, now=now
+        )
+    course = next((t for t in reports.targets(session, "nb") if t.kind == "course"), None)
+    if course is not None and not session.exec(select(Assignment)).first():
+        reports.assign(
+            session=session,
+            unit_id=root.id,
+            target=course,
+            due_at=now + timedelta(days=30),
+            actor_id=manager.id,
+            now=now,
+        )

@@ -58,7 +58,7 @@ def _language_form() -> Any:
 
 
 def init_app(app: Flask) -> None:
-    from elearn.web import admin, auth, certificates, certify, exam, learn
+    from elearn.web import admin, auth, certificates, certify, exam, learn, manage
 
     CSRFProtect(app)
     app.register_blueprint(auth.bp)
@@ -67,6 +67,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(exam.bp)
     app.register_blueprint(certify.bp)
     app.register_blueprint(certificates.bp)
+    app.register_blueprint(manage.bp)
     app.after_request(_security_headers)
 
     @app.errorhandler(CSRFError)

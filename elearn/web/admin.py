@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from sqlmodel import col, func, or_, select
+from wtforms import BooleanField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
 from elearn.auth import ROLE_LABELS, roles_required
 from elearn.clock import utcnow
 from elearn.db import get_session
-from elearn.models import ROLES, Bank, Course, Exam, Item, OrgUnit, User
-from elearn.services import accounts, learning
+from elearn.domain.staff import decode_staff_file
+from elearn.models import ROLES, Bank, Course, Exam, Item, ManagerUnit, OrgUnit, User
+from elearn.services import accounts, learning, reports, staff_import
 from elearn.web import commit
 from elearn.web.auth import signup_open
 from elearn.web.forms import ConfirmForm, SettingsForm, UserForm
@@ -36,11 +40,18 @@ def _user_form(user: User | None) -> UserForm:
     form = UserForm(obj=user)
     form.roles.choices = [SelectChoice(r, str(ROLE_LABELS[r])) for r in ROLES]
     form.unit.choices = _unit_choices()
+    form.manages.choices = [c for c in form.unit.choices if c.value]
     if request.method == "GET":
         if user is not None:
             assert user.id is not None
             form.roles.data = sorted(accounts.user_roles(get_session(), user.id))
             form.unit.data = str(user.org_unit_id or "")
+            form.manages.data = [
+                str(u)
+                for u in get_session().exec(
+                    select(ManagerUnit.unit_id).where(ManagerUnit.user_id == user.id)
+                )
+            ]
         else:
             form.roles.data = ["learner"]
     return form
@@ -90,7 +101,7 @@ def new_user() -> Any:
                 session=session,
                 email=form.email.data or "",
                 name=form.name.data or "",
-                password=secrets.token_urlsafe(24),
+                password=None,
                 now=utcnow(),
                 roles=form.roles.data or [],
                 org_unit_id=int(form.unit.data) if form.unit.data else None,
@@ -132,6 +143,14 @@ def edit_user(user_id: int) -> Any:
             if was_active and not user.active:
                 user.session_token = accounts.new_session_token()  # ends their sessions
             accounts.set_roles(session=session, user=user, roles=roles)
+            assert user.id is not None
+            reports.set_managed_units(
+                session=session,
+                user_id=user.id,
+                unit_ids=[int(u) for u in form.manages.data or []],
+                actor_id=current_user.id,
+                now=utcnow(),
+            )
             from elearn.services import audit
 
             audit.record(
@@ -220,3 +239,48 @@ def content() -> Any:
     return render_template(
         "admin/content.html", courses=courses, banks=banks, counts=counts, exams=exams
     )
+
+
+class StaffUploadForm(FlaskForm):
+    file = FileField(_l("CSV file (name,email,unit,roles)"))
+    text = TextAreaField()  # the checked file, carried from the preview to the confirmation
+    confirm = BooleanField()
+
+
+@bp.route("/staff", methods=["GET", "POST"])
+@admin_only
+def staff_upload() -> Any:
+    """Upload a staff file: first a dry run to read, then the import itself."""
+    form = StaffUploadForm()
+    plan, text = None, ""
+    if form.validate_on_submit():
+        upload = request.files.get("file")
+        try:
+            text = (
+                decode_staff_file(upload.read())
+                if upload and upload.filename
+                else (form.text.data or "")
+            )
+        except ValueError as exc:
+            flash(str(exc), "error")
+            return render_template("admin/staff.html", form=form, plan=None, text="")
+        session = get_session()
+        plan = staff_import.plan_import(session=session, text=text, actor_id=current_user.id)
+        if form.confirm.data and not plan.errors:
+            staff_import.apply_import(
+                session=session, plan=plan, actor_id=current_user.id, now=utcnow()
+            )
+            commit()
+            counts = plan.counts
+            flash(
+                _(
+                    "Imported: %(create)s created, %(update)s updated, %(unchanged)s unchanged.",
+                    create=counts["create"],
+                    update=counts["update"],
+                    unchanged=counts["unchanged"],
+                ),
+                "success",
+            )
+            return redirect(url_for("admin.staff_upload"))
+    status = 400 if plan is not None and plan.errors else 200
+    return render_template("admin/staff.html", form=form, plan=plan, text=text), status

@@ -152,6 +152,7 @@ class UserForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[InputRequired(), Email(), Length(max=254)])
     roles = MultiCheckboxField(_l("Roles"), choices=[])
     unit = SelectField(_l("Organisation unit"), choices=[], validators=[Optional()])
+    manages = MultiCheckboxField(_l("Manages these units (and every unit below them)"), choices=[])
     active = BooleanField(_l("Active (may sign in)"), default=True)
     submit = SubmitField(_l("Save"))
 

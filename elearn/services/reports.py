@@ -1,0 +1,399 @@
+"""Managers' reports: who in a unit (and below) has started, completed, passed and is certified.
+
+The unit tree is small and read whole; people's progress is read with one query per kind of fact
+for the whole subtree, so a report costs the same few queries whatever the number of targets.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from sqlmodel import Session, col, select
+
+from elearn.domain.errors import N_, Conflict, NotFound
+from elearn.domain.localize import pick
+from elearn.models import (
+    Assignment,
+    Certificate,
+    Course,
+    CourseProgress,
+    ExamAttempt,
+    ManagerUnit,
+    OrgUnit,
+    User,
+    UserRole,
+)
+from elearn.services import audit
+
+Kind = Literal["course", "exam"]
+
+
+# --- the unit tree -------------------------------------------------------------------------------
+
+
+@dataclass
+class UnitTree:
+    units: dict[int, OrgUnit]
+    children: dict[int | None, list[int]] = field(default_factory=dict)
+
+    def subtree(self, unit_id: int) -> set[int]:
+        """The unit and every unit below it."""
+        found, stack = set(), [unit_id]
+        while stack:
+            current = stack.pop()
+            if current not in found:
+                found.add(current)
+                stack.extend(self.children.get(current, []))
+        return found
+
+    def ancestors(self, unit_id: int) -> list[int]:
+        """The unit and every unit above it, nearest first."""
+        chain: list[int] = []
+        current: int | None = unit_id
+        while current is not None and current not in chain:
+            chain.append(current)
+            current = self.units[current].parent_id if current in self.units else None
+        return chain
+
+    def path(self, unit_id: int) -> str:
+        return "/".join(self.units[u].name for u in reversed(self.ancestors(unit_id)))
+
+    def sorted_children(self, unit_id: int | None) -> list[int]:
+        return sorted(self.children.get(unit_id, []), key=lambda u: self.units[u].name)
+
+
+def load_tree(session: Session) -> UnitTree:
+    tree = UnitTree({u.id: u for u in session.exec(select(OrgUnit)) if u.id is not None})
+    for unit in tree.units.values():
+        assert unit.id is not None
+        tree.children.setdefault(unit.parent_id, []).append(unit.id)
+    return tree
+
+
+def managed_roots(session: Session, tree: UnitTree, user_id: int, is_admin: bool) -> list[int]:
+    """The top units a person may see: every root for an admin, the assigned units for a manager."""
+    if is_admin:
+        return tree.sorted_children(None)
+    assigned = set(session.exec(select(ManagerUnit.unit_id).where(ManagerUnit.user_id == user_id)))
+    # An assigned unit below another assigned unit is not a root of its own.
+    return sorted(
+        (u for u in assigned if not any(a in assigned for a in tree.ancestors(u)[1:])),
+        key=tree.path,
+    )
+
+
+def visible(session: Session, tree: UnitTree, user_id: int, is_admin: bool) -> set[int]:
+    seen: set[int] = set()
+    for root in managed_roots(session, tree, user_id, is_admin):
+        seen |= tree.subtree(root)
+    return seen
+
+
+def check_unit(
+    session: Session, tree: UnitTree, unit_id: int, user_id: int, is_admin: bool
+) -> None:
+    """A unit outside the manager's units is not found: no hint that it exists."""
+    if unit_id not in tree.units or unit_id not in visible(session, tree, user_id, is_admin):
+        raise NotFound(N_("There is no such unit among yours."))
+
+
+def set_managed_units(
+    *, session: Session, user_id: int, unit_ids: Iterable[int], actor_id: int | None, now: datetime
+) -> None:
+    wanted = set(unit_ids)
+    current = set(session.exec(select(ManagerUnit.unit_id).where(ManagerUnit.user_id == user_id)))
+    for unit_id in current - wanted:
+        row = session.get(ManagerUnit, (user_id, unit_id))
+        if row is not None:
+            session.delete(row)
+    for unit_id in wanted - current:
+        session.add(ManagerUnit(user_id=user_id, unit_id=unit_id))
+    if wanted != current:
+        audit.record(
+            session=session,
+            action="user.units_changed",
+            subject=f"user:{user_id}",
+            now=now,
+            actor_id=actor_id,
+            data={"units": sorted(wanted)},
+        )
+    session.flush()
+
+
+# --- what can be reported on ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    kind: Kind
+    id: str
+    title: str
+
+
+def targets(session: Session, lang: str) -> list[Target]:
+    from elearn.services.exams import active_exams
+
+    out = [
+        Target("course", c.id, pick(c.spec["title"], lang, c.spec["default_language"]).value)
+        for c in session.exec(select(Course).where(Course.active).order_by(col(Course.id)))
+    ]
+    out += [
+        Target("exam", v.exam.id, pick(v.spec.title, lang, v.bank.languages[0]).value)
+        for v in active_exams(session)
+    ]
+    return out
+
+
+def find_target(session: Session, kind: str, target_id: str, lang: str) -> Target:
+    for target in targets(session, lang):
+        if target.kind == kind and target.id == target_id:
+            return target
+    raise NotFound(N_("There is no such course or exam."))
+
+
+def assign(
+    *,
+    session: Session,
+    unit_id: int,
+    target: Target,
+    due_at: datetime,
+    actor_id: int,
+    now: datetime,
+) -> Assignment:
+    if due_at <= now:
+        raise Conflict(N_("The due date must be in the future."))
+    row = session.exec(
+        select(Assignment).where(
+            Assignment.unit_id == unit_id,
+            Assignment.kind == target.kind,
+            Assignment.target_id == target.id,
+        )
+    ).first()
+    if row is None:
+        row = Assignment(
+            unit_id=unit_id,
+            kind=target.kind,
+            target_id=target.id,
+            due_at=due_at,
+            created_by_id=actor_id,
+            created_at=now,
+        )
+        session.add(row)
+    else:
+        row.due_at = due_at
+    audit.record(
+        session=session,
+        action="assignment.set",
+        subject=f"unit:{unit_id}",
+        now=now,
+        actor_id=actor_id,
+        data={"kind": target.kind, "target": target.id, "due": due_at.isoformat()},
+    )
+    session.flush()
+    return row
+
+
+def assignments_for(session: Session, tree: UnitTree, unit_id: int) -> list[Assignment]:
+    """Assignments that apply to the unit: its own and those of the units above it."""
+    return list(
+        session.exec(
+            select(Assignment)
+            .where(col(Assignment.unit_id).in_(tree.ancestors(unit_id)))
+            .order_by(col(Assignment.due_at))
+        )
+    )
+
+
+# --- people's standing ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Standing:
+    user_id: int
+    name: str
+    email: str
+    unit_id: int
+    state: str  # not_started | in_progress | completed (course) / passed (exam)
+    certificate: str | None  # valid | expiring | expired (exams only)
+    certificate_until: datetime | None
+    due_at: datetime | None
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class Counts:
+    staff: int
+    not_started: int
+    in_progress: int
+    completed: int  # completed the course, or passed the exam
+    valid: int
+    expiring: int
+    expired: int
+    overdue: int
+
+    def percent(self, name: str) -> float:
+        return 100 * getattr(self, name) / self.staff if self.staff else 0.0
+
+
+@dataclass
+class Facts:
+    """Everything the reports need about the people of a subtree, read once."""
+
+    people: list[User]
+    progress: dict[tuple[int, str], CourseProgress]
+    attempts: dict[tuple[int, str], list[ExamAttempt]]
+    certificates: dict[tuple[int, str], list[Certificate]]
+    assignments: list[Assignment]
+
+
+def read_facts(session: Session, unit_ids: set[int]) -> Facts:
+    # Staff are the people who take courses: active accounts with the learner role.
+    people = list(
+        session.exec(
+            select(User)
+            .join(UserRole, col(UserRole.user_id) == col(User.id))
+            .where(col(User.org_unit_id).in_(unit_ids), User.active, UserRole.role == "learner")
+            .order_by(col(User.name))
+        )
+    )
+    ids = [p.id for p in people]
+    progress = {
+        (p.user_id, p.course_id): p
+        for p in session.exec(select(CourseProgress).where(col(CourseProgress.user_id).in_(ids)))
+    }
+    attempts: dict[tuple[int, str], list[ExamAttempt]] = defaultdict(list)
+    for a in session.exec(select(ExamAttempt).where(col(ExamAttempt.user_id).in_(ids))):
+        attempts[(a.user_id, a.exam_id)].append(a)
+    certificates: dict[tuple[int, str], list[Certificate]] = defaultdict(list)
+    for c in session.exec(
+        select(Certificate).where(
+            col(Certificate.user_id).in_(ids), col(Certificate.revoked_at).is_(None)
+        )
+    ):
+        certificates[(c.user_id, c.exam_id)].append(c)
+    return Facts(people, progress, attempts, certificates, list(session.exec(select(Assignment))))
+
+
+def standings(
+    facts: Facts, tree: UnitTree, target: Target, now: datetime, warn_days: int
+) -> list[Standing]:
+    due_by_unit: dict[int, datetime | None] = {}
+
+    def due(unit_id: int) -> datetime | None:
+        if unit_id not in due_by_unit:
+            chain = set(tree.ancestors(unit_id))
+            dates = [
+                a.due_at
+                for a in facts.assignments
+                if a.unit_id in chain and a.kind == target.kind and a.target_id == target.id
+            ]
+            due_by_unit[unit_id] = min(dates) if dates else None
+        return due_by_unit[unit_id]
+
+    out = []
+    for person in facts.people:
+        assert person.id is not None and person.org_unit_id is not None
+        key = (person.id, target.id)
+        certificate, until = None, None
+        if target.kind == "course":
+            row = facts.progress.get(key)
+            state = (
+                "completed" if row and row.completed_at else "in_progress" if row else "not_started"
+            )
+        else:
+            tries = facts.attempts.get(key, [])
+            state = (
+                "completed"
+                if any(a.passed for a in tries)
+                else "in_progress"
+                if tries
+                else "not_started"
+            )
+            held = facts.certificates.get(key, [])
+            if held:
+                newest = max(held, key=lambda c: c.issued_at)
+                until = newest.valid_until
+                if until is not None and until <= now:
+                    certificate = "expired"
+                elif until is not None and until <= now + timedelta(days=warn_days):
+                    certificate = "expiring"
+                else:
+                    certificate = "valid"
+        due_at = due(person.org_unit_id)
+        out.append(
+            Standing(
+                user_id=person.id,
+                name=person.name,
+                email=person.email,
+                unit_id=person.org_unit_id,
+                state=state,
+                certificate=certificate,
+                certificate_until=until,
+                due_at=due_at,
+                overdue=due_at is not None and now > due_at and state != "completed",
+            )
+        )
+    return out
+
+
+def count(rows: Sequence[Standing]) -> Counts:
+    return Counts(
+        staff=len(rows),
+        not_started=sum(1 for r in rows if r.state == "not_started"),
+        in_progress=sum(1 for r in rows if r.state == "in_progress"),
+        completed=sum(1 for r in rows if r.state == "completed"),
+        valid=sum(1 for r in rows if r.certificate == "valid"),
+        expiring=sum(1 for r in rows if r.certificate == "expiring"),
+        expired=sum(1 for r in rows if r.certificate == "expired"),
+        overdue=sum(1 for r in rows if r.overdue),
+    )
+
+
+def by_subunit(
+    tree: UnitTree, unit_id: int, rows: Sequence[Standing]
+) -> list[tuple[int, str, Counts]]:
+    """Counts for the unit's own staff and for each unit directly below it (with its subtree)."""
+    out = []
+    own = [r for r in rows if r.unit_id == unit_id]
+    if own:
+        out.append((unit_id, tree.units[unit_id].name, count(own)))
+    for child in tree.sorted_children(unit_id):
+        below = tree.subtree(child)
+        out.append((child, tree.units[child].name, count([r for r in rows if r.unit_id in below])))
+    return out
+
+
+# --- exports -------------------------------------------------------------------------------------
+
+
+def to_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    """UTF-8 with a byte-order mark, so that spreadsheet programs read æøå right."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+# --- the chart -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    percent: float
+    y: int
+
+
+def bars(data: Sequence[tuple[str, float]], row_height: int = 28) -> list[Bar]:
+    """Bars for a horizontal chart drawn on the server as SVG (with a data table beside it)."""
+    return [
+        Bar(label, max(0.0, min(100.0, percent)), i * row_height)
+        for i, (label, percent) in enumerate(data)
+    ]

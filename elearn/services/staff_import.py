@@ -1,0 +1,229 @@
+"""Staff import from CSV: a plan that shows what would change, then applying it all at once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from sqlmodel import Session, col, select
+
+from elearn.domain.staff import RowError, StaffRow, parse_staff_csv
+from elearn.models import ROLES, OrgUnit, User, UserRole
+from elearn.services import accounts, audit
+
+Action = Literal["create", "update", "unchanged"]
+
+
+@dataclass(frozen=True)
+class Change:
+    row: StaffRow
+    action: Action
+    details: tuple[str, ...]  # e.g. "name 'A' -> 'B'", "roles learner -> learner;manager"
+
+
+@dataclass(frozen=True)
+class ImportPlan:
+    changes: tuple[Change, ...]
+    errors: tuple[RowError, ...]
+    units_to_create: tuple[str, ...]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """How many rows create, update or leave a user, and how many errors there are."""
+        counts = {"create": 0, "update": 0, "unchanged": 0}
+        for change in self.changes:
+            counts[change.action] += 1
+        return {**counts, "errors": len(self.errors)}
+
+
+@dataclass(frozen=True)
+class _Target:
+    """A row with the user it names (None: to be created) and that user's state now."""
+
+    change: Change
+    user: User | None
+    roles_before: tuple[str, ...]
+
+
+def _roles_text(roles: Iterable[str]) -> str:
+    return ";".join(sorted(roles)) or "(none)"
+
+
+def _find_unit(session: Session, name: str, parent_id: int | None) -> OrgUnit | None:
+    return session.exec(
+        select(OrgUnit).where(OrgUnit.name == name, OrgUnit.parent_id == parent_id)
+    ).first()
+
+
+def _missing_units(session: Session, paths: Iterable[str]) -> tuple[str, ...]:
+    """The paths (and their missing parents) that have no unit yet, without creating any."""
+    missing: set[str] = set()
+    for path in set(paths):
+        parts = path.split("/")
+        parent_id: int | None = None
+        for depth, name in enumerate(parts):
+            unit = _find_unit(session, name, parent_id)
+            if unit is None:
+                missing.update("/".join(parts[: end + 1]) for end in range(depth, len(parts)))
+                break
+            parent_id = unit.id
+    return tuple(sorted(missing))
+
+
+def _target(session: Session, row: StaffRow) -> _Target:
+    user = accounts.find_user(session, row.email)
+    if user is None:
+        details = (f"unit '{row.unit}'", f"roles {_roles_text(row.roles)}")
+        return _Target(Change(row, "create", details), None, ())
+    assert user.id is not None
+    roles_before = tuple(sorted(accounts.user_roles(session, user.id)))
+    unit_before = accounts.unit_path(session, user.org_unit_id)
+    changed: list[str] = []
+    if user.name != row.name:
+        changed.append(f"name '{user.name}' -> '{row.name}'")
+    if unit_before != row.unit:
+        changed.append(f"unit '{unit_before}' -> '{row.unit}'")
+    if roles_before != row.roles:
+        changed.append(f"roles {_roles_text(roles_before)} -> {_roles_text(row.roles)}")
+    action: Action = "update" if changed else "unchanged"
+    return _Target(Change(row, action, tuple(changed)), user, roles_before)
+
+
+def _admin_errors(
+    session: Session, targets: Sequence[_Target], actor_id: int | None
+) -> list[RowError]:
+    """Refuse what would lock the admins out: the actor's own admin role, or the last admin."""
+    losing = [
+        t
+        for t in targets
+        if t.user is not None and "admin" in t.roles_before and "admin" not in t.change.row.roles
+    ]
+    if not losing:
+        return []
+    errors = [
+        RowError(t.change.row.line, "this would take away your own admin role")
+        for t in losing
+        if actor_id is not None and t.user is not None and t.user.id == actor_id
+    ]
+    admins = set(
+        session.exec(
+            select(UserRole.user_id)
+            .join(User, col(User.id) == col(UserRole.user_id))
+            .where(UserRole.role == "admin", col(User.active))
+        )
+    )
+    in_file = {t.user.id for t in targets if t.user is not None}
+    keeps_admin = any(
+        "admin" in t.change.row.roles and (t.user is None or t.user.active) for t in targets
+    )
+    if admins and not (admins - in_file) and not keeps_admin:
+        errors += [
+            RowError(t.change.row.line, "this would leave no active admin")
+            for t in losing
+            if t.user is not None and t.user.active
+        ]
+    return errors
+
+
+def _evaluate(
+    session: Session, rows: Iterable[StaffRow], actor_id: int | None
+) -> tuple[list[_Target], list[RowError]]:
+    targets = [_target(session, row) for row in rows]
+    return targets, _admin_errors(session, targets, actor_id)
+
+
+def plan_import(*, session: Session, text: str, actor_id: int | None = None) -> ImportPlan:
+    """What importing ``text`` would do; reads the database, writes nothing.
+
+    ``actor_id``, where given, is the admin importing: a file that takes their own admin role
+    away is an error, as it is on the user form. A file that leaves no active admin is one too.
+    """
+    rows, errors = parse_staff_csv(text, ROLES)
+    targets, admin_errors = _evaluate(session, rows, actor_id)
+    return ImportPlan(
+        changes=tuple(t.change for t in targets),
+        errors=tuple(sorted([*errors, *admin_errors], key=lambda e: e.line)),
+        units_to_create=_missing_units(session, (row.unit for row in rows)),
+    )
+
+
+def apply_import(
+    *, session: Session, plan: ImportPlan, actor_id: int | None, now: datetime
+) -> None:
+    """Make the database match the plan's rows; flushes, the caller commits (or rolls back).
+
+    Each row's user is created, or has name, unit and roles set to exactly those in the file (so
+    importing the same file again changes nothing); the rest of the user (password, active,
+    locale) and users not in the file are left alone. New users get a random password nobody
+    knows: they sign in after an admin gives them a reset link. The rows are compared with the
+    database again here, so a plan made a while ago still applies right. ValueError, with
+    nothing written, for a plan with errors. Appends one "staff.imported" audit entry with the
+    counts, the units created and every role change, by user id (no names or e-mails).
+    """
+    if plan.errors:
+        raise ValueError(f"the plan has {len(plan.errors)} error(s): fix the file and plan again")
+    targets, errors = _evaluate(session, (c.row for c in plan.changes), actor_id)
+    if errors:
+        lines = "; ".join(f"line {e.line}: {e.message}" for e in errors)
+        raise ValueError(f"the import was refused: {lines}")
+
+    units_created = _missing_units(session, (t.change.row.unit for t in targets))
+    unit_ids: dict[str, int | None] = {}
+    for path in sorted({t.change.row.unit for t in targets}):
+        unit_ids[path] = accounts.ensure_unit_path(session, path).id
+
+    counts = {"create": 0, "update": 0, "unchanged": 0}
+    created: list[int | None] = []
+    updated: list[dict[str, object]] = []
+    role_changes: list[dict[str, object]] = []
+    for target in targets:
+        row, user = target.change.row, target.user
+        counts[target.change.action] += 1
+        if user is None:
+            new = accounts.create_user(
+                session=session,
+                email=row.email,
+                name=row.name,
+                password=None,
+                now=now,
+                roles=row.roles,
+                org_unit_id=unit_ids[row.unit],
+                actor_id=actor_id,
+            )
+            created.append(new.id)
+            continue
+        if target.change.action == "unchanged":
+            continue
+        fields = []
+        if user.name != row.name:
+            user.name = row.name
+            fields.append("name")
+        if user.org_unit_id != unit_ids[row.unit]:
+            user.org_unit_id = unit_ids[row.unit]
+            fields.append("unit")
+        if target.roles_before != row.roles:
+            accounts.set_roles(session=session, user=user, roles=row.roles)
+            fields.append("roles")
+            role_changes.append(
+                {"user": user.id, "from": list(target.roles_before), "to": list(row.roles)}
+            )
+        if fields:
+            updated.append({"user": user.id, "fields": fields})
+
+    audit.record(
+        session=session,
+        action="staff.imported",
+        subject="staff",
+        now=now,
+        actor_id=actor_id,
+        data={
+            "counts": {**counts, "errors": 0},
+            "units_created": list(units_created),
+            "created": created,
+            "updated": updated,
+            "role_changes": role_changes,
+        },
+    )
+    session.flush()

@@ -1,0 +1,279 @@
+"""The manager's view: completion by unit and person, assignments with due dates, exports."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import DateField, SelectField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired
+
+from elearn.auth import roles_required
+from elearn.clock import utcnow
+from elearn.db import get_session
+from elearn.domain.localize import pick
+from elearn.i18n import current_language
+from elearn.models import User
+from elearn.services import certificates, learning, reports
+from elearn.services.exams import active_exams, attempts_of
+from elearn.web import commit
+
+bp = Blueprint("manage", __name__, url_prefix="/manage")
+manager = roles_required("manager", "admin")
+
+
+class AssignmentForm(FlaskForm):
+    target = SelectField(_l("Course or exam"), choices=[], validators=[InputRequired()])
+    due = DateField(_l("Due date"), validators=[InputRequired()])
+
+
+def _is_admin() -> bool:
+    return bool(current_user.has_role("admin"))
+
+
+def _scope(unit_id: int) -> reports.UnitTree:
+    tree = reports.load_tree(get_session())
+    reports.check_unit(get_session(), tree, unit_id, current_user.id, _is_admin())
+    return tree
+
+
+def _warn_days() -> int:
+    return int(current_app.config["CERTIFICATE_EXPIRY_WARNING_DAYS"])
+
+
+def _csv(name: str, header: list[str], rows: list[list[Any]]) -> Response:
+    return Response(
+        reports.to_csv(header, rows),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+    )
+
+
+COUNT_FIELDS = (
+    "not_started",
+    "in_progress",
+    "completed",
+    "valid",
+    "expiring",
+    "expired",
+    "overdue",
+)
+
+
+@bp.get("/")
+@manager
+def index() -> Any:
+    session = get_session()
+    tree = reports.load_tree(session)
+    roots = reports.managed_roots(session, tree, current_user.id, _is_admin())
+    if len(roots) == 1:
+        return redirect(url_for("manage.unit", unit_id=roots[0]))
+    return render_template("manage/index.html", roots=roots, tree=tree)
+
+
+@bp.get("/units/<int:unit_id>")
+@manager
+def unit(unit_id: int) -> Any:
+    session, now = get_session(), utcnow()
+    tree = _scope(unit_id)
+    facts = reports.read_facts(session, tree.subtree(unit_id))
+    rows = []
+    for target in reports.targets(session, current_language()):
+        standing = reports.standings(facts, tree, target, now, _warn_days())
+        rows.append((target, reports.count(standing), standing))
+    expiring = [
+        (t, s)
+        for t, _c, standing in rows
+        for s in standing
+        if s.certificate in ("expiring", "expired")
+    ]
+    if request.args.get("format") == "csv":
+        header = [
+            "kind",
+            "id",
+            "title",
+            "staff",
+            *COUNT_FIELDS,
+            *(f"{f}_percent" for f in COUNT_FIELDS),
+        ]
+        return _csv(
+            f"unit-{unit_id}",
+            header,
+            [
+                [
+                    t.kind,
+                    t.id,
+                    t.title,
+                    c.staff,
+                    *(getattr(c, f) for f in COUNT_FIELDS),
+                    *(round(c.percent(f), 1) for f in COUNT_FIELDS),
+                ]
+                for t, c, _s in rows
+            ],
+        )
+    form = AssignmentForm()
+    form.target.choices = [SelectChoice(f"{t.kind}:{t.id}", t.title) for t, _c, _s in rows]
+    return render_template(
+        "manage/unit.html",
+        tree=tree,
+        unit_id=unit_id,
+        rows=rows,
+        expiring=expiring,
+        assignments=reports.assignments_for(session, tree, unit_id),
+        form=form,
+        titles={(t.kind, t.id): t.title for t, _c, _s in rows},
+        roots=reports.managed_roots(session, tree, current_user.id, _is_admin()),
+    )
+
+
+@bp.get("/units/<int:unit_id>/<kind>/<target_id>")
+@manager
+def target(unit_id: int, kind: str, target_id: str) -> Any:
+    session, now = get_session(), utcnow()
+    tree = _scope(unit_id)
+    chosen = reports.find_target(session, kind, target_id, current_language())
+    standing = reports.standings(
+        reports.read_facts(session, tree.subtree(unit_id)), tree, chosen, now, _warn_days()
+    )
+    units = reports.by_subunit(tree, unit_id, standing)
+    table = request.args.get("table")
+    if request.args.get("format") == "csv" and table == "units":
+        return _csv(
+            f"{kind}-{target_id}-units",
+            ["unit", "staff", *COUNT_FIELDS, "completed_percent"],
+            [
+                [
+                    tree.path(u),
+                    c.staff,
+                    *(getattr(c, f) for f in COUNT_FIELDS),
+                    round(c.percent("completed"), 1),
+                ]
+                for u, _n, c in units
+            ],
+        )
+    if request.args.get("format") == "csv":
+        return _csv(
+            f"{kind}-{target_id}-people",
+            [
+                "name",
+                "email",
+                "unit",
+                "state",
+                "certificate",
+                "certificate_until",
+                "due",
+                "overdue",
+            ],
+            [
+                [
+                    s.name,
+                    s.email,
+                    tree.path(s.unit_id),
+                    s.state,
+                    s.certificate or "",
+                    s.certificate_until.date().isoformat() if s.certificate_until else "",
+                    s.due_at.date().isoformat() if s.due_at else "",
+                    "yes" if s.overdue else "",
+                ]
+                for s in standing
+            ],
+        )
+    return render_template(
+        "manage/target.html",
+        tree=tree,
+        unit_id=unit_id,
+        target=chosen,
+        standing=standing,
+        units=units,
+        total=reports.count(standing),
+        bars=reports.bars([(name, c.percent("completed")) for _u, name, c in units]),
+    )
+
+
+@bp.get("/units/<int:unit_id>/people/<int:user_id>")
+@manager
+def person(unit_id: int, user_id: int) -> Any:
+    session, now = get_session(), utcnow()
+    tree = _scope(unit_id)
+    user = session.get(User, user_id)
+    if user is None or user.org_unit_id not in tree.subtree(unit_id):
+        return render_template(
+            "error.html",
+            status=404,
+            title=_("Page not found"),
+            message=_("There is no such person in this unit."),
+        ), 404
+    lang = current_language()
+    courses = []
+    for course in learning.active_courses(session):
+        view = learning.load_course(session, course.id)
+        courses.append(
+            (
+                pick(view.spec.title, lang, view.spec.default_language).value,
+                learning.progress(session, user_id, view),
+            )
+        )
+    exam_rows = [(v, attempts_of(session, user_id, v.exam.id)) for v in active_exams(session)]
+    held = [
+        (c, certificates.verify(certificate=c, authority=_authority(), now=now))
+        for c in certificates.of_user(session, user_id)
+    ]
+    return render_template(
+        "manage/person.html",
+        tree=tree,
+        unit_id=unit_id,
+        user=user,
+        courses=courses,
+        exams=exam_rows,
+        held=held,
+        lang=lang,
+    )
+
+
+def _authority() -> certificates.Authority:
+    found: certificates.Authority = current_app.extensions["elearn.authority"]
+    return found
+
+
+@bp.post("/units/<int:unit_id>/assignments")
+@manager
+def assign(unit_id: int) -> Any:
+    session = get_session()
+    _scope(unit_id)
+    form = AssignmentForm()
+    form.target.choices = [
+        SelectChoice(f"{t.kind}:{t.id}", t.title)
+        for t in reports.targets(session, current_language())
+    ]
+    if not form.validate_on_submit() or form.due.data is None:
+        flash(_("Choose a course or exam and a due date."), "error")
+        return redirect(url_for("manage.unit", unit_id=unit_id))
+    kind, _sep, target_id = (form.target.data or "").partition(":")
+    chosen = reports.find_target(session, kind, target_id, current_language())
+    due = datetime.combine(form.due.data, time(23, 59), tzinfo=UTC)
+    reports.assign(
+        session=session,
+        unit_id=unit_id,
+        target=chosen,
+        due_at=due,
+        actor_id=current_user.id,
+        now=utcnow(),
+    )
+    commit()
+    flash(_("The assignment is saved."), "success")
+    return redirect(url_for("manage.unit", unit_id=unit_id))

@@ -1,0 +1,204 @@
+"""The manager's view: scoped to their units, counts, drill-down, chart, CSV, assignments."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlmodel import Session, select
+
+from elearn.clock import utcnow
+from elearn.db import engine_of
+from elearn.models import Assignment, AuditEntry, Certificate, OrgUnit, User
+from elearn.services import accounts, reports
+from tests.conftest import english_client, login, post
+
+COURSE = "sustainability-intro"
+EXAM = "sdg-basics"
+
+
+def unit_id(app: Flask, name: str) -> int:
+    with Session(engine_of(app)) as s:
+        return s.exec(select(OrgUnit.id).where(OrgUnit.name == name)).one()  # type: ignore[return-value]
+
+
+@pytest.fixture
+def purchasing_manager(app: Flask) -> FlaskClient:
+    """A manager of one department only."""
+    purchasing = unit_id(app, "Innkjøp")  # before the writing session below takes the lock
+    with Session(engine_of(app)) as s:
+        user = accounts.create_user(
+            session=s,
+            email="inger@example.org",
+            name="Inger Innkjøp",
+            password="a-long-password",
+            now=utcnow(),
+            roles=("manager",),
+        )
+        assert user.id is not None
+        reports.set_managed_units(
+            session=s,
+            user_id=user.id,
+            unit_ids=[purchasing],
+            actor_id=None,
+            now=utcnow(),
+        )
+        s.commit()
+    client = english_client(app)
+    assert login(client, "inger@example.org", "a-long-password").status_code == 302
+    return client
+
+
+def test_manager_sees_their_units_and_nothing_else(
+    app: Flask, purchasing_manager: FlaskClient, as_role: Any
+) -> None:
+    mine, sibling, parent = (
+        unit_id(app, n) for n in ("Innkjøp", "Teknisk drift", "Eksempel kommune")
+    )
+    assert purchasing_manager.get("/manage/").headers["Location"] == f"/manage/units/{mine}"
+    assert purchasing_manager.get(f"/manage/units/{mine}").status_code == 200
+    routes = [
+        "/manage/units/{u}",
+        f"/manage/units/{{u}}/course/{COURSE}",
+        f"/manage/units/{{u}}/exam/{EXAM}",
+        "/manage/units/{u}?format=csv",
+    ]
+    for unit in (sibling, parent, 99999):
+        for route in routes:
+            assert purchasing_manager.get(route.format(u=unit)).status_code == 404, (route, unit)
+        assert (
+            post(
+                purchasing_manager,
+                f"/manage/units/{unit}/assignments",
+                {"target": f"course:{COURSE}", "due": "2030-01-01"},
+            ).status_code
+            == 404
+        )
+    # A person outside the manager's units is not found, even through their own unit's URL.
+    with Session(engine_of(app)) as s:
+        outsider = s.exec(select(User.id).where(User.email == "learner2@example.org")).one()
+    assert purchasing_manager.get(f"/manage/units/{mine}/people/{outsider}").status_code == 404
+    # The municipality's manager sees everything below it; learners and certifiers nothing.
+    whole = as_role("manager")
+    for unit in (mine, sibling, parent):
+        assert whole.get(f"/manage/units/{unit}").status_code == 200
+    assert as_role("learner").get(f"/manage/units/{mine}").status_code == 403
+    assert as_role("certifier").get("/manage/").status_code == 403
+    assert as_role("admin").get(f"/manage/units/{sibling}").status_code == 200
+
+
+def test_unit_counts_and_percentages(app: Flask, as_role: Any) -> None:
+    manager = as_role("manager")
+    page = manager.get(f"/manage/units/{unit_id(app, 'Eksempel kommune')}?format=csv")
+    assert page.data.startswith("\ufeff".encode())
+    rows = {r["id"]: r for r in csv.DictReader(io.StringIO(page.data.decode("utf-8-sig")))}
+    # Learners in the municipality: Lena (completed the course), Lars, Magnus, and the three
+    # demo holders of a valid, a revoked and an expired certificate.
+    course = rows[COURSE]
+    assert (course["staff"], course["completed"], course["not_started"]) == ("6", "1", "5")
+    assert course["completed_percent"] == "16.7"
+    exam = rows[EXAM]
+    assert (exam["valid"], exam["expired"], exam["expiring"]) == ("1", "1", "0")  # revoked: none
+
+
+def test_drill_down_chart_table_and_people_csv(app: Flask, as_role: Any) -> None:
+    manager = as_role("manager")
+    root = unit_id(app, "Eksempel kommune")
+    page = manager.get(f"/manage/units/{root}/course/{COURSE}").get_data(as_text=True)
+    assert '<svg role="img" aria-labelledby="chart-title"' in page
+    assert page.count("<rect") == 2 * len(re.findall(r'<th scope="row">', page))
+    assert "Innkjøp" in page and "Teknisk drift" in page
+    people = manager.get(f"/manage/units/{root}/course/{COURSE}?format=csv")
+    assert people.mimetype == "text/csv" and people.data.startswith(b"\xef\xbb\xbf")
+    lines = list(csv.DictReader(io.StringIO(people.data.decode("utf-8-sig"))))
+    lena = next(r for r in lines if r["email"] == "learner@example.org")
+    assert lena["state"] == "completed" and lena["unit"] == "Eksempel kommune/Innkjøp"
+    units = manager.get(f"/manage/units/{root}/course/{COURSE}?format=csv&table=units")
+    assert "Eksempel kommune/Innkjøp" in units.data.decode("utf-8-sig")
+
+
+def test_assignment_with_due_date_and_overdue(app: Flask, as_role: Any) -> None:
+    manager = as_role("manager")
+    unit = unit_id(app, "Teknisk drift")
+    assert (
+        post(
+            manager,
+            f"/manage/units/{unit}/assignments",
+            {"target": f"exam:{EXAM}", "due": "2001-01-01"},
+        ).status_code
+        == 409
+    )
+    assert (
+        post(
+            manager,
+            f"/manage/units/{unit}/assignments",
+            {"target": "exam:forged", "due": "2031-01-01"},
+        ).status_code
+        == 302
+    )
+    with Session(engine_of(app)) as s:
+        assert s.exec(select(Assignment).where(Assignment.target_id == "forged")).first() is None
+    assert (
+        post(
+            manager,
+            f"/manage/units/{unit}/assignments",
+            {"target": f"exam:{EXAM}", "due": "2031-01-01"},
+        ).status_code
+        == 302
+    )
+    with Session(engine_of(app)) as s:
+        row = s.exec(select(Assignment).where(Assignment.unit_id == unit)).one()
+        row.due_at = utcnow() - timedelta(days=1)
+        s.commit()
+        assert s.exec(select(AuditEntry).where(AuditEntry.action == "assignment.set")).all()
+    page = manager.get(f"/manage/units/{unit}/exam/{EXAM}").get_data(as_text=True)
+    assert "1 overdue" in page and "(overdue)" in page
+
+
+def test_manager_sees_expiring_certificates(app: Flask, as_role: Any) -> None:
+    with Session(engine_of(app)) as s:
+        cert = s.exec(select(Certificate).where(Certificate.holder_name == "Kari Gyldig")).one()
+        cert.valid_until = utcnow() + timedelta(days=20)
+        s.commit()
+    page = as_role("manager").get(f"/manage/units/{unit_id(app, 'Innkjøp')}").get_data(as_text=True)
+    section = page.split("<h2>Certificates expiring or expired</h2>")[1].split("<h2>")[0]
+    assert "Kari Gyldig" in section
+
+
+def test_person_page(app: Flask, as_role: Any) -> None:
+    with Session(engine_of(app)) as s:
+        lena = s.exec(select(User.id).where(User.email == "learner@example.org")).one()
+    page = (
+        as_role("manager")
+        .get(f"/manage/units/{unit_id(app, 'Innkjøp')}/people/{lena}")
+        .get_data(as_text=True)
+    )
+    assert "Lena Læring" in page and "Completed" in page
+
+
+def test_admin_assigns_units_to_a_manager(app: Flask, admin: FlaskClient) -> None:
+    with Session(engine_of(app)) as s:
+        lars = s.exec(select(User).where(User.email == "learner2@example.org")).one()
+    unit = unit_id(app, "Helse og omsorg")
+    response = post(
+        admin,
+        f"/admin/users/{lars.id}",
+        {
+            "name": lars.name,
+            "email": lars.email,
+            "roles": ["learner", "manager"],
+            "unit": str(lars.org_unit_id),
+            "manages": [str(unit)],
+            "active": "y",
+        },
+    )
+    assert response.status_code == 302
+    client = english_client(app)
+    login(client, "learner2@example.org")
+    assert client.get("/manage/").headers["Location"] == f"/manage/units/{unit}"
