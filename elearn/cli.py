@@ -24,6 +24,8 @@ keys_cli = AppGroup("keys", help="Credential signing keys in instance/keys/.")
 credentials_cli = AppGroup("credentials", help="Signed credentials (Open Badges 3.0).")
 certificates_cli = AppGroup("certificates", help="Issued certificates.")
 staff_cli = AppGroup("staff", help="Staff and organisation units.")
+report_cli = AppGroup("report", help="Reports.")
+audit_cli = AppGroup("audit", help="The hash-chained audit log.")
 
 
 def _alembic_config() -> object:
@@ -357,6 +359,76 @@ def staff_import(csv_file: Path, dry_run: bool) -> None:
     click.echo(f"imported: {summary}")
 
 
+@report_cli.command("item-stats")
+@click.option(
+    "--marks",
+    "marks_file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="CSV: attempt,<item id>,... one row per attempt, marks 0..1.",
+)
+@click.option(
+    "--summary",
+    "summary_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the test's statistics here as JSON.",
+)
+def report_item_stats(marks_file: Path, summary_file: Path | None) -> None:
+    """Item analysis as Moodle's quiz statistics define it; per-item CSV to standard output."""
+    import json
+
+    from elearn.domain.statistics import MarksFileError, analyse, items_csv, read_marks_csv
+
+    try:
+        items, _attempts, marks = read_marks_csv(marks_file.read_text(encoding="utf-8-sig"))
+    except MarksFileError as exc:
+        click.echo(f"{marks_file}:{exc.line}: {exc.message}", err=True)
+        sys.exit(1)
+    except UnicodeDecodeError:
+        raise click.ClickException(f"{marks_file}: not UTF-8 text") from None
+    item_stats, test_stats = analyse(items, marks)
+    click.echo(items_csv(item_stats), nl=False)
+    if summary_file is not None:
+        from elearn.domain.statistics import summary_dict
+
+        summary_file.write_text(
+            json.dumps(summary_dict(test_stats), indent=2) + "\n", encoding="utf-8"
+        )
+
+
+@audit_cli.command("verify")
+def audit_verify() -> None:
+    """Walk the chain; name the first entry that was changed, removed or inserted (exit 1)."""
+    from elearn.services.audit import verify_chain
+
+    with Session(engine_of(current_app)) as session:
+        result = verify_chain(session)
+    if result.broken_at is not None:
+        click.echo(f"BROKEN at entry {result.broken_at}: {result.reason}")
+        sys.exit(1)
+    click.echo(f"ok: {result.count} entries, head {result.head}")
+
+
+@audit_cli.command("export")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="A file to write; standard output when left out.",
+)
+def audit_export(out: Path | None) -> None:
+    """Every entry as JSON Lines, in order, with its hashes."""
+    from elearn.services.audit import export_lines
+
+    with Session(engine_of(current_app)) as session:
+        lines = export_lines(session)
+    text = "".join(line + "\n" for line in lines)
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(content_cli)
@@ -366,4 +438,6 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(credentials_cli)
     app.cli.add_command(certificates_cli)
     app.cli.add_command(staff_cli)
+    app.cli.add_command(report_cli)
+    app.cli.add_command(audit_cli)
     app.cli.add_command(demo)

@@ -35,7 +35,14 @@ def user_roles(session: Session, user_id: int) -> set[str]:
     return set(session.exec(select(UserRole.role).where(UserRole.user_id == user_id)))
 
 
-def set_roles(*, session: Session, user: User, roles: Iterable[str]) -> None:
+def set_roles(
+    *,
+    session: Session,
+    user: User,
+    roles: Iterable[str],
+    actor_id: int | None = None,
+    now: datetime | None = None,
+) -> None:
     wanted = set(roles)
     unknown = wanted - set(ROLES)
     if unknown:
@@ -48,6 +55,15 @@ def set_roles(*, session: Session, user: User, roles: Iterable[str]) -> None:
             session.delete(row)
     for role in wanted - current:
         session.add(UserRole(user_id=user.id, role=role))
+    if current and wanted != current and now is not None:
+        audit.record(
+            session=session,
+            action="user.roles_changed",
+            subject=f"user:{user.id}",
+            now=now,
+            actor_id=actor_id,
+            data={"from": sorted(current), "to": sorted(wanted)},
+        )
     session.flush()
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
 
-from elearn.domain.audit import GENESIS, AuditRecord, entry_hash
+from elearn.domain.audit import GENESIS, AuditRecord, entry_hash, first_broken_link
 from elearn.models import AuditEntry
 
 
@@ -37,3 +39,55 @@ def record(
     session.add(entry)
     session.flush()
     return entry
+
+
+@dataclass(frozen=True)
+class ChainCheck:
+    count: int
+    head: str
+    broken_at: int | None  # the id of the first entry that does not hold
+    reason: str | None
+
+
+def _ordered(session: Session) -> list[AuditEntry]:
+    return list(session.exec(select(AuditEntry).order_by(col(AuditEntry.id))))
+
+
+def verify_chain(session: Session) -> ChainCheck:
+    """Recompute every hash and link; a changed, removed or inserted entry breaks the chain."""
+    entries = _ordered(session)
+    records = [
+        (AuditRecord(e.at, e.actor_id, e.action, e.subject, e.data), e.prev_hash, e.hash)
+        for e in entries
+    ]
+    position = first_broken_link(records)
+    if position is not None:
+        entry = entries[position]
+        expected_prev = entries[position - 1].hash if position else GENESIS
+        reason = (
+            "its link to the previous entry is wrong (an entry before it was removed or inserted)"
+            if entry.prev_hash != expected_prev
+            else "its content does not match its hash (it was changed)"
+        )
+        return ChainCheck(len(entries), entries[-1].hash, entry.id, reason)
+    return ChainCheck(len(entries), entries[-1].hash if entries else GENESIS, None, None)
+
+
+def export_lines(session: Session) -> list[str]:
+    return [
+        json.dumps(
+            {
+                "seq": e.id,
+                "at": e.at.isoformat(),
+                "actor": e.actor_id,
+                "action": e.action,
+                "subject": e.subject,
+                "data": e.data,
+                "prev_hash": e.prev_hash,
+                "hash": e.hash,
+            },
+            ensure_ascii=False,
+            sort_keys=True,
+        )
+        for e in _ordered(session)
+    ]

@@ -142,7 +142,9 @@ def edit_user(user_id: int) -> Any:
             user.active = bool(form.active.data)
             if was_active and not user.active:
                 user.session_token = accounts.new_session_token()  # ends their sessions
-            accounts.set_roles(session=session, user=user, roles=roles)
+            accounts.set_roles(
+                session=session, user=user, roles=roles, actor_id=current_user.id, now=utcnow()
+            )
             assert user.id is not None
             reports.set_managed_units(
                 session=session,
