@@ -442,3 +442,20 @@ def all_certificates(session: Session) -> list[tuple[Certificate, str]]:
             .order_by(col(Certificate.issued_at))
         ).all()
     ]
+
+
+def sign_checkpoint(*, authority: Authority, head: str, count: int, now: datetime) -> str:
+    """The audit log's head hash signed with the credential key: an outside party who keeps
+    these can later prove that the log up to that point was not rewritten."""
+    key = authority.current_key()
+    return jwt.encode(
+        {
+            "iss": authority.issuer.id,
+            "iat": int(now.timestamp()),
+            "audit_head": head,
+            "audit_count": count,
+        },
+        key.private_key,
+        algorithm="EdDSA",
+        headers={"kid": key.kid, "typ": "JWT"},
+    )

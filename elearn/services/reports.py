@@ -391,7 +391,7 @@ class Bar:
     y: int
 
 
-def bars(data: Sequence[tuple[str, float]], row_height: int = 28) -> list[Bar]:
+def bars(data: Sequence[tuple[str, float]], row_height: int = 30) -> list[Bar]:
     """Bars for a horizontal chart drawn on the server as SVG (with a data table beside it)."""
     return [
         Bar(label, max(0.0, min(100.0, percent)), i * row_height)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -17,8 +17,11 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from elearn.auth import roles_required
 from elearn.clock import utcnow
 from elearn.db import get_session
-from elearn.models import ExamAttempt, ExamVersion, ExtraTime, User
+from elearn.i18n import current_language
+from elearn.models import AuditEntry, Exam, ExamAttempt, ExamVersion, ExtraTime, User
 from elearn.services import accounts, certificates, exams
+from elearn.services import review as reviewing
+from elearn.services.audit import verify_chain
 from elearn.web import commit
 from elearn.web.certificates import authority
 
@@ -172,4 +175,111 @@ def certificate_detail(code: str) -> Any:
     holder = session.get(User, certificate.user_id)
     return render_template(
         "certify/certificate.html", c=certificate, result=result, form=form, holder=holder
+    )
+
+
+@bp.get("/attempts")
+@certifier
+def attempts() -> Any:
+    session = get_session()
+    query = request.args.get("q", "").strip().lower()
+    stmt = (
+        select(ExamAttempt, User.name, User.email)
+        .join(User, col(User.id) == col(ExamAttempt.user_id))
+        .order_by(col(ExamAttempt.started_at).desc())
+        .limit(500)
+    )
+    rows = [
+        r
+        for r in session.exec(stmt).all()
+        if not query or query in r[2].lower() or query in r[1].lower() or query == r[0].exam_id
+    ]
+    return render_template("certify/attempts.html", rows=rows[:200], query=query)
+
+
+@bp.get("/attempts/<int:attempt_id>")
+@certifier
+def attempt_detail(attempt_id: int) -> Any:
+    return render_template(
+        "certify/attempt.html", r=reviewing.review_attempt(get_session(), attempt_id)
+    )
+
+
+@bp.get("/exams/<exam_id>/statistics")
+@certifier
+def statistics(exam_id: str) -> Any:
+    session = get_session()
+    if session.get(Exam, exam_id) is None:
+        abort(404)
+    which = request.args.get("attempts", "first")
+    if which not in ("first", "last", "all"):
+        abort(400)
+    items, test, n = reviewing.exam_statistics(
+        session, exam_id, cast(reviewing.Which, which), current_language()
+    )
+    return render_template(
+        "certify/statistics.html",
+        exam_id=exam_id,
+        items=items,
+        test=test,
+        n=n,
+        which=which,
+        form=RetireForm(),
+        exams=[v.exam.id for v in exams.active_exams(session)],
+    )
+
+
+class RetireForm(FlaskForm):
+    reason = StringField(_l("Why retire it"), validators=[InputRequired(), Length(max=500)])
+
+
+@bp.post("/items/<int:item_id>/retire")
+@certifier
+def retire(item_id: int) -> Any:
+    form = RetireForm()
+    if not form.validate_on_submit():
+        flash(_("Give a reason for retiring the item."), "error")
+        return redirect(request.referrer or url_for("certify.reviews"))
+    item = reviewing.retire_item(
+        session=get_session(),
+        item_id=item_id,
+        reason=form.reason.data or "",
+        actor_id=current_user.id,
+        now=utcnow(),
+    )
+    commit()
+    flash(_("Item %(item)s is retired: it is drawn no more.", item=item.key), "success")
+    return redirect(request.referrer or url_for("certify.reviews"))
+
+
+@bp.get("/audit")
+@certifier
+def audit_log() -> Any:
+    """The log by person, exam or certificate, with a signed checkpoint of its head."""
+    session = get_session()
+    person = request.args.get("person", "").strip()
+    exam = request.args.get("exam", "").strip()
+    code = request.args.get("certificate", "").strip()
+    stmt = select(AuditEntry).order_by(col(AuditEntry.id).desc()).limit(2000)
+    if person:
+        user = accounts.find_user(session, person)
+        uid = user.id if user else -1
+        stmt = stmt.where((col(AuditEntry.actor_id) == uid) | (AuditEntry.subject == f"user:{uid}"))
+    if code:
+        stmt = stmt.where(AuditEntry.subject == f"certificate:{code.upper()}")
+    entries = list(session.exec(stmt).all())
+    if exam:
+        entries = [e for e in entries if e.data.get("exam") == exam]
+    check = verify_chain(session)
+    checkpoint = certificates.sign_checkpoint(
+        authority=authority(), head=check.head, count=check.count, now=utcnow()
+    )
+    return render_template(
+        "certify/audit.html",
+        entries=entries[:200],
+        check=check,
+        checkpoint=checkpoint,
+        person=person,
+        exam=exam,
+        code=code,
     )

@@ -28,7 +28,7 @@ from elearn.domain.localize import pick
 from elearn.domain.presentation import describe_answer, present
 from elearn.i18n import current_language
 from elearn.models import Certificate, ExamAttempt, ExamVersion
-from elearn.services import certificates, exams
+from elearn.services import certificates, exams, review
 from elearn.web import commit
 from elearn.web.certificates import authority
 from elearn.web.forms import ConfirmForm
@@ -148,6 +148,15 @@ def item(attempt_id: int, number: int) -> Any:
     if exams.close_if_overdue(session=session, attempt=attempt, now=now):
         return _closed(attempt)
     slot, spec = exams.slot_with_item(session, attempt_id, number)
+    review.record_view(
+        session=session,
+        attempt=attempt,
+        number=number,
+        now=now,
+        address=request.remote_addr,
+        agent=request.user_agent.string,
+    )
+    commit()
     slots = exams.slots_of(session, attempt_id)
     version = session.get(ExamVersion, attempt.exam_version_id)
     assert version is not None

@@ -45,6 +45,13 @@ EXAMPLES = {
     "certificates.status": "/status/1",
     "certify.review": "/certify/reviews/999999",
     "certify.certificate_detail": "/certify/certificates/AAAA-AAAA-AAAA",
+    "certify.attempt_detail": "/certify/attempts/999999",
+    "certify.statistics": "/certify/exams/sdg-basics/statistics",
+    "certify.retire": "/certify/items/999999/retire",
+    "manage.unit": "/manage/units/1",
+    "manage.target": "/manage/units/1/course/sustainability-intro",
+    "manage.person": "/manage/units/1/people/1",
+    "manage.assign": "/manage/units/1/assignments",
 }
 NOT_FOUND_OK = {
     "auth.reset",
@@ -58,6 +65,8 @@ NOT_FOUND_OK = {
     "certificates.credential",
     "certify.review",
     "certify.certificate_detail",
+    "certify.attempt_detail",
+    "manage.person",
 }
 
 

@@ -1,0 +1,239 @@
+"""The certifier's look at attempts: each one exactly as served, and item statistics per exam."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from sqlmodel import Session, col, select
+
+from elearn.domain.assembly import Slot, form_fingerprint
+from elearn.domain.content import ExamSpec, ItemSpec
+from elearn.domain.errors import N_, Conflict, NotFound
+from elearn.domain.items import text_in
+from elearn.domain.presentation import PresentedItem, describe_answer, present
+from elearn.domain.statistics import ItemStatistics, TestStatistics, analyse
+from elearn.models import (
+    AttemptEvent,
+    AttemptSlot,
+    ExamAttempt,
+    ExamVersion,
+    Item,
+    ItemVersion,
+    User,
+)
+from elearn.services import audit
+
+
+@dataclass(frozen=True)
+class ServedItem:
+    slot: AttemptSlot
+    item_id: int
+    item_key: str
+    version: int
+    shown: PresentedItem
+    key: tuple[str, ...]  # the right answer in words
+    seconds: float  # time the candidate spent on it
+
+
+@dataclass(frozen=True)
+class AttemptReview:
+    attempt: ExamAttempt
+    learner: User
+    exam: ExamSpec
+    items: list[ServedItem]
+    events: list[AttemptEvent]
+    fingerprint_ok: bool  # the stored form still hashes to the fingerprint taken at the start
+
+
+def seconds_per_slot(events: Sequence[AttemptEvent], end: datetime) -> dict[int, float]:
+    """Time on each question: from each view or save of it until the next event (or the end)."""
+    spent: dict[int, float] = defaultdict(float)
+    ordered = sorted(events, key=lambda e: (e.at, e.id or 0))
+    for current, following in zip(ordered, [*ordered[1:], None], strict=True):
+        if current.slot is None or current.kind not in ("viewed", "saved"):
+            continue
+        until = following.at if following is not None else end
+        spent[current.slot] += max(0.0, (until - current.at).total_seconds())
+    return dict(spent)
+
+
+def review_attempt(session: Session, attempt_id: int) -> AttemptReview:
+    attempt = session.get(ExamAttempt, attempt_id)
+    if attempt is None:
+        raise NotFound(N_("There is no such attempt."))
+    learner = session.get(User, attempt.user_id)
+    version = session.get(ExamVersion, attempt.exam_version_id)
+    assert learner is not None and version is not None
+    rows = session.exec(
+        select(AttemptSlot, ItemVersion, Item.key)
+        .join(ItemVersion, col(ItemVersion.id) == col(AttemptSlot.item_version_id))
+        .join(Item, col(Item.id) == col(ItemVersion.item_id))
+        .where(AttemptSlot.attempt_id == attempt_id)
+        .order_by(col(AttemptSlot.number))
+    ).all()
+    events = list(
+        session.exec(
+            select(AttemptEvent)
+            .where(AttemptEvent.attempt_id == attempt_id)
+            .order_by(col(AttemptEvent.at), col(AttemptEvent.id))
+        )
+    )
+    end = attempt.submitted_at or attempt.deadline_at
+    spent = seconds_per_slot(events, end)
+    items = []
+    for slot, item_version, key in rows:
+        spec = ItemSpec.model_validate(item_version.spec)
+        items.append(
+            ServedItem(
+                slot=slot,
+                item_id=item_version.item_id,
+                item_key=key,
+                version=item_version.version,
+                shown=present(spec, attempt.language, slot.options, slot.prompts, slot.response),
+                key=describe_answer(spec, attempt.language),
+                seconds=spent.get(slot.number, 0.0),
+            )
+        )
+    served = [
+        Slot(s.number, v.id or 0, v.content_hash, s.topic, tuple(s.options), tuple(s.prompts))
+        for s, v, _k in rows
+    ]
+    return AttemptReview(
+        attempt,
+        learner,
+        ExamSpec.model_validate(version.spec),
+        items,
+        events,
+        form_fingerprint(served) == attempt.fingerprint,
+    )
+
+
+def record_view(
+    *,
+    session: Session,
+    attempt: ExamAttempt,
+    number: int,
+    now: datetime,
+    address: str | None,
+    agent: str | None,
+) -> None:
+    """A question was shown: the trail and the time-per-question figures need it."""
+    assert attempt.id is not None
+    session.add(
+        AttemptEvent(
+            attempt_id=attempt.id,
+            at=now,
+            kind="viewed",
+            slot=number,
+            address=address,
+            agent=(agent or "")[:300] or None,
+        )
+    )
+    session.flush()
+
+
+# --- item statistics -----------------------------------------------------------------------------
+
+Which = Literal["first", "last", "all"]
+
+
+@dataclass(frozen=True)
+class ItemReport:
+    item_id: int
+    item_key: str
+    topic: str
+    stats: ItemStatistics
+    choices: list[tuple[str, int]]  # option text (current version, first language), times chosen
+    retired: bool
+
+
+def exam_statistics(
+    session: Session, exam_id: str, which: Which, lang: str
+) -> tuple[list[ItemReport], TestStatistics, int]:
+    """Statistics over the submitted attempts at an exam: each learner's first, last, or all."""
+    attempts = session.exec(
+        select(ExamAttempt)
+        .where(ExamAttempt.exam_id == exam_id, col(ExamAttempt.submitted_at).is_not(None))
+        .order_by(col(ExamAttempt.started_at))
+    ).all()
+    if which != "all":
+        chosen: dict[int, ExamAttempt] = {}
+        for a in attempts:
+            if which == "last" or a.user_id not in chosen:
+                chosen[a.user_id] = a
+        attempts = list(chosen.values())
+    ids = [a.id for a in attempts]
+    rows = session.exec(
+        select(AttemptSlot, Item)
+        .join(ItemVersion, col(ItemVersion.id) == col(AttemptSlot.item_version_id))
+        .join(Item, col(Item.id) == col(ItemVersion.item_id))
+        .where(col(AttemptSlot.attempt_id).in_(ids))
+    ).all()
+    by_attempt: dict[int, dict[str, float]] = defaultdict(dict)
+    by_slot: dict[int, dict[int, float]] = defaultdict(dict)
+    items: dict[str, Item] = {}
+    chosen_counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for slot, item in rows:
+        items[item.key] = item
+        mark = slot.mark or 0.0
+        by_attempt[slot.attempt_id][item.key] = mark
+        by_slot[slot.attempt_id][slot.number] = mark
+        response = slot.response
+        for option in response if isinstance(response, list) else [response]:
+            if isinstance(option, str):
+                chosen_counts[item.key][option] += 1
+    keys = sorted(items)
+    item_stats, _ = analyse(keys, [[by_attempt[a].get(k) for k in keys] for a in by_attempt])
+    # Test statistics by position: every attempt has every position, as Moodle does for
+    # random questions, so that alpha is defined on random forms.
+    positions = sorted({n for marks in by_slot.values() for n in marks})
+    _, test = analyse(
+        [str(p) for p in positions], [[by_slot[a].get(p) for p in positions] for a in by_slot]
+    )
+    current = {
+        v.item_id: ItemSpec.model_validate(v.spec)
+        for v in session.exec(
+            select(ItemVersion).where(
+                col(ItemVersion.id).in_([i.current_version_id for i in items.values()])
+            )
+        )
+    }
+    reports = []
+    for stats in item_stats:
+        item = items[stats.item]
+        assert item.id is not None
+        spec = current.get(item.id)
+        labels = dict((text_in(spec, lang).options or {}).items()) if spec else {}
+        choices = [(labels.get(o, o), n) for o, n in chosen_counts[stats.item].most_common()]
+        reports.append(
+            ItemReport(item.id, item.key, item.topic, stats, choices, item.retired_at is not None)
+        )
+    return reports, test, len(by_attempt)
+
+
+def retire_item(
+    *, session: Session, item_id: int, reason: str, actor_id: int, now: datetime
+) -> Item:
+    """Take an item out of the draw; attempts that used it keep it as it was."""
+    item = session.get(Item, item_id)
+    if item is None:
+        raise NotFound(N_("There is no such item."))
+    if item.retired_at is not None:
+        raise Conflict(N_("This item is retired already."))
+    if not reason.strip():
+        raise Conflict(N_("Give a reason for retiring the item."))
+    item.retired_at = now
+    audit.record(
+        session=session,
+        action="item.retired",
+        subject=f"item:{item.bank_id}/{item.key}",
+        now=now,
+        actor_id=actor_id,
+        data={"reason": reason.strip()},
+    )
+    session.flush()
+    return item
