@@ -95,6 +95,61 @@ def content_check() -> None:
     )
 
 
+@content_cli.command("stats")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable, in a stable shape.")
+def content_stats(as_json: bool) -> None:
+    """What the content files hold: courses, banks by topic, type and language, exams."""
+    import json
+    from collections import Counter
+
+    content = load_files(current_app)
+    stats: dict[str, Any] = {
+        "courses": [
+            {"id": c.spec.id, "modules": len(c.modules), "languages": list(c.spec.languages)}
+            for c in content.courses.values()
+        ],
+        "banks": [
+            {
+                "id": b.spec.id,
+                "items": len(b.items),
+                "by_topic": dict(sorted(Counter(i.spec.topic for i in b.items).items())),
+                "by_type": dict(sorted(Counter(i.spec.type for i in b.items).items())),
+                "by_language": dict(
+                    sorted(Counter(lang for i in b.items for lang in i.spec.text).items())
+                ),
+            }
+            for b in content.banks.values()
+        ],
+        "exams": [
+            {
+                "id": e.spec.id,
+                "bank": b.spec.id,
+                "items": sum(entry.items for entry in e.spec.blueprint),
+                "minutes": e.spec.time_limit_minutes,
+                "draw": {entry.topic: entry.items for entry in e.spec.blueprint},
+                "certificate": e.spec.certificate.issue,
+            }
+            for b in content.banks.values()
+            for e in b.exams
+        ],
+    }
+    if as_json:
+        click.echo(json.dumps(stats, ensure_ascii=False, indent=2))
+    else:
+        for course in stats["courses"]:
+            click.echo(
+                f"course {course['id']}: {course['modules']} modules, "
+                f"{'/'.join(course['languages'])}"
+            )
+        for bank in stats["banks"]:
+            click.echo(f"bank {bank['id']}: {bank['items']} items {bank['by_topic']}")
+        for exam in stats["exams"]:
+            click.echo(f"exam {exam['id']}: {exam['items']} items, {exam['minutes']} min")
+    if content.problems:
+        click.echo(f"{len(content.problems)} problem(s): run 'content check'", err=True)
+        sys.exit(1)
+
+
 @content_cli.command("sync")
 def content_sync() -> None:
     """Load the files into the database; a broken file is refused and its old version stays."""

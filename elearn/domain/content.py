@@ -218,6 +218,7 @@ class AttemptRules(Frozen):
 
 
 class CertificateSettings(Frozen):
+    issue: bool = True  # a practice exam issues none
     valid_months: int | None = Field(default=None, gt=0, le=1200)
     title: Localized | None = None
 

@@ -288,6 +288,8 @@ def issue_due(
         query = query.where(ExamAttempt.user_id == user_id)
     issued = []
     for attempt, spec in session.exec(query).all():
+        if not spec.get("certificate", {}).get("issue", True):
+            continue  # a practice exam
         if spec.get("sign_off") and attempt.review_decision != "approved":
             continue
         issued.append(issue(session=session, authority=authority, attempt=attempt, now=now))

@@ -491,6 +491,14 @@ def submit_attempt(
     _event(session, attempt_id, "scored", now, client)
     audit.record(
         session=session,
+        action="attempt.submitted",
+        subject=f"attempt:{attempt_id}",
+        now=now,
+        actor_id=fresh.user_id,
+        data={"closed_by": closed_by, "exam": fresh.exam_id},
+    )
+    audit.record(
+        session=session,
         action="attempt.scored",
         subject=f"attempt:{fresh.id}",
         now=now,
