@@ -129,7 +129,7 @@ def load_content(courses_dir: Path, banks_dir: Path, base: Path | None = None) -
             result.banks[bank.spec.id] = bank
     exam_ids = set(seen_exams)
     for course_dir in course_dirs:
-        course, problems = _load_course(reader, course_dir, exam_ids)
+        course, problems = _load_course(reader, course_dir, exam_ids, result.banks)
         result.problems += problems
         if course is not None and not problems:
             result.courses[course.spec.id] = course
@@ -168,7 +168,7 @@ def _read_spec(
 
 
 def _load_course(
-    reader: _Reader, course_dir: Path, exam_ids: set[str]
+    reader: _Reader, course_dir: Path, exam_ids: set[str], banks: dict[str, LoadedBank]
 ) -> tuple[LoadedCourse | None, list[Problem]]:
     spec, doc, rel, problems = _read_spec(reader, course_dir, "course.yaml", CourseSpec, "course")
     if spec is None or doc is None:
@@ -176,6 +176,32 @@ def _load_course(
     problems += locate(doc, rel, check_course(spec))
     if spec.exam is not None and spec.exam not in exam_ids:
         problems.append(Problem(rel, doc.line(("exam",)), f"unknown exam '{spec.exam}'"))
+    practice: set[str] = set()
+    if spec.practice_bank is not None:
+        bank = banks.get(spec.practice_bank)
+        line = doc.line(("practice_bank",))
+        if bank is None:
+            problems.append(Problem(rel, line, f"unknown question bank '{spec.practice_bank}'"))
+        elif bank.exams:
+            problems.append(
+                Problem(
+                    rel,
+                    line,
+                    f"bank '{spec.practice_bank}' holds exams: "
+                    "practice items are kept apart from certification pools",
+                )
+            )
+        else:
+            practice = {i.spec.id for i in bank.items}
+            missing = [lang for lang in spec.languages if lang not in bank.spec.languages]
+            if missing:
+                problems.append(
+                    Problem(
+                        rel,
+                        line,
+                        f"bank '{spec.practice_bank}' lacks language(s) {missing} of the course",
+                    )
+                )
 
     files: dict[str, dict[str, Path]] = {}
     modules_dir = course_dir / "modules"
@@ -216,7 +242,9 @@ def _load_course(
                         f"(modules/{module_id}.{lang}.md)",
                     )
                 )
-        module, module_problems = _load_module(reader, module_id, position, by_lang, outcome_ids)
+        module, module_problems = _load_module(
+            reader, module_id, position, by_lang, outcome_ids, practice, spec.practice_bank
+        )
         problems += module_problems
         if module is not None:
             modules.append(module)
@@ -226,7 +254,13 @@ def _load_course(
 
 
 def _load_module(
-    reader: _Reader, module_id: str, position: int, by_lang: dict[str, Path], outcome_ids: set[str]
+    reader: _Reader,
+    module_id: str,
+    position: int,
+    by_lang: dict[str, Path],
+    outcome_ids: set[str],
+    practice: set[str],
+    practice_bank: str | None,
 ) -> tuple[ModuleSpec | None, list[Problem]]:
     problems: list[Problem] = []
     fronts: dict[str, ModuleFrontMatter] = {}
@@ -257,6 +291,20 @@ def _load_module(
                 problems.append(
                     Problem(rel, doc.line(("outcomes", i)), f"unknown outcome '{outcome}'")
                 )
+        for i, item_id in enumerate(front.check):
+            if practice_bank is None:
+                problems.append(
+                    Problem(
+                        rel,
+                        doc.line(("check",)),
+                        "a knowledge check needs practice_bank in course.yaml",
+                    )
+                )
+                break
+            if item_id not in practice:
+                problems.append(
+                    Problem(rel, doc.line(("check", i)), f"unknown practice item '{item_id}'")
+                )
         shape = outline(body)
         problems += [
             Problem(
@@ -276,14 +324,14 @@ def _load_module(
         bodies[lang] = body
         reflections[lang] = (rel, len(shape.reflection_lines))
 
-    if len({(f.minutes, tuple(f.outcomes)) for f in fronts.values()}) > 1:
+    if len({(f.minutes, tuple(f.outcomes), tuple(f.check)) for f in fronts.values()}) > 1:
         for lang, front in fronts.items():
             problems.append(
                 Problem(
                     reader.rel(by_lang[lang]),
                     2,
-                    f"minutes and outcomes must be the same in every language "
-                    f"(here {front.minutes}, {list(front.outcomes)})",
+                    f"minutes, outcomes and check must be the same in every language "
+                    f"(here {front.minutes}, {list(front.outcomes)}, {list(front.check)})",
                 )
             )
     if len({n for _, n in reflections.values()}) > 1:
@@ -306,6 +354,7 @@ def _load_module(
             outcomes=list(first.outcomes),
             title={lang: f.title for lang, f in fronts.items()},
             body=bodies,
+            check=list(first.check),
         ),
         [],
     )

@@ -65,6 +65,7 @@ class CourseSpec(Frozen):
     summary: Localized
     estimated_minutes: int = Field(gt=0, le=10_000)
     exam: Slug | None = None
+    practice_bank: Slug | None = None  # where the modules' knowledge checks come from
     outcomes: list[Outcome] = Field(min_length=1)
     modules: list[Slug] = Field(min_length=1)
 
@@ -75,6 +76,7 @@ class ModuleFrontMatter(Frozen):
     title: Text
     minutes: int = Field(gt=0, le=1_000)
     outcomes: list[Slug] = []
+    check: list[Slug] = []  # practice item ids for the knowledge check at the module's end
 
 
 class ModuleSpec(Frozen):
@@ -86,6 +88,7 @@ class ModuleSpec(Frozen):
     outcomes: list[Slug]
     title: dict[str, str]
     body: dict[str, str]
+    check: list[str] = []
 
 
 def check_course(spec: CourseSpec) -> list[LocatedMessage]:

@@ -5,6 +5,7 @@ Templates and JSON get only these objects, so that nothing secret can leak by ac
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -76,10 +77,35 @@ def present(
     )
 
 
+_GROUPED = {
+    # English groups thousands with commas ("12,500"); Danish and Norwegian with dots or spaces.
+    "en": re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?"),
+    "da": re.compile(r"[+-]?\d{1,3}(?:\.\d{3})+(?:,\d+)?"),
+    "nb": re.compile(r"[+-]?\d{1,3}(?:\.\d{3})+(?:,\d+)?"),
+}
+
+
+def normalise_number(text: str, lang: str) -> str:
+    """A number as the learner's language writes it, without its thousands separators."""
+    compact = re.sub(r"[\s\u00a0\u202f]", "", text)
+    pattern = _GROUPED.get(lang)
+    if pattern is not None and pattern.fullmatch(compact):
+        return compact.replace("," if lang == "en" else ".", "")
+    return compact
+
+
 def decode_answer(
-    item_type: str, raw: RawAnswer, options: Sequence[str], prompts: Sequence[str]
+    item_type: str,
+    raw: RawAnswer,
+    options: Sequence[str],
+    prompts: Sequence[str],
+    lang: str = "nb",
 ) -> dict[str, list[str]]:
-    """Posted positions back to authored ids; a position the form never offered is refused."""
+    """Posted positions back to authored ids; a position the form never offered is refused.
+
+    Numbers are read as the answer's language writes them: "12,500" is twelve thousand five
+    hundred in English, "12.500" in Danish and Norwegian.
+    """
 
     def option(position: str) -> str:
         if not position.isdigit() or not 1 <= int(position) <= len(options):
@@ -96,6 +122,8 @@ def decode_answer(
                 raise InvalidResponse("not a part of this question")
             decoded[f"answer-{prompts[int(position) - 1]}"] = [option(v) for v in values if v]
         return decoded
+    if item_type == "numeric":
+        return {name: [normalise_number(v, lang) for v in values] for name, values in raw.items()}
     return {name: list(values) for name, values in raw.items()}
 
 

@@ -423,7 +423,7 @@ def save_answer(
     assert attempt.id is not None
     slot, item = slot_with_item(session, attempt.id, number)
     try:
-        posted = decode_answer(item.type, raw, slot.options, slot.prompts)
+        posted = decode_answer(item.type, raw, slot.options, slot.prompts, attempt.language)
         response = get_item_type(item.type).parse(item, posted)
     except InvalidResponse:
         raise InvalidAnswer(N_("That answer is not one this question offers.")) from None

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from elearn.domain.content import CourseSpec, ModuleSpec
+from elearn.domain.content import CourseSpec, ItemSpec, ModuleSpec
 from elearn.domain.errors import N_, Conflict, NotFound
 from elearn.models import (
     Course,
     CourseEvaluation,
     CourseModule,
     CourseProgress,
+    Item,
+    ItemVersion,
     ModuleProgress,
     Reflection,
 )
@@ -319,3 +322,16 @@ def evaluation_summaries(session: Session) -> list[EvaluationSummary]:
             )
         )
     return out
+
+
+def practice_items(
+    session: Session, bank_id: str, keys: Sequence[str]
+) -> list[tuple[str, ItemSpec]]:
+    """The current versions of a module's knowledge-check items, in the module's order."""
+    rows = session.exec(
+        select(Item.key, ItemVersion.spec)
+        .join(ItemVersion, col(ItemVersion.id) == col(Item.current_version_id))
+        .where(Item.bank_id == bank_id, col(Item.key).in_(keys), Item.active)
+    ).all()
+    found = {key: ItemSpec.model_validate(spec) for key, spec in rows}
+    return [(key, found[key]) for key in keys if key in found]

@@ -12,7 +12,15 @@ from elearn.auth import public, roles_required
 from elearn.clock import utcnow
 from elearn.content.markdown import render
 from elearn.db import get_session
+from elearn.domain.items import (
+    InvalidResponse,
+    get_item_type,
+    option_ids,
+    prompt_ids,
+    text_in,
+)
 from elearn.domain.localize import pick
+from elearn.domain.presentation import decode_answer, describe_answer, present
 from elearn.i18n import current_language
 from elearn.services import learning
 from elearn.web import commit
@@ -143,9 +151,41 @@ def module(course_id: str, module_id: str) -> Any:
             now=utcnow(),
         )
         commit()
+    return _module_page(view, spec, t, body, segments, form, saved, position)
+
+
+def _module_page(
+    view: Any,
+    spec: Any,
+    t: Any,
+    body: Any,
+    segments: Any,
+    form: Any,
+    saved: Any,
+    position: int,
+    results: dict[int, Any] | None = None,
+    posted: dict[int, Any] | None = None,
+) -> Any:
+    session = get_session()
     prog = learning.progress(session, current_user.id, view)
+    checks = []
+    if view.spec.practice_bank and spec.check:
+        for i, (key, item) in enumerate(
+            learning.practice_items(session, view.spec.practice_bank, spec.check), start=1
+        ):
+            options, prompts = option_ids(item), prompt_ids(item)
+            response = (posted or {}).get(i)
+            checks.append(
+                (
+                    i,
+                    key,
+                    present(item, body.lang, options, prompts, response),
+                    (results or {}).get(i),
+                )
+            )
     return render_template(
         "learn/module.html",
+        checks=checks,
         view=view,
         spec=spec,
         t=t,
@@ -153,8 +193,8 @@ def module(course_id: str, module_id: str) -> Any:
         segments=segments,
         form=form,
         saved=saved,
-        prog=prog,
         position=position,
+        prog=prog,
         previous=view.modules[position - 1] if position > 0 else None,
         following=view.modules[position + 1] if position + 1 < len(view.modules) else None,
     )
@@ -223,3 +263,46 @@ def my_reflections() -> Any:
         for m in view.modules:
             titles[(course_id, m.id)] = t(m.title).value
     return render_template("learn/reflections.html", rows=rows, titles=titles, courses=courses)
+
+
+@bp.post("/courses/<course_id>/modules/<module_id>/check")
+@learner
+def check(course_id: str, module_id: str) -> Any:
+    """Score the knowledge check at once: practice only, nothing is recorded."""
+    session = get_session()
+    view = learning.load_course(session, course_id)
+    spec = learning.module_of(view, module_id)
+    if not ModuleForm().validate_on_submit() or not view.spec.practice_bank:
+        abort(400)
+    t = _texts(view)
+    body = t(spec.body)
+    results: dict[int, Any] = {}
+    posted: dict[int, Any] = {}
+    items = learning.practice_items(session, view.spec.practice_bank, spec.check)
+    for i, (_key, item) in enumerate(items, start=1):
+        prefix = f"q{i}-"
+        raw = {
+            k.removeprefix(prefix): request.form.getlist(k)
+            for k in request.form
+            if k.startswith(prefix)
+        }
+        try:
+            decoded = decode_answer(item.type, raw, option_ids(item), prompt_ids(item), body.lang)
+            response = get_item_type(item.type).parse(item, decoded)
+        except InvalidResponse:
+            abort(400)
+        posted[i] = response
+        mark = get_item_type(item.type).score(item, response, body.lang)
+        text = text_in(item, body.lang)
+        results[i] = {
+            "mark": mark,
+            "answered": response is not None,
+            "answer": describe_answer(item, body.lang),
+            "feedback": text.feedback,
+        }
+    position = view.modules.index(spec)
+    segments = render(body.value)
+    saved = learning.reflections_for(session, current_user.id, course_id, module_id)
+    return _module_page(
+        view, spec, t, body, segments, ModuleForm(), saved, position, results, posted
+    )

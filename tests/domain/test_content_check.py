@@ -293,3 +293,78 @@ def test_shipped_content_passes() -> None:
     content = load_content(root / "courses", root / "question_banks", root)
     assert [str(p) for p in content.problems] == []
     assert content.courses and content.banks
+
+
+def _with_practice(tree: Tree) -> None:
+    tree.write(
+        "question_banks/practice/bank.yaml",
+        "id: practice\nlanguages: [nb, en]\n"
+        "title: {nb: Øving, en: Practice}\ntopics:\n  - {id: m1, title: {nb: M1, en: M1}}\n",
+    )
+    tree.write(
+        "question_banks/practice/items/m1.yaml",
+        (tree.root / "question_banks/demo-bank/items/sdgs.yaml")
+        .read_text()
+        .replace("topic: sdgs", "topic: m1"),
+    )
+    tree.replace(
+        "courses/demo-course/course.yaml",
+        "exam: demo-exam",
+        "exam: demo-exam\npractice_bank: practice",
+    )
+    for lang in ("nb", "en"):
+        tree.replace(
+            f"courses/demo-course/modules/01-intro.{lang}.md",
+            "outcomes: [know-goals]",
+            "outcomes: [know-goals]\ncheck: [q-1, q-2]",
+        )
+
+
+def test_knowledge_check_items_come_from_the_practice_bank(tree: Tree) -> None:
+    _with_practice(tree)
+    content = tree.load()
+    assert content.problems == []
+    assert content.courses["demo-course"].modules[0].check == ["q-1", "q-2"]
+
+
+def test_unknown_practice_item(tree: Tree) -> None:
+    _with_practice(tree)
+    tree.replace(
+        "courses/demo-course/modules/01-intro.nb.md", "check: [q-1, q-2]", "check: [q-1, q-9]"
+    )
+    tree.replace(
+        "courses/demo-course/modules/01-intro.en.md", "check: [q-1, q-2]", "check: [q-1, q-9]"
+    )
+    assert (
+        "courses/demo-course/modules/01-intro.nb.md:5: unknown practice item 'q-9'"
+        in tree.messages()
+    )
+
+
+def test_practice_bank_may_not_hold_exams(tree: Tree) -> None:
+    _with_practice(tree)
+    tree.write(
+        "question_banks/practice/exams/e.yaml",
+        (tree.root / "question_banks/demo-bank/exams/demo-exam.yaml")
+        .read_text()
+        .replace("id: demo-exam", "id: practice-exam")
+        .replace("topic: sdgs", "topic: m1")
+        .replace("topics: {sdgs: 80}", "topics: {m1: 80}"),
+    )
+    messages = tree.messages()
+    assert any("practice items are kept apart from certification pools" in m for m in messages), (
+        messages
+    )
+
+
+def test_check_needs_a_practice_bank(tree: Tree) -> None:
+    for lang in ("nb", "en"):
+        tree.replace(
+            f"courses/demo-course/modules/01-intro.{lang}.md",
+            "outcomes: [know-goals]",
+            "outcomes: [know-goals]\ncheck: [q-1]",
+        )
+    assert (
+        "courses/demo-course/modules/01-intro.nb.md:5: a knowledge check needs practice_bank in course.yaml"
+        in tree.messages()
+    )

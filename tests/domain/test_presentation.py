@@ -85,3 +85,18 @@ def test_the_right_answer_in_words() -> None:
     assert describe_answer(multi, "en") == ("A text", "C text")
     numeric = item("numeric", {"min": 10, "max": 12})
     assert describe_answer(numeric, "en") == ("10 – 12",)
+
+
+def test_numbers_are_read_as_the_answers_language_writes_them() -> None:
+    cases = [
+        ("en", "12,500", "12500"),
+        ("en", "1,234,567.5", "1234567.5"),
+        ("en", "12.5", "12.5"),
+        ("nb", "12 500", "12500"),
+        ("nb", "12.500", "12500"),
+        ("nb", "12,5", "12,5"),
+        ("da", "1.234.567,5", "1234567,5"),
+        ("da", "12,500", "12,500"),
+    ]
+    for lang, typed, expected in cases:
+        assert decode_answer("numeric", {"answer": [typed]}, [], [], lang) == {"answer": [expected]}

@@ -27,6 +27,7 @@ EXAMPLES = {
     "learn.resume": f"/courses/{COURSE}/continue",
     "learn.module": f"/courses/{COURSE}/modules/01-what-is-sustainability",
     "learn.evaluation": f"/courses/{COURSE}/evaluation",
+    "learn.check": f"/courses/{COURSE}/modules/01-what-is-sustainability/check",
     "auth.reset": "/reset/not-a-token",
     "admin.edit_user": "/admin/users/{learner_id}",
     "admin.reset_link": "/admin/users/{learner_id}/reset-link",
