@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -191,3 +192,44 @@ def test_content_falls_back_to_the_course_language_with_a_note(
     page = learner.get("/courses/nb-only/modules/01-a").get_data(as_text=True)
     assert "Norsk tekst." in page
     assert "not available in your language" in page and 'lang="nb"' in page
+
+
+def test_knowledge_check_gives_feedback_at_once_and_records_nothing(
+    app: Flask, learner: FlaskClient
+) -> None:
+    from elearn.domain.content import ItemSpec
+    from elearn.models import Item, ItemVersion
+
+    url = module_url(MODULES[0])
+    page = learner.get(url).get_data(as_text=True)
+    assert "Check your understanding" in page
+    with Session(engine_of(app)) as s:
+        rows = s.exec(
+            select(Item.key, ItemVersion.spec)
+            .join(ItemVersion, ItemVersion.id == Item.current_version_id)  # type: ignore[arg-type]
+            .where(Item.bank_id == "practice-sustainability-intro", Item.topic == "m1")
+            .order_by(Item.key)
+        ).all()
+    items = [ItemSpec.model_validate(spec) for _key, spec in rows]
+    assert len(items) == 3
+    right: dict[str, Any] = {}
+    for i, item in enumerate(items, start=1):
+        options = list(next(iter(item.text.values())).options or {})
+        prompts = list(next(iter(item.text.values())).prompts or {})
+        key = item.key
+        if item.type == "single_choice":
+            right[f"q{i}-answer"] = str(options.index(key) + 1)
+        elif item.type == "multiple_response":
+            right[f"q{i}-answer"] = [str(options.index(o) + 1) for o in key]
+        elif item.type == "true_false":
+            right[f"q{i}-answer"] = "true" if key else "false"
+        elif item.type == "matching":
+            for p, o in key.items():
+                right[f"q{i}-answer-{prompts.index(p) + 1}"] = str(options.index(o) + 1)
+    check_url = f"/courses/{COURSE}/modules/{MODULES[0]}/check"
+    result = post(learner, check_url, right).get_data(as_text=True)
+    assert result.count("<strong>Right</strong>") == 3
+    wrong = post(learner, check_url, {}).get_data(as_text=True)
+    assert wrong.count("<strong>Not answered</strong>") == 3 and "Right answer" in wrong
+    assert post(learner, check_url, {"q1-answer": "99"}).status_code == 400
+    assert "0 of 5 modules done" in learner.get(f"/courses/{COURSE}").get_data(as_text=True)
