@@ -205,6 +205,13 @@ def attempt_detail(attempt_id: int) -> Any:
     )
 
 
+@bp.get("/statistics")
+@certifier
+def statistics_index() -> Any:
+    views = exams.active_exams(get_session())
+    return render_template("certify/statistics_index.html", views=views, lang=current_language())
+
+
 @bp.get("/exams/<exam_id>/statistics")
 @certifier
 def statistics(exam_id: str) -> Any:
