@@ -5,10 +5,39 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests.e2e.conftest import axe_check
 from tests.e2e.test_journeys import sign_in
+
+
+def answer_first_question(page: Page) -> Locator:
+    """Answer whatever type the randomly drawn first question is; return the control used."""
+    choice = page.locator(
+        "#answer-form input[name=answer][type=radio], "
+        "#answer-form input[name=answer][type=checkbox]"
+    )
+    if choice.count():
+        choice.first.check()
+        return choice.first
+    select = page.locator("#answer-form select")
+    if select.count():
+        select.first.select_option(index=1)
+        return select.first
+    text = page.locator("#answer-form input[name=answer][type=text]")
+    text.fill("12")
+    text.dispatch_event("change")
+    return text
+
+
+def expect_answered(control: Locator) -> None:
+    kind = control.evaluate("e => e.tagName + ':' + (e.type || '')")
+    if kind in ("INPUT:radio", "INPUT:checkbox"):
+        expect(control).to_be_checked()
+    elif kind.startswith("SELECT"):
+        expect(control).not_to_have_value("")
+    else:
+        expect(control).to_have_value("12")
 
 
 def test_learner_sits_the_exam(page: Page, live_server: str, shots: Path) -> None:
@@ -23,14 +52,13 @@ def test_learner_sits_the_exam(page: Page, live_server: str, shots: Path) -> Non
     expect(page.get_by_text("Question 1 of 6").first).to_be_visible()
     expect(page.locator("#timer-value")).to_have_text(re.compile(r"^1[45]:\d\d$"))
     axe_check(page, "exam item")
-    first = page.locator("#answer-form input[name=answer]").first
-    first.check()
+    answered = answer_first_question(page)
     expect(page.get_by_text("Saved")).to_be_visible()  # saved by the script, no button pressed
     page.get_by_label("Flag this question to come back to it").check()
     page.screenshot(path=shots / "07-exam-item.png", full_page=True)
 
     page.reload()
-    expect(page.locator("#answer-form input[name=answer]").first).to_be_checked()
+    expect_answered(answered)
     expect(page.get_by_label("Flag this question to come back to it")).to_be_checked()
 
     page.get_by_role("button", name="Save and next").click()
