@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,11 +38,67 @@ def off_loop(fn: Any, *args: Any) -> Any:
         return pool.submit(fn, *args).result()
 
 
+# With ELEARN_TEST_DATABASE_URL (a PostgreSQL server, e.g. postgresql+psycopg://postgres@
+# 127.0.0.1:5432/test) every app gets a database of its own on that server; otherwise SQLite.
+TEST_DATABASE_URL = os.environ.get("ELEARN_TEST_DATABASE_URL")
+POSTGRES = bool(TEST_DATABASE_URL and TEST_DATABASE_URL.startswith("postgresql"))
+_CREATED: list[str] = []
+
+
+def _admin() -> Any:
+    from sqlalchemy import create_engine
+
+    assert TEST_DATABASE_URL is not None
+    return create_engine(TEST_DATABASE_URL, isolation_level="AUTOCOMMIT")
+
+
+def _database_url(name: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    assert TEST_DATABASE_URL is not None
+    return make_url(TEST_DATABASE_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def new_database(template: str | None = None) -> str:
+    """A fresh PostgreSQL database (a copy of ``template`` when given), dropped at the end."""
+    from sqlalchemy import text
+
+    name = f"elearn_t_{os.getpid()}_{uuid.uuid4().hex[:10]}"
+    engine = _admin()
+    with engine.connect() as connection:
+        suffix = f" TEMPLATE {template}" if template else ""
+        connection.execute(text(f"CREATE DATABASE {name}{suffix}"))
+    engine.dispose()
+    _CREATED.append(name)
+    return name
+
+
+def drop_database(name: str) -> None:
+    from sqlalchemy import text
+
+    engine = _admin()
+    with engine.connect() as connection:
+        connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    engine.dispose()
+    if name in _CREATED:
+        _CREATED.remove(name)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_test_databases() -> Iterator[None]:
+    yield
+    for name in list(_CREATED):
+        drop_database(name)
+
+
 def make_app(instance: Path, **config: Any) -> Flask:
+    if "DATABASE_URL" not in config:
+        config["DATABASE_URL"] = (
+            _database_url(new_database()) if POSTGRES else f"sqlite:///{instance / 'elearn.sqlite'}"
+        )
     return create_app(
         {
             "INSTANCE_PATH": str(instance),
-            "DATABASE_URL": f"sqlite:///{instance / 'elearn.sqlite'}",
             "SECRET_KEY": "test-secret",
             "TESTING": True,
             **config,
@@ -47,35 +106,53 @@ def make_app(instance: Path, **config: Any) -> Flask:
     )
 
 
+@dataclass(frozen=True)
+class Template:
+    """A migrated, synced, seeded database and the instance folder whose keys signed it."""
+
+    instance: Path
+    database: str | None  # PostgreSQL database name; None: instance/elearn.sqlite
+
+
 @pytest.fixture(scope="session")
-def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def template_db(tmp_path_factory: pytest.TempPathFactory) -> Template:
     instance = tmp_path_factory.mktemp("template")
-    app = make_app(instance)
+    database = new_database() if POSTGRES else None
+    app = make_app(instance, **({"DATABASE_URL": _database_url(database)} if database else {}))
     runner = app.test_cli_runner()
     for args in (["db", "upgrade"], ["content", "sync"], ["demo"]):
         result = runner.invoke(args=args)
         assert result.exit_code == 0, result.output
     engine_of(app).dispose()
-    return instance / "elearn.sqlite"
+    return Template(instance, database)
 
 
-def copy_instance(template_db: Path, target: Path) -> None:
-    """The database with the keys that signed its certificates, as a backup would hold them."""
+def copy_instance(template: Template, target: Path) -> dict[str, Any]:
+    """The database with the keys that signed its certificates, as a backup would hold them.
+
+    Returns the configuration that points an app at the copy.
+    """
+    for folder in ("keys", "pdf-signing"):
+        if (template.instance / folder).is_dir():
+            shutil.copytree(template.instance / folder, target / folder)
+    if template.database is not None:
+        return {"DATABASE_URL": _database_url(new_database(template.database))}
     for suffix in ("", "-wal", "-shm"):
-        source = Path(f"{template_db}{suffix}")
+        source = template.instance / f"elearn.sqlite{suffix}"
         if source.exists():
             shutil.copy(source, target / f"elearn.sqlite{suffix}")
-    for folder in ("keys", "pdf-signing"):
-        if (template_db.parent / folder).is_dir():
-            shutil.copytree(template_db.parent / folder, target / folder)
+    return {}
 
 
 @pytest.fixture
-def app(template_db: Path, tmp_path: Path) -> Iterator[Flask]:
-    copy_instance(template_db, tmp_path)
-    application = make_app(tmp_path)
+def app(template_db: Template, tmp_path: Path) -> Iterator[Flask]:
+    application = make_app(tmp_path, **copy_instance(template_db, tmp_path))
     yield application
     engine_of(application).dispose()
+    if POSTGRES:
+        from sqlalchemy.engine import make_url
+
+        drop_database(str(make_url(application.config["DATABASE_URL"]).database))
 
 
 def english_client(app: Flask) -> FlaskClient:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from werkzeug.serving import make_server
 
-from tests.conftest import copy_instance, make_app
+from tests.conftest import Template, copy_instance, make_app
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -53,10 +53,9 @@ def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]
 
 
 @pytest.fixture(scope="session")
-def live_server(template_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def live_server(template_db: Template, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     instance = tmp_path_factory.mktemp("e2e")
-    copy_instance(template_db, instance)
-    app = make_app(instance, TESTING=False)
+    app = make_app(instance, TESTING=False, **copy_instance(template_db, instance))
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from elearn import create_app
 from elearn.db import engine_of
+from tests.conftest import POSTGRES
 
 
 def test_missing_secret_key_is_generated_once_with_mode_0600(
@@ -50,6 +51,7 @@ def test_production_sets_secure_cookies(tmp_path: Path) -> None:
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
 
 
+@pytest.mark.skipif(POSTGRES, reason="SQLite settings; this run uses PostgreSQL")
 def test_sqlite_runs_with_wal_foreign_keys_and_busy_timeout(app) -> None:  # type: ignore[no-untyped-def]
     with engine_of(app).connect() as connection:
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"

@@ -458,7 +458,7 @@ def test_answers_survive_a_restart_of_the_server(app: Flask, learner: FlaskClien
     attempt_id = start(learner)
     (slot1, spec1), *_ = slots(app, attempt_id)
     post(learner, f"/attempts/{attempt_id}/1", right_answer(slot1, spec1))
-    restarted = make_app(Path(app.instance_path))
+    restarted = make_app(Path(app.instance_path), DATABASE_URL=app.config["DATABASE_URL"])
     client = english_client(restarted)
     login(client, "learner@example.org")
     page = client.get(f"/attempts/{attempt_id}/summary").get_data(as_text=True)
