@@ -63,6 +63,39 @@ def db_current() -> None:
     command.current(_alembic_config())  # type: ignore[arg-type]
 
 
+@db_cli.command("backup")
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+def db_backup(target: Path) -> None:
+    """Copy the database while the app serves: SQLite's online backup, or pg_dump (custom format).
+
+    Back up instance/keys/ and instance/pdf-signing/ with it: certificates verify only with their
+    keys.
+    """
+    import shutil
+    import sqlite3
+    import subprocess
+
+    from sqlalchemy.engine import make_url
+
+    url = make_url(current_app.config["DATABASE_URL"])
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if url.get_backend_name() == "sqlite":
+        source = sqlite3.connect(str(url.database))
+        copy = sqlite3.connect(str(target))
+        with copy:
+            source.backup(copy)  # consistent even while others write (WAL)
+        copy.close()
+        source.close()
+    elif url.get_backend_name() == "postgresql":
+        if shutil.which("pg_dump") is None:
+            raise click.ClickException("pg_dump is not installed (Debian: postgresql-client)")
+        plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        subprocess.run(["pg_dump", "--format=custom", "--file", str(target), plain], check=True)
+    else:
+        raise click.ClickException(f"no backup for {url.get_backend_name()}")
+    click.echo(f"backed up to {target} ({target.stat().st_size} bytes)")
+
+
 @db_cli.command("revision")
 @click.option("-m", "--message", required=True)
 def db_revision(message: str) -> None:
