@@ -9,7 +9,7 @@ PORT ?= 5000
 CATALOG := elearn/translations
 MO := $(patsubst %.po,%.mo,$(wildcard $(CATALOG)/*/LC_MESSAGES/messages.po))
 
-.PHONY: help install run serve test test-fast lint fmt translations i18n-update db content clean bench-draw bench-fairness bench-certificates
+.PHONY: help install run serve test test-fast lint fmt translations i18n-update db content clean bench bench-draw bench-fairness bench-certificates
 
 help:
 	@echo "make run    set up .venv, migrate, load content and demo users, serve on http://$(HOST):$(PORT)"
@@ -63,6 +63,10 @@ i18n-update: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ --no-location --sort-output \
 		--project elearn -o $(CATALOG)/messages.pot .
 	$(BIN)/pybabel update --no-fuzzy-matching -i $(CATALOG)/messages.pot -d $(CATALOG)
+
+DB ?= sqlite
+bench: install  ## a cohort on gunicorn over loopback; DB=postgresql for PostgreSQL
+	$(BIN)/python bench/run.py --db $(DB)
 
 bench-draw: install
 	$(BIN)/python bench/draw_speed.py

@@ -7,10 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from elearn.domain.audit import GENESIS, AuditRecord, entry_hash, first_broken_link
 from elearn.models import AuditEntry
+
+AUDIT_LOCK = 0x656C6561  # "elea": the advisory lock that orders appends on PostgreSQL
 
 
 def record(
@@ -22,6 +25,11 @@ def record(
     actor_id: int | None = None,
     data: dict[str, Any] | None = None,
 ) -> AuditEntry:
+    if session.get_bind().dialect.name == "postgresql":
+        # One appender at a time, until its transaction ends: concurrent requests would read the
+        # same tail and fork the chain (the unique prev_hash refuses that, failing the request).
+        # SQLite needs no lock here: its BEGIN IMMEDIATE transactions already take turns.
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK})
     last = session.exec(
         select(AuditEntry.hash).order_by(col(AuditEntry.id).desc()).limit(1)
     ).first()

@@ -113,3 +113,24 @@ def test_item_stats_command(app: Flask, tmp_path: Path) -> None:
     bad.write_text("attempt,q1\na1,1\na2,1.5\n")
     result = app.test_cli_runner().invoke(args=["report", "item-stats", "--marks", str(bad)])
     assert result.exit_code == 1 and f"{bad}:3:" in result.output
+
+
+def test_concurrent_appends_keep_one_chain(app: Flask) -> None:
+    """Many requests change state at once: every entry is kept and the chain holds."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from elearn.clock import utcnow
+    from elearn.services import audit
+
+    before = len(entry_ids(app))
+
+    def append(i: int) -> None:
+        with Session(engine_of(app)) as s:
+            audit.record(session=s, action="test.concurrent", subject=f"n:{i}", now=utcnow())
+            s.commit()
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(append, range(32)))
+    assert len(entry_ids(app)) == before + 32
+    code, out = verify(app)
+    assert code == 0, out

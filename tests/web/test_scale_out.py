@@ -59,20 +59,22 @@ def two_servers(template_db: Template, tmp_path: Path) -> Iterator[tuple[list[st
             )
         )
         urls.append(f"http://127.0.0.1:{port}")
-    deadline = time.monotonic() + 30
-    for url in urls:
-        while True:
-            try:
-                if requests.get(f"{url}/healthz", timeout=5).ok:
-                    break
-            except requests.RequestException:
-                pass
-            assert time.monotonic() < deadline, "a server did not start"
-            time.sleep(0.2)
-    yield urls, database
-    for server in servers:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=20)
+    try:
+        deadline = time.monotonic() + 30
+        for url in urls:
+            while True:
+                try:
+                    if requests.get(f"{url}/healthz", timeout=5).ok:
+                        break
+                except requests.RequestException:
+                    pass
+                assert time.monotonic() < deadline, "a server did not start"
+                time.sleep(0.2)
+        yield urls, database
+    finally:  # stop the servers even when they never became ready
+        for server in servers:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=20)
 
 
 @pytest.mark.skipif(shutil.which(str(GUNICORN)) is None, reason="gunicorn not installed")

@@ -1,0 +1,31 @@
+"""The bare baseline: Flask + SQLModel writing one row per request, served like elearn.
+
+Its throughput is what this machine can do at all, so elearn's figures are reported against it.
+"""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+from sqlmodel import Field, Session, SQLModel
+
+from elearn.db import make_engine
+
+
+class Hit(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    note: str = "x"
+
+
+app = Flask(__name__)
+engine = make_engine(os.environ["BASELINE_DATABASE_URL"])
+SQLModel.metadata.create_all(engine, tables=[Hit.__table__])  # type: ignore[list-item]
+
+
+@app.post("/write")
+def write() -> dict[str, bool]:
+    with Session(engine) as session:
+        session.add(Hit())
+        session.commit()
+    return {"ok": True}

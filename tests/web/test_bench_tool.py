@@ -1,0 +1,71 @@
+"""The benchmark tool works end to end (its figures are read from bench/results.json, never
+asserted here: speed is measured in the benchmark, not in a timed test)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import POSTGRES
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.skipif(POSTGRES, reason="the tool makes its own database; once per CI run is enough")
+def test_bench_runs_a_tiny_cohort_and_writes_results_in_the_agreed_shape(tmp_path: Path) -> None:
+    out = tmp_path / "results.json"
+    run = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "run.py"),
+            "--cohorts",
+            "2",
+            "--think",
+            "0",
+            "--budget",
+            "60",
+            "--out",
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    results = json.loads(out.read_text())
+    assert set(results) == {
+        "database",
+        "workers",
+        "baseline",
+        "operations",
+        "cohorts",
+        "peak_rss_mb",
+    }
+    assert results["baseline"]["write_rps"] > 0
+    assert set(results["operations"]) == {
+        "login",
+        "exam_start",
+        "page_view",
+        "answer_save",
+        "submit",
+        "verify",
+    }
+    for row in results["operations"].values():
+        assert set(row) == {
+            "count",
+            "rps",
+            "p50_ms",
+            "p95_ms",
+            "p99_ms",
+            "errors",
+            "sql_per_request",
+        }
+        assert row["errors"] == 0
+    (cohort,) = results["cohorts"]
+    assert cohort["learners"] == 2 and cohort["errors"] == 0 and cohort["lost_answers"] == 0
+    assert results["operations"]["answer_save"]["count"] == 80  # 2 learners × 40 questions
