@@ -1,0 +1,588 @@
+"""Import questions from Moodle's GIFT format, read as Moodle reads it.
+
+The format is described at https://docs.moodle.org/en/GIFT_format. For example::
+
+    // a comment line
+    $CATEGORY: $course$/top/Sustainability goals
+
+    ::sdg-count::How many goals has the 2030 Agenda? {=17 ~169 ~5 ####17 goals, 169 targets.}
+
+    The 2030 Agenda was adopted in 2015.{TRUE}
+
+Blank lines separate questions; a line starting with ``//`` is a comment. ``::name::`` names a
+question (its slug becomes the item id); ``$CATEGORY:`` sets the topic of the questions after it
+(the last part of the path, slugged). A text may start with ``[html]``, ``[markdown]``,
+``[plain]`` or ``[moodle]`` (the default, HTML with line breaks kept); every text is reduced to
+plain text, HTML sanitised with nh3 first. ``\\~ \\= \\# \\{ \\} \\: \\\\`` are literal characters
+and ``\\n`` a new line.
+
+How each answer block maps (Moodle decides the type the same way, in this order):
+
+- ``{}``: an essay; no braces at all: a description. Both are skipped, with their line.
+- ``{#…}``: numeric. ``value:tolerance``, ``min..max`` or ``value``; of several ``=%w%``
+  answers the one with 100 % becomes the key (elearn keys one value or range) and partial
+  credit is dropped.
+- with ``~``: choices. With an ``=`` answer Moodle offers one choice: ``single_choice``, which
+  scores 0 or 1, so partial credit or penalties on other answers skip the question. Without ``=``
+  Moodle offers checkboxes: ``multiple_response`` keyed by the ``~%w%`` weights, whose positive
+  part must add up to 100 %.
+- ``=`` with ``->``: ``matching`` (a pair with nothing left of ``->`` adds a distractor).
+- ``T``, ``TRUE``, ``F``, ``FALSE`` (optionally ``#feedback``): ``true_false``.
+- anything else: ``short_answer``, each ``=`` answer accepted with its ``%w%`` credit.
+
+``####text`` at the end of a block is the general feedback (kept as ``feedback``); the per-answer
+``#feedback`` is dropped. An answer block within the text ("missing word") leaves ``_____`` in
+the stem. Images and other embedded media are not dropped from a text: they skip the
+question. A question elearn cannot hold as its author meant it is skipped with the reason; a
+block GIFT itself cannot read raises :class:`ImportSyntaxError` and nothing is imported.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from markdown_it import MarkdownIt
+from pydantic import ValidationError
+
+from elearn.content.importing import (
+    IdAllocator,
+    ImportResult,
+    ImportSyntaxError,
+    Skipped,
+    html_to_text,
+    lines_of,
+    slug,
+    source_note,
+)
+from elearn.domain.content import LANGUAGES, ItemSpec
+from elearn.domain.items import get_item_type
+
+FORMAT_NAME = "GIFT"
+
+# Escaped characters become placeholders (Unicode noncharacters) while the block is split, so that
+# ``\~`` is never a separator; the same code points already in the input become U+FFFD first.
+_CODES = {
+    "~": "\ufdd0",
+    "=": "\ufdd1",
+    "#": "\ufdd2",
+    "{": "\ufdd3",
+    "}": "\ufdd4",
+    ":": "\ufdd5",
+    "\\": "\ufdd6",
+    "n": "\ufdd7",
+}
+_ESCAPE = re.compile(r"\\([~=#{}:\\n])")
+_STRAY = re.compile("[\ufdd0-\ufdd7]")
+_RESTORE = str.maketrans({code: ("\n" if ch == "n" else ch) for ch, code in _CODES.items()})
+
+_FORMATS = ("moodle", "html", "plain", "markdown")
+_FORMAT = re.compile(r"\[([a-z]*)\]")
+_WEIGHT = re.compile(r"%(-?\d+(?:\.\d*)?)%")
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+_INTEGER = re.compile(r"[+-]?\d+")
+_MEDIA = re.compile(
+    r"<\s*(img|video|audio|iframe|object|embed|svg|picture|canvas|math)\b", re.IGNORECASE
+)
+_SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")
+_TRUE_FALSE = {"T": True, "TRUE": True, "F": False, "FALSE": False}
+_FULL = 1e-9  # how near 100 % a weight must be to count as full credit
+
+
+class _Skip(Exception):
+    """A question elearn cannot hold as its author meant it: skipped, not fatal."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class _Block:
+    """One question: its lines joined, stripped, comment lines blanked and escapes protected."""
+
+    line: int  # 1-based line of its first line that is not a comment
+    text: str
+    topic: str
+
+    def line_at(self, offset: int) -> int:
+        return self.line + self.text.count("\n", 0, max(0, offset))
+
+
+@dataclass(frozen=True)
+class _Answer:
+    marker: str  # "=", "~" or "" for text before the first marker
+    offset: int  # in the block's text, where the answer (after its marker) begins
+    weight: float | None  # from %w%, None when not given
+    body: str  # the answer without marker, weight and feedback; escapes still protected
+
+
+def parse_gift(
+    text: str, *, lang: str, default_topic: str, prefix: str = "gift", source_name: str = ""
+) -> ImportResult:
+    """GIFT text -> items in one language, plus the questions skipped and why.
+
+    Raises :class:`ImportSyntaxError` naming the line of the first block GIFT cannot read; then
+    nothing is imported. ``lang`` and ``default_topic`` are the caller's, not the file's: a
+    language elearn does not know or a topic that is not a slug is a ``ValueError``.
+    """
+    if lang not in LANGUAGES:
+        raise ValueError(f"unknown language '{lang}'")
+    if not _SLUG.fullmatch(default_topic):
+        raise ValueError(f"the default topic '{default_topic}' is not a slug")
+    ids = IdAllocator(slug(prefix, "gift"))
+    items: list[dict[str, Any]] = []
+    skipped: list[Skipped] = []
+    for number, block in enumerate(_blocks(lines_of(text), default_topic), start=1):
+        try:
+            body = _question(block, lang)
+            _check(body)
+        except _Skip as skip:
+            skipped.append(Skipped(block.line, skip.reason))
+            continue
+        items.append(
+            {
+                "id": ids.take(body["name"], number),
+                "topic": block.topic,
+                "type": body["type"],
+                "key": body["key"],
+                "source": source_note(FORMAT_NAME, source_name, block.line),
+                "text": body["text"],
+            }
+        )
+    return ImportResult(items=items, skipped=skipped)
+
+
+# --- reading the file into blocks ----------------------------------------------------------------
+
+
+def _protect(text: str) -> str:
+    return _ESCAPE.sub(lambda m: _CODES[m.group(1)], _STRAY.sub("\ufffd", text))
+
+
+def _restore(text: str) -> str:
+    return text.translate(_RESTORE)
+
+
+def _blocks(lines: list[str], default_topic: str) -> list[_Block]:
+    """The questions of the file, with the topic that ``$CATEGORY:`` lines give each."""
+    out: list[_Block] = []
+    topic = default_topic
+    current: list[str] = []
+    start = 0
+
+    def flush() -> None:
+        while current and not current[-1]:
+            current.pop()  # trailing comment lines
+        if current:
+            out.append(_Block(start, _protect("\n".join(current)), topic))
+        current.clear()
+
+    for number, raw in enumerate(lines, start=1):
+        line = raw.strip()
+        if number == 1:
+            line = line.removeprefix("\ufeff").strip()
+        if not line:
+            flush()
+        elif line.startswith("//"):
+            if current:
+                current.append("")  # keeps the line numbers of what follows
+        elif not current and line.startswith("$CATEGORY:"):
+            topic = _category_topic(line.removeprefix("$CATEGORY:"), default_topic)
+        else:
+            if not current:
+                start = number
+            current.append(line)
+    flush()
+    return out
+
+
+def _category_topic(path: str, default_topic: str) -> str:
+    """``$course$/top/Goals and targets`` -> ``goals-and-targets`` (``//`` is a slash in a name)."""
+    parts = _restore(_protect(path)).replace("//", "\0").split("/")
+    names = [p.replace("\0", "/").strip() for p in parts if p.strip()]
+    return slug(names[-1], default_topic) if names else default_topic
+
+
+# --- one question --------------------------------------------------------------------------------
+#
+# Each reader checks the whole block for what GIFT cannot read (ImportSyntaxError) before it
+# maps anything, so that a question which would be skipped still reports a syntax error.
+
+
+def _question(block: _Block, lang: str) -> dict[str, Any]:
+    """The item of one block (without id, topic and source; with ``name``); raises _Skip."""
+    s = block.text
+    name, begin = _name(block)
+    opening = s.find("{", begin)
+    closing = s.find("}", begin)
+    if opening < 0 and closing < 0:
+        raise _Skip("a description (text without an answer block) is not a question")
+    if opening < 0 or 0 <= closing < opening:
+        raise ImportSyntaxError(
+            block.line_at(closing), "'}' without an opening '{' (write \\} for a literal brace)"
+        )
+    if closing < 0:
+        raise ImportSyntaxError(block.line_at(opening), "'{' is never closed with '}'")
+    if s.find("{", opening + 1, closing) >= 0:
+        raise ImportSyntaxError(
+            block.line_at(opening), "'{' is not closed before the next '{' begins"
+        )
+    extra = [i for i in (s.find("{", closing), s.find("}", closing + 1)) if i >= 0]
+    if extra:
+        raise ImportSyntaxError(
+            block.line_at(min(extra)),
+            "a second answer block: a question has one '{…}', and a blank line must separate"
+            " questions (write \\{ and \\} for literal braces)",
+        )
+
+    after = s[closing + 1 :]
+    stem_raw = s[begin:opening] + ("_____" + after if after.strip() else "")  # missing word
+    lo, hi = opening + 1, closing
+    general = s.rfind("####", lo, hi)
+    feedback_raw = s[general + 4 : hi] if general >= 0 else ""
+    hi = general if general >= 0 else hi
+    while lo < hi and s[lo].isspace():
+        lo += 1
+    while hi > lo and s[hi - 1].isspace():
+        hi -= 1
+    answer_text = s[lo:hi]
+    fmt, stem_body = _split_format(stem_raw.strip(), "moodle")
+
+    text: dict[str, Any] = {}
+    if answer_text == "":
+        raise _Skip("essay questions cannot be scored")
+    if answer_text.startswith("#"):
+        type_, key = _numeric(block, lo + 1, answer_text[1:])
+    elif "~" in answer_text:
+        type_, key = _choices(block, lo, answer_text, fmt, text)
+    elif "=" in answer_text and "->" in answer_text:
+        type_, key = _matching(block, lo, answer_text, fmt, text)
+    elif answer_text.split("#", 1)[0].strip() in _TRUE_FALSE:
+        type_, key = "true_false", _TRUE_FALSE[answer_text.split("#", 1)[0].strip()]
+    else:
+        type_, key = _short_answer(block, lo, answer_text, text)
+
+    stem = _to_text(stem_body, fmt)
+    if not stem:
+        raise _Skip(
+            "the question has no text once its HTML is reduced to plain text"
+            if _restore(stem_body).strip()
+            else "the question has no text"
+        )
+    feedback_fmt, feedback_body = _split_format(feedback_raw.strip(), fmt)
+    feedback = _to_text(feedback_body, feedback_fmt)
+    return {
+        "name": name,
+        "type": type_,
+        "key": key,
+        "text": {lang: {"stem": stem, **text, **({"feedback": feedback} if feedback else {})}},
+    }
+
+
+def _name(block: _Block) -> tuple[str, int]:
+    """The ``::name::`` of a block and where its text begins after it."""
+    s = block.text
+    if not s.startswith("::"):
+        return "", 0
+    opening = s.find("{")
+    end = s.find("::", 2, len(s) if opening < 0 else opening)
+    if end < 0:
+        raise ImportSyntaxError(
+            block.line,
+            "the question name has no closing '::' before its answers (write \\: for a colon)",
+        )
+    return " ".join(_restore(s[2:end]).split()), end + 2
+
+
+def _check(item: dict[str, Any]) -> None:
+    """What the content loader would refuse is skipped here, never returned."""
+    probe = {k: v for k, v in item.items() if k != "name"}
+    try:
+        spec = ItemSpec.model_validate({"id": "x", "topic": "x", "source": "x", **probe})
+    except ValidationError as exc:
+        errors = "; ".join(str(e["msg"]) for e in exc.errors())
+        raise _Skip(f"not a valid item: {errors}") from None
+    problems = get_item_type(spec.type).validate(spec)
+    if problems:
+        raise _Skip("; ".join(p.message for p in problems))
+
+
+# --- texts ---------------------------------------------------------------------------------------
+
+
+def _split_format(raw: str, default: str) -> tuple[str, str]:
+    """``[html]<p>…</p>`` -> ("html", "<p>…</p>"); an unknown ``[…]`` is text."""
+    match = _FORMAT.match(raw)
+    if match and match.group(1) in _FORMATS:
+        return match.group(1), raw[match.end() :]
+    return default, raw
+
+
+@lru_cache(maxsize=1)
+def _markdown() -> MarkdownIt:
+    return MarkdownIt("commonmark", {"html": True})
+
+
+def _tidy(text: str) -> str:
+    lines = (" ".join(line.split()) for line in text.split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def _to_text(raw: str, fmt: str) -> str:
+    """Plain text of one GIFT text in its format; embedded images and media skip the question."""
+    body = _restore(raw)
+    if fmt == "plain":
+        return _tidy(body)
+    if fmt == "markdown":
+        markup = _markdown().render(body).replace("\n", " ")
+    elif fmt == "html":
+        markup = body.replace("\n", " ")  # line breaks in HTML source are spaces
+    else:  # moodle: HTML in which a line break is kept
+        markup = body
+    media = _MEDIA.search(markup)
+    if media:
+        raise _Skip(f"embedded media (<{media.group(1).lower()}>) is not supported")
+    if "@@PLUGINFILE@@" in markup:
+        raise _Skip("embedded file (@@PLUGINFILE@@) not supported")
+    return html_to_text(markup)
+
+
+def _plain(raw: str) -> str:
+    """An answer as typed: Moodle compares short answers and shows matching answers as text."""
+    return _tidy(_restore(_split_format(raw.strip(), "plain")[1]))
+
+
+# --- answers -------------------------------------------------------------------------------------
+
+
+def _answers(block: _Block, lo: int, text: str, markers: str, weights: bool) -> list[_Answer]:
+    """Split an answer block before each marker as Moodle does: an empty lead is dropped."""
+    parts: list[tuple[str, int, str]] = []
+    marker, begin = "", 0
+    for i, ch in enumerate(text):
+        if ch in markers:
+            parts.append((marker, begin, text[begin:i]))
+            marker, begin = ch, i + 1
+    parts.append((marker, begin, text[begin:]))
+    if not parts[0][2].strip():
+        parts.pop(0)
+    out: list[_Answer] = []
+    for marker, begin, part in parts:
+        body = part.strip()
+        offset = lo + begin + len(part) - len(part.lstrip())
+        weight: float | None = None
+        match = _WEIGHT.match(body) if weights else None
+        if match:
+            weight = float(match.group(1)) / 100
+            body = body[match.end() :].strip()
+        out.append(_Answer(marker, offset, weight, body))
+    return out
+
+
+def _option_id(index: int) -> str:
+    """a, b, … z, aa, ab, …"""
+    name = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        name = chr(ord("a") + rest) + name
+    return name
+
+
+def _percent(weight: float) -> str:
+    return f"{weight * 100:g} %"
+
+
+def _full(weight: float) -> bool:
+    return abs(weight - 1) <= _FULL
+
+
+def _choices(block: _Block, lo: int, text: str, fmt: str, out: dict[str, Any]) -> tuple[str, Any]:
+    answers = _answers(block, lo, text, "~=", weights=True)
+    if len(answers) < 2:
+        raise ImportSyntaxError(
+            block.line_at(lo), "a multiple-choice question needs at least 2 answers"
+        )
+    bodies = [a.body.split("#", 1)[0].strip() for a in answers]
+    if not any(bodies):
+        raise ImportSyntaxError(block.line_at(lo), "the answer block holds no answer")
+
+    options: dict[str, str] = {}
+    weights: dict[str, float] = {}
+    for answer, body in zip(answers, bodies, strict=True):
+        weight = answer.weight
+        if weight is None:
+            weight = 1.0 if answer.marker == "=" else 0.0
+        if not body:
+            if weight:
+                raise _Skip("an answer that carries credit has no text")
+            continue  # Moodle drops an empty answer too
+        option_fmt, option_body = _split_format(body, fmt)
+        option = _to_text(option_body, option_fmt)
+        if not option:
+            raise _Skip("an answer has no text once its HTML is reduced to plain text")
+        option_id = _option_id(len(options))
+        options[option_id] = option
+        weights[option_id] = weight
+    if len(options) < 2:
+        raise _Skip("a choice question needs at least 2 answers with text")
+    out["options"] = options
+
+    if "=" in text:  # Moodle: one answer to choose
+        right = [o for o, w in weights.items() if _full(w)]
+        if len(right) != 1:
+            raise _Skip(
+                "more than one answer gets full credit, but elearn's single_choice has one key"
+                if right
+                else "no answer gets full credit"
+            )
+        if any(w for o, w in weights.items() if o != right[0]):
+            raise _Skip(
+                "partial credit or a penalty on another answer: elearn's single_choice scores"
+                " only right (1) or wrong (0)"
+            )
+        return "single_choice", right[0]
+    # Moodle: tick any number of answers, each weighted
+    if any(abs(w) > 1 + _FULL for w in weights.values()):
+        raise _Skip("a weight lies outside -100 %..100 %")
+    positive = sum(w for w in weights.values() if w > 0)
+    if positive <= 0:
+        raise _Skip("no answer carries a positive weight")
+    if abs(positive - 1) > 0.0025:
+        raise _Skip(
+            f"the positive weights add up to {_percent(positive)}, not 100 %"
+            " (elearn requires 100 %)"
+        )
+    if abs(positive - 1) > 1e-9:  # 33.3 % three times: thirds, rounded
+        weights = {o: round(w / positive, 7) if w > 0 else w for o, w in weights.items()}
+    return "multiple_response", {o: max(-1.0, min(1.0, w)) for o, w in weights.items() if w}
+
+
+def _matching(block: _Block, lo: int, text: str, fmt: str, out: dict[str, Any]) -> tuple[str, Any]:
+    answers = _answers(block, lo, text, "=", weights=False)
+    if len(answers) < 2:
+        raise ImportSyntaxError(block.line_at(lo), "a matching question needs at least 2 pairs")
+    for answer in answers:
+        if "->" not in answer.body:
+            raise ImportSyntaxError(
+                block.line_at(answer.offset), "a matching pair needs the form 'prompt -> answer'"
+            )
+
+    pairs: list[tuple[str, str]] = []
+    for answer in answers:
+        left, right = answer.body.split("->", 1)
+        prompt_fmt, prompt_body = _split_format(left.strip(), fmt)
+        prompt = _to_text(prompt_body, prompt_fmt)
+        if left.strip() and not prompt:
+            raise _Skip("a prompt has no text once its HTML is reduced to plain text")
+        option = _plain(right)
+        if not option:
+            raise _Skip("a matching pair has no answer after '->'")
+        pairs.append((prompt, option))
+    options: dict[str, str] = {}
+    option_of: dict[str, str] = {}
+    for _, option in pairs:
+        if option not in option_of:
+            option_of[option] = _option_id(len(options))
+            options[option_of[option]] = option
+    prompts: dict[str, str] = {}
+    key: dict[str, str] = {}
+    for prompt, option in pairs:
+        if prompt:  # nothing left of '->': a distractor only
+            prompt_id = f"p{len(prompts) + 1}"
+            prompts[prompt_id] = prompt
+            key[prompt_id] = option_of[option]
+    if len(prompts) < 2:
+        raise _Skip("a matching question needs at least 2 prompts")
+    if len(options) < 2:
+        raise _Skip("a matching question needs at least 2 different answers")
+    out["prompts"] = prompts
+    out["options"] = options
+    return "matching", key
+
+
+def _short_answer(block: _Block, lo: int, text: str, out: dict[str, Any]) -> tuple[str, Any]:
+    answers = _answers(block, lo, text, "=", weights=True)
+    bodies = [a.body.split("#", 1)[0] for a in answers]
+    if not any(_plain(b) for b in bodies):
+        raise ImportSyntaxError(block.line_at(lo), "the answer block holds no answer")
+
+    accepted: list[dict[str, Any]] = []
+    for answer, body in zip(answers, bodies, strict=True):
+        credit = 1.0 if answer.weight is None else answer.weight
+        if re.search(r"(?<!\\)\*", body):
+            raise _Skip("wildcard answers ('*') are not supported")
+        value = _plain(body.replace("\\*", "*"))
+        if not value:
+            continue  # Moodle drops an empty answer too
+        if not (0 <= credit <= 1 or _full(credit)):
+            raise _Skip(f"a credit of {_percent(credit)} is not within 0..100 %")
+        if credit > 0:  # an answer worth nothing only carried feedback
+            accepted.append({"answer": value, "credit": 1.0 if _full(credit) else credit})
+    if not any(a["credit"] == 1.0 for a in accepted):
+        raise _Skip("no answer gets full credit")
+    out["accepted"] = accepted
+    return "short_answer", None
+
+
+def _number(block: _Block, offset: int, text: str) -> int | float:
+    value = text.strip()
+    if not _NUMBER.fullmatch(value):
+        hint = " (write a point for decimals)" if re.fullmatch(r"[+-]?\d+,\d+", value) else ""
+        raise ImportSyntaxError(block.line_at(offset), f"'{value[:40]}' is not a number{hint}")
+    if _INTEGER.fullmatch(value):
+        return int(value)
+    number = float(value)
+    if not math.isfinite(number):
+        raise ImportSyntaxError(block.line_at(offset), f"'{value[:40]}' is out of range")
+    return number
+
+
+def _numeric(block: _Block, lo: int, text: str) -> tuple[str, Any]:
+    wrong = text.find("~")  # what follows is feedback for any other answer
+    answers = _answers(block, lo, text if wrong < 0 else text[:wrong], "=", weights=True)
+    if not answers:
+        raise ImportSyntaxError(block.line_at(lo), "the numeric answer block holds no number")
+    read: list[tuple[float, str, dict[str, int | float] | None]] = []
+    for answer in answers:
+        body = _restore(answer.body.split("#", 1)[0]).strip()
+        at = answer.offset
+        key: dict[str, int | float] | None
+        if body == "*":
+            key = None  # any other answer: Moodle's catch-all for feedback
+        elif not body:
+            raise ImportSyntaxError(block.line_at(at), "a numeric answer has no number")
+        elif body.find("..") > 0:
+            low, high = body.split("..", 1)
+            key = {"min": _number(block, at, low), "max": _number(block, at, high)}
+        elif body.find(":") > 0:
+            value, tolerance = body.split(":", 1)
+            key = {
+                "value": _number(block, at, value),
+                "tolerance": abs(_number(block, at, tolerance)),
+            }
+        else:
+            key = {"value": _number(block, at, body), "tolerance": 0}
+        read.append((1.0 if answer.weight is None else answer.weight, body, key))
+
+    keys: list[dict[str, int | float]] = []
+    for credit, body, key in read:
+        if key is None:
+            if credit > 0:
+                raise _Skip("a catch-all '*' answer with credit cannot be scored")
+        elif "min" in key and key["min"] > key["max"]:
+            raise _Skip(f"the range {body} has its minimum above its maximum")
+        elif _full(credit):
+            keys.append(key)
+    if not keys:
+        raise _Skip("no numeric answer gets full credit (100 %)")
+    if len(keys) > 1:
+        raise _Skip(
+            "more than one numeric answer gets full credit, but elearn's numeric key is one"
+            " value or range"
+        )
+    return "numeric", keys[0]

@@ -1,0 +1,117 @@
+"""What every question importer (GIFT, Aiken, Moodle XML, …) returns, and the helpers they share.
+
+An importer turns a foreign file into items in the content format (see ``docs/content-format.md``)
+in one language. Questions it cannot represent faithfully are skipped with the line and the
+reason, never silently altered; input it cannot read at all raises :class:`ImportSyntaxError`
+naming the line.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+import nh3
+
+
+@dataclass(frozen=True)
+class Skipped:
+    line: int  # 1-based line in the source where the question starts
+    reason: str  # e.g. "essay questions cannot be scored", "embedded file not supported"
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    # Items in the content format (dicts that ItemSpec.model_validate accepts), one language.
+    items: list[dict[str, Any]]
+    skipped: list[Skipped]
+
+
+class ImportSyntaxError(ValueError):
+    """Input that cannot be read as the format at all; names the 1-based line."""
+
+    def __init__(self, line: int, message: str) -> None:
+        self.line = line
+        self.message = message
+        super().__init__(f"line {line}: {message}")
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}"
+
+
+_FOLD = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "œ": "oe", "ð": "d", "þ": "th", "ł": "l"})
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def slug(text: str, fallback: str) -> str:
+    """A lower-case ``[a-z0-9-]`` slug of ``text`` (æ->ae, ø->o, å->a), at most 80 characters.
+
+    ``fallback`` is returned when nothing of ``text`` survives.
+    """
+    folded = unicodedata.normalize("NFKD", text.casefold().translate(_FOLD))
+    ascii_only = folded.encode("ascii", "ignore").decode("ascii")
+    result = _NOT_SLUG.sub("-", ascii_only).strip("-")[:80].rstrip("-")
+    return result or fallback
+
+
+# --- helpers the importers share ----------------------------------------------------------------
+
+
+def lines_of(text: str) -> list[str]:
+    """The lines of ``text`` as editors number them (``\\n``, ``\\r\\n`` or ``\\r`` end a line).
+
+    Raises :class:`ImportSyntaxError` on text that is not valid Unicode (a lone surrogate).
+    """
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    for number, line in enumerate(lines, start=1):
+        try:
+            line.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ImportSyntaxError(number, "the text is not valid Unicode") from None
+    return lines
+
+
+def source_note(format_name: str, source_name: str, line: int) -> str:
+    """The ``source`` of an imported item: "Imported from GIFT (file.gift, line 12)"."""
+    where = f"{source_name}, line {line}" if source_name else f"line {line}"
+    return f"Imported from {format_name} ({where})"
+
+
+class IdAllocator:
+    """Item ids unique within one import: a name's slug, else ``prefix-001``; clashes get -2, -3."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.taken: set[str] = set()
+
+    def take(self, name: str, number: int) -> str:
+        base = slug(name, f"{self.prefix}-{number:03d}")
+        candidate, n = base, 1
+        while candidate in self.taken:
+            n += 1
+            suffix = f"-{n}"
+            candidate = base[: 80 - len(suffix)].rstrip("-") + suffix
+        self.taken.add(candidate)
+        return candidate
+
+
+_BLOCK_END = re.compile(
+    r"<br\s*/?>|</(?:p|div|li|h[1-6]|tr|blockquote|pre|table|ul|ol|dl|dt|dd)\s*>", re.IGNORECASE
+)
+_CELL_END = re.compile(r"</t[dh]\s*>", re.IGNORECASE)
+
+
+def html_to_text(markup: str) -> str:
+    """Plain text of an HTML fragment: sanitised with nh3, then every tag stripped.
+
+    Line breaks and block ends become new lines, runs of spaces one space; entities are decoded,
+    so the result is text to be escaped when shown, never markup.
+    """
+    safe = nh3.clean(markup)
+    spaced = _CELL_END.sub(" ", _BLOCK_END.sub("\n", safe))
+    text = html.unescape(nh3.clean(spaced, tags=set()))
+    lines = (" ".join(line.split()) for line in text.split("\n"))
+    return "\n".join(line for line in lines if line)
