@@ -26,6 +26,7 @@ certificates_cli = AppGroup("certificates", help="Issued certificates.")
 staff_cli = AppGroup("staff", help="Staff and organisation units.")
 report_cli = AppGroup("report", help="Reports.")
 audit_cli = AppGroup("audit", help="The hash-chained audit log.")
+bank_cli = AppGroup("bank", help="Question banks: import from other systems.")
 
 
 def _alembic_config() -> object:
@@ -517,6 +518,102 @@ def audit_export(out: Path | None) -> None:
         out.write_text(text, encoding="utf-8")
 
 
+@bank_cli.command("import")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", required=True, type=click.Choice(["gift", "aiken", "moodle-xml"]))
+@click.option("--bank", "bank_id", required=True, help="The bank folder in question_banks/.")
+@click.option("--language", "lang", required=True, type=click.Choice(["nb", "da", "en"]))
+@click.option("--dry-run", is_flag=True, help="Report what would be imported; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable report.")
+def bank_import(
+    source: Path, fmt: str, bank_id: str, lang: str, dry_run: bool, as_json: bool
+) -> None:
+    """Import items into a reviewable file question_banks/BANK/items/imported-<name>.yaml."""
+    import json
+
+    import yaml
+
+    from elearn.content.formats import import_items
+    from elearn.content.importing import ImportSyntaxError
+
+    report: dict[str, Any] = {"imported": 0, "skipped": [], "errors": []}
+
+    def finish(code: int, notes: list[str]) -> None:
+        if as_json:
+            click.echo(json.dumps(report, ensure_ascii=False))
+        else:
+            for note in notes:
+                click.echo(note)
+        sys.exit(code)
+
+    content = load_files(current_app)
+    bank = content.banks.get(bank_id)
+    banks_dir = Path(current_app.config["QUESTION_BANKS_DIR"])
+    if bank is None:
+        report["errors"].append(
+            {"line": 0, "message": f"no loadable bank '{bank_id}' in {banks_dir}"}
+        )
+        finish(1, [f"error: no loadable bank '{bank_id}' (run 'content check')"])
+        return
+    if lang not in bank.spec.languages:
+        report["errors"].append({"line": 0, "message": f"the bank has no language '{lang}'"})
+        finish(1, [f"error: bank '{bank_id}' is in {bank.spec.languages}, not '{lang}'"])
+        return
+    try:
+        text = source.read_text(encoding="utf-8-sig")
+        result = import_items(
+            fmt, text, lang=lang, default_topic=bank.spec.topics[0].id, source_name=source.name
+        )
+    except UnicodeDecodeError:
+        report["errors"].append({"line": 0, "message": "not UTF-8 text"})
+        finish(1, [f"{source}: not UTF-8 text"])
+        return
+    except ImportSyntaxError as exc:
+        report["errors"].append({"line": exc.line, "message": exc.message})
+        finish(1, [f"{source}:{exc.line}: {exc.message}", "nothing imported"])
+        return
+    taken = {i.spec.id for i in bank.items}
+    topics = {t.id for t in bank.spec.topics}
+    notes = []
+    for item in result.items:
+        base, n = item["id"], 2
+        while item["id"] in taken:  # never reuse an id the bank already holds
+            item["id"], n = f"{base}-{n}", n + 1
+        taken.add(item["id"])
+        if item["topic"] not in topics:
+            notes.append(
+                f"note: item {item['id']} has topic '{item['topic']}', which "
+                f"bank.yaml does not list yet"
+            )
+    report["imported"] = len(result.items)
+    report["skipped"] = [{"line": s.line, "reason": s.reason} for s in result.skipped]
+    notes += [f"{source}:{s.line}: skipped: {s.reason}" for s in result.skipped]
+    target = banks_dir / bank_id / "items" / f"imported-{source.stem}.yaml"
+    n = 2
+    while target.exists():
+        target = target.with_name(f"imported-{source.stem}-{n}.yaml")
+        n += 1
+    if not dry_run and result.items:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        header = (
+            f"# Imported from {source.name} ({fmt}) on {utcnow().date()}: review every item,"
+            f" add the bank's other languages, then run 'content check'.\n"
+        )
+        target.write_text(
+            header
+            + yaml.safe_dump(
+                {"items": result.items}, allow_unicode=True, sort_keys=False, width=100
+            ),
+            encoding="utf-8",
+        )
+    verb = "would import" if dry_run else "imported"
+    notes.append(
+        f"{verb} {len(result.items)} item(s), skipped {len(result.skipped)}"
+        + ("" if dry_run or not result.items else f", into {target}")
+    )
+    finish(0, notes)
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(content_cli)
@@ -528,4 +625,5 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(staff_cli)
     app.cli.add_command(report_cli)
     app.cli.add_command(audit_cli)
+    app.cli.add_command(bank_cli)
     app.cli.add_command(demo)

@@ -1,0 +1,136 @@
+"""`flask --app elearn bank import`: reviewable item files from GIFT, Aiken and Moodle XML."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from elearn.content.loader import load_content
+from tests.conftest import make_app
+
+GIFT = """\
+$CATEGORY: $course$/sdgs
+
+::goals::How many goals does Agenda 2030 have? {=17 ~169 ~231}
+
+::essay::Describe your last purchase. {}
+
+::targets-true::Agenda 2030 has 169 targets. {T}
+"""
+AIKEN = "Which target is about public procurement?\nA) 12.7\nB) 8.8\nANSWER: A\n"
+
+
+@pytest.fixture
+def english_bank(tmp_path: Path) -> Flask:
+    bank = tmp_path / "question_banks" / "demo"
+    (bank / "items").mkdir(parents=True)
+    (bank / "bank.yaml").write_text(
+        "id: demo\nlanguages: [en]\ntitle: {en: Demo}\ntopics:\n  - {id: sdgs, title: {en: SDGs}}\n"
+    )
+    (tmp_path / "courses").mkdir()
+    return make_app(
+        tmp_path / "instance",
+        COURSES_DIR=str(tmp_path / "courses"),
+        QUESTION_BANKS_DIR=str(tmp_path / "question_banks"),
+    )
+
+
+def run(app: Flask, *args: str) -> tuple[int, str]:
+    result = app.test_cli_runner().invoke(args=["bank", "import", *args])
+    return result.exit_code, result.output
+
+
+def test_gift_import_writes_a_file_the_content_check_accepts(
+    english_bank: Flask, tmp_path: Path
+) -> None:
+    source = tmp_path / "quiz.gift"
+    source.write_text(GIFT)
+    code, out = run(
+        english_bank, str(source), "--format", "gift", "--bank", "demo", "--language", "en"
+    )
+    assert code == 0, out
+    assert "imported 2 item(s), skipped 1" in out and f"{source}:5: skipped" in out
+    written = tmp_path / "question_banks/demo/items/imported-quiz.yaml"
+    assert written.read_text().startswith("# Imported from quiz.gift (gift)")
+    content = load_content(tmp_path / "courses", tmp_path / "question_banks", tmp_path)
+    assert [str(p) for p in content.problems] == []
+    assert sorted(i.spec.id for i in content.banks["demo"].items) == ["goals", "targets-true"]
+    # Importing the same file again never reuses an id the bank holds.
+    code, out = run(
+        english_bank, str(source), "--format", "gift", "--bank", "demo", "--language", "en"
+    )
+    content = load_content(tmp_path / "courses", tmp_path / "question_banks", tmp_path)
+    assert sorted(i.spec.id for i in content.banks["demo"].items) == [
+        "goals",
+        "goals-2",
+        "targets-true",
+        "targets-true-2",
+    ]
+
+
+def test_json_report_and_dry_run(english_bank: Flask, tmp_path: Path) -> None:
+    source = tmp_path / "quiz.aiken"
+    source.write_text(AIKEN)
+    code, out = run(
+        english_bank,
+        str(source),
+        "--format",
+        "aiken",
+        "--bank",
+        "demo",
+        "--language",
+        "en",
+        "--dry-run",
+        "--json",
+    )
+    assert code == 0
+    assert json.loads(out) == {"imported": 1, "skipped": [], "errors": []}
+    assert not list((tmp_path / "question_banks/demo/items").iterdir())
+
+
+def test_a_syntax_error_names_its_line_and_imports_nothing(
+    english_bank: Flask, tmp_path: Path
+) -> None:
+    source = tmp_path / "broken.gift"
+    source.write_text("::ok::Fine? {T}\n\n::bad::Unclosed {=a ~b\n")
+    code, out = run(
+        english_bank,
+        str(source),
+        "--format",
+        "gift",
+        "--bank",
+        "demo",
+        "--language",
+        "en",
+        "--json",
+    )
+    report = json.loads(out)
+    assert code == 1 and report["imported"] == 0 and report["errors"][0]["line"] == 3
+    assert not list((tmp_path / "question_banks/demo/items").iterdir())
+
+
+def test_wrong_language_bank_or_format(english_bank: Flask, tmp_path: Path) -> None:
+    source = tmp_path / "quiz.gift"
+    source.write_text(GIFT)
+    assert (
+        run(english_bank, str(source), "--format", "gift", "--bank", "demo", "--language", "nb")[0]
+        == 1
+    )
+    assert (
+        run(english_bank, str(source), "--format", "gift", "--bank", "nope", "--language", "en")[0]
+        == 1
+    )
+    assert (
+        run(english_bank, str(source), "--format", "qti", "--bank", "demo", "--language", "en")[0]
+        == 2
+    )
+
+
+def test_unknown_format_in_the_registry_is_an_error() -> None:
+    from elearn.content.formats import get_importer
+
+    with pytest.raises(KeyError, match="unknown import format 'word'"):
+        get_importer("word")
