@@ -67,10 +67,6 @@ class ContentSet:
     banks: dict[str, LoadedBank] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
 
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
 
 class _Reader:
     def __init__(self, base: Path) -> None:

@@ -127,15 +127,6 @@ def decode_answer(
     return {name: list(values) for name, values in raw.items()}
 
 
-@dataclass(frozen=True)
-class Review:
-    """What the review policy lets a candidate see of one item after submitting."""
-
-    mark: float
-    correct_answer: str | None  # only with the 'answers' policy
-    feedback: str | None  # only with the 'answers' policy
-
-
 def describe_answer(item: ItemSpec, lang: str) -> tuple[str, ...]:
     """The right answer in words, one part per line, for the review of answers."""
     text = text_in(item, lang)

@@ -1,4 +1,4 @@
-"""A located problem in a content file, and the exception that carries many of them."""
+"""A located problem in a content file."""
 
 from __future__ import annotations
 
@@ -25,11 +25,3 @@ class LocatedMessage:
 
     loc: Loc
     message: str
-
-
-class ContentError(Exception):
-    """Content that cannot be used; carries every problem found, not just the first."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = sorted(problems)
-        super().__init__("\n".join(str(p) for p in self.problems))
