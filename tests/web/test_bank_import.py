@@ -134,3 +134,21 @@ def test_unknown_format_in_the_registry_is_an_error() -> None:
 
     with pytest.raises(KeyError, match="unknown import format 'word'"):
         get_importer("word")
+
+
+def test_a_file_that_is_not_utf8_imports_nothing(english_bank: Flask, tmp_path: Path) -> None:
+    source = tmp_path / "latin.gift"
+    source.write_bytes("::q::Hvor mange mål? {=17 ~169}".encode("latin-1"))
+    code, out = run(
+        english_bank,
+        str(source),
+        "--format",
+        "gift",
+        "--bank",
+        "demo",
+        "--language",
+        "en",
+        "--json",
+    )
+    assert code == 1 and json.loads(out)["errors"] == [{"line": 0, "message": "not UTF-8 text"}]
+    assert not list((tmp_path / "question_banks/demo/items").iterdir())

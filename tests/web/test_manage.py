@@ -202,3 +202,18 @@ def test_admin_assigns_units_to_a_manager(app: Flask, admin: FlaskClient) -> Non
     client = english_client(app)
     login(client, "learner2@example.org")
     assert client.get("/manage/").headers["Location"] == f"/manage/units/{unit}"
+
+
+def test_a_malformed_due_date_saves_nothing(app: Flask, as_role: Any) -> None:
+    manager = as_role("manager")
+    unit = unit_id(app, "Innkjøp")
+    for due in ("31.12.2030", "", "2030-13-40"):
+        response = post(
+            manager,
+            f"/manage/units/{unit}/assignments",
+            {"target": f"course:{COURSE}", "due": due},
+            follow_redirects=True,
+        )
+        assert "Choose a course or exam and a due date." in response.get_data(as_text=True)
+    with Session(engine_of(app)) as s:
+        assert s.exec(select(Assignment).where(Assignment.unit_id == unit)).first() is None

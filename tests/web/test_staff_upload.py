@@ -105,3 +105,9 @@ def test_only_admins_upload(as_role) -> None:  # type: ignore[no-untyped-def]
             "/admin/staff", data={"csrf_token": csrf_token(client), "text": GOOD, "confirm": "y"}
         )
         assert response.status_code == 403
+
+
+def test_upload_of_a_non_utf8_file_says_how_to_save_it(app: Flask, admin: FlaskClient) -> None:
+    before = users(app)
+    page = upload(admin, GOOD.encode("cp1252"))
+    assert "the file is not UTF-8 text (byte" in page and users(app) == before
