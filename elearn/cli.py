@@ -614,6 +614,58 @@ def bank_import(
     finish(0, notes)
 
 
+@bank_cli.command("export")
+@click.argument("bank_id", metavar="BANK")
+@click.option("--format", "fmt", required=True, type=click.Choice(["gift", "moodle-xml", "qti3"]))
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="The file to write (a .zip for qti3).",
+)
+@click.option(
+    "--language",
+    "lang",
+    type=click.Choice(["nb", "da", "en"]),
+    help="The language to write (default: the bank's first).",
+)
+def bank_export(bank_id: str, fmt: str, out: Path, lang: str | None) -> None:
+    """Export a bank's items (and, for qti3, its exams) in one language."""
+    from elearn.content.exporting import ExportSource
+    from elearn.content.formats import export_items
+
+    content = load_files(current_app)
+    bank = content.banks.get(bank_id)
+    if bank is None:
+        raise click.ClickException(f"no loadable bank '{bank_id}' (run 'content check')")
+    broken = [p for p in content.problems if p.path.startswith(bank.path + "/")]
+    if broken:
+        for problem in broken:
+            click.echo(str(problem), err=True)
+        raise click.ClickException(
+            f"bank '{bank_id}' has {len(broken)} problem(s); an export would be incomplete"
+        )
+    lang = lang or bank.spec.languages[0]
+    if lang not in bank.spec.languages:
+        raise click.ClickException(f"bank '{bank_id}' is in {bank.spec.languages}, not '{lang}'")
+    source = ExportSource(
+        bank=bank.spec,
+        items=[i.spec for i in bank.items],
+        exams=[e.spec for e in bank.exams],
+        lang=lang,
+    )
+    data = export_items(fmt, source)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(out.name + ".partial")
+    partial.write_bytes(data)
+    partial.replace(out)  # a reader never sees half a file
+    exams = f" and {len(source.exams)} exam(s)" if fmt == "qti3" else ""
+    click.echo(
+        f"exported {len(source.items)} item(s){exams} of bank {bank_id} ({lang}, {fmt}) to {out}"
+    )
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(content_cli)

@@ -1,4 +1,4 @@
-"""The registry of import formats: name -> parser. An unknown name is an error, not a guess."""
+"""The registries of item formats: name -> parser, name -> writer. An unknown name is an error."""
 
 from __future__ import annotations
 
@@ -6,11 +6,14 @@ from collections.abc import Callable
 from typing import Any
 
 from elearn.content.aiken import parse_aiken
+from elearn.content.exporting import ExportSource, write_gift, write_moodle_xml
 from elearn.content.gift import parse_gift
 from elearn.content.importing import ImportResult
 from elearn.content.moodle_xml import parse_moodle_xml
+from elearn.content.qti3 import write_qti3
 
 Importer = Callable[..., ImportResult]
+Exporter = Callable[[ExportSource], bytes]
 
 IMPORTERS: dict[str, Importer] = {
     "gift": parse_gift,
@@ -28,3 +31,18 @@ def get_importer(name: str) -> Importer:
 
 def import_items(fmt: str, text: str, **kwargs: Any) -> ImportResult:
     return get_importer(fmt)(text, **kwargs)
+
+
+EXPORTERS: dict[str, Exporter] = {
+    "gift": write_gift,
+    "moodle-xml": write_moodle_xml,
+    "qti3": write_qti3,
+}
+
+
+def export_items(fmt: str, source: ExportSource) -> bytes:
+    try:
+        writer = EXPORTERS[fmt]
+    except KeyError:
+        raise KeyError(f"unknown export format '{fmt}' (known: {', '.join(EXPORTERS)})") from None
+    return writer(source)

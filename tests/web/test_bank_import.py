@@ -152,3 +152,74 @@ def test_a_file_that_is_not_utf8_imports_nothing(english_bank: Flask, tmp_path: 
     )
     assert code == 1 and json.loads(out)["errors"] == [{"line": 0, "message": "not UTF-8 text"}]
     assert not list((tmp_path / "question_banks/demo/items").iterdir())
+
+
+# --- bank export -------------------------------------------------------------------------------
+
+
+def export(app: Flask, *args: str) -> tuple[int, str]:
+    result = app.test_cli_runner().invoke(args=["bank", "export", *args])
+    return result.exit_code, result.output
+
+
+def test_export_then_import_through_the_commands(english_bank: Flask, tmp_path: Path) -> None:
+    source = tmp_path / "quiz.gift"
+    source.write_text(GIFT)
+    run(english_bank, str(source), "--format", "gift", "--bank", "demo", "--language", "en")
+    for fmt in ("gift", "moodle-xml"):
+        out_file = tmp_path / "out" / f"demo.{fmt}"
+        code, out = export(english_bank, "demo", "--format", fmt, "--out", str(out_file))
+        assert code == 0, out
+        assert f"exported 2 item(s) of bank demo (en, {fmt}) to {out_file}" in out
+        assert not out_file.with_name(out_file.name + ".partial").exists()
+        code, out = run(
+            english_bank,
+            str(out_file),
+            "--format",
+            fmt,
+            "--bank",
+            "demo",
+            "--language",
+            "en",
+            "--dry-run",
+            "--json",
+        )
+        assert code == 0 and json.loads(out) == {"imported": 2, "skipped": [], "errors": []}
+
+
+def test_export_qti3_writes_a_zip_with_a_manifest(english_bank: Flask, tmp_path: Path) -> None:
+    import zipfile
+
+    source = tmp_path / "quiz.gift"
+    source.write_text(GIFT)
+    run(english_bank, str(source), "--format", "gift", "--bank", "demo", "--language", "en")
+    out_file = tmp_path / "demo.zip"
+    code, out = export(english_bank, "demo", "--format", "qti3", "--out", str(out_file))
+    assert code == 0, out
+    assert "exported 2 item(s) and 0 exam(s)" in out
+    with zipfile.ZipFile(out_file) as archive:
+        assert sorted(archive.namelist()) == [
+            "imsmanifest.xml",
+            "items/goals.xml",
+            "items/targets-true.xml",
+        ]
+
+
+def test_export_refuses_an_unknown_bank_language_format_or_broken_bank(
+    english_bank: Flask, tmp_path: Path
+) -> None:
+    out_file = tmp_path / "x.gift"
+    code, out = export(english_bank, "nope", "--format", "gift", "--out", str(out_file))
+    assert code == 1 and "no loadable bank 'nope'" in out
+    code, out = export(
+        english_bank, "demo", "--format", "gift", "--out", str(out_file), "--language", "nb"
+    )
+    assert code == 1 and "not 'nb'" in out
+    code, out = export(english_bank, "demo", "--format", "aiken", "--out", str(out_file))
+    assert code == 2 and "'aiken' is not one of" in out
+    broken = tmp_path / "question_banks/demo/items/broken.yaml"
+    broken.write_text("items:\n  - id: x\n    topic: sdgs\n    type: nope\n")
+    code, out = export(english_bank, "demo", "--format", "gift", "--out", str(out_file))
+    assert code == 1 and "an export would be incomplete" in out
+    assert "question_banks/demo/items/broken.yaml:" in out
+    assert not out_file.exists()

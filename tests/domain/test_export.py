@@ -1,0 +1,502 @@
+"""Export to GIFT, Moodle XML and QTI 3.0, and the round trips back through the importers.
+
+A round trip keeps what matters: the id, topic, type, texts, options in order and the key as it
+scores (a list key comes back as the equal fractions it means; a numeric range as the same
+interval). QTI packages are checked by evaluating each item's response processing with a small
+interpreter of the QTI operators the exporter writes, against elearn's own scorer.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import math
+import xml.etree.ElementTree as ET
+import zipfile
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from elearn.content.exporting import ExportSource, numeric_interval, percent
+from elearn.content.formats import EXPORTERS, export_items, import_items
+from elearn.content.loader import ContentSet, load_content
+from elearn.content.qti3 import QTI_NS, identifier
+from elearn.domain.content import BankSpec, ExamSpec, ItemSpec
+from elearn.domain.items import full_key_response, get_item_type, option_ids, text_in, weights
+
+ROOT = Path(__file__).resolve().parents[2]
+Q = f"{{{QTI_NS}}}"
+
+
+@pytest.fixture(scope="module")
+def shipped() -> ContentSet:
+    content = load_content(ROOT / "courses", ROOT / "question_banks", ROOT)
+    assert content.problems == []
+    return content
+
+
+def source_of(content: ContentSet, bank_id: str, lang: str) -> ExportSource:
+    bank = content.banks[bank_id]
+    return ExportSource(bank.spec, [i.spec for i in bank.items], [e.spec for e in bank.exams], lang)
+
+
+# A bank that holds every type and every character the formats treat specially.
+TRICKY = "Braces {x}, tilde ~, equals =, hash #, colon : and a backslash \\ in <b>bold</b> & co"
+BANK = BankSpec.model_validate(
+    {
+        "id": "tricky",
+        "languages": ["en", "nb"],
+        "title": {"en": "Tricky", "nb": "Vanskelig"},
+        "topics": [
+            {"id": "first", "title": {"en": "First", "nb": "Første"}},
+            {"id": "2030-goals", "title": {"en": "Goals", "nb": "Mål"}},
+        ],
+    }
+)
+
+
+def _item(id_: str, type_: str, key: Any, topic: str = "first", **en: Any) -> ItemSpec:
+    nb = {**en, "stem": en["stem"] + " (nb)"}
+    return ItemSpec.model_validate(
+        {
+            "id": id_,
+            "topic": topic,
+            "type": type_,
+            "key": key,
+            "source": "Test source -- with dashes",
+            "as_of": date(2024, 1, 1),
+            "text": {"en": en, "nb": nb},
+        }
+    )
+
+
+ITEMS = [
+    _item(
+        "single",
+        "single_choice",
+        "b",
+        stem=TRICKY + "\nsecond line",
+        options={"a": "%5% looks like a weight", "b": "x -> y", "c": "a * b"},
+        feedback="Because {so}.",
+    ),
+    _item(
+        "thirds",
+        "multiple_response",
+        ["a", "b", "c"],
+        stem="Pick three",
+        options={"a": "one", "b": "two", "c": "three", "d": "four"},
+    ),
+    _item(
+        "weighted",
+        "multiple_response",
+        {"a": 0.75, "b": 0.25, "c": -0.5},
+        topic="2030-goals",
+        stem="Weighted",
+        options={"a": "A", "b": "B", "c": "C", "d": "D"},
+    ),
+    _item("yes", "true_false", True, stem="True? #1", feedback="Yes: it is."),
+    _item("no", "true_false", False, topic="2030-goals", stem="False?"),
+    _item("exact", "numeric", {"value": 1234.5, "tolerance": 0.5}, stem="How much?"),
+    _item("range", "numeric", {"min": -3, "max": 0.1}, topic="2030-goals", stem="Range?"),
+    _item(
+        "pairs",
+        "matching",
+        {"p1": "b", "p2": "a", "p3": "b"},
+        stem="Match",
+        prompts={"p1": "left -> one", "p2": "left = two", "p3": "<three>"},
+        options={"a": "right {a}", "b": "right: b", "c": "spare"},
+    ),
+    _item(
+        "typed",
+        "short_answer",
+        None,
+        stem="Name it",
+        accepted=[{"answer": "C*O~2 = gas", "credit": 1.0}, {"answer": "CO2", "credit": 0.5}],
+    ),
+    _item(
+        "pinned",
+        "single_choice",
+        "2",
+        stem="Pinned last",
+        options={"1": "yes", "2": "no", "3": "all of these"},
+    ).model_copy(update={"pinned": ["3"]}),
+]
+EXAM = ExamSpec.model_validate(
+    {
+        "id": "tricky-exam",
+        "title": {"en": "Tricky exam", "nb": "Vanskelig prøve"},
+        "time_limit_minutes": 30,
+        "blueprint": [{"topic": "first", "items": 4}, {"topic": "2030-goals", "items": 2}],
+        "pass_rules": {"overall_percent": 70, "topics": {"2030-goals": 50}},
+    }
+)
+
+
+def meaning(item: ItemSpec, lang: str) -> tuple[Any, ...]:
+    """What a round trip must keep of an item, in one language."""
+    text = text_in(item, lang)
+    options = text.options or {}
+    prompts = text.prompts or {}
+    if item.type == "single_choice":
+        key: Any = options[item.key]
+    elif item.type == "multiple_response":
+        key = sorted((options[o], round(w, 4)) for o, w in weights(item).items() if abs(w) > 1e-9)
+    elif item.type == "numeric":
+        key = tuple(round(x, 9) for x in numeric_interval(item.key))
+    elif item.type == "matching":
+        key = sorted((prompts[p], options[o]) for p, o in item.key.items())
+    elif item.type == "short_answer":
+        key = sorted((a.answer, a.credit) for a in text.accepted or [])
+    else:
+        key = item.key
+    shown = sorted(options.values()) if item.type == "matching" else list(options.values())
+    return (item.id, item.topic, item.type, text.stem, text.feedback, shown, key)
+
+
+def round_trip(fmt: str, source: ExportSource) -> list[ItemSpec]:
+    exported = export_items(fmt, source).decode("utf-8")
+    result = import_items(fmt, exported, lang=source.lang, default_topic="nowhere")
+    assert result.skipped == []
+    items = [ItemSpec.model_validate(i) for i in result.items]
+    for item in items:
+        assert get_item_type(item.type).validate(item) == [], item.id
+    return items
+
+
+@pytest.mark.parametrize("fmt", ["gift", "moodle-xml"])
+@pytest.mark.parametrize("lang", ["en", "nb"])
+def test_every_type_and_special_character_survives_a_round_trip(fmt: str, lang: str) -> None:
+    source = ExportSource(BANK, ITEMS, [EXAM], lang)
+    back = round_trip(fmt, source)
+    in_topic_order = sorted(ITEMS, key=lambda i: i.topic != "first")  # stable: file order within
+    assert [meaning(i, lang) for i in back] == [meaning(i, lang) for i in in_topic_order]
+
+
+@pytest.mark.parametrize("fmt", ["gift", "moodle-xml"])
+def test_import_export_import_gives_the_same_items_and_keys(fmt: str) -> None:
+    once = round_trip(fmt, ExportSource(BANK, ITEMS, [], "en"))
+    twice = round_trip(fmt, ExportSource(BANK, once, [], "en"))
+    assert [meaning(i, "en") for i in twice] == [meaning(i, "en") for i in once]
+    assert [i.key for i in twice] == [i.key for i in once]
+
+
+@pytest.mark.parametrize("fmt", ["gift", "moodle-xml"])
+def test_every_shipped_bank_survives_a_round_trip(shipped: ContentSet, fmt: str) -> None:
+    for bank_id, bank in shipped.banks.items():
+        for lang in bank.spec.languages:
+            source = source_of(shipped, bank_id, lang)
+            back = round_trip(fmt, source)
+            order = [t.id for t in bank.spec.topics]
+            expected = sorted(source.items, key=lambda i: order.index(i.topic))
+            assert [meaning(i, lang) for i in back] == [meaning(i, lang) for i in expected], (
+                bank_id,
+                lang,
+            )
+
+
+def test_the_key_scores_the_same_before_and_after(shipped: ContentSet) -> None:
+    source = source_of(shipped, "soa-baerekraft", "nb")
+    back = {i.id: i for i in round_trip("gift", source)}
+    for item in source.items:
+        again = back[item.id]
+        for response in _responses(item, "nb"):
+            translated = _translate(response, item, again, "nb")
+            mark = get_item_type(item.type).score(item, response, "nb")
+            assert get_item_type(again.type).score(again, translated, "nb") == pytest.approx(
+                mark, abs=1e-6
+            ), (item.id, response)
+
+
+def _translate(response: Any, item: ItemSpec, again: ItemSpec, lang: str) -> Any:
+    """A response to ``item`` as the same choice of texts on the re-imported item."""
+    if item.type not in ("single_choice", "multiple_response", "matching"):
+        return response
+    before = text_in(item, lang).options or {}
+    after = {v: k for k, v in (text_in(again, lang).options or {}).items()}
+    if item.type == "single_choice":
+        return after[before[response]]
+    if item.type == "multiple_response":
+        return [after[before[o]] for o in response]
+    prompts_before = text_in(item, lang).prompts or {}
+    prompts_after = {v: k for k, v in (text_in(again, lang).prompts or {}).items()}
+    return {prompts_after[prompts_before[p]]: after[before[o]] for p, o in response.items()}
+
+
+def _responses(item: ItemSpec, lang: str) -> list[Any]:
+    """The full key, each option alone, every pair of options, a wrong and an empty answer."""
+    full = full_key_response(item, lang)
+    options = option_ids(item)
+    if item.type == "single_choice":
+        return options
+    if item.type == "multiple_response":
+        return [full, *([o] for o in options), *map(list, itertools.combinations(options, 2))]
+    if item.type == "true_false":
+        return [True, False]
+    if item.type == "numeric":
+        low, high = numeric_interval(item.key)
+        return [full, low, high, low - 1, high + 1]
+    if item.type == "matching":
+        first = options[0]
+        return [full, {p: first for p in full}]
+    return [full, "certainly wrong"]
+
+
+def test_gift_writes_moodle_weights_and_escapes() -> None:
+    text = export_items("gift", ExportSource(BANK, ITEMS, [], "en")).decode()
+    assert "$CATEGORY: $course$/top/tricky/first" in text
+    assert "::single::[html]Braces \\{x\\}, tilde \\~, equals \\=, hash \\#" in text
+    assert "&lt;b&gt;bold&lt;/b&gt; &amp; co<br>second line" in text
+    assert "~%33.33333%one" in text and "~%-33.33333%four" in text
+    assert "#-3..0.1" in text and "#1234.5:0.5" in text
+    assert "=%100%C\\*O\\~2 \\= gas" in text and "=%50%CO2" in text
+    assert "= -> spare" in text
+    assert "// source: Test source -- with dashes (as of 2024-01-01)" in text
+
+
+def test_moodle_xml_is_well_formed_with_moodle_fields() -> None:
+    data = export_items("moodle-xml", ExportSource(BANK, ITEMS, [], "nb"))
+    quiz = ET.fromstring(data)
+    questions = quiz.findall("question")
+    assert [q.get("type") for q in questions][:2] == ["category", "multichoice"]
+    by_name = {q.findtext("name/text"): q for q in questions if q.get("type") != "category"}
+    assert set(by_name) == {i.id for i in ITEMS}
+    assert by_name["pinned"].findtext("shuffleanswers") == "false"
+    assert by_name["thirds"].findtext("single") == "false"
+    fractions = [a.get("fraction") for a in by_name["weighted"].findall("answer")]
+    assert fractions == ["75", "25", "-50", "0"]
+    rng = by_name["range"].find("answer")
+    assert (
+        rng is not None and rng.findtext("text") == "-1.45" and rng.findtext("tolerance") == "1.55"
+    )
+    assert by_name["single"].findtext("idnumber") == "single"
+    assert by_name["single"].findtext("generalfeedback/text") == "Because {so}."
+
+
+def test_percent_and_unknown_formats() -> None:
+    assert [percent(x) for x in (1, 0, -0.5, 1 / 3, -1 / 3, 0.125)] == [
+        "100",
+        "0",
+        "-50",
+        "33.33333",
+        "-33.33333",
+        "12.5",
+    ]
+    assert set(EXPORTERS) == {"gift", "moodle-xml", "qti3"}
+    with pytest.raises(KeyError, match="unknown export format 'aiken'"):
+        export_items("aiken", ExportSource(BANK, ITEMS, [], "en"))
+
+
+# --- QTI 3.0 -------------------------------------------------------------------------------------
+
+
+def open_package(data: bytes) -> dict[str, ET.Element]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert archive.testzip() is None
+        return {name: ET.fromstring(archive.read(name)) for name in archive.namelist()}
+
+
+class QtiItem:
+    """Just enough of a QTI 3 delivery engine to score the responses the exporter allows."""
+
+    def __init__(self, root: ET.Element) -> None:
+        self.root = root
+        declaration = root.find(f"{Q}qti-response-declaration")
+        assert declaration is not None
+        self.declaration = declaration
+        self.cardinality = declaration.get("cardinality")
+        self.base_type = declaration.get("base-type")
+
+    def score(self, response: Any) -> tuple[float, str | None]:
+        self.values: dict[str, Any] = {"RESPONSE": response, "SCORE": 0.0, "FEEDBACK": None}
+        processing = self.root.find(f"{Q}qti-response-processing")
+        assert processing is not None
+        self._run(list(processing))
+        return self.values["SCORE"], self.values["FEEDBACK"]
+
+    def _run(self, rules: list[ET.Element]) -> None:
+        for rule in rules:
+            tag = rule.tag.removeprefix(Q)
+            if tag == "qti-set-outcome-value":
+                self.values[rule.get("identifier", "")] = self._eval(rule[0])
+            elif tag == "qti-response-condition":
+                for branch in rule:
+                    kind = branch.tag.removeprefix(Q)
+                    if kind == "qti-response-else":
+                        self._run(list(branch))
+                        break
+                    if self._eval(branch[0]):
+                        self._run(list(branch)[1:])
+                        break
+            else:
+                raise AssertionError(f"unexpected rule {tag}")
+
+    def _correct(self) -> Any:
+        values = [v.text or "" for v in self.declaration.iter(f"{Q}qti-value")]
+        return self._typed(values if self.cardinality == "multiple" else values[0])
+
+    def _typed(self, value: Any) -> Any:
+        return float(value) if self.base_type == "float" and value is not None else value
+
+    def _eval(self, node: ET.Element) -> Any:
+        tag = node.tag.removeprefix(Q)
+        args = list(node)
+        if tag == "qti-variable":
+            return self.values[node.get("identifier", "")]
+        if tag == "qti-correct":
+            return self._correct()
+        if tag == "qti-base-value":
+            kind, text = node.get("base-type"), node.text or ""
+            return float(text) if kind == "float" else text
+        if tag == "qti-is-null":
+            value = self._eval(args[0])
+            return value is None or value == [] or value == ""
+        if tag == "qti-match":
+            left, right = (self._eval(a) for a in args)
+            if self.cardinality == "multiple":
+                return sorted(left or []) == sorted(right)
+            return left == right
+        if tag == "qti-and":
+            return all(self._eval(a) for a in args)
+        if tag in ("qti-gte", "qti-lte"):
+            left, right = (self._eval(a) for a in args)
+            return left >= right if tag == "qti-gte" else left <= right
+        if tag == "qti-map-response":
+            return self._map(self.values["RESPONSE"])
+        raise AssertionError(f"unexpected expression {tag}")
+
+    def _map(self, response: Any) -> float:
+        mapping = self.declaration.find(f"{Q}qti-mapping")
+        assert mapping is not None
+        entries = [
+            (e.get("map-key", ""), float(e.get("mapped-value", "0")), e.get("case-sensitive"))
+            for e in mapping
+        ]
+        given = response if isinstance(response, list) else [response]
+        total = 0.0
+        for value in set(given):  # each distinct value counts once
+            for key, mapped, case_sensitive in entries:
+                same = key == value if case_sensitive != "false" else key.lower() == value.lower()
+                if same:
+                    total += mapped
+                    break
+            else:
+                total += float(mapping.get("default-value", "0"))
+        low, high = (
+            float(mapping.get("lower-bound", "-inf")),
+            float(mapping.get("upper-bound", "inf")),
+        )
+        return min(high, max(low, total))
+
+
+def as_qti(item: ItemSpec, response: Any) -> Any:
+    """elearn's response as the QTI response variable."""
+    if response is None:
+        return None
+    if item.type == "single_choice":
+        return identifier(response)
+    if item.type == "multiple_response":
+        return [identifier(o) for o in response]
+    if item.type == "true_false":
+        return "true" if response else "false"
+    if item.type == "numeric":
+        return float(response)
+    if item.type == "matching":
+        return [f"{identifier(p)} {identifier(o)}" for p, o in response.items()]
+    return response
+
+
+def test_qti_package_scores_every_response_as_elearn_does(shipped: ContentSet) -> None:
+    banks = [(ExportSource(BANK, ITEMS, [EXAM], "en"), ITEMS)]
+    source = source_of(shipped, "soa-baerekraft", "en")
+    banks.append((source, list(source.items)))
+    for source, items in banks:
+        files = open_package(export_items("qti3", source))
+        for item in items:
+            qti = QtiItem(files[f"items/{item.id}.xml"])
+            scorer = get_item_type(item.type)
+            for response in [*_responses(item, "en"), None]:
+                expected = scorer.score(item, response, "en")
+                got, feedback = qti.score(as_qti(item, response))
+                assert got == pytest.approx(expected, abs=1e-6), (item.id, response)
+                assert (feedback == "RATIONALE") == bool(text_in(item, "en").feedback)
+            assert qti.score(as_qti(item, full_key_response(item, "en")))[0] == pytest.approx(1)
+
+
+def test_short_answers_in_qti_ignore_case_like_elearn() -> None:
+    files = open_package(export_items("qti3", ExportSource(BANK, ITEMS, [], "en")))
+    qti = QtiItem(files["items/typed.xml"])
+    assert qti.score("co2")[0] == 0.5 and qti.score("c*o~2 = GAS")[0] == 1.0
+
+
+def test_qti_package_manifest_items_and_tests_agree() -> None:
+    data = export_items("qti3", ExportSource(BANK, ITEMS, [EXAM], "nb"))
+    files = open_package(data)
+    manifest = files.pop("imsmanifest.xml")
+    cp = "{http://www.imsglobal.org/xsd/qti/qtiv3p0/imscp_v1p1}"
+    resources = manifest.findall(f"{cp}resources/{cp}resource")
+    assert {r.get("href") for r in resources} == set(files)
+    types = {r.get("href"): r.get("type") for r in resources}
+    assert types["items/single.xml"] == "imsqti_item_xmlv3p0"
+    assert types["tests/tricky-exam.xml"] == "imsqti_test_xmlv3p0"
+    test_resource = next(r for r in resources if r.get("type") == "imsqti_test_xmlv3p0")
+    assert len(test_resource.findall(f"{cp}dependency")) == len(ITEMS)
+    for name, root in files.items():
+        expected = "qti-assessment-test" if name.startswith("tests/") else "qti-assessment-item"
+        assert root.tag == Q + expected
+    item = files["items/pinned.xml"]
+    assert item.get("identifier") == "pinned"
+    choices = item.findall(f".//{Q}qti-simple-choice")
+    assert [(c.get("identifier"), c.get("fixed")) for c in choices] == [
+        ("_1", None),
+        ("_2", None),
+        ("_3", "true"),
+    ]
+    assert "Pinned last (nb)" in ET.tostring(item, encoding="unicode")
+
+
+def test_qti_test_sections_select_per_topic_as_the_blueprint_does() -> None:
+    files = open_package(export_items("qti3", ExportSource(BANK, ITEMS, [EXAM], "en")))
+    test = files["tests/tricky-exam.xml"]
+    assert test.get("identifier") == "tricky-exam" and test.get("title") == "Tricky exam"
+    limits = test.find(f".//{Q}qti-time-limits")
+    assert limits is not None and limits.get("max-time") == "1800"
+    sections = test.findall(f".//{Q}qti-assessment-section")
+    assert [s.get("identifier") for s in sections] == ["first", "_2030-goals"]
+    for section, entry in zip(sections, EXAM.blueprint, strict=True):
+        selection = section.find(f"{Q}qti-selection")
+        assert selection is not None and selection.get("select") == str(entry.items)
+        refs = [r.get("href") for r in section.findall(f"{Q}qti-assessment-item-ref")]
+        topic_items = [i for i in ITEMS if i.topic == entry.topic]
+        assert refs == [f"../items/{i.id}.xml" for i in topic_items]
+        assert len(refs) >= entry.items
+    rules = test.findall(f".//{Q}qti-set-outcome-value[@identifier='PASS']/{Q}qti-and/{Q}qti-gte")
+    thresholds = [r.find(f"{Q}qti-base-value") for r in rules]
+    assert [t.text for t in thresholds if t is not None] == ["0.7", "0.5"]
+    per_topic = rules[1].find(f".//{Q}qti-test-variables")
+    assert per_topic is not None and per_topic.get("section-identifier") == "_2030-goals"
+
+
+def test_the_shipped_certification_exam_as_a_qti_test(shipped: ContentSet) -> None:
+    source = source_of(shipped, "soa-baerekraft", "nb")
+    files = open_package(export_items("qti3", source))
+    exam = next(e for e in source.exams if e.id == "soa-baerekraft-sertifisering")
+    test = files[f"tests/{exam.id}.xml"]
+    selects = [int(s.get("select", "0")) for s in test.iter(f"{Q}qti-selection")]
+    assert selects == [entry.items for entry in exam.blueprint] and sum(selects) == 40
+    limits = test.find(f".//{Q}qti-time-limits")
+    assert limits is not None and limits.get("max-time") == str(exam.time_limit_minutes * 60)
+    assert len([n for n in files if n.startswith("items/")]) == len(source.items) == 211
+
+
+def test_the_package_is_the_same_bytes_each_time() -> None:
+    source = ExportSource(BANK, ITEMS, [EXAM], "en")
+    assert export_items("qti3", source) == export_items("qti3", source)
+
+
+def test_numbers_are_written_exactly() -> None:
+    item = _item("tiny", "numeric", {"value": 1e-7, "tolerance": 0.1 + 0.2}, stem="Tiny")
+    for fmt in ("gift", "moodle-xml"):
+        (back,) = round_trip(fmt, ExportSource(BANK, [item], [], "en"))
+        assert back.key["value"] == 1e-7 and math.isclose(back.key["tolerance"], 0.1 + 0.2)
