@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 
 from flask import Flask
+from sqlalchemy import inspect
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Field, Session, SQLModel
 
 from elearn.db import make_engine
@@ -20,7 +22,13 @@ class Hit(SQLModel, table=True):
 
 app = Flask(__name__)
 engine = make_engine(os.environ["BASELINE_DATABASE_URL"])
-SQLModel.metadata.create_all(engine, tables=[Hit.__table__])  # type: ignore[list-item]
+try:
+    SQLModel.metadata.create_all(engine, tables=[Hit.__table__])  # type: ignore[list-item]
+except OperationalError:
+    # Two workers boot at once and both find no table: the loser's CREATE fails, and a worker
+    # that fails to boot stops gunicorn. The other worker made the table; check that it is there.
+    if not inspect(engine).has_table(Hit.__tablename__):
+        raise
 
 
 @app.post("/write")
