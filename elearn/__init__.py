@@ -18,6 +18,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from elearn import auth, cli, db, i18n, limits
     from elearn.config import PROJECT_ROOT, load_config
     from elearn.services.certificates import init_app as init_certificates
+    from elearn.services.xapi import init_app as init_xapi
     from elearn.web import init_app as init_web
 
     instance_path = Path(
@@ -40,6 +41,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         )
     db.init_app(app)
     init_certificates(app)
+    init_xapi(app)
     auth.init_app(app)
     i18n.init_app(app)
     init_web(app)

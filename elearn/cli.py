@@ -10,11 +10,10 @@ from typing import Any
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
-from sqlmodel import Session
 
 from elearn.clock import utcnow
 from elearn.content.loader import ContentSet, load_content
-from elearn.db import engine_of
+from elearn.db import engine_of, open_session
 
 db_cli = AppGroup("db", help="Database schema (alembic migrations).")
 content_cli = AppGroup("content", help="Course and question-bank files.")
@@ -26,7 +25,8 @@ certificates_cli = AppGroup("certificates", help="Issued certificates.")
 staff_cli = AppGroup("staff", help="Staff and organisation units.")
 report_cli = AppGroup("report", help="Reports.")
 audit_cli = AppGroup("audit", help="The hash-chained audit log.")
-bank_cli = AppGroup("bank", help="Question banks: import from other systems.")
+bank_cli = AppGroup("bank", help="Question banks: import from and export to other systems.")
+xapi_cli = AppGroup("xapi", help="Learning records (xAPI) sent to a Learning Record Store.")
 
 
 def _alembic_config() -> object:
@@ -192,7 +192,7 @@ def content_sync() -> None:
     content = load_files(current_app)
     for problem in content.problems:
         click.echo(str(problem), err=True)
-    with Session(engine_of(current_app)) as session:
+    with open_session(current_app) as session:
         report = sync_content(session=session, content=content, now=utcnow())
         session.commit()
     for line in report.created:
@@ -219,7 +219,7 @@ def demo() -> None:
     if current_app.config["PRODUCTION"]:
         click.echo("refused: demo data is not created when PRODUCTION is set", err=True)
         sys.exit(1)
-    with Session(engine_of(current_app)) as session:
+    with open_session(current_app) as session:
         created = create_demo(
             session=session, now=utcnow(), authority=current_app.extensions["elearn.authority"]
         )
@@ -254,7 +254,7 @@ def users_create(
         raise click.UsageError(
             f"the password needs at least {current_app.config['PASSWORD_MIN_LENGTH']} characters"
         )
-    with Session(engine_of(current_app)) as session:
+    with open_session(current_app) as session:
         try:
             unit_id = accounts.ensure_unit_path(session, unit).id if unit else None
             user = accounts.create_user(
@@ -278,7 +278,7 @@ def exams_close_overdue() -> None:
     from elearn.services.certificates import issue_due
     from elearn.services.exams import close_overdue
 
-    with Session(engine_of(current_app)) as session:
+    with open_session(current_app) as session:
         closed = close_overdue(session=session, now=utcnow())
         issued = issue_due(
             session=session, authority=current_app.extensions["elearn.authority"], now=utcnow()
@@ -375,7 +375,7 @@ def certificates_list(as_json: bool) -> None:
     from elearn.services.certificates import all_certificates
 
     now = utcnow()
-    with Session(engine_of(current_app)) as session:
+    with open_session(current_app) as session:
         rows: list[dict[str, Any]] = []
         for cert, email in all_certificates(session):
             if cert.revoked_at is not None:
@@ -419,7 +419,7 @@ def staff_import(csv_file: Path, dry_run: bool) -> None:
         text = decode_staff_file(csv_file.read_bytes())
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
-    with Session(engine_of(current_app)) as session:
+    with open_session(current_app) as session:
         plan = plan_import(session=session, text=text)
         for error in plan.errors:
             click.echo(f"{csv_file}:{error.line}: {error.message}")
@@ -490,7 +490,7 @@ def audit_verify() -> None:
     """Walk the chain; name the first entry that was changed, removed or inserted (exit 1)."""
     from elearn.services.audit import verify_chain
 
-    with Session(engine_of(current_app)) as session:
+    with open_session(current_app) as session:
         result = verify_chain(session)
     if result.broken_at is not None:
         click.echo(f"BROKEN at entry {result.broken_at}: {result.reason}")
@@ -509,7 +509,7 @@ def audit_export(out: Path | None) -> None:
     """Every entry as JSON Lines, in order, with its hashes."""
     from elearn.services.audit import export_lines
 
-    with Session(engine_of(current_app)) as session:
+    with open_session(current_app) as session:
         lines = export_lines(session)
     text = "".join(line + "\n" for line in lines)
     if out is None:
@@ -666,6 +666,94 @@ def bank_export(bank_id: str, fmt: str, out: Path, lang: str | None) -> None:
     )
 
 
+def _xapi_settings() -> Any:
+    from elearn.services import xapi
+
+    settings = xapi.settings_from_config(current_app.config)
+    if settings is None:
+        click.echo("xAPI is off: set XAPI_ENDPOINT (and XAPI_USERNAME, XAPI_PASSWORD) to send")
+    return settings
+
+
+@xapi_cli.command("flush")
+@click.option("--max-batches", default=1000, show_default=True, type=click.IntRange(min=1))
+def xapi_flush(max_batches: int) -> None:
+    """Send the statements that wait to the LRS; exits 1 when the LRS could not take them."""
+    from elearn.services import xapi
+
+    settings = _xapi_settings()
+    if settings is None:
+        return
+    client = xapi.LrsClient(settings)
+    try:
+        report = xapi.flush(
+            open_session=lambda: open_session(current_app),
+            client=client,
+            settings=settings,
+            clock=utcnow,
+            max_batches=max_batches,
+        )
+    finally:
+        client.close()
+    with open_session(current_app) as session:
+        state = xapi.status(session)
+    click.echo(
+        f"sent {report.sent}, rejected {report.rejected}, waiting {state.waiting}"
+        + (f" (next try {state.next_try_at:%Y-%m-%d %H:%M:%S} UTC)" if state.waiting else "")
+    )
+    if report.problem:
+        click.echo(f"the LRS at {settings.statements_url} failed: {report.problem}", err=True)
+        sys.exit(1)
+
+
+@xapi_cli.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable.")
+def xapi_status(as_json: bool) -> None:
+    """How many statements wait, went and were refused; the reasons for refusals."""
+    import json
+
+    from elearn.services import xapi
+
+    with open_session(current_app) as session:
+        state = xapi.status(session)
+        refused = [
+            {"id": r.statement_id, "verb": r.statement["verb"]["id"], "error": r.last_error}
+            for r in xapi.rejected(session)
+        ]
+    data = {
+        "enabled": xapi.settings_from_config(current_app.config) is not None,
+        "waiting": state.waiting,
+        "sent": state.sent,
+        "rejected": state.rejected,
+        "oldest_waiting": state.oldest_waiting.isoformat() if state.oldest_waiting else None,
+        "next_try_at": state.next_try_at.isoformat() if state.next_try_at else None,
+        "last_error": state.last_error,
+        "refused": refused,
+    }
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False))
+        return
+    click.echo(
+        f"xAPI {'on' if data['enabled'] else 'off'}: {state.waiting} waiting, {state.sent} sent,"
+        f" {state.rejected} refused by the LRS"
+    )
+    if state.last_error:
+        click.echo(f"last error: {state.last_error}")
+    for row in refused:
+        click.echo(f"refused {row['id']}: {row['error']}")
+
+
+@xapi_cli.command("requeue-rejected")
+def xapi_requeue_rejected() -> None:
+    """Offer the statements the LRS refused to it again (after fixing what it refused)."""
+    from elearn.services import xapi
+
+    with open_session(current_app) as session:
+        count = xapi.requeue_rejected(session, utcnow())
+        session.commit()
+    click.echo(f"{count} statement(s) will be sent by the next 'xapi flush'")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(content_cli)
@@ -678,4 +766,5 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(report_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(bank_cli)
+    app.cli.add_command(xapi_cli)
     app.cli.add_command(demo)

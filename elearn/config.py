@@ -42,6 +42,16 @@ class Defaults:
     RATELIMIT_HEADERS_ENABLED = False
     SIGN_IN_LIMIT_PER_ACCOUNT = "10 per 10 minutes"  # failed sign-ins to one account
     SIGN_IN_LIMIT_PER_ADDRESS = "300 per minute"  # sign-in, sign-up, reset from one address
+    # Learning records (xAPI 1.0.3) to an LRS: off unless XAPI_ENDPOINT is set. Keep the password
+    # in instance/config.py or ELEARN_XAPI_PASSWORD. `flask --app elearn xapi flush` sends.
+    XAPI_ENDPOINT: str | None = None  # the LRS's xAPI base, e.g. https://lrs.example.org/xapi/
+    XAPI_USERNAME = ""
+    XAPI_PASSWORD = ""
+    XAPI_ACTOR = "mbox"  # the learner by e-mail; "account": by an opaque user id only
+    XAPI_TIMEOUT_SECONDS = 10
+    XAPI_BATCH_SIZE = 50
+    XAPI_RETRY_MIN_SECONDS = 30  # the wait after a failure doubles from this ...
+    XAPI_RETRY_MAX_SECONDS = 3600  # ... up to this
 
 
 def load_config(config: Any, instance_path: Path, test_config: dict[str, Any] | None) -> None:

@@ -41,10 +41,19 @@ def make_engine(url: str, echo: bool = False) -> Engine:
     return create_engine(url, echo=echo, pool_size=2, max_overflow=2, pool_pre_ping=True)
 
 
+SESSION_INFO = "elearn.session_info"
+
+
+def open_session(app: Flask, **kwargs: Any) -> Session:
+    """A new session that carries what services read from ``session.info`` (xAPI settings)."""
+    info = dict(app.extensions.get(SESSION_INFO, {}))
+    return Session(app.extensions["elearn.engine"], info=info, **kwargs)
+
+
 def get_session() -> Session:
     """The request's session, opened on first use."""
     if "db_session" not in g:
-        g.db_session = Session(current_app.extensions["elearn.engine"], expire_on_commit=False)
+        g.db_session = open_session(current_app, expire_on_commit=False)
     session: Session = g.db_session
     return session
 

@@ -387,3 +387,27 @@ class AuditEntry(SQLModel, table=True):
     # Unique: two writers appending to the same tail cannot both succeed (no forked chain).
     prev_hash: str = Field(max_length=64, unique=True)
     hash: str = Field(max_length=64, unique=True)
+
+
+# --- learning records (xAPI) ---------------------------------------------------------------
+
+
+class XapiStatement(SQLModel, table=True):
+    """One statement on its way to the LRS: written with the event, sent later, never changed.
+
+    A row is only marked sent after the LRS has stored it; a statement the LRS refuses as
+    malformed is kept with the reason (``rejected_at``), never dropped.
+    """
+
+    __tablename__ = "xapi_statement"
+
+    id: int | None = Field(default=None, primary_key=True)
+    statement_id: str = Field(max_length=36, unique=True)
+    statement: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    created_at: datetime
+    tries: int = 0
+    next_try_at: datetime = Field(index=True)
+    claimed_until: datetime | None = None  # a flush is sending it; another leaves it alone
+    sent_at: datetime | None = Field(default=None, index=True)
+    rejected_at: datetime | None = None
+    last_error: str | None = Field(default=None, max_length=500)

@@ -24,7 +24,7 @@ from elearn.domain.errors import N_, Conflict, NotFound
 from elearn.domain.localize import pick
 from elearn.models import Bank, Certificate, Exam, ExamAttempt, ExamVersion, User
 from elearn.pdf import CertificateText, PdfSigner, render_certificate
-from elearn.services import audit
+from elearn.services import audit, xapi
 
 KEY_PREFIX = "k-"
 
@@ -192,6 +192,7 @@ def issue(
         actor_id=user.id,
         data={"attempt": attempt.id, "exam": attempt.exam_id},
     )
+    xapi.certificate_earned(session=session, certificate=certificate, title=spec.title)
     return certificate
 
 

@@ -39,7 +39,7 @@ from elearn.models import (
     ItemExposure,
     ItemVersion,
 )
-from elearn.services import audit
+from elearn.services import audit, xapi
 
 
 class AttemptClosed(Conflict):
@@ -325,6 +325,7 @@ def start_attempt(
         actor_id=user_id,
         data={"exam": exam_id, "fingerprint": form.fingerprint, "seed": str(seed)},
     )
+    xapi.exam_attempted(session=session, attempt=attempt, exam=view.spec)
     session.flush()
     return attempt
 
@@ -460,7 +461,8 @@ def submit_attempt(
         return SubmitOutcome(fresh, False)
     version = session.get(ExamVersion, fresh.exam_version_id)
     assert version is not None
-    rules = ExamSpec.model_validate(version.spec).pass_rules
+    spec = ExamSpec.model_validate(version.spec)
+    rules = spec.pass_rules
     attempt_id = attempt.id
     rows = slots_with_items(session, attempt_id)
     answered = [Answered(s.number, s.topic, item, s.response) for s, item in rows]
@@ -504,6 +506,13 @@ def submit_attempt(
         now=now,
         actor_id=fresh.user_id,
         data={"percent": fresh.score_percent, "passed": fresh.passed, "closed_by": closed_by},
+    )
+    xapi.exam_scored(
+        session=session,
+        attempt=fresh,
+        exam=spec,
+        marks=sum(score.marks.values()),
+        items=len(rows),
     )
     session.flush()
     attempt.submitted_at = fresh.submitted_at

@@ -20,7 +20,7 @@ from elearn.models import (
     ModuleProgress,
     Reflection,
 )
-from elearn.services import audit
+from elearn.services import audit, xapi
 
 
 @dataclass(frozen=True)
@@ -155,10 +155,13 @@ def complete_module(
     *, session: Session, user_id: int, view: LoadedCourseView, module_id: str, now: datetime
 ) -> bool:
     """Mark a module done; returns True when that completes the course."""
-    module_of(view, module_id)
+    module = module_of(view, module_id)
     row = _module_progress(session, user_id, view.spec.id, module_id, now)
     if row.completed_at is None:
         row.completed_at = now
+        xapi.module_completed(
+            session=session, user_id=user_id, course=view.spec, module=module, now=now
+        )
     course_row = _course_progress(session, user_id, view.spec.id, now)
     course_row.updated_at = now
     session.flush()
@@ -173,6 +176,7 @@ def complete_module(
             now=now,
             actor_id=user_id,
         )
+        xapi.course_completed(session=session, user_id=user_id, course=view.spec, now=now)
         session.flush()
         return True
     return False
