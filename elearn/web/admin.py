@@ -19,7 +19,7 @@ from elearn.clock import utcnow
 from elearn.db import get_session
 from elearn.domain.staff import decode_staff_file
 from elearn.models import ROLES, Bank, Course, Exam, Item, ManagerUnit, OrgUnit, User
-from elearn.services import accounts, learning, reports, staff_import
+from elearn.services import accounts, learning, reports, staff_import, xapi
 from elearn.web import commit
 from elearn.web.auth import signup_open
 from elearn.web.forms import ConfirmForm, SettingsForm, UserForm
@@ -211,7 +211,14 @@ def settings() -> Any:
         commit()
         flash(_("The settings are saved."), "success")
         return redirect(url_for("admin.settings"))
-    return render_template("admin/settings.html", form=form)
+    session = get_session()
+    return render_template(
+        "admin/settings.html",
+        form=form,
+        xapi_on=xapi.settings_of(session) is not None,
+        xapi_endpoint=current_app.config.get("XAPI_ENDPOINT"),
+        xapi_status=xapi.status(session),
+    )
 
 
 @bp.get("/evaluations")

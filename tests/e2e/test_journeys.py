@@ -100,6 +100,9 @@ def test_admin_pages_are_accessible(page: Page, live_server: str, shots: Path) -
     for name in ("Settings", "Course evaluations", "Content"):
         page.get_by_role("link", name=name, exact=True).click()
         axe_check(page, f"admin {name}")
+        if name == "Settings":
+            expect(page.get_by_role("heading", name="Learning records (xAPI)")).to_be_visible()
+            page.screenshot(path=shots / "05-admin-settings.png", full_page=True)
     page.screenshot(path=shots / "05-admin-content.png", full_page=True)
 
 
