@@ -360,6 +360,10 @@ def flush(
     """
     report = FlushReport()
     with open_session() as session:
+        # Rows stay loaded after each commit, so that reading a statement to send it opens no
+        # transaction: none is open while the LRS is asked (on SQLite one would hold the write
+        # lock, and every learner's save would wait for a slow LRS).
+        session.expire_on_commit = False
         for _ in range(max_batches):
             rows = _claim(session, settings, clock())
             if not rows:

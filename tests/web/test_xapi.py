@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import socket
+import sqlite3
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -399,3 +400,32 @@ def test_the_admin_sees_the_outbox_on_the_settings_page(
     # Learners and managers do not see it.
     for email in ("learner@example.org", "manager@example.org"):
         assert signed_in(app_with_lrs, email).get("/admin/settings").status_code == 403
+
+
+def test_no_transaction_is_open_while_the_lrs_is_asked(
+    app_with_lrs: Flask, lrs: StandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A slow LRS must not hold SQLite's write lock: learners' saves would wait for it."""
+    complete_course(signed_in(app_with_lrs, "learner2@example.org"))
+    database = app_with_lrs.config["DATABASE_URL"]
+    if not database.startswith("sqlite"):
+        pytest.skip("SQLite's database-wide write lock")
+    path = database.removeprefix("sqlite:///")
+    seen: list[str] = []
+    real_post = xapi.LrsClient.post
+
+    def post_and_write(self: xapi.LrsClient, batch: list[dict[str, Any]]) -> xapi.Reply:
+        other = sqlite3.connect(path, timeout=0.2, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+            seen.append("free")
+        except sqlite3.OperationalError as exc:
+            seen.append(str(exc))
+        finally:
+            other.close()
+        return real_post(self, batch)
+
+    monkeypatch.setattr(xapi.LrsClient, "post", post_and_write)
+    assert flush(app_with_lrs).sent == 6
+    assert seen == ["free", "free"]
