@@ -125,26 +125,29 @@ def record(
 
 # --- the events ---------------------------------------------------------------------------------
 
+Make = Callable[[xapi.Site, xapi.Learner, str], dict[str, Any]]
 
-def _learner_and_lang(
-    session: Session, user_id: int, languages: list[str]
-) -> tuple[xapi.Learner, str]:
+
+def _queue(session: Session, user_id: int, languages: list[str], now: datetime, make: Make) -> None:
+    """Queue ``make(site, learner, language)`` when xAPI is on (and look nothing up when off)."""
+    if settings_of(session) is None:
+        return
     user = session.get(User, user_id)
     assert user is not None
     who = xapi.Learner(user_id=user_id, email=user.email, name=user.name)
-    return who, user.locale if user.locale and user.locale in languages else languages[0]
+    lang = user.locale if user.locale and user.locale in languages else languages[0]
+    record(session=session, now=now, build=lambda site: make(site, who, lang))
 
 
 def module_completed(
     *, session: Session, user_id: int, course: CourseSpec, module: ModuleSpec, now: datetime
 ) -> None:
-    if settings_of(session) is None:
-        return
-    who, lang = _learner_and_lang(session, user_id, [course.default_language, *course.languages])
-    record(
-        session=session,
-        now=now,
-        build=lambda site: xapi.module_completed(
+    _queue(
+        session,
+        user_id,
+        [course.default_language, *course.languages],
+        now,
+        lambda site, who, lang: xapi.module_completed(
             site,
             who,
             course_id=course.id,
@@ -158,35 +161,33 @@ def module_completed(
 
 
 def course_completed(*, session: Session, user_id: int, course: CourseSpec, now: datetime) -> None:
-    if settings_of(session) is None:
-        return
-    who, lang = _learner_and_lang(session, user_id, [course.default_language, *course.languages])
-    record(
-        session=session,
-        now=now,
-        build=lambda site: xapi.course_completed(
+    _queue(
+        session,
+        user_id,
+        [course.default_language, *course.languages],
+        now,
+        lambda site, who, lang: xapi.course_completed(
             site, who, course_id=course.id, course_title=course.title, lang=lang, when=now
         ),
     )
 
 
 def exam_attempted(*, session: Session, attempt: ExamAttempt, exam: ExamSpec) -> None:
-    if settings_of(session) is None:
-        return
     assert attempt.id is not None
-    attempt_id = attempt.id
-    who, _ = _learner_and_lang(session, attempt.user_id, [attempt.language])
-    record(
-        session=session,
-        now=attempt.started_at,
-        build=lambda site: xapi.exam_attempted(
+    attempt_id, started = attempt.id, attempt.started_at
+    _queue(
+        session,
+        attempt.user_id,
+        [attempt.language],
+        started,
+        lambda site, who, lang: xapi.exam_attempted(
             site,
             who,
             exam_id=attempt.exam_id,
             exam_title=exam.title,
             attempt_id=attempt_id,
-            lang=attempt.language,
-            when=attempt.started_at,
+            lang=lang,
+            when=started,
         ),
     )
 
@@ -194,23 +195,22 @@ def exam_attempted(*, session: Session, attempt: ExamAttempt, exam: ExamSpec) ->
 def exam_scored(
     *, session: Session, attempt: ExamAttempt, exam: ExamSpec, marks: float, items: int
 ) -> None:
-    if settings_of(session) is None:
-        return
     assert attempt.id is not None and attempt.submitted_at is not None
     assert attempt.score_percent is not None and attempt.passed is not None
     attempt_id, submitted = attempt.id, attempt.submitted_at
     percent, passed = attempt.score_percent, attempt.passed
-    who, _ = _learner_and_lang(session, attempt.user_id, [attempt.language])
-    record(
-        session=session,
-        now=submitted,
-        build=lambda site: xapi.exam_scored(
+    _queue(
+        session,
+        attempt.user_id,
+        [attempt.language],
+        submitted,
+        lambda site, who, lang: xapi.exam_scored(
             site,
             who,
             exam_id=attempt.exam_id,
             exam_title=exam.title,
             attempt_id=attempt_id,
-            lang=attempt.language,
+            lang=lang,
             started=attempt.started_at,
             submitted=submitted,
             percent=percent,
@@ -222,20 +222,19 @@ def exam_scored(
 
 
 def certificate_earned(*, session: Session, certificate: Certificate, title: xapi.Names) -> None:
-    if settings_of(session) is None:
-        return
-    who, _ = _learner_and_lang(session, certificate.user_id, [certificate.language])
-    record(
-        session=session,
-        now=certificate.issued_at,
-        build=lambda site: xapi.certificate_earned(
+    _queue(
+        session,
+        certificate.user_id,
+        [certificate.language],
+        certificate.issued_at,
+        lambda site, who, lang: xapi.certificate_earned(
             site,
             who,
             exam_id=certificate.exam_id,
             title=title,
             code=certificate.code,
             attempt_id=certificate.attempt_id,
-            lang=certificate.language,
+            lang=lang,
             when=certificate.issued_at,
         ),
     )
