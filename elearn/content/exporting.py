@@ -26,11 +26,13 @@ from __future__ import annotations
 import html
 import math
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from elearn.domain.content import BankSpec, ExamSpec, ItemSpec
 from elearn.domain.items import text_in, weights
+from elearn.domain.localize import pick
 
 EXPORT_NOTE = "Exported from elearn"
 
@@ -44,9 +46,12 @@ class ExportSource:
     exams: Sequence[ExamSpec]
     lang: str
 
+    def title(self, texts: Mapping[Any, str]) -> str:
+        """A localised title in the export's language, else the bank's first."""
+        return pick(texts, self.lang, self.bank.languages[0]).value
+
     def topic_title(self, topic_id: str) -> str:
-        topic = next(t for t in self.bank.topics if t.id == topic_id)
-        return str(topic.title.get(self.lang) or next(iter(topic.title.values())))  # type: ignore[call-overload]
+        return self.title(next(t.title for t in self.bank.topics if t.id == topic_id))
 
     def by_topic(self) -> list[tuple[str, list[ItemSpec]]]:
         """The items grouped by topic, topics in the bank's order, items in file order."""

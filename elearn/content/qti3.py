@@ -325,9 +325,12 @@ _BUILDERS = {
 
 def write_test(exam: ExamSpec, source: ExportSource) -> bytes:
     lang = source.lang
-    title = exam.title.get(lang) or next(iter(exam.title.values()))  # type: ignore[call-overload]
     root = _root(
-        "qti-assessment-test", QTI_NS, QTI_XSD, identifier=identifier(exam.id), title=str(title)
+        "qti-assessment-test",
+        QTI_NS,
+        QTI_XSD,
+        identifier=identifier(exam.id),
+        title=source.title(exam.title),
     )
     root.set("xml:lang", lang)
     outcomes = [("SCORE", "float"), ("MAXSCORE", "float"), ("PASS", "boolean")]
