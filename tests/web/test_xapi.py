@@ -251,6 +251,11 @@ def test_an_lrs_that_is_down_loses_nothing(
     assert first.last_error and first.last_error.startswith("no answer")
     # Only the first batch was tried; the others wait their turn, untouched.
     assert [r.tries for r in rows] == [1, 1, 1, 0, 0, 0]
+    with Session(engine_of(app)) as s:
+        state = xapi.status(s)
+    assert (state.waiting, state.sent, state.rejected) == (6, 0, 0)
+    assert state.oldest_waiting == rows[0].created_at and state.next_try_at == rows[3].next_try_at
+    assert state.last_error == first.last_error
     # Before the delay has passed, nothing is tried again, not even against a working LRS.
     working = xapi.settings_from_config({**app.config, "XAPI_ENDPOINT": lrs.endpoint})
     report = flush(app, utcnow() + timedelta(seconds=10), working)
