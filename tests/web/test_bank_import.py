@@ -129,6 +129,13 @@ def test_wrong_language_bank_or_format(english_bank: Flask, tmp_path: Path) -> N
     )
 
 
+def test_the_commands_offer_exactly_the_registered_formats() -> None:
+    from elearn.cli import EXPORT_FORMATS, IMPORT_FORMATS
+    from elearn.content.formats import EXPORTERS, IMPORTERS
+
+    assert set(IMPORT_FORMATS) == set(IMPORTERS) and set(EXPORT_FORMATS) == set(EXPORTERS)
+
+
 def test_unknown_format_in_the_registry_is_an_error() -> None:
     from elearn.content.formats import get_importer
 
