@@ -17,10 +17,9 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import httpx
 import sqlalchemy as sa
 from sqlalchemy import and_, func, or_
 from sqlmodel import Session, col, select
@@ -28,6 +27,9 @@ from sqlmodel import Session, col, select
 from elearn.domain import xapi
 from elearn.domain.content import CourseSpec, ExamSpec, ModuleSpec
 from elearn.models import Certificate, ExamAttempt, User, XapiStatement
+
+if TYPE_CHECKING:
+    import httpx
 
 INFO_KEY = "elearn.xapi"  # where a session carries the settings (see elearn.db.open_session)
 STATEMENTS_PATH = "statements"
@@ -268,6 +270,8 @@ class LrsClient:
     """The two calls elearn makes to an LRS: POST a batch, PUT one statement by its id."""
 
     def __init__(self, settings: XapiSettings, transport: httpx.BaseTransport | None = None):
+        import httpx  # only `xapi flush` talks to an LRS: app servers start without it
+
         auth = (settings.username, settings.password) if settings.username else None
         self.url = settings.statements_url
         self.http = httpx.Client(
@@ -289,6 +293,8 @@ class LrsClient:
     def _call(
         self, method: str, url: str, body: Any, params: dict[str, str] | None = None
     ) -> Reply:
+        import httpx
+
         try:
             response = self.http.request(method, url, json=body, params=params)
         except httpx.TimeoutException:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 import socket
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -434,3 +436,15 @@ def test_no_transaction_is_open_while_the_lrs_is_asked(
     monkeypatch.setattr(xapi.LrsClient, "post", post_and_write)
     assert flush(app_with_lrs).sent == 6
     assert seen == ["free", "free"]
+
+
+def test_starting_the_app_does_not_load_the_http_client(tmp_path: Path) -> None:
+    """Only `xapi flush` talks to an LRS; every app server and command would pay for httpx."""
+    code = (
+        "import sys; from elearn import create_app; "
+        f"create_app({{'INSTANCE_PATH': {str(tmp_path)!r}, 'SECRET_KEY': 'x', "
+        "'XAPI_ENDPOINT': 'https://lrs.example.org/xapi/'}); "
+        "print('httpx' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
