@@ -136,7 +136,7 @@ def right_answers(database: str, instance: Path, attempt_id: int) -> dict[int, d
 
     from elearn import create_app
     from elearn.db import engine_of
-    from elearn.domain.items import full_key_response
+    from elearn.domain.itemtypes import full_key_response
     from elearn.models import AttemptSlot, ItemVersion
 
     app = create_app(

@@ -663,14 +663,18 @@ def bank_export(bank_id: str, fmt: str, out: Path, lang: str | None) -> None:
         exams=[e.spec for e in bank.exams],
         lang=lang,
     )
-    data = export_items(fmt, source)
+    exported = export_items(fmt, source)
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(out.name + ".partial")
-    partial.write_bytes(data)
+    partial.write_bytes(exported.data)
     partial.replace(out)  # a reader never sees half a file
+    for item_id, reason in exported.skipped:
+        click.echo(f"skipped {item_id}: {reason}")
     exams = f" and {len(source.exams)} exam(s)" if fmt == "qti3" else ""
+    written = len(source.items) - len(exported.skipped)
     click.echo(
-        f"exported {len(source.items)} item(s){exams} of bank {bank_id} ({lang}, {fmt}) to {out}"
+        f"exported {written} item(s){exams} of bank {bank_id} ({lang}, {fmt}) to {out}"
+        + (f"; skipped {len(exported.skipped)}" if exported.skipped else "")
     )
 
 

@@ -6,14 +6,14 @@ from collections.abc import Callable
 from typing import Any
 
 from elearn.content.aiken import parse_aiken
-from elearn.content.exporting import ExportSource, write_gift, write_moodle_xml
+from elearn.content.exporting import Exported, ExportSource, write_gift, write_moodle_xml
 from elearn.content.gift import parse_gift
 from elearn.content.importing import ImportResult
 from elearn.content.moodle_xml import parse_moodle_xml
 from elearn.content.qti3 import write_qti3
 
 Importer = Callable[..., ImportResult]
-Exporter = Callable[[ExportSource], bytes]
+Exporter = Callable[[ExportSource], Exported]
 
 IMPORTERS: dict[str, Importer] = {
     "gift": parse_gift,
@@ -40,7 +40,7 @@ EXPORTERS: dict[str, Exporter] = {
 }
 
 
-def export_items(fmt: str, source: ExportSource) -> bytes:
+def export_items(fmt: str, source: ExportSource) -> Exported:
     try:
         writer = EXPORTERS[fmt]
     except KeyError:

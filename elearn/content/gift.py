@@ -43,7 +43,7 @@ import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NoReturn
 
 from markdown_it import MarkdownIt
 from pydantic import ValidationError
@@ -59,7 +59,9 @@ from elearn.content.importing import (
     source_note,
 )
 from elearn.domain.content import LANGUAGES, ItemSpec
-from elearn.domain.items import get_item_type
+from elearn.domain.itemtypes import get_item_type
+from elearn.domain.itemtypes.base import first_claiming
+from elearn.domain.itemtypes.formats import GiftAnswer, Skip
 
 FORMAT_NAME = "GIFT"
 
@@ -88,16 +90,7 @@ _MEDIA = re.compile(
     r"<\s*(img|video|audio|iframe|object|embed|svg|picture|canvas|math)\b", re.IGNORECASE
 )
 _SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")
-_TRUE_FALSE = {"T": True, "TRUE": True, "F": False, "FALSE": False}
-_FULL = 1e-9  # how near 100 % a weight must be to count as full credit
-
-
-class _Skip(Exception):
-    """A question elearn cannot hold as its author meant it: skipped, not fatal."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+_Skip = Skip  # a question elearn cannot hold as its author meant it: skipped, not fatal
 
 
 @dataclass(frozen=True)
@@ -113,11 +106,41 @@ class _Block:
 
 
 @dataclass(frozen=True)
-class _Answer:
-    marker: str  # "=", "~" or "" for text before the first marker
-    offset: int  # in the block's text, where the answer (after its marker) begins
-    weight: float | None  # from %w%, None when not given
-    body: str  # the answer without marker, weight and feedback; escapes still protected
+class _Reader:
+    """One block's answers as an item type reads them (:class:`GiftBlock`)."""
+
+    block: _Block
+    answer_text: str
+    lo: int
+    fmt: str
+
+    def answers(
+        self, markers: str, weights: bool, text: str | None = None, lo: int | None = None
+    ) -> list[GiftAnswer]:
+        return _answers(
+            self.lo if lo is None else lo,
+            self.answer_text if text is None else text,
+            markers,
+            weights,
+        )
+
+    def to_text(self, raw: str, fmt: str) -> str:
+        return _to_text(raw, fmt)
+
+    def plain(self, raw: str) -> str:
+        return _plain(raw)
+
+    def split_format(self, raw: str, default: str) -> tuple[str, str]:
+        return _split_format(raw, default)
+
+    def restore(self, raw: str) -> str:
+        return _restore(raw)
+
+    def number(self, offset: int, text: str) -> int | float:
+        return _number(self.block, offset, text)
+
+    def syntax_error(self, offset: int, message: str) -> NoReturn:
+        raise ImportSyntaxError(self.block.line_at(offset), message)
 
 
 def parse_gift(
@@ -252,19 +275,12 @@ def _question(block: _Block, lang: str) -> dict[str, Any]:
     answer_text = s[lo:hi]
     fmt, stem_body = _split_format(stem_raw.strip(), "moodle")
 
-    text: dict[str, Any] = {}
     if answer_text == "":
         raise _Skip("essay questions cannot be scored")
-    if answer_text.startswith("#"):
-        type_, key = _numeric(block, lo + 1, answer_text[1:])
-    elif "~" in answer_text:
-        type_, key = _choices(block, lo, answer_text, fmt, text)
-    elif "=" in answer_text and "->" in answer_text:
-        type_, key = _matching(block, lo, answer_text, fmt, text)
-    elif answer_text.split("#", 1)[0].strip() in _TRUE_FALSE:
-        type_, key = "true_false", _TRUE_FALSE[answer_text.split("#", 1)[0].strip()]
-    else:
-        type_, key = _short_answer(block, lo, answer_text, text)
+    kind = first_claiming(lambda t: t.gift_claims(answer_text), lambda t: t.gift_order)
+    if kind is None:  # the short-answer type claims whatever no other type does
+        raise _Skip("no item type reads this answer block")
+    key, text = kind.read_gift(_Reader(block, answer_text, lo, fmt))
 
     stem = _to_text(stem_body, fmt)
     if not stem:
@@ -277,7 +293,7 @@ def _question(block: _Block, lang: str) -> dict[str, Any]:
     feedback = _to_text(feedback_body, feedback_fmt)
     return {
         "name": name,
-        "type": type_,
+        "type": kind.name,
         "key": key,
         "text": {lang: {"stem": stem, **text, **({"feedback": feedback} if feedback else {})}},
     }
@@ -359,7 +375,7 @@ def _plain(raw: str) -> str:
 # --- answers -------------------------------------------------------------------------------------
 
 
-def _answers(block: _Block, lo: int, text: str, markers: str, weights: bool) -> list[_Answer]:
+def _answers(lo: int, text: str, markers: str, weights: bool) -> list[GiftAnswer]:
     """Split an answer block before each marker as Moodle does: an empty lead is dropped."""
     parts: list[tuple[str, int, str]] = []
     marker, begin = "", 0
@@ -370,7 +386,7 @@ def _answers(block: _Block, lo: int, text: str, markers: str, weights: bool) -> 
     parts.append((marker, begin, text[begin:]))
     if not parts[0][2].strip():
         parts.pop(0)
-    out: list[_Answer] = []
+    out: list[GiftAnswer] = []
     for marker, begin, part in parts:
         body = part.strip()
         offset = lo + begin + len(part) - len(part.lstrip())
@@ -379,154 +395,8 @@ def _answers(block: _Block, lo: int, text: str, markers: str, weights: bool) -> 
         if match:
             weight = float(match.group(1)) / 100
             body = body[match.end() :].strip()
-        out.append(_Answer(marker, offset, weight, body))
+        out.append(GiftAnswer(marker, offset, weight, body))
     return out
-
-
-def _option_id(index: int) -> str:
-    """a, b, … z, aa, ab, …"""
-    name = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        name = chr(ord("a") + rest) + name
-    return name
-
-
-def _percent(weight: float) -> str:
-    return f"{weight * 100:g} %"
-
-
-def _full(weight: float) -> bool:
-    return abs(weight - 1) <= _FULL
-
-
-def _choices(block: _Block, lo: int, text: str, fmt: str, out: dict[str, Any]) -> tuple[str, Any]:
-    answers = _answers(block, lo, text, "~=", weights=True)
-    if len(answers) < 2:
-        raise ImportSyntaxError(
-            block.line_at(lo), "a multiple-choice question needs at least 2 answers"
-        )
-    bodies = [a.body.split("#", 1)[0].strip() for a in answers]
-    if not any(bodies):
-        raise ImportSyntaxError(block.line_at(lo), "the answer block holds no answer")
-
-    options: dict[str, str] = {}
-    weights: dict[str, float] = {}
-    for answer, body in zip(answers, bodies, strict=True):
-        weight = answer.weight
-        if weight is None:
-            weight = 1.0 if answer.marker == "=" else 0.0
-        if not body:
-            if weight:
-                raise _Skip("an answer that carries credit has no text")
-            continue  # Moodle drops an empty answer too
-        option_fmt, option_body = _split_format(body, fmt)
-        option = _to_text(option_body, option_fmt)
-        if not option:
-            raise _Skip("an answer has no text once its HTML is reduced to plain text")
-        option_id = _option_id(len(options))
-        options[option_id] = option
-        weights[option_id] = weight
-    if len(options) < 2:
-        raise _Skip("a choice question needs at least 2 answers with text")
-    out["options"] = options
-
-    if "=" in text:  # Moodle: one answer to choose
-        right = [o for o, w in weights.items() if _full(w)]
-        if len(right) != 1:
-            raise _Skip(
-                "more than one answer gets full credit, but elearn's single_choice has one key"
-                if right
-                else "no answer gets full credit"
-            )
-        if any(w for o, w in weights.items() if o != right[0]):
-            raise _Skip(
-                "partial credit or a penalty on another answer: elearn's single_choice scores"
-                " only right (1) or wrong (0)"
-            )
-        return "single_choice", right[0]
-    # Moodle: tick any number of answers, each weighted
-    if any(abs(w) > 1 + _FULL for w in weights.values()):
-        raise _Skip("a weight lies outside -100 %..100 %")
-    positive = sum(w for w in weights.values() if w > 0)
-    if positive <= 0:
-        raise _Skip("no answer carries a positive weight")
-    if abs(positive - 1) > 0.0025:
-        raise _Skip(
-            f"the positive weights add up to {_percent(positive)}, not 100 %"
-            " (elearn requires 100 %)"
-        )
-    if abs(positive - 1) > 1e-9:  # 33.3 % three times: thirds, rounded
-        weights = {o: round(w / positive, 7) if w > 0 else w for o, w in weights.items()}
-    return "multiple_response", {o: max(-1.0, min(1.0, w)) for o, w in weights.items() if w}
-
-
-def _matching(block: _Block, lo: int, text: str, fmt: str, out: dict[str, Any]) -> tuple[str, Any]:
-    answers = _answers(block, lo, text, "=", weights=False)
-    if len(answers) < 2:
-        raise ImportSyntaxError(block.line_at(lo), "a matching question needs at least 2 pairs")
-    for answer in answers:
-        if "->" not in answer.body:
-            raise ImportSyntaxError(
-                block.line_at(answer.offset), "a matching pair needs the form 'prompt -> answer'"
-            )
-
-    pairs: list[tuple[str, str]] = []
-    for answer in answers:
-        left, right = answer.body.split("->", 1)
-        prompt_fmt, prompt_body = _split_format(left.strip(), fmt)
-        prompt = _to_text(prompt_body, prompt_fmt)
-        if left.strip() and not prompt:
-            raise _Skip("a prompt has no text once its HTML is reduced to plain text")
-        option = _plain(right)
-        if not option:
-            raise _Skip("a matching pair has no answer after '->'")
-        pairs.append((prompt, option))
-    options: dict[str, str] = {}
-    option_of: dict[str, str] = {}
-    for _, option in pairs:
-        if option not in option_of:
-            option_of[option] = _option_id(len(options))
-            options[option_of[option]] = option
-    prompts: dict[str, str] = {}
-    key: dict[str, str] = {}
-    for prompt, option in pairs:
-        if prompt:  # nothing left of '->': a distractor only
-            prompt_id = f"p{len(prompts) + 1}"
-            prompts[prompt_id] = prompt
-            key[prompt_id] = option_of[option]
-    if len(prompts) < 2:
-        raise _Skip("a matching question needs at least 2 prompts")
-    if len(options) < 2:
-        raise _Skip("a matching question needs at least 2 different answers")
-    out["prompts"] = prompts
-    out["options"] = options
-    return "matching", key
-
-
-def _short_answer(block: _Block, lo: int, text: str, out: dict[str, Any]) -> tuple[str, Any]:
-    answers = _answers(block, lo, text, "=", weights=True)
-    bodies = [a.body.split("#", 1)[0] for a in answers]
-    if not any(_plain(b) for b in bodies):
-        raise ImportSyntaxError(block.line_at(lo), "the answer block holds no answer")
-
-    accepted: list[dict[str, Any]] = []
-    for answer, body in zip(answers, bodies, strict=True):
-        credit = 1.0 if answer.weight is None else answer.weight
-        if re.search(r"(?<!\\)\*", body):
-            raise _Skip("wildcard answers ('*') are not supported")
-        value = _plain(body.replace("\\*", "*"))
-        if not value:
-            continue  # Moodle drops an empty answer too
-        if not (0 <= credit <= 1 or _full(credit)):
-            raise _Skip(f"a credit of {_percent(credit)} is not within 0..100 %")
-        if credit > 0:  # an answer worth nothing only carried feedback
-            accepted.append({"answer": value, "credit": 1.0 if _full(credit) else credit})
-    if not any(a["credit"] == 1.0 for a in accepted):
-        raise _Skip("no answer gets full credit")
-    out["accepted"] = accepted
-    return "short_answer", None
 
 
 def _number(block: _Block, offset: int, text: str) -> int | float:
@@ -540,49 +410,3 @@ def _number(block: _Block, offset: int, text: str) -> int | float:
     if not math.isfinite(number):
         raise ImportSyntaxError(block.line_at(offset), f"'{value[:40]}' is out of range")
     return number
-
-
-def _numeric(block: _Block, lo: int, text: str) -> tuple[str, Any]:
-    wrong = text.find("~")  # what follows is feedback for any other answer
-    answers = _answers(block, lo, text if wrong < 0 else text[:wrong], "=", weights=True)
-    if not answers:
-        raise ImportSyntaxError(block.line_at(lo), "the numeric answer block holds no number")
-    read: list[tuple[float, str, dict[str, int | float] | None]] = []
-    for answer in answers:
-        body = _restore(answer.body.split("#", 1)[0]).strip()
-        at = answer.offset
-        key: dict[str, int | float] | None
-        if body == "*":
-            key = None  # any other answer: Moodle's catch-all for feedback
-        elif not body:
-            raise ImportSyntaxError(block.line_at(at), "a numeric answer has no number")
-        elif body.find("..") > 0:
-            low, high = body.split("..", 1)
-            key = {"min": _number(block, at, low), "max": _number(block, at, high)}
-        elif body.find(":") > 0:
-            value, tolerance = body.split(":", 1)
-            key = {
-                "value": _number(block, at, value),
-                "tolerance": abs(_number(block, at, tolerance)),
-            }
-        else:
-            key = {"value": _number(block, at, body), "tolerance": 0}
-        read.append((1.0 if answer.weight is None else answer.weight, body, key))
-
-    keys: list[dict[str, int | float]] = []
-    for credit, body, key in read:
-        if key is None:
-            if credit > 0:
-                raise _Skip("a catch-all '*' answer with credit cannot be scored")
-        elif "min" in key and key["min"] > key["max"]:
-            raise _Skip(f"the range {body} has its minimum above its maximum")
-        elif _full(credit):
-            keys.append(key)
-    if not keys:
-        raise _Skip("no numeric answer gets full credit (100 %)")
-    if len(keys) > 1:
-        raise _Skip(
-            "more than one numeric answer gets full credit, but elearn's numeric key is one"
-            " value or range"
-        )
-    return "numeric", keys[0]

@@ -25,8 +25,8 @@ from elearn.domain.content import (
     check_bank,
     check_course,
     check_exam,
-    check_item,
 )
+from elearn.domain.itemtypes import check_item
 from elearn.domain.problems import Problem
 
 MODULE_FILE = re.compile(r"^(?P<id>[a-z0-9][a-z0-9-]*)\.(?P<lang>[a-z]{2})\.md$")

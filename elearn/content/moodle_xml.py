@@ -1,8 +1,10 @@
 """Import questions from Moodle XML (``<quiz><question type="...">…</question></quiz>``).
 
-Mapped: ``multichoice`` (one answer -> single_choice, several -> multiple_response with the
-fractions), ``truefalse``, ``shortanswer``, ``numerical`` and ``matching``; a
-``<question type="category">`` sets the topic of the questions after it. Everything else (essays,
+Each item type reads the question type it names (``moodle_qtype`` in
+:mod:`elearn.domain.itemtypes`): ``multichoice`` (one answer -> single_choice, several ->
+multiple_response with the fractions), ``truefalse``, ``shortanswer``, ``numerical``,
+``matching`` and ``ordering``; a ``<question type="category">`` sets the topic of the questions
+after it. Everything else (essays,
 descriptions, cloze, calculated, drag and drop, …), questions with embedded files or images, and
 scoring the content format cannot express exactly, is skipped with its line and the reason.
 
@@ -29,6 +31,8 @@ from elearn.content.importing import (
     slug,
     source_note,
 )
+from elearn.domain.itemtypes import item_types
+from elearn.domain.itemtypes.formats import Skip
 
 FORMAT_NAME = "Moodle XML"
 EMBEDDED_FILE = "embedded file not supported"
@@ -48,7 +52,6 @@ _UNSUPPORTED = {
     "gapselect": "gap-select questions are not supported",
 }
 _MEDIA = re.compile(r"<\s*(?:img|image|svg|video|audio|iframe|object|embed|math)\b", re.IGNORECASE)
-_WILDCARD = re.compile(r"(?<!\\)\*")
 _EPSILON = 1e-9
 
 
@@ -87,6 +90,24 @@ class _Node:
             else:
                 stack.extend(reversed(part.parts))
         return "".join(out)
+
+    # What an item type reads of a question (elearn.domain.itemtypes.formats.MoodleNode).
+
+    def plain(self) -> str:
+        return _plain(_text_node(self))
+
+    def rich(self) -> str:
+        return _rich(self)
+
+    def fraction(self) -> float:
+        return _fraction(self)
+
+    def value(self, tag: str) -> str:
+        node = self.child(tag)
+        return _plain(node.all_text()) if node is not None else ""
+
+    def flag(self, tag: str, default: bool) -> bool:
+        return _flag(self, tag, default)
 
 
 class _Refused(Exception):
@@ -141,9 +162,7 @@ def _parse_xml(text: str) -> _Node:
 # --- reading one question -----------------------------------------------------------------------
 
 
-class _Skip(Exception):
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
+_Skip = Skip
 
 
 def _plain(text: str) -> str:
@@ -183,15 +202,6 @@ def _fraction(answer: _Node) -> float:
     return value
 
 
-def _is(value: float, target: float) -> bool:
-    return abs(value - target) <= _EPSILON
-
-
-def _number(value: float) -> int | float:
-    """Whole numbers as ints, so that a key reads ``42``, not ``42.0``."""
-    return int(value) if value.is_integer() and abs(value) < 2**53 else value
-
-
 def _flag(question: _Node, name: str, default: bool) -> bool:
     """A yes/no setting given as ``<single>true</single>`` (or as an attribute)."""
     node = question.child(name)
@@ -199,147 +209,6 @@ def _flag(question: _Node, name: str, default: bool) -> bool:
     if not given.strip():
         return default
     return given.strip().lower() in ("true", "1", "yes")
-
-
-def _exact(value: float) -> float:
-    """A fraction read from text, with 1 and 0 exact (``99.99999`` % is full credit)."""
-    return 1.0 if _is(value, 1.0) else 0.0 if _is(value, 0.0) else value
-
-
-def _choices(question: _Node) -> tuple[dict[str, str], list[float]]:
-    answers = question.children("answer")
-    if len(answers) < 2:
-        raise _Skip(f"needs at least 2 answers, found {len(answers)}")
-    options: dict[str, str] = {}
-    fractions: list[float] = []
-    for i, answer in enumerate(answers):
-        body = _rich(answer)
-        if not body:
-            raise _Skip("an answer has no text")
-        options[chr(ord("a") + i) if i < 26 else f"o{i + 1}"] = body
-        fractions.append(_fraction(answer))
-    return options, fractions
-
-
-def _multichoice(question: _Node) -> tuple[str, Any, dict[str, Any]]:
-    options, fractions = _choices(question)
-    ids = list(options)
-    if _flag(question, "single", default=True):
-        full = [i for i, f in enumerate(fractions) if _is(f, 1.0)]
-        if not full:
-            raise _Skip("no answer gets full credit")
-        if len(full) > 1:
-            raise _Skip("more than one answer gets full credit in a single-answer question")
-        if any(not _is(f, 0.0) and not _is(f, 1.0) for f in fractions):
-            raise _Skip("partial or negative credit in a single-answer question is not supported")
-        return "single_choice", ids[full[0]], {"options": options}
-    weights = {ids[i]: f for i, f in enumerate(fractions) if not _is(f, 0.0)}
-    positive = sum(w for w in weights.values() if w > 0)
-    if positive <= 0:
-        raise _Skip("no answer gets credit")
-    if abs(positive - 1) > 0.01:  # Moodle's own tolerance; within it, shares are rescaled
-        raise _Skip(f"the right answers' fractions add up to {positive * 100:g} %, not 100 %")
-    if not _is(positive, 1.0):
-        weights = {k: (w / positive if w > 0 else w) for k, w in weights.items()}
-    return "multiple_response", {k: _exact(w) for k, w in weights.items()}, {"options": options}
-
-
-def _truefalse(question: _Node) -> tuple[str, Any, dict[str, Any]]:
-    credit: dict[str, float] = {}
-    for answer in question.children("answer"):
-        credit[_plain(_text_node(answer)).lower()] = _fraction(answer)
-    if set(credit) != {"true", "false"}:
-        raise _Skip("the answers of a true/false question must be 'true' and 'false'")
-    right = [value for value in ("true", "false") if _is(credit[value], 1.0)]
-    if len(right) != 1:
-        raise _Skip("exactly one of true and false must get full credit")
-    return "true_false", right[0] == "true", {}
-
-
-def _shortanswer(question: _Node) -> tuple[str, Any, dict[str, Any]]:
-    accepted: list[dict[str, Any]] = []
-    for answer in question.children("answer"):
-        credit = _fraction(answer)
-        if credit <= 0:
-            continue  # a wrong answer (often "*" with feedback): unlisted answers score 0 anyway
-        body = _plain(_text_node(answer))
-        if not body:
-            raise _Skip("an accepted answer has no text")
-        if _WILDCARD.search(body):
-            raise _Skip("wildcard answers ('*') are not supported")
-        accepted.append({"answer": body.replace("\\*", "*"), "credit": _exact(credit)})
-    if not any(a["credit"] == 1.0 for a in accepted):
-        raise _Skip("no answer gets full credit")
-    return "short_answer", None, {"accepted": accepted}
-
-
-def _numerical(question: _Node) -> tuple[str, Any, dict[str, Any]]:
-    full: list[_Node] = []
-    for answer in question.children("answer"):
-        credit = _fraction(answer)
-        if _is(credit, 1.0):
-            full.append(answer)
-        elif credit < 0 or not _is(credit, 0.0):
-            raise _Skip("partial or negative credit in a numerical question is not supported")
-    if not full:
-        raise _Skip("no answer gets full credit")
-    if len(full) > 1:
-        raise _Skip("more than one answer gets full credit")
-    units = [u for units in question.children("units") for u in units.children("unit")]
-    if len(units) > 1:
-        raise _Skip("several units are not supported")
-    for unit in units:
-        multiplier = unit.child("multiplier")
-        given = _plain(multiplier.all_text()) if multiplier is not None else ""
-        if not _is(_float(given or "1", "unit multiplier"), 1.0):
-            raise _Skip("unit multipliers are not supported")
-    value = _float(_plain(_text_node(full[0])), "answer")
-    tolerance_node = full[0].child("tolerance")
-    given = _plain(tolerance_node.all_text()) if tolerance_node is not None else ""
-    tolerance = abs(_float(given or "0", "tolerance"))
-    return "numeric", {"value": _number(value), "tolerance": _number(tolerance)}, {}
-
-
-def _float(given: str, what: str) -> float:
-    try:
-        value = float(given)
-    except ValueError:
-        raise _Skip(f"the {what} {given!r} is not a number") from None
-    if not math.isfinite(value):
-        raise _Skip(f"the {what} {given!r} is not a finite number")
-    return value
-
-
-def _matching(question: _Node) -> tuple[str, Any, dict[str, Any]]:
-    prompts: dict[str, str] = {}
-    options: dict[str, str] = {}
-    key: dict[str, str] = {}
-    for sub in question.children("subquestion"):
-        match = _plain(_text_node(sub.child("answer")))
-        if not match:
-            raise _Skip("a matching answer has no text")
-        option_id = next((k for k, v in options.items() if v == match), None)
-        if option_id is None:
-            n = len(options)
-            option_id = chr(ord("a") + n) if n < 26 else f"o{n + 1}"
-            options[option_id] = match
-        prompt = _rich(sub)
-        if prompt:  # a subquestion without text only adds a distractor answer
-            prompt_id = f"p{len(prompts) + 1}"
-            prompts[prompt_id] = prompt
-            key[prompt_id] = option_id
-    if len(prompts) < 2 or len(options) < 2:
-        raise _Skip("a matching question needs at least 2 pairs")
-    return "matching", key, {"prompts": prompts, "options": options}
-
-
-_MAPPERS = {
-    "multichoice": _multichoice,
-    "truefalse": _truefalse,
-    "shortanswer": _shortanswer,
-    "numerical": _numerical,
-    "matching": _matching,
-}
 
 
 def _has_embedded_file(question: _Node) -> bool:
@@ -402,8 +271,8 @@ def parse_moodle_xml(
 def _item(question: _Node, qtype: str) -> tuple[str, Any, dict[str, Any]]:
     if not qtype:
         raise _Skip("the question has no type")
-    mapper = _MAPPERS.get(qtype)
-    if mapper is None:
+    kinds = [t for t in item_types() if t.moodle_qtype == qtype]
+    if not kinds:
         raise _Skip(_UNSUPPORTED.get(qtype, f"{qtype} questions are not supported"))
     if _has_embedded_file(question):
         raise _Skip(EMBEDDED_FILE)
@@ -411,8 +280,9 @@ def _item(question: _Node, qtype: str) -> tuple[str, Any, dict[str, Any]]:
     if not stem:
         raise _Skip("the question has no text")
     feedback = _rich(question.child("generalfeedback"))
-    item_type, key, fields = mapper(question)
+    kind = next((t for t in kinds if t.moodle_claims(question)), kinds[0])
+    key, fields = kind.read_moodle(question)
     body = {"stem": stem, **fields}
     if feedback:
         body["feedback"] = feedback
-    return item_type, key, body
+    return kind.name, key, body

@@ -6,14 +6,13 @@ bank under ``tests/``. A test has one section per blueprint topic that selects a
 the blueprint draws (``qti-selection select="n"``) and shuffles them, the exam's time limit, and
 outcome processing for its pass rules (overall and per topic, from each section's ``SCORE``).
 
-Each item scores itself with inline response processing that gives what elearn's scorer gives:
-
-- ``single_choice``, ``true_false``: 1 when the response matches the correct response, else 0;
-- ``multiple_response``: the mapped sum of the chosen options' fractions, bounded to 0..1;
-- ``matching``: ``directedPair`` responses, each right pair worth 1/n of the prompts;
-- ``numeric``: 1 when the number lies within the key's interval (value ± tolerance or min..max);
-- ``short_answer``: the credit of the accepted answer, case-insensitively (elearn also ignores
-  spacing and end punctuation, which QTI's mapping cannot express).
+Each item scores itself with inline response processing that gives what elearn's scorer gives;
+its type writes its interaction and that processing (``write_qti`` in
+:mod:`elearn.domain.itemtypes`): choices by matching or mapping, matching as ``directedPair``
+shares, numbers by interval, short answers by a case-insensitive mapping (elearn also ignores
+spacing and end punctuation, which QTI's mapping cannot express), ordering by position with
+``qti-index``. An item QTI cannot express (an ordering graded by its longest ordered subset) is
+left out of the package and reported.
 
 The rationale is modal feedback shown after the response is processed. What QTI has no place
 for: the other languages (one package per language), outcome minima of a blueprint and the
@@ -25,14 +24,17 @@ The zip is deterministic: the same bank and language give the same bytes.
 from __future__ import annotations
 
 import io
-import re
 import xml.etree.ElementTree as ET
 import zipfile
-from collections.abc import Iterable
+from dataclasses import replace
 
-from elearn.content.exporting import EXPORT_NOTE, ExportSource, number, numeric_interval
+from elearn.content.exporting import EXPORT_NOTE, Exported, ExportSource, Skips
 from elearn.domain.content import ExamSpec, ItemSpec
-from elearn.domain.items import text_in, weights
+from elearn.domain.itemtypes import get_item_type, text_in
+from elearn.domain.itemtypes.formats import QtiItemParts, inline, number, qti_identifier
+from elearn.domain.itemtypes.formats import base_value as _value
+from elearn.domain.itemtypes.formats import el as _el
+from elearn.domain.itemtypes.formats import set_outcome as _set
 
 QTI_NS = "http://www.imsglobal.org/xsd/imsqtiasi_v3p0"
 CP_NS = "http://www.imsglobal.org/xsd/qti/qtiv3p0/imscp_v1p1"
@@ -42,12 +44,8 @@ CP_XSD = "https://purl.imsglobal.org/spec/qti/v3p0/schema/xsd/imsqtiv3p0_imscpv1
 ITEM_RESOURCE = "imsqti_item_xmlv3p0"
 TEST_RESOURCE = "imsqti_test_xmlv3p0"
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
-_NOT_NAME_START = re.compile(r"^[^A-Za-z_]")
 
-
-def identifier(value: str) -> str:
-    """A slug as a QTI identifier, which may not begin with a digit: ``2030`` -> ``_2030``."""
-    return "_" + value if _NOT_NAME_START.match(value) else value
+identifier = qti_identifier
 
 
 def item_path(item: ItemSpec) -> str:
@@ -56,33 +54,6 @@ def item_path(item: ItemSpec) -> str:
 
 def test_path(exam: ExamSpec) -> str:
     return f"tests/{exam.id}.xml"
-
-
-# --- building XML --------------------------------------------------------------------------------
-
-
-def _el(parent: ET.Element | None, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
-    attributes = {k.replace("_", "-"): v for k, v in attrs.items()}
-    node = ET.Element(tag, attributes) if parent is None else ET.SubElement(parent, tag, attributes)
-    if text is not None:
-        node.text = text
-    return node
-
-
-def _inline(parent: ET.Element, text: str) -> None:
-    """Plain text inside ``parent``, a new line as ``<br/>``."""
-    lines = text.split("\n")
-    parent.text = lines[0]
-    for line in lines[1:]:
-        _el(parent, "br").tail = line
-
-
-def _value(parent: ET.Element, value: str, base_type: str) -> ET.Element:
-    return _el(parent, "qti-base-value", value, base_type=base_type)
-
-
-def _set(parent: ET.Element, outcome: str, value: str, base_type: str = "float") -> None:
-    _value(_el(parent, "qti-set-outcome-value", identifier=outcome), value, base_type)
 
 
 def _document(root: ET.Element) -> bytes:
@@ -103,6 +74,8 @@ def _root(tag: str, namespace: str, schema: str, **attrs: str) -> ET.Element:
 
 
 def write_item(item: ItemSpec, lang: str) -> bytes:
+    """One ``qti-assessment-item``; the item's type writes its interaction and scoring
+    (:class:`~elearn.domain.itemtypes.Unsupported` when QTI cannot express it)."""
     text = text_in(item, lang)
     root = _root(
         "qti-assessment-item",
@@ -134,7 +107,7 @@ def write_item(item: ItemSpec, lang: str) -> bytes:
         )
     body = _el(root, "qti-item-body")
     processing = _el(root, "qti-response-processing")
-    _BUILDERS[item.type](item, lang, declaration, body, processing)
+    get_item_type(item.type).write_qti(QtiItemParts(declaration, body, processing), item, lang)
     if text.feedback:
         _set(processing, "FEEDBACK", "RATIONALE", "identifier")
         feedback = _el(
@@ -144,186 +117,15 @@ def write_item(item: ItemSpec, lang: str) -> bytes:
             identifier="RATIONALE",
             show_hide="show",
         )
-        _inline(_el(_el(feedback, "qti-content-body"), "p"), text.feedback)
+        inline(_el(_el(feedback, "qti-content-body"), "p"), text.feedback)
     return _document(root)
-
-
-def _declare(declaration: ET.Element, cardinality: str, base_type: str, *correct: str) -> None:
-    declaration.set("cardinality", cardinality)
-    declaration.set("base-type", base_type)
-    values = _el(declaration, "qti-correct-response")
-    for value in correct:
-        _el(values, "qti-value", value)
-
-
-def _mapping(declaration: ET.Element, entries: Iterable[tuple[str, float]], **extra: str) -> None:
-    mapping = _el(declaration, "qti-mapping", lower_bound="0", upper_bound="1", default_value="0")
-    for key, value in entries:
-        _el(mapping, "qti-map-entry", map_key=key, mapped_value=number(value), **extra)
-
-
-def _if_null_zero(processing: ET.Element) -> ET.Element:
-    """``if RESPONSE is NULL: SCORE = 0``; returns the condition for its else branches."""
-    condition = _el(processing, "qti-response-condition")
-    branch = _el(condition, "qti-response-if")
-    _el(_el(branch, "qti-is-null"), "qti-variable", identifier="RESPONSE")
-    _set(branch, "SCORE", "0")
-    return condition
-
-
-def _score_match_correct(processing: ET.Element) -> None:
-    condition = _el(processing, "qti-response-condition")
-    branch = _el(condition, "qti-response-if")
-    match = _el(branch, "qti-match")
-    _el(match, "qti-variable", identifier="RESPONSE")
-    _el(match, "qti-correct", identifier="RESPONSE")
-    _set(branch, "SCORE", "1")
-    _set(_el(condition, "qti-response-else"), "SCORE", "0")
-
-
-def _score_mapped(processing: ET.Element) -> None:
-    condition = _if_null_zero(processing)
-    otherwise = _el(condition, "qti-response-else")
-    _el(
-        _el(otherwise, "qti-set-outcome-value", identifier="SCORE"),
-        "qti-map-response",
-        identifier="RESPONSE",
-    )
-
-
-def _prompt(interaction: ET.Element, stem: str) -> None:
-    _inline(_el(interaction, "qti-prompt"), stem)
-
-
-def _choice(item: ItemSpec, lang: str, decl: ET.Element, body: ET.Element, rp: ET.Element) -> None:
-    text = text_in(item, lang)
-    options = text.options or {}
-    single = item.type == "single_choice"
-    interaction = _el(
-        body,
-        "qti-choice-interaction",
-        response_identifier="RESPONSE",
-        max_choices="1" if single else "0",
-        shuffle="true",
-    )
-    _prompt(interaction, text.stem)
-    for oid, option in options.items():
-        attrs = {"fixed": "true"} if oid in item.pinned else {}
-        _el(interaction, "qti-simple-choice", option, identifier=identifier(oid), **attrs)
-    if single:
-        _declare(decl, "single", "identifier", identifier(item.key))
-        _score_match_correct(rp)
-        return
-    w = weights(item)
-    _declare(decl, "multiple", "identifier", *(identifier(o) for o in options if w.get(o, 0) > 0))
-    _mapping(decl, ((identifier(o), f) for o, f in w.items() if f))
-    _score_mapped(rp)
-
-
-# Labels of the two choices of a true/false item, in the item's language.
-TRUE_FALSE_LABELS = {
-    "nb": ("Sant", "Usant"),
-    "da": ("Sandt", "Falsk"),
-    "en": ("True", "False"),
-}
-
-
-def _true_false(
-    item: ItemSpec, lang: str, decl: ET.Element, body: ET.Element, rp: ET.Element
-) -> None:
-    interaction = _el(
-        body,
-        "qti-choice-interaction",
-        response_identifier="RESPONSE",
-        max_choices="1",
-        shuffle="false",
-    )
-    _prompt(interaction, text_in(item, lang).stem)
-    true_label, false_label = TRUE_FALSE_LABELS.get(lang, TRUE_FALSE_LABELS["en"])
-    _el(interaction, "qti-simple-choice", true_label, identifier="true")
-    _el(interaction, "qti-simple-choice", false_label, identifier="false")
-    _declare(decl, "single", "identifier", "true" if item.key else "false")
-    _score_match_correct(rp)
-
-
-def _numeric(item: ItemSpec, lang: str, decl: ET.Element, body: ET.Element, rp: ET.Element) -> None:
-    low, high = numeric_interval(item.key)
-    correct = item.key["value"] if "value" in item.key else (low + high) / 2
-    _declare(decl, "single", "float", number(correct))
-    block = _el(body, "div")
-    _inline(_el(block, "p"), text_in(item, lang).stem)
-    entry = _el(block, "p")
-    _el(entry, "qti-text-entry-interaction", response_identifier="RESPONSE", expected_length="15")
-    condition = _if_null_zero(rp)
-    branch = _el(condition, "qti-response-else-if")
-    both = _el(branch, "qti-and")
-    for comparison, bound in (("qti-gte", low), ("qti-lte", high)):
-        test = _el(both, comparison)
-        _el(test, "qti-variable", identifier="RESPONSE")
-        _value(test, number(bound), "float")
-    _set(branch, "SCORE", "1")
-    _set(_el(condition, "qti-response-else"), "SCORE", "0")
-
-
-def _matching(
-    item: ItemSpec, lang: str, decl: ET.Element, body: ET.Element, rp: ET.Element
-) -> None:
-    text = text_in(item, lang)
-    prompts, options = text.prompts or {}, text.options or {}
-    interaction = _el(
-        body,
-        "qti-match-interaction",
-        response_identifier="RESPONSE",
-        max_associations=str(len(prompts)),
-        shuffle="true",
-    )
-    _prompt(interaction, text.stem)
-    left = _el(interaction, "qti-simple-match-set")
-    for pid, prompt in prompts.items():
-        _el(left, "qti-simple-associable-choice", prompt, identifier=identifier(pid), match_max="1")
-    right = _el(interaction, "qti-simple-match-set")
-    for oid, option in options.items():
-        _el(
-            right,
-            "qti-simple-associable-choice",
-            option,
-            identifier=identifier(oid),
-            match_max=str(len(prompts)),
-        )
-    pairs = [f"{identifier(p)} {identifier(item.key[p])}" for p in prompts]
-    _declare(decl, "multiple", "directedPair", *pairs)
-    _mapping(decl, ((pair, 1 / len(pairs)) for pair in pairs))
-    _score_mapped(rp)
-
-
-def _short_answer(
-    item: ItemSpec, lang: str, decl: ET.Element, body: ET.Element, rp: ET.Element
-) -> None:
-    text = text_in(item, lang)
-    accepted = text.accepted or []
-    _declare(decl, "single", "string", next(a.answer for a in accepted if a.credit == 1.0))
-    _mapping(decl, ((a.answer, a.credit) for a in accepted), case_sensitive="false")
-    block = _el(body, "div")
-    _inline(_el(block, "p"), text.stem)
-    entry = _el(block, "p")
-    _el(entry, "qti-text-entry-interaction", response_identifier="RESPONSE", expected_length="30")
-    _score_mapped(rp)
-
-
-_BUILDERS = {
-    "single_choice": _choice,
-    "multiple_response": _choice,
-    "true_false": _true_false,
-    "numeric": _numeric,
-    "matching": _matching,
-    "short_answer": _short_answer,
-}
 
 
 # --- tests ---------------------------------------------------------------------------------------
 
 
 def write_test(exam: ExamSpec, source: ExportSource) -> bytes:
+    """A ``qti-assessment-test``: a section per blueprint topic over the items written."""
     lang = source.lang
     root = _root(
         "qti-assessment-test",
@@ -444,9 +246,13 @@ def write_manifest(source: ExportSource) -> bytes:
     return _document(root)
 
 
-def write_qti3(source: ExportSource) -> bytes:
+def write_qti3(source: ExportSource) -> Exported:
+    """The package; an item QTI cannot express is left out of it (and of every test) and noted."""
+    skips = Skips()
+    written = list(skips.each(source.items, lambda item: (item, write_item(item, source.lang))))
+    source = replace(source, items=[item for item, _data in written])
     files = [("imsmanifest.xml", write_manifest(source))]
-    files += [(item_path(item), write_item(item, source.lang)) for item in source.items]
+    files += [(item_path(item), data) for item, data in written]
     files += [(test_path(exam), write_test(exam, source)) for exam in source.exams]
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -455,4 +261,4 @@ def write_qti3(source: ExportSource) -> bytes:
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             archive.writestr(info, data)
-    return buffer.getvalue()
+    return skips.result(buffer.getvalue())

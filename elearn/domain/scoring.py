@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from elearn.domain.content import ItemSpec, PassRules
-from elearn.domain.items import Response, get_item_type
+from elearn.domain.itemtypes import Response, get_item_type
 
 # Percentages are compared with this slack so that 30/40 = 75 % passes a 75 % rule exactly.
 EPSILON = 1e-9

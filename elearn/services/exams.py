@@ -23,8 +23,7 @@ from elearn.domain.assembly import NotEnoughItems, PoolItem, assemble
 from elearn.domain.content import BankSpec, ExamSpec, ItemSpec
 from elearn.domain.eligibility import Eligibility, PastAttempt, Refusal, deadline, eligibility
 from elearn.domain.errors import N_, Conflict, DomainError, NotFound
-from elearn.domain.items import InvalidResponse, RawAnswer, get_item_type
-from elearn.domain.presentation import decode_answer
+from elearn.domain.itemtypes import IncompleteResponse, InvalidResponse, RawAnswer, read_answer
 from elearn.domain.scoring import Answered, score_attempt
 from elearn.models import (
     AttemptEvent,
@@ -424,8 +423,9 @@ def save_answer(
     assert attempt.id is not None
     slot, item = slot_with_item(session, attempt.id, number)
     try:
-        posted = decode_answer(item.type, raw, slot.options, slot.prompts, attempt.language)
-        response = get_item_type(item.type).parse(item, posted)
+        response = read_answer(item, raw, slot.options, slot.prompts, attempt.language)
+    except IncompleteResponse as exc:
+        raise InvalidAnswer(str(exc)) from None
     except InvalidResponse:
         raise InvalidAnswer(N_("That answer is not one this question offers.")) from None
     if response != slot.response or flagged != slot.flagged:

@@ -13,8 +13,13 @@ from sqlmodel import Session, col, select
 from elearn.domain.assembly import Slot, form_fingerprint
 from elearn.domain.content import ExamSpec, ItemSpec
 from elearn.domain.errors import N_, Conflict, NotFound
-from elearn.domain.items import text_in
-from elearn.domain.presentation import PresentedItem, describe_answer, present
+from elearn.domain.itemtypes import (
+    PresentedItem,
+    describe_answer,
+    get_item_type,
+    present,
+    text_in,
+)
 from elearn.domain.statistics import ItemStatistics, TestStatistics, analyse
 from elearn.models import (
     AttemptEvent,
@@ -176,24 +181,11 @@ def exam_statistics(
     by_attempt: dict[int, dict[str, float]] = defaultdict(dict)
     by_slot: dict[int, dict[int, float]] = defaultdict(dict)
     items: dict[str, Item] = {}
-    chosen_counts: dict[str, Counter[str]] = defaultdict(Counter)
     for slot, item in rows:
         items[item.key] = item
         mark = slot.mark or 0.0
         by_attempt[slot.attempt_id][item.key] = mark
         by_slot[slot.attempt_id][slot.number] = mark
-        response = slot.response
-        for option in response if isinstance(response, list) else [response]:
-            if isinstance(option, str):
-                chosen_counts[item.key][option] += 1
-    keys = sorted(items)
-    item_stats, _ = analyse(keys, [[by_attempt[a].get(k) for k in keys] for a in by_attempt])
-    # Test statistics by position: every attempt has every position, as Moodle does for
-    # random questions, so that alpha is defined on random forms.
-    positions = sorted({n for marks in by_slot.values() for n in marks})
-    _, test = analyse(
-        [str(p) for p in positions], [[by_slot[a].get(p) for p in positions] for a in by_slot]
-    )
     current = {
         v.item_id: ItemSpec.model_validate(v.spec)
         for v in session.exec(
@@ -202,6 +194,19 @@ def exam_statistics(
             )
         )
     }
+    chosen_counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for slot, item in rows:
+        spec = current.get(item.id or 0)
+        if spec is not None and slot.response is not None:
+            chosen_counts[item.key].update(get_item_type(spec.type).chosen_options(slot.response))
+    keys = sorted(items)
+    item_stats, _ = analyse(keys, [[by_attempt[a].get(k) for k in keys] for a in by_attempt])
+    # Test statistics by position: every attempt has every position, as Moodle does for
+    # random questions, so that alpha is defined on random forms.
+    positions = sorted({n for marks in by_slot.values() for n in marks})
+    _, test = analyse(
+        [str(p) for p in positions], [[by_slot[a].get(p) for p in positions] for a in by_slot]
+    )
     reports = []
     for stats in item_stats:
         item = items[stats.item]

@@ -57,10 +57,41 @@ def _language_form() -> Any:
     return form
 
 
+def _item_type_partials(app: Flask) -> None:
+    """Templates find each item type's partial beside its module as ``itemtypes/<name>.html``,
+    and its script (where it has one) is served at ``/itemtypes/<name>.js``."""
+    from pathlib import Path
+
+    from flask import abort, send_from_directory
+    from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
+
+    import elearn.domain.itemtypes as itemtypes
+
+    folder = Path(itemtypes.__file__).parent
+    assert app.jinja_loader is not None
+    app.jinja_loader = ChoiceLoader(
+        [app.jinja_loader, PrefixLoader({"itemtypes": FileSystemLoader(folder)})]
+    )
+    scripts = {
+        f"{name}.js" for name in itemtypes.item_type_names() if (folder / f"{name}.js").is_file()
+    }
+
+    @app.get("/itemtypes/<name>")
+    def itemtype_asset(name: str) -> Any:
+        if name not in scripts:
+            abort(404)
+        response = send_from_directory(folder, name, mimetype="text/javascript")
+        response.headers["Cache-Control"] = "public, max-age=3600"
+        return response
+
+    itemtype_asset.access = ("public",)  # type: ignore[attr-defined]
+
+
 def init_app(app: Flask) -> None:
     from elearn.web import admin, auth, certificates, certify, exam, learn, manage
 
     CSRFProtect(app)
+    _item_type_partials(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(learn.bp)
     app.register_blueprint(admin.bp)

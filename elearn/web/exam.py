@@ -24,8 +24,8 @@ from elearn.auth import roles_required
 from elearn.clock import utcnow
 from elearn.db import get_session
 from elearn.domain.content import ExamSpec
+from elearn.domain.itemtypes import describe_answer, present
 from elearn.domain.localize import pick
-from elearn.domain.presentation import describe_answer, present
 from elearn.i18n import current_language
 from elearn.models import Certificate, ExamAttempt, ExamVersion
 from elearn.services import certificates, exams, review

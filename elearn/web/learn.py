@@ -12,15 +12,9 @@ from elearn.auth import public, roles_required
 from elearn.clock import utcnow
 from elearn.content.markdown import render
 from elearn.db import get_session
-from elearn.domain.items import (
-    InvalidResponse,
-    get_item_type,
-    option_ids,
-    prompt_ids,
-    text_in,
-)
+from elearn.domain.itemtypes import InvalidResponse, option_ids, present, prompt_ids
 from elearn.domain.localize import pick
-from elearn.domain.presentation import decode_answer, describe_answer, present
+from elearn.domain.practice import Checked, check_answer
 from elearn.i18n import current_language
 from elearn.services import learning
 from elearn.web import commit
@@ -163,8 +157,7 @@ def _module_page(
     form: Any,
     saved: Any,
     position: int,
-    results: dict[int, Any] | None = None,
-    posted: dict[int, Any] | None = None,
+    results: dict[int, Checked] | None = None,
 ) -> Any:
     session = get_session()
     prog = learning.progress(session, current_user.id, view)
@@ -173,16 +166,10 @@ def _module_page(
         for i, (key, item) in enumerate(
             learning.practice_items(session, view.spec.practice_bank, spec.check), start=1
         ):
-            options, prompts = option_ids(item), prompt_ids(item)
-            response = (posted or {}).get(i)
-            checks.append(
-                (
-                    i,
-                    key,
-                    present(item, body.lang, options, prompts, response),
-                    (results or {}).get(i),
-                )
-            )
+            result = (results or {}).get(i)
+            response = result.response if result else None
+            shown = present(item, body.lang, option_ids(item), prompt_ids(item), response)
+            checks.append((i, key, shown, result))
     return render_template(
         "learn/module.html",
         checks=checks,
@@ -276,8 +263,7 @@ def check(course_id: str, module_id: str) -> Any:
         abort(400)
     t = _texts(view)
     body = t(spec.body)
-    results: dict[int, Any] = {}
-    posted: dict[int, Any] = {}
+    results: dict[int, Checked] = {}
     items = learning.practice_items(session, view.spec.practice_bank, spec.check)
     for i, (_key, item) in enumerate(items, start=1):
         prefix = f"q{i}-"
@@ -287,22 +273,10 @@ def check(course_id: str, module_id: str) -> Any:
             if k.startswith(prefix)
         }
         try:
-            decoded = decode_answer(item.type, raw, option_ids(item), prompt_ids(item), body.lang)
-            response = get_item_type(item.type).parse(item, decoded)
+            results[i] = check_answer(item, raw, body.lang)
         except InvalidResponse:
             abort(400)
-        posted[i] = response
-        mark = get_item_type(item.type).score(item, response, body.lang)
-        text = text_in(item, body.lang)
-        results[i] = {
-            "mark": mark,
-            "answered": response is not None,
-            "answer": describe_answer(item, body.lang),
-            "feedback": text.feedback,
-        }
     position = view.modules.index(spec)
     segments = render(body.value)
     saved = learning.reflections_for(session, current_user.id, course_id, module_id)
-    return _module_page(
-        view, spec, t, body, segments, ModuleForm(), saved, position, results, posted
-    )
+    return _module_page(view, spec, t, body, segments, ModuleForm(), saved, position, results)

@@ -15,7 +15,7 @@ from elearn.content.aiken import parse_aiken
 from elearn.content.importing import ImportResult, ImportSyntaxError, Skipped
 from elearn.content.moodle_xml import parse_moodle_xml
 from elearn.domain.content import ItemSpec
-from elearn.domain.items import get_item_type
+from elearn.domain.itemtypes import get_item_type
 
 FUZZ = settings(
     max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None
@@ -429,7 +429,7 @@ def test_unsupported_types_and_embedded_files_are_skipped_with_their_line() -> N
         <question type="multianswer"><questiontext><text>{1:SHORTANSWER:=x}</text></questiontext></question>
         <question type="calculated"><questiontext><text>{a}+1</text></questiontext></question>
         <question type="ddwtos"><questiontext><text>[[1]]</text></questiontext></question>
-        <question type="ordering"><questiontext><text>Order</text></questiontext></question>
+        <question type="ordering"><questiontext><text>Order</text></questiontext><answer><text>Only</text></answer></question>
         <question><questiontext><text>No type</text></questiontext></question>
         <question type="truefalse">
           <questiontext format="html">
@@ -457,7 +457,7 @@ def test_unsupported_types_and_embedded_files_are_skipped_with_their_line() -> N
         Skipped(5, "cloze (embedded answers) questions are not supported"),
         Skipped(6, "calculated questions are not supported"),
         Skipped(7, "drag-and-drop questions are not supported"),
-        Skipped(8, "ordering questions are not supported"),
+        Skipped(8, "an ordering question needs at least 2 items"),  # read as ordering, but one item
         Skipped(9, "the question has no type"),
         Skipped(10, "embedded file not supported"),
         Skipped(18, "embedded file not supported"),

@@ -8,23 +8,24 @@ interpreter of the QTI operators the exporter writes, against elearn's own score
 
 from __future__ import annotations
 
-import io
 import itertools
 import math
 import xml.etree.ElementTree as ET
-import zipfile
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from elearn.content.exporting import ExportSource, numeric_interval, percent
+from elearn.content.exporting import ExportSource, percent
 from elearn.content.formats import EXPORTERS, export_items, import_items
 from elearn.content.loader import ContentSet, load_content
-from elearn.content.qti3 import QTI_NS, identifier
+from elearn.content.qti3 import QTI_NS
 from elearn.domain.content import BankSpec, ExamSpec, ItemSpec
-from elearn.domain.items import full_key_response, get_item_type, option_ids, text_in, weights
+from elearn.domain.itemtypes import full_key_response, get_item_type, option_ids, text_in
+from elearn.domain.itemtypes.multiple_response import weights
+from elearn.domain.itemtypes.numeric import interval as numeric_interval
+from tests.qti import QtiItem, as_qti, open_package
 
 ROOT = Path(__file__).resolve().parents[2]
 Q = f"{{{QTI_NS}}}"
@@ -156,7 +157,7 @@ def meaning(item: ItemSpec, lang: str) -> tuple[Any, ...]:
 
 
 def round_trip(fmt: str, source: ExportSource) -> list[ItemSpec]:
-    exported = export_items(fmt, source).decode("utf-8")
+    exported = export_items(fmt, source).data.decode("utf-8")
     result = import_items(fmt, exported, lang=source.lang, default_topic="nowhere")
     assert result.skipped == []
     items = [ItemSpec.model_validate(i) for i in result.items]
@@ -244,7 +245,7 @@ def _responses(item: ItemSpec, lang: str) -> list[Any]:
 
 
 def test_gift_writes_moodle_weights_and_escapes() -> None:
-    text = export_items("gift", ExportSource(BANK, ITEMS, [], "en")).decode()
+    text = export_items("gift", ExportSource(BANK, ITEMS, [], "en")).data.decode()
     assert "$CATEGORY: $course$/top/tricky/first" in text
     assert "::single::[html]Braces \\{x\\}, tilde \\~, equals \\=, hash \\#" in text
     assert "&lt;b&gt;bold&lt;/b&gt; &amp; co<br>second line" in text
@@ -256,7 +257,7 @@ def test_gift_writes_moodle_weights_and_escapes() -> None:
 
 
 def test_moodle_xml_is_well_formed_with_moodle_fields() -> None:
-    data = export_items("moodle-xml", ExportSource(BANK, ITEMS, [], "nb"))
+    data = export_items("moodle-xml", ExportSource(BANK, ITEMS, [], "nb")).data
     quiz = ET.fromstring(data)
     questions = quiz.findall("question")
     assert [q.get("type") for q in questions][:2] == ["category", "multichoice"]
@@ -291,128 +292,12 @@ def test_percent_and_unknown_formats() -> None:
 # --- QTI 3.0 -------------------------------------------------------------------------------------
 
 
-def open_package(data: bytes) -> dict[str, ET.Element]:
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        assert archive.testzip() is None
-        return {name: ET.fromstring(archive.read(name)) for name in archive.namelist()}
-
-
-class QtiItem:
-    """Just enough of a QTI 3 delivery engine to score the responses the exporter allows."""
-
-    def __init__(self, root: ET.Element) -> None:
-        self.root = root
-        declaration = root.find(f"{Q}qti-response-declaration")
-        assert declaration is not None
-        self.declaration = declaration
-        self.cardinality = declaration.get("cardinality")
-        self.base_type = declaration.get("base-type")
-
-    def score(self, response: Any) -> tuple[float, str | None]:
-        self.values: dict[str, Any] = {"RESPONSE": response, "SCORE": 0.0, "FEEDBACK": None}
-        processing = self.root.find(f"{Q}qti-response-processing")
-        assert processing is not None
-        self._run(list(processing))
-        return self.values["SCORE"], self.values["FEEDBACK"]
-
-    def _run(self, rules: list[ET.Element]) -> None:
-        for rule in rules:
-            tag = rule.tag.removeprefix(Q)
-            if tag == "qti-set-outcome-value":
-                self.values[rule.get("identifier", "")] = self._eval(rule[0])
-            elif tag == "qti-response-condition":
-                for branch in rule:
-                    kind = branch.tag.removeprefix(Q)
-                    if kind == "qti-response-else":
-                        self._run(list(branch))
-                        break
-                    if self._eval(branch[0]):
-                        self._run(list(branch)[1:])
-                        break
-            else:
-                raise AssertionError(f"unexpected rule {tag}")
-
-    def _correct(self) -> Any:
-        values = [v.text or "" for v in self.declaration.iter(f"{Q}qti-value")]
-        return self._typed(values if self.cardinality == "multiple" else values[0])
-
-    def _typed(self, value: Any) -> Any:
-        return float(value) if self.base_type == "float" and value is not None else value
-
-    def _eval(self, node: ET.Element) -> Any:
-        tag = node.tag.removeprefix(Q)
-        args = list(node)
-        if tag == "qti-variable":
-            return self.values[node.get("identifier", "")]
-        if tag == "qti-correct":
-            return self._correct()
-        if tag == "qti-base-value":
-            kind, text = node.get("base-type"), node.text or ""
-            return float(text) if kind == "float" else text
-        if tag == "qti-is-null":
-            value = self._eval(args[0])
-            return value is None or value == [] or value == ""
-        if tag == "qti-match":
-            left, right = (self._eval(a) for a in args)
-            if self.cardinality == "multiple":
-                return sorted(left or []) == sorted(right)
-            return left == right
-        if tag == "qti-and":
-            return all(self._eval(a) for a in args)
-        if tag in ("qti-gte", "qti-lte"):
-            left, right = (self._eval(a) for a in args)
-            return left >= right if tag == "qti-gte" else left <= right
-        if tag == "qti-map-response":
-            return self._map(self.values["RESPONSE"])
-        raise AssertionError(f"unexpected expression {tag}")
-
-    def _map(self, response: Any) -> float:
-        mapping = self.declaration.find(f"{Q}qti-mapping")
-        assert mapping is not None
-        entries = [
-            (e.get("map-key", ""), float(e.get("mapped-value", "0")), e.get("case-sensitive"))
-            for e in mapping
-        ]
-        given = response if isinstance(response, list) else [response]
-        total = 0.0
-        for value in set(given):  # each distinct value counts once
-            for key, mapped, case_sensitive in entries:
-                same = key == value if case_sensitive != "false" else key.lower() == value.lower()
-                if same:
-                    total += mapped
-                    break
-            else:
-                total += float(mapping.get("default-value", "0"))
-        low, high = (
-            float(mapping.get("lower-bound", "-inf")),
-            float(mapping.get("upper-bound", "inf")),
-        )
-        return min(high, max(low, total))
-
-
-def as_qti(item: ItemSpec, response: Any) -> Any:
-    """elearn's response as the QTI response variable."""
-    if response is None:
-        return None
-    if item.type == "single_choice":
-        return identifier(response)
-    if item.type == "multiple_response":
-        return [identifier(o) for o in response]
-    if item.type == "true_false":
-        return "true" if response else "false"
-    if item.type == "numeric":
-        return float(response)
-    if item.type == "matching":
-        return [f"{identifier(p)} {identifier(o)}" for p, o in response.items()]
-    return response
-
-
 def test_qti_package_scores_every_response_as_elearn_does(shipped: ContentSet) -> None:
     banks = [(ExportSource(BANK, ITEMS, [EXAM], "en"), ITEMS)]
     source = source_of(shipped, "soa-baerekraft", "en")
     banks.append((source, list(source.items)))
     for source, items in banks:
-        files = open_package(export_items("qti3", source))
+        files = open_package(export_items("qti3", source).data)
         for item in items:
             qti = QtiItem(files[f"items/{item.id}.xml"])
             scorer = get_item_type(item.type)
@@ -425,13 +310,13 @@ def test_qti_package_scores_every_response_as_elearn_does(shipped: ContentSet) -
 
 
 def test_short_answers_in_qti_ignore_case_like_elearn() -> None:
-    files = open_package(export_items("qti3", ExportSource(BANK, ITEMS, [], "en")))
+    files = open_package(export_items("qti3", ExportSource(BANK, ITEMS, [], "en")).data)
     qti = QtiItem(files["items/typed.xml"])
     assert qti.score("co2")[0] == 0.5 and qti.score("c*o~2 = GAS")[0] == 1.0
 
 
 def test_qti_package_manifest_items_and_tests_agree() -> None:
-    data = export_items("qti3", ExportSource(BANK, ITEMS, [EXAM], "nb"))
+    data = export_items("qti3", ExportSource(BANK, ITEMS, [EXAM], "nb")).data
     files = open_package(data)
     manifest = files.pop("imsmanifest.xml")
     cp = "{http://www.imsglobal.org/xsd/qti/qtiv3p0/imscp_v1p1}"
@@ -457,7 +342,7 @@ def test_qti_package_manifest_items_and_tests_agree() -> None:
 
 
 def test_qti_test_sections_select_per_topic_as_the_blueprint_does() -> None:
-    files = open_package(export_items("qti3", ExportSource(BANK, ITEMS, [EXAM], "en")))
+    files = open_package(export_items("qti3", ExportSource(BANK, ITEMS, [EXAM], "en")).data)
     test = files["tests/tricky-exam.xml"]
     assert test.get("identifier") == "tricky-exam" and test.get("title") == "Tricky exam"
     limits = test.find(f".//{Q}qti-time-limits")
@@ -480,7 +365,7 @@ def test_qti_test_sections_select_per_topic_as_the_blueprint_does() -> None:
 
 def test_the_shipped_certification_exam_as_a_qti_test(shipped: ContentSet) -> None:
     source = source_of(shipped, "soa-baerekraft", "nb")
-    files = open_package(export_items("qti3", source))
+    files = open_package(export_items("qti3", source).data)
     exam = next(e for e in source.exams if e.id == "soa-baerekraft-sertifisering")
     test = files[f"tests/{exam.id}.xml"]
     selects = [int(s.get("select", "0")) for s in test.iter(f"{Q}qti-selection")]

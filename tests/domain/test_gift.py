@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from elearn.content.gift import parse_gift
 from elearn.content.importing import ImportResult, ImportSyntaxError, Skipped
 from elearn.domain.content import ItemSpec
-from elearn.domain.items import get_item_type
+from elearn.domain.itemtypes import get_item_type
 
 
 def parse(text: str, **kwargs: Any) -> ImportResult:

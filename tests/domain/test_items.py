@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from elearn.domain.content import ItemSpec
-from elearn.domain.items import get_item_type, item_type_names
+from elearn.domain.itemtypes import get_item_type, item_type_names
 from tests.domain.conftest import item
 
 
@@ -13,9 +13,17 @@ def messages(spec: ItemSpec) -> list[str]:
     return [m.message for m in get_item_type(spec.type).validate(spec)]
 
 
-def test_registry_knows_the_six_types_and_refuses_others() -> None:
+def test_registry_knows_the_seven_types_and_refuses_others() -> None:
     assert item_type_names() == sorted(
-        ["single_choice", "multiple_response", "true_false", "numeric", "matching", "short_answer"]
+        [
+            "single_choice",
+            "multiple_response",
+            "true_false",
+            "numeric",
+            "matching",
+            "short_answer",
+            "ordering",
+        ]
     )
     with pytest.raises(KeyError, match="unknown item type 'essay'"):
         get_item_type("essay")

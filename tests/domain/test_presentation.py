@@ -6,8 +6,7 @@ import dataclasses
 
 import pytest
 
-from elearn.domain.items import InvalidResponse
-from elearn.domain.presentation import decode_answer, describe_answer, present
+from elearn.domain.itemtypes import InvalidResponse, decode_answer, describe_answer, present
 from tests.domain.conftest import item
 
 OPTIONS = {"a": "A text", "b": "B text", "c": "C text"}
@@ -59,7 +58,7 @@ def test_matching_shows_pairs_by_position() -> None:
     )
     shown = present(spec, "en", ["b", "a"], ["q", "p"], {"p": "a", "q": "b"})
     assert [c.id for c in shown.prompts] == ["1", "2"]
-    assert shown.matched == {"2": "2", "1": "1"}
+    assert shown.chosen == {"2": "2", "1": "1"}
 
 
 def test_positions_decode_to_authored_ids_and_forged_ones_are_refused() -> None:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from elearn.domain.content import ExamSpec, ItemSpec, PassRules
 from elearn.domain.eligibility import PastAttempt, Refusal, deadline, eligibility
-from elearn.domain.items import (
+from elearn.domain.itemtypes import (
     InvalidResponse,
     full_key_response,
     get_item_type,
@@ -43,7 +43,10 @@ SHORT = item(
         {"answer": "klagenemnda", "credit": 0.5},
     ],
 )
-ALL = [SINGLE, MULTI_LIST, MULTI_WEIGHTS, TF, NUM_TOL, NUM_RANGE, MATCH, SHORT]
+ORDER = item(
+    "ordering", {"order": ["c", "a", "d", "b"], "grading": "absolute_position"}, options=OPTS
+)
+ALL = [SINGLE, MULTI_LIST, MULTI_WEIGHTS, TF, NUM_TOL, NUM_RANGE, MATCH, SHORT, ORDER]
 
 
 def score(spec: ItemSpec, raw: dict[str, list[str]]) -> float:
@@ -139,6 +142,7 @@ def test_a_mark_is_always_within_0_and_1(
         {"answer": [text]},
         {"answer": ["true" if flag else "false"]},
         {f"answer-{p}": [o] for p, o in zip(["p", "q", "r"], picks, strict=False)},
+        {f"answer-{o}": [str(i)] for i, o in enumerate(picks, start=1)},
     ]
     kind = get_item_type(spec.type)
     for raw in raws:

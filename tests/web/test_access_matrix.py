@@ -32,6 +32,7 @@ EXAMPLES = {
     "admin.edit_user": "/admin/users/{learner_id}",
     "admin.reset_link": "/admin/users/{learner_id}/reset-link",
     "static": "/static/elearn.css",
+    "itemtype_asset": "/itemtypes/ordering.js",
     "exam.start_page": "/exams/sdg-basics",
     "exam.start": "/exams/sdg-basics/start",
     # Made-up attempt: the role check answers first, then "not found" for anyone's learner.
