@@ -23,11 +23,12 @@ from elearn.domain.itemtypes import (
 
 @dataclass(frozen=True)
 class Checked:
-    response: Response  # what was read, shown again in the item
+    response: Response  # what was read (None when unanswered or unfinished)
     mark: float
     key: tuple[str, ...]  # the right answer in words
     feedback: str | None  # the item's rationale
     problem: str | None = None  # the answer was not complete (e.g. two steps in one place)
+    given: Response = None  # what to show back in the item: the response, or an unfinished one
 
     @property
     def answered(self) -> bool:
@@ -42,13 +43,14 @@ def check_answer(item: ItemSpec, raw: RawAnswer, lang: str) -> Checked:
     """
     try:
         response = read_answer(item, raw, option_ids(item), prompt_ids(item), lang)
-        problem = None
+        problem, given = None, response
     except IncompleteResponse as exc:
-        response, problem = None, str(exc)
+        response, problem, given = None, str(exc), exc.partial
     return Checked(
         response=response,
         mark=get_item_type(item.type).score(item, response, lang),
         key=describe_answer(item, lang),
         feedback=text_in(item, lang).feedback,
         problem=problem,
+        given=given,
     )

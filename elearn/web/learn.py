@@ -167,7 +167,7 @@ def _module_page(
             learning.practice_items(session, view.spec.practice_bank, spec.check), start=1
         ):
             result = (results or {}).get(i)
-            response = result.response if result else None
+            response = result.given if result else None
             shown = present(item, body.lang, option_ids(item), prompt_ids(item), response)
             checks.append((i, key, shown, result))
     return render_template(

@@ -405,3 +405,12 @@ def test_a_grading_qti_cannot_express_leaves_the_item_out_of_the_package(grading
     exported = export_items("qti3", source(named(ordering(grading), "steps")))
     assert [item_id for item_id, _reason in exported.skipped] == ["steps"]
     assert f"'{grading}'" in exported.skipped[0][1]
+
+
+def test_an_unfinished_answer_is_shown_back_as_given_so_it_can_be_finished() -> None:
+    raw = places(p1="1", p2="1", p3="4")  # c and a both first, d last, b not placed
+    with pytest.raises(IncompleteResponse) as unfinished:
+        read_answer(ordering(), raw, SERVED, [], "nb")
+    shown = present(ordering(), "en", SERVED, [], unfinished.value.partial)
+    assert shown.chosen == {"1": "1", "2": "1", "3": "4"}
+    assert [c.text for c in shown.options] == ["Evaluate", "Plan", "Award", "Announce"]

@@ -34,8 +34,13 @@ class InvalidResponse(ValueError):
 class IncompleteResponse(InvalidResponse):
     """An answer the learner has not finished in a way the item can hold (two steps in one place).
 
-    Unlike a forged answer this is the learner's to correct: pages say why and keep the rest.
+    Unlike a forged answer this is the learner's to correct: pages say why and show ``partial``
+    (what was given, in a form the type's ``present`` takes) so that nothing typed is lost.
     """
+
+    def __init__(self, message: str, partial: Response = None) -> None:
+        super().__init__(message)
+        self.partial = partial
 
 
 class Unsupported(Exception):

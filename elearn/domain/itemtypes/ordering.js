@@ -13,15 +13,26 @@
     var status = question.querySelector("[data-ordering-status]");
     var steps = function () { return Array.prototype.slice.call(list.children); };
     var textOf = function (li) { return li.querySelector("label").textContent.replace(/^[^:]*:\s*/, ""); };
+    var ends = function () {
+      // The first step cannot go up, nor the last down: say so without taking their focus.
+      var all = steps();
+      all.forEach(function (li, i) {
+        var buttons = li.querySelectorAll(".step-move");
+        buttons[0].setAttribute("aria-disabled", String(i === 0));
+        buttons[1].setAttribute("aria-disabled", String(i === all.length - 1));
+      });
+    };
+    var busy = false;  // our own change event (for autosave) must not move the step again
     var renumber = function (moved) {
       var all = steps();
       all.forEach(function (li, i) { li.querySelector("select").value = String(i + 1); });
-      if (moved) {
-        status.textContent = fill(question.dataset.moved, {
-          step: textOf(moved), place: all.indexOf(moved) + 1, n: all.length
-        });
-        moved.querySelector("select").dispatchEvent(new Event("change", { bubbles: true }));
-      }
+      ends();
+      status.textContent = fill(question.dataset.moved, {
+        step: textOf(moved), place: all.indexOf(moved) + 1, n: all.length
+      });
+      busy = true;
+      moved.querySelector("select").dispatchEvent(new Event("change", { bubbles: true }));
+      busy = false;
     };
     var place = function (li, index) {
       var all = steps().filter(function (other) { return other !== li; });
@@ -44,12 +55,13 @@
         });
         li.appendChild(button);
       });
-      li.querySelector("select").addEventListener("change", function (event) {
-        if (!event.isTrusted || !this.value) { return; }
+      li.querySelector("select").addEventListener("change", function () {
+        if (busy || !this.value) { return; }
         place(li, Number(this.value) - 1);
         renumber(li);
       });
     });
+    ends();
   }
   Array.prototype.forEach.call(document.querySelectorAll("[data-ordering]"), enhance);
 }());

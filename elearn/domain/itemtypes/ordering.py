@@ -260,7 +260,9 @@ class Ordering(ItemType):
         if not place:
             return None
         if len(place) < len(steps) or len(set(place.values())) < len(steps):
-            raise IncompleteResponse(N_("Give each step its own place: one step to each place."))
+            raise IncompleteResponse(
+                N_("Give each step its own place: one step to each place."), partial=place
+            )
         return sorted(steps, key=place.__getitem__)
 
     def score(self, item: ItemSpec, response: Response, lang: str) -> float:
@@ -276,17 +278,22 @@ class Ordering(ItemType):
     def present(
         self, item: ItemSpec, lang: str, served: Served, response: Response
     ) -> PresentedItem:
-        """The steps in the learner's order once answered (else as served), each with its place."""
+        """The steps in the learner's order once answered (else as served), each with its place.
+
+        ``response`` may also be the places of an unfinished answer (step -> place), shown back
+        as given so that the learner can finish it.
+        """
         text = text_in(item, lang)
         served_at = positions(served.options)
         shown = list(response) if isinstance(response, list) else list(served.options)
         steps = served_choices(text.options, served.options)
         by_id = {step: steps[int(served_at[step]) - 1] for step in served.options}
-        places = (
-            {served_at[s]: str(i) for i, s in enumerate(response, start=1) if s in served_at}
-            if isinstance(response, list)
-            else {}
-        )
+        given: dict[str, int] = {}
+        if isinstance(response, list):
+            given = {step: place for place, step in enumerate(response, start=1)}
+        elif isinstance(response, dict):
+            given = dict(response)
+        places = {served_at[s]: str(p) for s, p in given.items() if s in served_at}
         return PresentedItem(
             type=item.type,
             template=self.partial,
