@@ -31,7 +31,7 @@ report_cli = AppGroup("report", help="Reports.")
 audit_cli = AppGroup("audit", help="The hash-chained audit log.")
 # The names in elearn.content.formats' registries (a test holds them equal), spelled out here so
 # that starting the app does not import every parser and writer.
-IMPORT_FORMATS = ("gift", "aiken", "moodle-xml")
+IMPORT_FORMATS = ("gift", "aiken", "moodle-xml", "qti3")
 EXPORT_FORMATS = ("gift", "moodle-xml", "qti3")
 bank_cli = AppGroup("bank", help="Question banks: import from and export to other systems.")
 xapi_cli = AppGroup("xapi", help="Learning records (xAPI) sent to a Learning Record Store.")
@@ -541,7 +541,7 @@ def bank_import(
 
     import yaml
 
-    from elearn.content.formats import import_items
+    from elearn.content.formats import BINARY_IMPORTS, import_items
     from elearn.content.importing import ImportSyntaxError
 
     report: dict[str, Any] = {"imported": 0, "skipped": [], "errors": []}
@@ -568,9 +568,11 @@ def bank_import(
         finish(1, [f"error: bank '{bank_id}' is in {bank.spec.languages}, not '{lang}'"])
         return
     try:
-        text = source.read_text(encoding="utf-8-sig")
+        data: str | bytes = (
+            source.read_bytes() if fmt in BINARY_IMPORTS else source.read_text(encoding="utf-8-sig")
+        )
         result = import_items(
-            fmt, text, lang=lang, default_topic=bank.spec.topics[0].id, source_name=source.name
+            fmt, data, lang=lang, default_topic=bank.spec.topics[0].id, source_name=source.name
         )
     except UnicodeDecodeError:
         report["errors"].append({"line": 0, "message": "not UTF-8 text"})

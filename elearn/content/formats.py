@@ -11,6 +11,7 @@ from elearn.content.gift import parse_gift
 from elearn.content.importing import ImportResult
 from elearn.content.moodle_xml import parse_moodle_xml
 from elearn.content.qti3 import write_qti3
+from elearn.content.qti3_import import parse_qti3
 
 Importer = Callable[..., ImportResult]
 Exporter = Callable[[ExportSource], Exported]
@@ -19,7 +20,10 @@ IMPORTERS: dict[str, Importer] = {
     "gift": parse_gift,
     "aiken": parse_aiken,
     "moodle-xml": parse_moodle_xml,
+    "qti3": parse_qti3,
 }
+# Formats read as bytes (a zip package); the others are UTF-8 text.
+BINARY_IMPORTS = frozenset({"qti3"})
 
 
 def get_importer(name: str) -> Importer:
@@ -29,8 +33,9 @@ def get_importer(name: str) -> Importer:
         raise KeyError(f"unknown import format '{name}' (known: {', '.join(IMPORTERS)})") from None
 
 
-def import_items(fmt: str, text: str, **kwargs: Any) -> ImportResult:
-    return get_importer(fmt)(text, **kwargs)
+def import_items(fmt: str, data: str | bytes, **kwargs: Any) -> ImportResult:
+    """Read ``data`` (text, or bytes for the formats in BINARY_IMPORTS) as format ``fmt``."""
+    return get_importer(fmt)(data, **kwargs)
 
 
 EXPORTERS: dict[str, Exporter] = {
