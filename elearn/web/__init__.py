@@ -59,7 +59,7 @@ def _language_form() -> Any:
 
 def _item_type_partials(app: Flask) -> None:
     """Templates find each item type's partial beside its module as ``itemtypes/<name>.html``,
-    and its script (where it has one) is served at ``/itemtypes/<name>.js``."""
+    and its script and style (where it has them) are served at ``/itemtypes/<name>.js|.css``."""
     from pathlib import Path
 
     from flask import abort, send_from_directory
@@ -72,15 +72,19 @@ def _item_type_partials(app: Flask) -> None:
     app.jinja_loader = ChoiceLoader(
         [app.jinja_loader, PrefixLoader({"itemtypes": FileSystemLoader(folder)})]
     )
-    scripts = {
-        f"{name}.js" for name in itemtypes.item_type_names() if (folder / f"{name}.js").is_file()
+    assets = {
+        f"{name}{suffix}"
+        for name in itemtypes.item_type_names()
+        for suffix in (".js", ".css")
+        if (folder / f"{name}{suffix}").is_file()
     }
 
     @app.get("/itemtypes/<name>")
     def itemtype_asset(name: str) -> Any:
-        if name not in scripts:
+        if name not in assets:
             abort(404)
-        response = send_from_directory(folder, name, mimetype="text/javascript")
+        kind = "text/javascript" if name.endswith(".js") else "text/css"
+        response = send_from_directory(folder, name, mimetype=kind)
         response.headers["Cache-Control"] = "public, max-age=3600"
         return response
 

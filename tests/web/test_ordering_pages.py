@@ -88,12 +88,14 @@ def test_a_forged_place_in_a_knowledge_check_is_refused(
     assert post(learner, f"{CHECK}/check", forged).status_code == 400
 
 
-def test_the_ordering_script_is_served_and_nothing_else_from_the_item_types(
+def test_the_ordering_script_and_style_are_served_and_nothing_else_from_the_item_types(
     client: FlaskClient,
 ) -> None:
     script = client.get("/itemtypes/ordering.js")
     assert script.status_code == 200 and script.mimetype == "text/javascript"
     assert b"data-ordering" in script.data
+    style = client.get("/itemtypes/ordering.css")
+    assert style.status_code == 200 and style.mimetype == "text/css" and b".step" in style.data
     for other in ("ordering.py", "ordering.html", "base.py", "choice.js", "../../config.py"):
         assert client.get(f"/itemtypes/{other}").status_code == 404, other
 
