@@ -286,11 +286,10 @@ def exams_close_overdue() -> None:
     from elearn.services.certificates import issue_due
     from elearn.services.exams import close_overdue
 
+    authority = current_app.extensions["elearn.authority"]
     with open_session(current_app) as session:
-        closed = close_overdue(session=session, now=utcnow())
-        issued = issue_due(
-            session=session, authority=current_app.extensions["elearn.authority"], now=utcnow()
-        )
+        closed = close_overdue(session=session, authority=authority, now=utcnow())
+        issued = issue_due(session=session, authority=authority, now=utcnow())
         session.commit()
     click.echo(f"closed {closed} overdue attempt(s); issued {len(issued)} certificate(s)")
 
@@ -413,6 +412,25 @@ def certificates_list(as_json: bool) -> None:
             f"<{row['email']}>  issued {row['issued'][:10]}  until "
             f"{(row['valid_until'] or '-')[:10]}"
         )
+
+
+@certificates_cli.command("make-pdfs")
+@click.option("--batch", default=100, show_default=True, type=click.IntRange(min=1))
+def certificates_make_pdfs(batch: int) -> None:
+    """Store the signed PDF of certificates issued before PDFs were made at issuance."""
+    from elearn.services.certificates import make_missing_pdfs
+
+    made = 0
+    while True:  # one transaction per batch: a long backfill holds no lock for long
+        with open_session(current_app) as session:
+            count = make_missing_pdfs(
+                session=session, authority=current_app.extensions["elearn.authority"], limit=batch
+            )
+            session.commit()
+        made += count
+        if count < batch:
+            break
+    click.echo(f"made {made} PDF(s)")
 
 
 @staff_cli.command("import")

@@ -25,6 +25,7 @@ from elearn.domain.localize import pick
 from elearn.models import Bank, Certificate, Exam, ExamAttempt, ExamVersion, User
 from elearn.pdf import CertificateText, PdfSigner, render_certificate
 from elearn.services import audit, xapi
+from elearn.services.attempts import exam_spec
 
 KEY_PREFIX = "k-"
 
@@ -161,16 +162,17 @@ def _achievement(
 def issue(
     *, session: Session, authority: Authority, attempt: ExamAttempt, now: datetime
 ) -> Certificate:
-    """Sign and store the certificate for a passed attempt (once: a second call returns it)."""
-    existing = session.exec(select(Certificate).where(Certificate.attempt_id == attempt.id)).first()
+    """Sign and store the certificate for a passed attempt, with its signed PDF, in the same
+    transaction as the decision that earned it (once: a second call returns it)."""
+    assert attempt.id is not None
+    existing = of_attempt(session=session, attempt_id=attempt.id)
     if existing is not None:
         return existing
     if not attempt.passed:
         raise Conflict(N_("Only a passed attempt earns a certificate."))
-    version = session.get(ExamVersion, attempt.exam_version_id)
     user = session.get(User, attempt.user_id)
-    assert version is not None and user is not None
-    spec = ExamSpec.model_validate(version.spec)
+    assert user is not None
+    spec = exam_spec(session=session, attempt=attempt)
     months = spec.certificate.valid_months
     certificate = _sign_and_store(
         session=session,
@@ -218,12 +220,13 @@ def _sign_and_store(
     while session.exec(select(Certificate.id).where(Certificate.code == code)).first():
         code = vc.new_code(secrets.SystemRandom())
     index = _free_index(session, 1)
+    achievement = _achievement(authority, exam_id, spec, bank, language)
     info = vc.CredentialInfo(
         id=authority.url(f"/api/v1/credentials/{code}"),
         code=code,
         holder_name=user.name,
         holder_id=f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, authority.url(f'/users/{user.id}'))}",
-        achievement=_achievement(authority, exam_id, spec, bank, language),
+        achievement=achievement,
         issuer=authority.issuer,
         valid_from=issued_at,
         valid_until=valid_until,
@@ -245,6 +248,8 @@ def _sign_and_store(
         status_index=index,
         credential=vc.sign_credential(vc.build_credential(info), authority.current_key()),
     )
+    # Made now, once: every download is the same file, and reading it never writes.
+    certificate.pdf = _render_pdf(authority, certificate, achievement.name)
     session.add(certificate)
     session.flush()
     return certificate
@@ -277,8 +282,8 @@ def issue_demo(
 def issue_due(
     *, session: Session, authority: Authority, now: datetime, user_id: int | None = None
 ) -> list[Certificate]:
-    """Issue every certificate that is due: passed attempts without one, approved where the exam
-    asks for sign-off. Idempotent, so every path to a pass can call it."""
+    """Issue what is due but missing: passes decided before certificates were issued with the
+    decision (a backfill for cron; idempotent), approved where the exam asks for sign-off."""
     query = (
         select(ExamAttempt, ExamVersion.spec)
         .join(ExamVersion, col(ExamVersion.id) == col(ExamAttempt.exam_version_id))
@@ -400,30 +405,53 @@ def status_list_token(
     return vc.sign_credential(credential, authority.current_key())
 
 
-def pdf_of(
-    *, session: Session, authority: Authority, certificate: Certificate, achievement: str
-) -> bytes:
-    """The signed PDF, made on first request and kept, so that every copy is the same file."""
-    if certificate.pdf is None:
-        text = CertificateText(
-            language=certificate.language if certificate.language in ("nb", "da", "en") else "en",
-            holder=certificate.holder_name,
-            achievement=achievement,
-            issued=certificate.issued_at.date(),
-            valid_until=certificate.valid_until.date() if certificate.valid_until else None,
-            issuer=authority.issuer_name,
-            code=certificate.code,
-            verify_url=authority.url(f"/verify/{certificate.code}"),
+def _render_pdf(authority: Authority, certificate: Certificate, achievement: str) -> bytes:
+    text = CertificateText(
+        language=certificate.language if certificate.language in ("nb", "da", "en") else "en",
+        holder=certificate.holder_name,
+        achievement=achievement,
+        issued=certificate.issued_at.date(),
+        valid_until=certificate.valid_until.date() if certificate.valid_until else None,
+        issuer=authority.issuer_name,
+        code=certificate.code,
+        verify_url=authority.url(f"/verify/{certificate.code}"),
+    )
+    return authority.pdf_signer().sign(render_certificate(text))
+
+
+def pdf_of(*, authority: Authority, certificate: Certificate) -> bytes:
+    """The signed PDF made at issuance. A row older than that gets a fresh copy that is not kept,
+    so that reading never writes (``flask --app elearn certificates make-pdfs`` stores them)."""
+    if certificate.pdf is not None:
+        return certificate.pdf
+    return _render_pdf(authority, certificate, achievement_name(certificate=certificate))
+
+
+def make_missing_pdfs(*, session: Session, authority: Authority, limit: int = 100) -> int:
+    """Store the PDF of up to ``limit`` certificates issued before PDFs were made at issuance."""
+    missing = session.exec(
+        select(Certificate)
+        .where(col(Certificate.pdf).is_(None))
+        .order_by(col(Certificate.id))
+        .limit(limit)
+    ).all()
+    for certificate in missing:
+        certificate.pdf = _render_pdf(
+            authority, certificate, achievement_name(certificate=certificate)
         )
-        certificate.pdf = authority.pdf_signer().sign(render_certificate(text))
-        session.flush()
-    return certificate.pdf
+    session.flush()
+    return len(missing)
 
 
-def achievement_name(session: Session, certificate: Certificate) -> str:
+def achievement_name(*, certificate: Certificate) -> str:
     """The achievement as signed into the credential (its payload is the source of truth)."""
     payload = jwt.decode(certificate.credential, options={"verify_signature": False})
     return str(payload["credentialSubject"]["achievement"]["name"])
+
+
+def of_attempt(*, session: Session, attempt_id: int) -> Certificate | None:
+    """The certificate a passed attempt earned, if it has one yet."""
+    return session.exec(select(Certificate).where(Certificate.attempt_id == attempt_id)).first()
 
 
 def of_user(session: Session, user_id: int) -> list[Certificate]:

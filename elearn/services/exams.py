@@ -27,7 +27,6 @@ from elearn.domain.items import InvalidResponse, RawAnswer, get_item_type
 from elearn.domain.presentation import decode_answer
 from elearn.domain.scoring import Answered, score_attempt
 from elearn.models import (
-    AttemptEvent,
     AttemptSlot,
     Bank,
     CourseProgress,
@@ -39,7 +38,9 @@ from elearn.models import (
     ItemExposure,
     ItemVersion,
 )
-from elearn.services import audit, xapi
+from elearn.services import audit, certificates, xapi
+from elearn.services.attempts import NO_CLIENT, Client, exam_spec, record_event
+from elearn.services.certificates import Authority
 
 
 class AttemptClosed(Conflict):
@@ -81,14 +82,6 @@ class LearnerStatus:
     eligibility: Eligibility
     in_progress: ExamAttempt | None
     attempts: list[ExamAttempt]
-
-
-@dataclass(frozen=True)
-class Client:
-    """Where a request came from, for the attempt's trail."""
-
-    address: str | None = None
-    agent: str | None = None
 
 
 # --- exams and eligibility ---------------------------------------------------------------------
@@ -153,11 +146,18 @@ def _renewal_due(
 
 
 def learner_status(
-    session: Session, user_id: int, view: ExamView, now: datetime, renewal_days: int = 90
+    *,
+    session: Session,
+    authority: Authority,
+    user_id: int,
+    view: ExamView,
+    now: datetime,
+    renewal_days: int = 90,
 ) -> LearnerStatus:
+    """Where the learner stands with an exam; an attempt found past its deadline is closed."""
     attempts = attempts_of(session, user_id, view.exam.id)
     for attempt in attempts:
-        close_if_overdue(session=session, attempt=attempt, now=now)
+        close_if_overdue(session=session, authority=authority, attempt=attempt, now=now)
     in_progress = next((a for a in attempts if a.submitted_at is None), None)
     past = [PastAttempt(a.started_at, a.submitted_at, a.passed) for a in attempts]
     verdict = eligibility(
@@ -246,17 +246,25 @@ def _count_exposure(session: Session, version_ids: Sequence[int]) -> None:
 def start_attempt(
     *,
     session: Session,
+    authority: Authority,
     user_id: int,
     exam_id: str,
     now: datetime,
     lang: str,
-    client: Client = Client(),
+    client: Client = NO_CLIENT,
     seed: int | None = None,
     renewal_days: int = 90,
 ) -> ExamAttempt:
     """Start an attempt, or return the one in progress (a second tab, a double click)."""
     view = load_exam(session, exam_id)
-    status = learner_status(session, user_id, view, now, renewal_days)
+    status = learner_status(
+        session=session,
+        authority=authority,
+        user_id=user_id,
+        view=view,
+        now=now,
+        renewal_days=renewal_days,
+    )
     if status.in_progress is not None:
         return status.in_progress
     if not status.eligibility.allowed:
@@ -295,7 +303,14 @@ def start_attempt(
             session.add(attempt)
             session.flush()
     except IntegrityError:  # another request started one a moment ago: use that one
-        existing = learner_status(session, user_id, view, now, renewal_days).in_progress
+        existing = learner_status(
+            session=session,
+            authority=authority,
+            user_id=user_id,
+            view=view,
+            now=now,
+            renewal_days=renewal_days,
+        ).in_progress
         if existing is None:
             raise
         return existing
@@ -316,7 +331,7 @@ def start_attempt(
         ],
     )
     _count_exposure(session, [s.version_id for s in form.slots])
-    _event(session, attempt.id, "started", now, client)
+    record_event(session=session, attempt_id=attempt.id, kind="started", now=now, client=client)
     audit.record(
         session=session,
         action="attempt.started",
@@ -328,26 +343,6 @@ def start_attempt(
     xapi.exam_attempted(session=session, attempt=attempt, exam=view.spec)
     session.flush()
     return attempt
-
-
-def _event(
-    session: Session,
-    attempt_id: int,
-    kind: str,
-    now: datetime,
-    client: Client,
-    slot: int | None = None,
-) -> None:
-    session.add(
-        AttemptEvent(
-            attempt_id=attempt_id,
-            at=now,
-            kind=kind,
-            slot=slot,
-            address=client.address,
-            agent=(client.agent or "")[:300] or None,
-        )
-    )
 
 
 # --- taking it ----------------------------------------------------------------------------------
@@ -394,33 +389,38 @@ def slots_with_items(session: Session, attempt_id: int) -> list[tuple[AttemptSlo
     return [(slot, ItemSpec.model_validate(spec)) for slot, spec in rows]
 
 
-def close_if_overdue(*, session: Session, attempt: ExamAttempt, now: datetime) -> bool:
+def close_if_overdue(
+    *, session: Session, authority: Authority, attempt: ExamAttempt, now: datetime
+) -> bool:
     """Submit and score an attempt whose time has run out; True if it is closed now or was."""
     if attempt.submitted_at is not None:
         return True
     if now < attempt.deadline_at:
         return False
-    submit_attempt(session=session, attempt=attempt, now=now, closed_by="deadline")
+    submit_attempt(
+        session=session, authority=authority, attempt=attempt, now=now, closed_by="deadline"
+    )
     return True
 
 
-def _open(session: Session, attempt: ExamAttempt, now: datetime) -> None:
-    if close_if_overdue(session=session, attempt=attempt, now=now):
+def _open(session: Session, authority: Authority, attempt: ExamAttempt, now: datetime) -> None:
+    if close_if_overdue(session=session, authority=authority, attempt=attempt, now=now):
         raise AttemptClosed(N_("This attempt is closed: it was submitted or its time ran out."))
 
 
 def save_answer(
     *,
     session: Session,
+    authority: Authority,
     attempt: ExamAttempt,
     number: int,
     raw: RawAnswer,
     flagged: bool,
     now: datetime,
-    client: Client = Client(),
+    client: Client = NO_CLIENT,
 ) -> AttemptSlot:
     """Save one answer as it is given. A forged option or slot is refused, nothing changed."""
-    _open(session, attempt, now)
+    _open(session, authority, attempt, now)
     assert attempt.id is not None
     slot, item = slot_with_item(session, attempt.id, number)
     try:
@@ -431,7 +431,14 @@ def save_answer(
     if response != slot.response or flagged != slot.flagged:
         slot.response, slot.flagged = response, flagged
         slot.answered_at = now if response is not None else None
-        _event(session, attempt.id, "saved", now, client, slot=number)
+        record_event(
+            session=session,
+            attempt_id=attempt.id,
+            kind="saved",
+            now=now,
+            client=client,
+            slot=number,
+        )
         session.flush()
     return slot
 
@@ -445,12 +452,14 @@ class SubmitOutcome:
 def submit_attempt(
     *,
     session: Session,
+    authority: Authority,
     attempt: ExamAttempt,
     now: datetime,
     closed_by: str = "learner",
-    client: Client = Client(),
+    client: Client = NO_CLIENT,
 ) -> SubmitOutcome:
-    """Submit and score once: a second submit (another tab, a double click) changes nothing."""
+    """Submit and score once: a second submit (another tab, a double click) changes nothing.
+    A pass is certified in the same transaction, unless the exam waits for a sign-off."""
     assert attempt.id is not None
     # Re-read under a row lock (PostgreSQL; SQLite's IMMEDIATE transaction already serialises).
     fresh = session.exec(
@@ -459,9 +468,7 @@ def submit_attempt(
     session.refresh(fresh)
     if fresh.submitted_at is not None:
         return SubmitOutcome(fresh, False)
-    version = session.get(ExamVersion, fresh.exam_version_id)
-    assert version is not None
-    spec = ExamSpec.model_validate(version.spec)
+    spec = exam_spec(session=session, attempt=fresh)
     rules = spec.pass_rules
     attempt_id = attempt.id
     rows = slots_with_items(session, attempt_id)
@@ -489,8 +496,8 @@ def submit_attempt(
         "overall_required": score.overall_required,
         "reasons": list(score.reasons),
     }
-    _event(session, attempt_id, "submitted", now, client)
-    _event(session, attempt_id, "scored", now, client)
+    for kind in ("submitted", "scored"):
+        record_event(session=session, attempt_id=attempt_id, kind=kind, now=now, client=client)
     audit.record(
         session=session,
         action="attempt.submitted",
@@ -515,11 +522,13 @@ def submit_attempt(
         items=len(rows),
     )
     session.flush()
+    if score.passed and spec.certificate.issue and not spec.sign_off:
+        certificates.issue(session=session, authority=authority, attempt=fresh, now=now)
     attempt.submitted_at = fresh.submitted_at
     return SubmitOutcome(fresh, True)
 
 
-def close_overdue(*, session: Session, now: datetime) -> int:
+def close_overdue(*, session: Session, authority: Authority, now: datetime) -> int:
     """Submit every attempt whose time ran out (for cron); returns how many."""
     overdue = session.exec(
         select(ExamAttempt).where(
@@ -527,7 +536,9 @@ def close_overdue(*, session: Session, now: datetime) -> int:
         )
     ).all()
     for attempt in overdue:
-        submit_attempt(session=session, attempt=attempt, now=now, closed_by="deadline")
+        submit_attempt(
+            session=session, authority=authority, attempt=attempt, now=now, closed_by="deadline"
+        )
     return len(overdue)
 
 

@@ -26,6 +26,7 @@ from elearn.models import (
     User,
 )
 from elearn.services import audit
+from elearn.services.attempts import Client, record_event
 
 
 @dataclass(frozen=True)
@@ -113,25 +114,12 @@ def review_attempt(session: Session, attempt_id: int) -> AttemptReview:
 
 
 def record_view(
-    *,
-    session: Session,
-    attempt: ExamAttempt,
-    number: int,
-    now: datetime,
-    address: str | None,
-    agent: str | None,
+    *, session: Session, attempt: ExamAttempt, number: int, now: datetime, client: Client
 ) -> None:
     """A question was shown: the trail and the time-per-question figures need it."""
     assert attempt.id is not None
-    session.add(
-        AttemptEvent(
-            attempt_id=attempt.id,
-            at=now,
-            kind="viewed",
-            slot=number,
-            address=address,
-            agent=(agent or "")[:300] or None,
-        )
+    record_event(
+        session=session, attempt_id=attempt.id, kind="viewed", now=now, client=client, slot=number
     )
     session.flush()
 

@@ -24,7 +24,6 @@ from elearn.auth import public, roles_required
 from elearn.clock import utcnow
 from elearn.db import get_session
 from elearn.services import certificates
-from elearn.web import commit
 
 bp = Blueprint("certificates", __name__)
 
@@ -60,13 +59,7 @@ def pdf(code: str) -> Any:
     certificate = certificates.find(session, code)
     if certificate is None:
         return render_template("certificates/unknown.html", code=code), 404
-    data = certificates.pdf_of(
-        session=session,
-        authority=authority(),
-        certificate=certificate,
-        achievement=certificates.achievement_name(session, certificate),
-    )
-    commit()
+    data = certificates.pdf_of(authority=authority(), certificate=certificate)
     return Response(
         data,
         mimetype="application/pdf",
@@ -112,15 +105,11 @@ def status(status_list: int) -> Any:
 @roles_required("learner")
 def mine() -> Any:
     session = get_session()
-    certificates.issue_due(
-        session=session, authority=authority(), now=utcnow(), user_id=current_user.id
-    )
-    commit()
     rows = [
         (
             c,
             certificates.verify(certificate=c, authority=authority(), now=utcnow()),
-            certificates.achievement_name(session, c),
+            certificates.achievement_name(certificate=c),
         )
         for c in certificates.of_user(session, current_user.id)
     ]

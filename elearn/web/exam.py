@@ -18,17 +18,15 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlmodel import select
 
 from elearn.auth import roles_required
 from elearn.clock import utcnow
 from elearn.db import get_session
-from elearn.domain.content import ExamSpec
 from elearn.domain.localize import pick
 from elearn.domain.presentation import describe_answer, present
 from elearn.i18n import current_language
-from elearn.models import Certificate, ExamAttempt, ExamVersion
-from elearn.services import certificates, exams, review
+from elearn.models import ExamAttempt
+from elearn.services import attempts, certificates, exams, review
 from elearn.web import commit
 from elearn.web.certificates import authority
 from elearn.web.forms import ConfirmForm
@@ -37,8 +35,8 @@ bp = Blueprint("exam", __name__)
 learner = roles_required("learner")
 
 
-def _client() -> exams.Client:
-    return exams.Client(request.remote_addr, request.user_agent.string)
+def _client() -> attempts.Client:
+    return attempts.Client(request.remote_addr, request.user_agent.string)
 
 
 def _save_posted(attempt: ExamAttempt, number: int, now: datetime) -> None:
@@ -51,6 +49,7 @@ def _save_posted(attempt: ExamAttempt, number: int, now: datetime) -> None:
         flagged=bool(request.form.get("flag")),
         now=now,
         client=_client(),
+        authority=authority(),
     )
 
 
@@ -65,10 +64,15 @@ def _renewal_days() -> int:
     return int(current_app.config["CERTIFICATE_EXPIRY_WARNING_DAYS"])
 
 
-def _issue_due() -> None:
-    """A pass is certified at once (unless the exam waits for a certifier's sign-off)."""
-    certificates.issue_due(
-        session=get_session(), authority=authority(), now=utcnow(), user_id=current_user.id
+def _status(view: exams.ExamView, now: datetime) -> exams.LearnerStatus:
+    """The learner's standing with the exam (an attempt found overdue is closed on the way)."""
+    return exams.learner_status(
+        session=get_session(),
+        authority=authority(),
+        user_id=current_user.id,
+        view=view,
+        now=now,
+        renewal_days=_renewal_days(),
     )
 
 
@@ -80,10 +84,7 @@ def _topic_titles(view: exams.ExamView, lang: str) -> dict[str, str]:
 @learner
 def index() -> Any:
     session, now = get_session(), utcnow()
-    rows = [
-        (view, exams.learner_status(session, current_user.id, view, now, _renewal_days()))
-        for view in exams.active_exams(session)
-    ]
+    rows = [(view, _status(view, now)) for view in exams.active_exams(session)]
     commit()  # an overdue attempt noticed here was closed and scored
     return render_template("exams/index.html", rows=rows, lang=current_language(), pick=pick)
 
@@ -93,7 +94,7 @@ def index() -> Any:
 def start_page(exam_id: str) -> Any:
     session, now = get_session(), utcnow()
     view = exams.load_exam(session, exam_id)
-    status = exams.learner_status(session, current_user.id, view, now, _renewal_days())
+    status = _status(view, now)
     commit()
     extra = exams.extra_time(session, current_user.id, exam_id)
     return render_template(
@@ -124,6 +125,7 @@ def start(exam_id: str) -> Any:
         lang=current_language(),
         client=_client(),
         renewal_days=_renewal_days(),
+        authority=authority(),
     )
     commit()
     return redirect(url_for("exam.item", attempt_id=attempt.id, number=1))
@@ -145,22 +147,13 @@ def item(attempt_id: int, number: int) -> Any:
         return redirect(_destination(attempt, number, request.form.get("go", "")))
     if attempt.submitted_at is not None:
         return redirect(url_for("exam.result", attempt_id=attempt.id))
-    if exams.close_if_overdue(session=session, attempt=attempt, now=now):
+    if exams.close_if_overdue(session=session, authority=authority(), attempt=attempt, now=now):
         return _closed(attempt)
     slot, spec = exams.slot_with_item(session, attempt_id, number)
-    review.record_view(
-        session=session,
-        attempt=attempt,
-        number=number,
-        now=now,
-        address=request.remote_addr,
-        agent=request.user_agent.string,
-    )
+    review.record_view(session=session, attempt=attempt, number=number, now=now, client=_client())
     commit()
     slots = exams.slots_of(session, attempt_id)
-    version = session.get(ExamVersion, attempt.exam_version_id)
-    assert version is not None
-    exam = ExamSpec.model_validate(version.spec)
+    exam = attempts.exam_spec(session=session, attempt=attempt)
     return render_template(
         "exams/item.html",
         attempt=attempt,
@@ -208,7 +201,7 @@ def summary(attempt_id: int) -> Any:
     attempt = exams.own_attempt(session, attempt_id, current_user.id)
     if attempt.submitted_at is not None:
         return redirect(url_for("exam.result", attempt_id=attempt_id))
-    if exams.close_if_overdue(session=session, attempt=attempt, now=now):
+    if exams.close_if_overdue(session=session, authority=authority(), attempt=attempt, now=now):
         return _closed(attempt)
     slots = exams.slots_of(session, attempt_id)
     return render_template(
@@ -228,8 +221,9 @@ def submit(attempt_id: int) -> Any:
         abort(400)
     session = get_session()
     attempt = exams.own_attempt(session, attempt_id, current_user.id)
-    outcome = exams.submit_attempt(session=session, attempt=attempt, now=utcnow(), client=_client())
-    _issue_due()
+    outcome = exams.submit_attempt(
+        session=session, authority=authority(), attempt=attempt, now=utcnow(), client=_client()
+    )
     commit()
     if not outcome.scored_now:
         flash(_("This attempt was submitted already; it was scored once."), "info")
@@ -241,17 +235,12 @@ def submit(attempt_id: int) -> Any:
 def result(attempt_id: int) -> Any:
     session, now = get_session(), utcnow()
     attempt = exams.own_attempt(session, attempt_id, current_user.id)
-    if not exams.close_if_overdue(session=session, attempt=attempt, now=now):
+    if not exams.close_if_overdue(session=session, authority=authority(), attempt=attempt, now=now):
         return redirect(url_for("exam.summary", attempt_id=attempt_id))
-    _issue_due()
     commit()
-    certificate = session.exec(
-        select(Certificate).where(Certificate.attempt_id == attempt_id)
-    ).first()
+    certificate = certificates.of_attempt(session=session, attempt_id=attempt_id)
     view = exams.load_exam(session, attempt.exam_id)
-    version = session.get(ExamVersion, attempt.exam_version_id)
-    assert version is not None
-    spec = ExamSpec.model_validate(version.spec)
+    spec = attempts.exam_spec(session=session, attempt=attempt)
     reviews = []
     if spec.review in ("correctness", "answers"):
         for slot, item_model in exams.slots_with_items(session, attempt_id):
@@ -267,7 +256,7 @@ def result(attempt_id: int) -> Any:
                     "feedback": text.feedback if spec.review == "answers" and text else None,
                 }
             )
-    status = exams.learner_status(session, current_user.id, view, now, _renewal_days())
+    status = _status(view, now)
     return render_template(
         "exams/result.html",
         attempt=attempt,
