@@ -13,8 +13,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     import os
     from pathlib import Path
 
-    from flask import Flask
-
     from elearn import auth, cli, db, i18n, limits
     from elearn.config import PROJECT_ROOT, load_config
     from elearn.services.certificates import init_app as init_certificates
@@ -27,7 +25,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         or PROJECT_ROOT / "instance"
     ).resolve()
     instance_path.mkdir(parents=True, exist_ok=True)
-    app = Flask(__name__, instance_path=str(instance_path))
+    app = db.App(__name__, instance_path=str(instance_path))
     load_config(app.config, instance_path, test_config)
 
     if app.config["TRUSTED_PROXIES"]:

@@ -82,6 +82,12 @@ class Authority:
         return self._pdf_signer
 
 
+def authority_of(app: Any) -> Authority:
+    """The authority ``init_app`` put on the app: the one way to reach it."""
+    found: Authority = app.extensions["elearn.authority"]
+    return found
+
+
 def init_app(app: Any) -> None:
     """Put the authority on the app; make the first signing key when there is none."""
     instance = Path(app.instance_path)

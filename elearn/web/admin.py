@@ -20,7 +20,6 @@ from elearn.db import get_session
 from elearn.domain.staff import decode_staff_file
 from elearn.models import ROLES, Bank, Course, Exam, Item, ManagerUnit, OrgUnit, User
 from elearn.services import accounts, learning, reports, staff_import, xapi
-from elearn.web import commit
 from elearn.web.auth import signup_open
 from elearn.web.forms import ConfirmForm, SettingsForm, UserForm
 
@@ -112,7 +111,6 @@ def new_user() -> Any:
         else:
             user.active = bool(form.active.data)
             token = _reset_link(user)
-            commit()
             flash(
                 _("The account is created. Give the person this one-time link to set a password:"),
                 "success",
@@ -163,7 +161,6 @@ def edit_user(user_id: int) -> Any:
                 actor_id=current_user.id,
                 data={"roles": sorted(roles), "active": user.active},
             )
-            commit()
             flash(_("The account is saved."), "success")
             return redirect(url_for("admin.edit_user", user_id=user.id))
     return render_template("admin/user_form.html", form=form, user=user, reset_form=ConfirmForm())
@@ -190,7 +187,6 @@ def reset_link(user_id: int) -> Any:
     if user is None:
         abort(404)
     token = _reset_link(user)
-    commit()
     return render_template("admin/reset_link.html", user=user, token=token)
 
 
@@ -208,7 +204,6 @@ def settings() -> Any:
             actor_id=current_user.id,
             now=utcnow(),
         )
-        commit()
         flash(_("The settings are saved."), "success")
         return redirect(url_for("admin.settings"))
     session = get_session()
@@ -279,7 +274,6 @@ def staff_upload() -> Any:
             staff_import.apply_import(
                 session=session, plan=plan, actor_id=current_user.id, now=utcnow()
             )
-            commit()
             counts = plan.counts
             flash(
                 _(

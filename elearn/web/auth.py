@@ -23,7 +23,7 @@ from elearn.clock import utcnow
 from elearn.db import get_session
 from elearn.models import User
 from elearn.services import accounts
-from elearn.web import commit, safe_next
+from elearn.web import safe_next
 from elearn.web.forms import (
     ChangePasswordForm,
     LanguageForm,
@@ -68,7 +68,6 @@ def login() -> Any:
             # One message for a wrong e-mail, a wrong password and a closed account.
             form.password.errors = [_("The e-mail address or the password is not right.")]
         else:
-            commit()
             _sign_in(user, bool(form.remember.data))
             return redirect(safe_next(form.next.data, url_for("learn.home")))
     status = 401 if form.password.errors else 200
@@ -104,7 +103,6 @@ def signup() -> Any:
         except accounts.AccountError:
             form.email.errors = [_("An account with this e-mail address already exists.")]
         else:
-            commit()
             _sign_in(user, remember=False)
             flash(_("Welcome! Your account is ready."), "success")
             return redirect(url_for("learn.home"))
@@ -125,7 +123,6 @@ def account() -> Any:
     if form.validate_on_submit():
         user.name = (form.name.data or "").strip()
         user.locale = form.locale.data
-        commit()
         flash(_("Your profile is saved."), "success")
         return redirect(url_for("auth.account"))
     unit = accounts.unit_path(get_session(), user.org_unit_id)
@@ -150,7 +147,6 @@ def change_password() -> Any:
         except accounts.AccountError:
             form.current.errors = [_("The current password is not right.")]
         else:
-            commit()
             _sign_in(user, remember=False)  # the new session token replaces the old one
             flash(_("Your password is changed. You were signed out everywhere else."), "success")
             return redirect(url_for("auth.account"))
@@ -170,7 +166,6 @@ def reset(token: str) -> Any:
             )
         except accounts.AccountError:
             return render_template("auth/reset_invalid.html"), 404
-        commit()
         if current_user.is_authenticated:
             logout_user()
         flash(_("Your new password is set. Sign in with it."), "success")
@@ -190,5 +185,4 @@ def language() -> Any:
         user = get_session().get(User, current_user.id)
         if user is not None:
             user.locale = form.lang.data
-            commit()
     return redirect(safe_next(form.next.data, url_for("learn.home")))

@@ -24,13 +24,9 @@ from elearn.auth import public, roles_required
 from elearn.clock import utcnow
 from elearn.db import get_session
 from elearn.services import certificates
+from elearn.web import authority
 
 bp = Blueprint("certificates", __name__)
-
-
-def authority() -> certificates.Authority:
-    found: certificates.Authority = current_app.extensions["elearn.authority"]
-    return found
 
 
 @bp.get("/verify")

@@ -22,8 +22,7 @@ from elearn.models import AuditEntry, Exam, ExamAttempt, ExamVersion, ExtraTime,
 from elearn.services import accounts, certificates, exams
 from elearn.services import review as reviewing
 from elearn.services.audit import verify_chain
-from elearn.web import commit
-from elearn.web.certificates import authority
+from elearn.web import authority
 
 bp = Blueprint("certify", __name__, url_prefix="/certify")
 certifier = roles_required("certifier", "admin")
@@ -67,7 +66,6 @@ def extra_time() -> Any:
                 granted_by=current_user.id,
                 now=utcnow(),
             )
-            commit()
             flash(_("Extra time is granted."), "success")
             return redirect(url_for("certify.extra_time"))
     grants = session.exec(
@@ -126,7 +124,6 @@ def review(attempt_id: int) -> Any:
         reviewer_id=current_user.id,
         now=utcnow(),
     )
-    commit()
     if certificate is not None:
         flash(_("Approved: certificate %(code)s is issued.", code=certificate.code), "success")
     else:
@@ -168,7 +165,6 @@ def certificate_detail(code: str) -> Any:
             revoker_id=current_user.id,
             now=utcnow(),
         )
-        commit()
         flash(_("The certificate is revoked. Verifiers see it at once."), "success")
         return redirect(url_for("certify.certificate_detail", code=certificate.code))
     result = certificates.verify(certificate=certificate, authority=authority(), now=utcnow())
@@ -254,7 +250,6 @@ def retire(item_id: int) -> Any:
         actor_id=current_user.id,
         now=utcnow(),
     )
-    commit()
     flash(_("Item %(item)s is retired: it is drawn no more.", item=item.key), "success")
     return redirect(request.referrer or url_for("certify.reviews"))
 

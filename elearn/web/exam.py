@@ -21,18 +21,20 @@ from flask_login import current_user
 
 from elearn.auth import roles_required
 from elearn.clock import utcnow
-from elearn.db import get_session
+from elearn.db import get_session, writes_on_get
 from elearn.domain.localize import pick
 from elearn.domain.presentation import describe_answer, present
 from elearn.i18n import current_language
 from elearn.models import ExamAttempt
 from elearn.services import attempts, certificates, exams, review
-from elearn.web import commit
-from elearn.web.certificates import authority
+from elearn.web import authority
 from elearn.web.forms import ConfirmForm
 
 bp = Blueprint("exam", __name__)
 learner = roles_required("learner")
+# The writes a GET may make here (every other GET only reads; see docs/decisions/0007).
+CLOSES_OVERDUE = "closes an attempt found past its deadline, and certifies it if it passed"
+SHOWS_QUESTION = "records that a question was shown (the attempt's trail); " + CLOSES_OVERDUE
 
 
 def _client() -> attempts.Client:
@@ -55,7 +57,6 @@ def _save_posted(attempt: ExamAttempt, number: int, now: datetime) -> None:
 
 def _closed(attempt: ExamAttempt) -> Any:
     """The attempt closed under the learner's hands: keep the closure, show the result."""
-    commit()
     flash(_("Your time is up. Your answers were submitted and scored."), "info")
     return redirect(url_for("exam.result", attempt_id=attempt.id))
 
@@ -82,20 +83,20 @@ def _topic_titles(view: exams.ExamView, lang: str) -> dict[str, str]:
 
 @bp.get("/exams")
 @learner
+@writes_on_get(CLOSES_OVERDUE)
 def index() -> Any:
     session, now = get_session(), utcnow()
     rows = [(view, _status(view, now)) for view in exams.active_exams(session)]
-    commit()  # an overdue attempt noticed here was closed and scored
     return render_template("exams/index.html", rows=rows, lang=current_language(), pick=pick)
 
 
 @bp.get("/exams/<exam_id>")
 @learner
+@writes_on_get(CLOSES_OVERDUE)
 def start_page(exam_id: str) -> Any:
     session, now = get_session(), utcnow()
     view = exams.load_exam(session, exam_id)
     status = _status(view, now)
-    commit()
     extra = exams.extra_time(session, current_user.id, exam_id)
     return render_template(
         "exams/start.html",
@@ -127,12 +128,12 @@ def start(exam_id: str) -> Any:
         renewal_days=_renewal_days(),
         authority=authority(),
     )
-    commit()
     return redirect(url_for("exam.item", attempt_id=attempt.id, number=1))
 
 
 @bp.route("/attempts/<int:attempt_id>/<int:number>", methods=["GET", "POST"])
 @learner
+@writes_on_get(SHOWS_QUESTION)
 def item(attempt_id: int, number: int) -> Any:
     session, now = get_session(), utcnow()
     attempt = exams.own_attempt(session, attempt_id, current_user.id)
@@ -143,7 +144,6 @@ def item(attempt_id: int, number: int) -> Any:
             _save_posted(attempt, number, now)
         except exams.AttemptClosed:
             return _closed(attempt)
-        commit()
         return redirect(_destination(attempt, number, request.form.get("go", "")))
     if attempt.submitted_at is not None:
         return redirect(url_for("exam.result", attempt_id=attempt.id))
@@ -151,7 +151,6 @@ def item(attempt_id: int, number: int) -> Any:
         return _closed(attempt)
     slot, spec = exams.slot_with_item(session, attempt_id, number)
     review.record_view(session=session, attempt=attempt, number=number, now=now, client=_client())
-    commit()
     slots = exams.slots_of(session, attempt_id)
     exam = attempts.exam_spec(session=session, attempt=attempt)
     return render_template(
@@ -185,17 +184,15 @@ def save(attempt_id: int, number: int) -> Any:
     try:
         _save_posted(attempt, number, now)
     except exams.AttemptClosed:
-        commit()
         return jsonify(closed=True, result=url_for("exam.result", attempt_id=attempt_id)), 409
-    except exams.InvalidAnswer as exc:
-        session.rollback()
+    except exams.InvalidAnswer as exc:  # refused before anything was changed
         return jsonify(error=_(exc.message)), 400
-    commit()
     return jsonify(saved=True, remaining=max(0, int((attempt.deadline_at - now).total_seconds())))
 
 
 @bp.get("/attempts/<int:attempt_id>/summary")
 @learner
+@writes_on_get(CLOSES_OVERDUE)
 def summary(attempt_id: int) -> Any:
     session, now = get_session(), utcnow()
     attempt = exams.own_attempt(session, attempt_id, current_user.id)
@@ -224,7 +221,6 @@ def submit(attempt_id: int) -> Any:
     outcome = exams.submit_attempt(
         session=session, authority=authority(), attempt=attempt, now=utcnow(), client=_client()
     )
-    commit()
     if not outcome.scored_now:
         flash(_("This attempt was submitted already; it was scored once."), "info")
     return redirect(url_for("exam.result", attempt_id=attempt_id))
@@ -232,12 +228,12 @@ def submit(attempt_id: int) -> Any:
 
 @bp.get("/attempts/<int:attempt_id>/result")
 @learner
+@writes_on_get(CLOSES_OVERDUE)
 def result(attempt_id: int) -> Any:
     session, now = get_session(), utcnow()
     attempt = exams.own_attempt(session, attempt_id, current_user.id)
     if not exams.close_if_overdue(session=session, authority=authority(), attempt=attempt, now=now):
         return redirect(url_for("exam.summary", attempt_id=attempt_id))
-    commit()
     certificate = certificates.of_attempt(session=session, attempt_id=attempt_id)
     view = exams.load_exam(session, attempt.exam_id)
     spec = attempts.exam_spec(session=session, attempt=attempt)

@@ -11,7 +11,7 @@ from flask_login import current_user
 from elearn.auth import public, roles_required
 from elearn.clock import utcnow
 from elearn.content.markdown import render
-from elearn.db import get_session
+from elearn.db import get_session, writes_on_get
 from elearn.domain.items import (
     InvalidResponse,
     get_item_type,
@@ -23,7 +23,6 @@ from elearn.domain.localize import pick
 from elearn.domain.presentation import decode_answer, describe_answer, present
 from elearn.i18n import current_language
 from elearn.services import learning
-from elearn.web import commit
 from elearn.web.forms import TEXT_MAX, EvaluationForm, ModuleForm
 
 bp = Blueprint("learn", __name__)
@@ -96,6 +95,7 @@ def resume(course_id: str) -> Any:
 
 @bp.route("/courses/<course_id>/modules/<module_id>", methods=["GET", "POST"])
 @learner
+@writes_on_get("remembers the module the learner opened, for 'continue'")
 def module(course_id: str, module_id: str) -> Any:
     session = get_session()
     view = learning.load_course(session, course_id)
@@ -128,7 +128,6 @@ def module(course_id: str, module_id: str) -> Any:
                 module_id=module_id,
                 now=utcnow(),
             )
-            commit()
             if finished:
                 flash(_("You have completed the course. Well done!"), "success")
                 return redirect(url_for("learn.evaluation", course_id=course_id))
@@ -137,7 +136,6 @@ def module(course_id: str, module_id: str) -> Any:
                 nxt = view.modules[position + 1]
                 return redirect(url_for("learn.module", course_id=course_id, module_id=nxt.id))
             return redirect(url_for("learn.resume", course_id=course_id))
-        commit()
         flash(_("Your reflections are saved."), "success")
         return redirect(url_for("learn.module", course_id=course_id, module_id=module_id))
     if request.method == "POST":  # invalid form: show it again with what was typed
@@ -150,7 +148,6 @@ def module(course_id: str, module_id: str) -> Any:
             module_id=module_id,
             now=utcnow(),
         )
-        commit()
     return _module_page(view, spec, t, body, segments, form, saved, position)
 
 
@@ -237,7 +234,6 @@ def evaluation(course_id: str) -> Any:
             improve=form.improve.data or "",
             now=utcnow(),
         )
-        commit()
         flash(_("Thank you! Your evaluation is saved."), "success")
         return redirect(url_for("learn.course", course_id=course_id))
     status = 409 if request.method == "POST" and prog.completed_at is None else 200

@@ -31,7 +31,7 @@ from elearn.i18n import current_language
 from elearn.models import User
 from elearn.services import certificates, learning, reports
 from elearn.services.exams import active_exams, attempts_of
-from elearn.web import commit
+from elearn.web import authority
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
 manager = roles_required("manager", "admin")
@@ -230,7 +230,7 @@ def person(unit_id: int, user_id: int) -> Any:
         )
     exam_rows = [(v, attempts_of(session, user_id, v.exam.id)) for v in active_exams(session)]
     held = [
-        (c, certificates.verify(certificate=c, authority=_authority(), now=now))
+        (c, certificates.verify(certificate=c, authority=authority(), now=now))
         for c in certificates.of_user(session, user_id)
     ]
     return render_template(
@@ -243,11 +243,6 @@ def person(unit_id: int, user_id: int) -> Any:
         held=held,
         lang=lang,
     )
-
-
-def _authority() -> certificates.Authority:
-    found: certificates.Authority = current_app.extensions["elearn.authority"]
-    return found
 
 
 @bp.post("/units/<int:unit_id>/assignments")
@@ -274,6 +269,5 @@ def assign(unit_id: int) -> Any:
         actor_id=current_user.id,
         now=utcnow(),
     )
-    commit()
     flash(_("The assignment is saved."), "success")
     return redirect(url_for("manage.unit", unit_id=unit_id))
