@@ -256,6 +256,7 @@ def users_create(
     email: str, name: str, roles: tuple[str, ...], unit: str | None, password: str
 ) -> None:
     """Create a user account."""
+    from elearn.domain.errors import AccountError
     from elearn.services import accounts
 
     if len(password) < current_app.config["PASSWORD_MIN_LENGTH"]:
@@ -274,7 +275,7 @@ def users_create(
                 roles=roles,
                 org_unit_id=unit_id,
             )
-        except accounts.AccountError as exc:
+        except AccountError as exc:
             raise click.ClickException(str(exc)) from None
         session.commit()
         click.echo(f"created {user.email} ({', '.join(roles)})")

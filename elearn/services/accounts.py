@@ -10,17 +10,17 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from elearn.domain.errors import N_, AccountError
 from elearn.models import ROLES, AppSetting, OrgUnit, PasswordReset, User, UserRole
 from elearn.services import audit
 
 # Matches no password (it is not a hash werkzeug can produce), and costs nothing to store.
 UNUSABLE = "!unusable"
+INVALID_RESET = N_(
+    "The reset link has expired or was used already. Ask your administrator for a new one."
+)
 # A hash to compare against when the e-mail is unknown, so both paths take the same time.
 _DUMMY_HASH = generate_password_hash("not-a-password")
-
-
-class AccountError(Exception):
-    """An expected refusal (taken e-mail, bad reset link); its message is safe to show."""
 
 
 def normalise_email(email: str) -> str:
@@ -85,7 +85,7 @@ def create_user(
 ) -> User:
     email = normalise_email(email)
     if find_user(session, email) is not None:
-        raise AccountError("An account with this e-mail address already exists.")
+        raise AccountError(N_("An account with this e-mail address already exists."), "email")
     user = User(
         email=email,
         name=name.strip(),
@@ -132,7 +132,7 @@ def set_password(*, session: Session, user: User, password: str) -> None:
 
 def change_password(*, session: Session, user: User, current: str, new: str, now: datetime) -> None:
     if not check_password_hash(user.password_hash, current):
-        raise AccountError("The current password is not right.")
+        raise AccountError(N_("The current password is not right."), "current")
     set_password(session=session, user=user, password=new)
     audit.record(
         session=session,
@@ -191,10 +191,10 @@ def valid_reset(session: Session, token: str, now: datetime) -> PasswordReset | 
 def use_reset_link(*, session: Session, token: str, password: str, now: datetime) -> User:
     reset = valid_reset(session, token, now)
     if reset is None:
-        raise AccountError("This reset link is not valid: it has expired or was used already.")
+        raise AccountError(INVALID_RESET)
     user = session.get(User, reset.user_id)
     if user is None or not user.active:
-        raise AccountError("This reset link is not valid: it has expired or was used already.")
+        raise AccountError(INVALID_RESET)
     reset.used_at = now
     set_password(session=session, user=user, password=password)
     audit.record(

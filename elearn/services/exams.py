@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 from elearn.domain.assembly import NotEnoughItems, PoolItem, assemble
 from elearn.domain.content import BankSpec, ExamSpec, ItemSpec
 from elearn.domain.eligibility import Eligibility, PastAttempt, Refusal, deadline, eligibility
-from elearn.domain.errors import N_, Conflict, DomainError, NotFound
+from elearn.domain.errors import N_, AttemptClosed, Conflict, InvalidAnswer, NotEligible, NotFound
 from elearn.domain.items import InvalidResponse, RawAnswer, get_item_type
 from elearn.domain.presentation import decode_answer
 from elearn.domain.scoring import Answered, score_attempt
@@ -41,19 +41,6 @@ from elearn.models import (
 from elearn.services import audit, certificates, xapi
 from elearn.services.attempts import NO_CLIENT, Client, exam_spec, record_event
 from elearn.services.certificates import Authority
-
-
-class AttemptClosed(Conflict):
-    """The attempt was submitted or its time ran out: nothing more is accepted."""
-
-
-class NotEligible(Conflict):
-    pass
-
-
-class InvalidAnswer(DomainError):
-    status = 400
-
 
 REFUSALS = {
     Refusal.COURSE_NOT_COMPLETE: N_("Complete the course this exam requires first."),

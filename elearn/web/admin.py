@@ -17,6 +17,7 @@ from wtforms.fields.choices import SelectChoice
 from elearn.auth import ROLE_LABELS, roles_required
 from elearn.clock import utcnow
 from elearn.db import get_session
+from elearn.domain.errors import AccountError
 from elearn.domain.staff import decode_staff_file
 from elearn.models import ROLES, Bank, Course, Exam, Item, ManagerUnit, OrgUnit, User
 from elearn.services import accounts, learning, reports, staff_import, xapi
@@ -106,7 +107,7 @@ def new_user() -> Any:
                 org_unit_id=int(form.unit.data) if form.unit.data else None,
                 actor_id=current_user.id,
             )
-        except accounts.AccountError:
+        except AccountError:
             form.email.errors = [_("An account with this e-mail address already exists.")]
         else:
             user.active = bool(form.active.data)

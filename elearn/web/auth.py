@@ -21,6 +21,7 @@ from flask_login import current_user, login_user, logout_user
 from elearn.auth import principal_of, public, signed_in
 from elearn.clock import utcnow
 from elearn.db import get_session
+from elearn.domain.errors import AccountError
 from elearn.models import User
 from elearn.services import accounts
 from elearn.web import safe_next
@@ -100,7 +101,7 @@ def signup() -> Any:
                 roles=("learner",),
                 locale=str(session.get("lang")) if session.get("lang") else None,
             )
-        except accounts.AccountError:
+        except AccountError:
             form.email.errors = [_("An account with this e-mail address already exists.")]
         else:
             _sign_in(user, remember=False)
@@ -144,7 +145,7 @@ def change_password() -> Any:
                 new=form.password.data or "",
                 now=utcnow(),
             )
-        except accounts.AccountError:
+        except AccountError:
             form.current.errors = [_("The current password is not right.")]
         else:
             _sign_in(user, remember=False)  # the new session token replaces the old one
@@ -164,7 +165,7 @@ def reset(token: str) -> Any:
             accounts.use_reset_link(
                 session=get_session(), token=token, password=form.password.data or "", now=utcnow()
             )
-        except accounts.AccountError:
+        except AccountError:
             return render_template("auth/reset_invalid.html"), 404
         if current_user.is_authenticated:
             logout_user()

@@ -22,6 +22,7 @@ from flask_login import current_user
 from elearn.auth import roles_required
 from elearn.clock import utcnow
 from elearn.db import get_session, writes_on_get
+from elearn.domain.errors import AttemptClosed, InvalidAnswer
 from elearn.domain.localize import pick
 from elearn.domain.presentation import describe_answer, present
 from elearn.i18n import current_language
@@ -142,7 +143,7 @@ def item(attempt_id: int, number: int) -> Any:
             abort(400)
         try:
             _save_posted(attempt, number, now)
-        except exams.AttemptClosed:
+        except AttemptClosed:
             return _closed(attempt)
         return redirect(_destination(attempt, number, request.form.get("go", "")))
     if attempt.submitted_at is not None:
@@ -183,9 +184,9 @@ def save(attempt_id: int, number: int) -> Any:
     attempt = exams.own_attempt(session, attempt_id, current_user.id)
     try:
         _save_posted(attempt, number, now)
-    except exams.AttemptClosed:
+    except AttemptClosed:
         return jsonify(closed=True, result=url_for("exam.result", attempt_id=attempt_id)), 409
-    except exams.InvalidAnswer as exc:  # refused before anything was changed
+    except InvalidAnswer as exc:  # refused before anything was changed
         return jsonify(error=_(exc.message)), 400
     return jsonify(saved=True, remaining=max(0, int((attempt.deadline_at - now).total_seconds())))
 
