@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from flask import Flask, current_app, g, request
 from flask.typing import ResponseReturnValue
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import ORMExecuteState
@@ -23,6 +23,10 @@ from sqlmodel import Session, create_engine
 F = TypeVar("F", bound=Callable[..., Any])
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
 WROTE = "elearn.wrote"  # session.info key: set once the session has sent a change
+
+
+def _lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
 
 
 def make_engine(url: str, echo: bool = False) -> Engine:
@@ -45,6 +49,9 @@ def make_engine(url: str, echo: bool = False) -> Engine:
             ):
                 cursor.execute(f"PRAGMA {pragma}")
             cursor.close()
+            # SQLite's lower() folds ASCII only; searches must find "Øyvind" by "øyvind", as on
+            # PostgreSQL, so lower() is Python's.
+            dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
 
         @event.listens_for(engine, "begin")
         def _on_begin(connection: Any) -> None:
@@ -110,6 +117,11 @@ def get_session() -> Session:
         g.db_session = session
     found: Session = g.db_session
     return found
+
+
+def ping(session: Session) -> None:
+    """Ask the database for the smallest answer: it is there and takes queries."""
+    session.exec(text("SELECT 1"))  # type: ignore[call-overload]
 
 
 def rollback_request() -> None:

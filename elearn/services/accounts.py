@@ -7,12 +7,13 @@ import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, or_, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from elearn.domain.errors import N_, AccountError
+from elearn.domain.errors import N_, AccountError, NotFound
 from elearn.models import ROLES, AppSetting, OrgUnit, PasswordReset, User, UserRole
-from elearn.services import audit
+from elearn.services import audit, reports
+from elearn.services.paging import Page, contains, page_of
 
 # Matches no password (it is not a hash werkzeug can produce), and costs nothing to store.
 UNUSABLE = "!unusable"
@@ -148,7 +149,7 @@ def _token_hash(token: str) -> str:
 
 
 def create_reset_link(
-    *, session: Session, user: User, created_by: User, now: datetime, hours: int
+    *, session: Session, user: User, created_by_id: int | None, now: datetime, hours: int
 ) -> str:
     """A one-time token for the user's reset link; earlier unused links stop working."""
     for old in session.exec(
@@ -163,7 +164,7 @@ def create_reset_link(
         PasswordReset(
             user_id=user.id,
             token_hash=_token_hash(token),
-            created_by_id=created_by.id,
+            created_by_id=created_by_id,
             created_at=now,
             expires_at=now + timedelta(hours=hours),
         )
@@ -173,7 +174,7 @@ def create_reset_link(
         action="user.reset_link_created",
         subject=f"user:{user.id}",
         now=now,
-        actor_id=created_by.id,
+        actor_id=created_by_id,
     )
     session.flush()
     return token
@@ -205,6 +206,163 @@ def use_reset_link(*, session: Session, token: str, password: str, now: datetime
         actor_id=user.id,
     )
     return user
+
+
+# --- the admin's use cases ------------------------------------------------------------------------
+
+
+def user_by_id(*, session: Session, user_id: int) -> User | None:
+    return session.get(User, user_id)
+
+
+def roles_of(*, session: Session, user_ids: Iterable[int]) -> dict[int, list[str]]:
+    """Each user's roles, sorted, in one query."""
+    found: dict[int, list[str]] = {}
+    rows = session.exec(
+        select(UserRole.user_id, UserRole.role)
+        .where(col(UserRole.user_id).in_(list(user_ids)))
+        .order_by(col(UserRole.role))
+    )
+    for user_id, role in rows:
+        found.setdefault(user_id, []).append(role)
+    return found
+
+
+def user_page(
+    *, session: Session, query: str, number: int, size: int = 50
+) -> Page[tuple[User, list[str]]]:
+    """Users by e-mail, searched by name or e-mail (any case), a page at a time, with roles."""
+    statement = select(User)
+    if query.strip():
+        pattern = contains(query.strip())
+        statement = statement.where(
+            or_(
+                func.lower(User.email).like(pattern, escape="\\"),
+                func.lower(User.name).like(pattern, escape="\\"),
+            )
+        )
+    page = page_of(
+        session=session, statement=statement.order_by(col(User.email)), number=number, size=size
+    )
+    roles = roles_of(session=session, user_ids=[u.id for u in page.rows if u.id is not None])
+    return Page(
+        [(u, roles.get(u.id or 0, [])) for u in page.rows], page.number, page.size, page.total
+    )
+
+
+def _apply_managed_units(
+    *, session: Session, user: User, manages: Iterable[int], actor_id: int | None, now: datetime
+) -> None:
+    assert user.id is not None
+    reports.set_managed_units(
+        session=session, user_id=user.id, unit_ids=manages, actor_id=actor_id, now=now
+    )
+
+
+def new_account(
+    *,
+    session: Session,
+    email: str,
+    name: str,
+    roles: Iterable[str],
+    org_unit_id: int | None,
+    manages: Iterable[int],
+    active: bool,
+    actor_id: int,
+    now: datetime,
+    reset_hours: int,
+) -> tuple[User, str]:
+    """An admin creates an account without a password; returns it and a one-time reset token."""
+    user = create_user(
+        session=session,
+        email=email,
+        name=name,
+        password=None,
+        now=now,
+        roles=roles,
+        org_unit_id=org_unit_id,
+        actor_id=actor_id,
+    )
+    user.active = active
+    _apply_managed_units(session=session, user=user, manages=manages, actor_id=actor_id, now=now)
+    token = create_reset_link(
+        session=session, user=user, created_by_id=actor_id, now=now, hours=reset_hours
+    )
+    return user, token
+
+
+def edit_account(
+    *,
+    session: Session,
+    user_id: int,
+    email: str,
+    name: str,
+    roles: Iterable[str],
+    org_unit_id: int | None,
+    manages: Iterable[int],
+    active: bool,
+    actor_id: int,
+    now: datetime,
+) -> User:
+    """An admin changes an account; deactivating it ends its sessions. Nobody takes away their
+    own admin role or account, and an e-mail address belongs to one account."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(N_("There is no such user."))
+    wanted = set(roles)
+    other = find_user(session, email)
+    if other is not None and other.id != user.id:
+        raise AccountError(N_("An account with this e-mail address already exists."), "email")
+    if user.id == actor_id and ("admin" not in wanted or not active):
+        raise AccountError(N_("You cannot take away your own admin role or account."), "roles")
+    user.name = name.strip()
+    user.email = normalise_email(email)
+    user.org_unit_id = org_unit_id
+    if user.active and not active:
+        user.session_token = new_session_token()  # ends their sessions
+    user.active = active
+    set_roles(session=session, user=user, roles=wanted, actor_id=actor_id, now=now)
+    _apply_managed_units(session=session, user=user, manages=manages, actor_id=actor_id, now=now)
+    audit.record(
+        session=session,
+        action="user.updated",
+        subject=f"user:{user.id}",
+        now=now,
+        actor_id=actor_id,
+        data={"roles": sorted(wanted), "active": user.active},
+    )
+    return user
+
+
+def reset_link_for(
+    *, session: Session, user_id: int, actor_id: int, now: datetime, hours: int
+) -> tuple[User, str]:
+    """A new one-time reset token for a user, made by an admin."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(N_("There is no such user."))
+    token = create_reset_link(
+        session=session, user=user, created_by_id=actor_id, now=now, hours=hours
+    )
+    return user, token
+
+
+def update_profile(*, session: Session, user_id: int, name: str, locale: str | None) -> User:
+    """The user's own name and interface language."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(N_("There is no such user."))
+    user.name, user.locale = name.strip(), locale
+    session.flush()
+    return user
+
+
+def set_locale(*, session: Session, user_id: int, locale: str | None) -> None:
+    """Remember the interface language the user chose."""
+    user = session.get(User, user_id)
+    if user is not None and user.locale != locale:
+        user.locale = locale
+        session.flush()
 
 
 # --- settings and units --------------------------------------------------------------------------

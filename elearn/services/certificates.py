@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import jwt
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, or_, select
 
 from elearn.domain import credentials as vc
 from elearn.domain.content import BankSpec, ExamSpec
@@ -26,6 +26,7 @@ from elearn.models import Bank, Certificate, Exam, ExamAttempt, ExamVersion, Use
 from elearn.pdf import CertificateText, PdfSigner, render_certificate
 from elearn.services import audit, xapi
 from elearn.services.attempts import exam_spec
+from elearn.services.paging import Page, contains, page_of
 
 KEY_PREFIX = "k-"
 
@@ -468,6 +469,46 @@ def of_user(session: Session, user_id: int) -> list[Certificate]:
             .order_by(col(Certificate.issued_at).desc())
         )
     )
+
+
+def search(
+    *, session: Session, query: str, number: int, size: int = 50
+) -> Page[tuple[Certificate, str]]:
+    """Certificates, newest first, found by code, holder or e-mail (any case), a page at a time."""
+    statement = select(Certificate, User.email).join(User, col(User.id) == col(Certificate.user_id))
+    if query.strip():
+        pattern = contains(query.strip())
+        statement = statement.where(
+            or_(
+                func.lower(Certificate.code).like(pattern, escape="\\"),
+                func.lower(Certificate.holder_name).like(pattern, escape="\\"),
+                func.lower(User.email).like(pattern, escape="\\"),
+            )
+        )
+    statement = statement.order_by(col(Certificate.issued_at).desc(), col(Certificate.id).desc())
+    page = page_of(session=session, statement=statement, number=number, size=size)
+    return Page([(c, email) for c, email in page.rows], page.number, page.size, page.total)
+
+
+def waiting_for_sign_off(*, session: Session) -> list[tuple[ExamAttempt, str, str]]:
+    """Passes of exams that ask for a sign-off and have none yet, oldest first, with the
+    learner's name and e-mail."""
+    versions = [
+        version_id
+        for version_id, spec in session.exec(select(ExamVersion.id, ExamVersion.spec))
+        if spec.get("sign_off")
+    ]
+    rows = session.exec(
+        select(ExamAttempt, User.name, User.email)
+        .join(User, col(User.id) == col(ExamAttempt.user_id))
+        .where(
+            col(ExamAttempt.exam_version_id).in_(versions),
+            col(ExamAttempt.passed).is_(True),
+            col(ExamAttempt.review_decision).is_(None),
+        )
+        .order_by(col(ExamAttempt.submitted_at))
+    )
+    return [(attempt, name, email) for attempt, name, email in rows]
 
 
 def all_certificates(session: Session) -> list[tuple[Certificate, str]]:

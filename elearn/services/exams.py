@@ -37,6 +37,7 @@ from elearn.models import (
     Item,
     ItemExposure,
     ItemVersion,
+    User,
 )
 from elearn.services import audit, certificates, xapi
 from elearn.services.attempts import NO_CLIENT, Client, exam_spec, record_event
@@ -568,6 +569,19 @@ def grant_extra_time(
     )
     session.flush()
     return row
+
+
+def extra_time_grants(*, session: Session, limit: int = 200) -> list[tuple[ExtraTime, str]]:
+    """The newest grants of extra time, with each learner's e-mail."""
+    return [
+        (grant, email)
+        for grant, email in session.exec(
+            select(ExtraTime, User.email)
+            .join(User, col(User.id) == col(ExtraTime.user_id))
+            .order_by(col(ExtraTime.granted_at).desc())
+            .limit(limit)
+        )
+    ]
 
 
 def answered_counts(slots: Sequence[AttemptSlot]) -> Mapping[str, int]:

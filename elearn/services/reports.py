@@ -76,11 +76,22 @@ def load_tree(session: Session) -> UnitTree:
     return tree
 
 
+def unit_paths(*, session: Session) -> list[tuple[int, str]]:
+    """Every unit with its path ("Municipality/Department"), sorted by path, for choosing one."""
+    tree = load_tree(session)
+    return sorted(((u, tree.path(u)) for u in tree.units), key=lambda pair: pair[1])
+
+
+def managed_units(*, session: Session, user_id: int) -> set[int]:
+    """The units a manager was given (not the units below them)."""
+    return set(session.exec(select(ManagerUnit.unit_id).where(ManagerUnit.user_id == user_id)))
+
+
 def managed_roots(session: Session, tree: UnitTree, user_id: int, is_admin: bool) -> list[int]:
     """The top units a person may see: every root for an admin, the assigned units for a manager."""
     if is_admin:
         return tree.sorted_children(None)
-    assigned = set(session.exec(select(ManagerUnit.unit_id).where(ManagerUnit.user_id == user_id)))
+    assigned = managed_units(session=session, user_id=user_id)
     # An assigned unit below another assigned unit is not a root of its own.
     return sorted(
         (u for u in assigned if not any(a in assigned for a in tree.ancestors(u)[1:])),
@@ -103,11 +114,19 @@ def check_unit(
         raise NotFound(N_("There is no such unit among yours."))
 
 
+def person_in_unit(*, session: Session, tree: UnitTree, unit_id: int, user_id: int) -> User:
+    """A person of the unit or a unit below it; anyone else is not found."""
+    user = session.get(User, user_id)
+    if user is None or user.org_unit_id not in tree.subtree(unit_id):
+        raise NotFound(N_("There is no such person in this unit."))
+    return user
+
+
 def set_managed_units(
     *, session: Session, user_id: int, unit_ids: Iterable[int], actor_id: int | None, now: datetime
 ) -> None:
     wanted = set(unit_ids)
-    current = set(session.exec(select(ManagerUnit.unit_id).where(ManagerUnit.user_id == user_id)))
+    current = managed_units(session=session, user_id=user_id)
     for unit_id in current - wanted:
         row = session.get(ManagerUnit, (user_id, unit_id))
         if row is not None:

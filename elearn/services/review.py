@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, or_, select
 
 from elearn.domain.assembly import Slot, form_fingerprint
 from elearn.domain.content import ExamSpec, ItemSpec
@@ -19,6 +19,7 @@ from elearn.domain.statistics import ItemStatistics, TestStatistics, analyse
 from elearn.models import (
     AttemptEvent,
     AttemptSlot,
+    Exam,
     ExamAttempt,
     ExamVersion,
     Item,
@@ -27,6 +28,7 @@ from elearn.models import (
 )
 from elearn.services import audit
 from elearn.services.attempts import Client, record_event
+from elearn.services.paging import Page, contains, page_of
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,29 @@ def review_attempt(session: Session, attempt_id: int) -> AttemptReview:
     )
 
 
+def search_attempts(
+    *, session: Session, query: str, number: int, size: int = 50
+) -> Page[tuple[ExamAttempt, str, str]]:
+    """Every attempt, newest first, found by the learner's name or e-mail (any case) or by the
+    exam's id, a page at a time, with the learner's name and e-mail."""
+    statement = select(ExamAttempt, User.name, User.email).join(
+        User, col(User.id) == col(ExamAttempt.user_id)
+    )
+    if query.strip():
+        pattern = contains(query.strip())
+        statement = statement.where(
+            or_(
+                func.lower(User.name).like(pattern, escape="\\"),
+                func.lower(User.email).like(pattern, escape="\\"),
+                ExamAttempt.exam_id == query.strip().lower(),
+            )
+        )
+    statement = statement.order_by(col(ExamAttempt.started_at).desc(), col(ExamAttempt.id).desc())
+    page = page_of(session=session, statement=statement, number=number, size=size)
+    rows = [(attempt, name, email) for attempt, name, email in page.rows]
+    return Page(rows, page.number, page.size, page.total)
+
+
 def record_view(
     *, session: Session, attempt: ExamAttempt, number: int, now: datetime, client: Client
 ) -> None:
@@ -143,6 +168,8 @@ def exam_statistics(
     session: Session, exam_id: str, which: Which, lang: str
 ) -> tuple[list[ItemReport], TestStatistics, int]:
     """Statistics over the submitted attempts at an exam: each learner's first, last, or all."""
+    if session.get(Exam, exam_id) is None:
+        raise NotFound(N_("There is no such exam."))
     attempts = session.exec(
         select(ExamAttempt)
         .where(ExamAttempt.exam_id == exam_id, col(ExamAttempt.submitted_at).is_not(None))

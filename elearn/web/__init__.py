@@ -11,7 +11,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
-from elearn.db import CommitFailed, UndocumentedWrite, get_session, rollback_request
+from elearn.db import CommitFailed, UndocumentedWrite, get_session, ping, rollback_request
 from elearn.domain.errors import DomainError
 from elearn.services.certificates import Authority, authority_of
 
@@ -154,9 +154,7 @@ def init_app(app: Flask) -> None:
 
     @app.get("/healthz")
     def healthz() -> Any:
-        from sqlalchemy import text
-
-        get_session().exec(text("SELECT 1"))  # type: ignore[call-overload]
+        ping(get_session())
         return {"status": "ok"}
 
     healthz.access = ("public",)  # type: ignore[attr-defined]

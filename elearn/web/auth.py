@@ -101,8 +101,8 @@ def signup() -> Any:
                 roles=("learner",),
                 locale=str(session.get("lang")) if session.get("lang") else None,
             )
-        except AccountError:
-            form.email.errors = [_("An account with this e-mail address already exists.")]
+        except AccountError as exc:
+            form.email.errors = [_(exc.message)]
         else:
             _sign_in(user, remember=False)
             flash(_("Welcome! Your account is ready."), "success")
@@ -113,7 +113,7 @@ def signup() -> Any:
 @bp.route("/account", methods=["GET", "POST"])
 @signed_in
 def account() -> Any:
-    user = get_session().get(User, current_user.id)
+    user = accounts.user_by_id(session=get_session(), user_id=current_user.id)
     assert user is not None
     form = ProfileForm(obj=user)
     form.locale.choices = language_choices()
@@ -122,8 +122,12 @@ def account() -> Any:
             user.locale or session.get("lang") or current_app.config["BABEL_DEFAULT_LOCALE"]
         )
     if form.validate_on_submit():
-        user.name = (form.name.data or "").strip()
-        user.locale = form.locale.data
+        accounts.update_profile(
+            session=get_session(),
+            user_id=current_user.id,
+            name=form.name.data or "",
+            locale=form.locale.data,
+        )
         flash(_("Your profile is saved."), "success")
         return redirect(url_for("auth.account"))
     unit = accounts.unit_path(get_session(), user.org_unit_id)
@@ -135,7 +139,7 @@ def account() -> Any:
 def change_password() -> Any:
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        user = get_session().get(User, current_user.id)
+        user = accounts.user_by_id(session=get_session(), user_id=current_user.id)
         assert user is not None
         try:
             accounts.change_password(
@@ -145,8 +149,8 @@ def change_password() -> Any:
                 new=form.password.data or "",
                 now=utcnow(),
             )
-        except AccountError:
-            form.current.errors = [_("The current password is not right.")]
+        except AccountError as exc:
+            form.current.errors = [_(exc.message)]
         else:
             _sign_in(user, remember=False)  # the new session token replaces the old one
             flash(_("Your password is changed. You were signed out everywhere else."), "success")
@@ -183,7 +187,5 @@ def language() -> Any:
         abort(400)
     session["lang"] = form.lang.data
     if current_user.is_authenticated:
-        user = get_session().get(User, current_user.id)
-        if user is not None:
-            user.locale = form.lang.data
+        accounts.set_locale(session=get_session(), user_id=current_user.id, locale=form.lang.data)
     return redirect(safe_next(form.next.data, url_for("learn.home")))

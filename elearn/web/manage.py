@@ -28,7 +28,6 @@ from elearn.clock import utcnow
 from elearn.db import get_session
 from elearn.domain.localize import pick
 from elearn.i18n import current_language
-from elearn.models import User
 from elearn.services import certificates, learning, reports
 from elearn.services.exams import active_exams, attempts_of
 from elearn.web import authority
@@ -210,14 +209,7 @@ def target(unit_id: int, kind: str, target_id: str) -> Any:
 def person(unit_id: int, user_id: int) -> Any:
     session, now = get_session(), utcnow()
     tree = _scope(unit_id)
-    user = session.get(User, user_id)
-    if user is None or user.org_unit_id not in tree.subtree(unit_id):
-        return render_template(
-            "error.html",
-            status=404,
-            title=_("Page not found"),
-            message=_("There is no such person in this unit."),
-        ), 404
+    user = reports.person_in_unit(session=session, tree=tree, unit_id=unit_id, user_id=user_id)
     lang = current_language()
     courses = []
     for course in learning.active_courses(session):

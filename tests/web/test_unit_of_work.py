@@ -20,6 +20,7 @@ from elearn.auth import public
 from elearn.db import UndocumentedWrite, engine_of, get_session, writes_on_get
 from elearn.domain.errors import Conflict
 from elearn.models import AppSetting
+from tests.conftest import english_client
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,7 +46,7 @@ def test_a_view_that_returns_is_committed_whatever_its_status(app: Flask) -> Non
         return "taken", 409
 
     route(app, "/t/keep", refuse_but_keep, ("POST",))
-    assert app.test_client().post("/t/keep").status_code == 409
+    assert english_client(app).post("/t/keep").status_code == 409
     assert setting(app, "kept") is True
 
 
@@ -67,7 +68,7 @@ def test_a_view_that_raises_keeps_nothing(
         return failure()
 
     route(app, "/t/half", half_done, ("POST",))
-    response = app.test_client().post("/t/half")
+    response = english_client(app).post("/t/half")
     assert response.status_code == status
     assert "Traceback" not in response.get_data(as_text=True)
     assert setting(app, "half") is None
@@ -84,7 +85,7 @@ def test_a_failing_commit_is_an_error_page_and_nothing_is_kept(
 
     route(app, "/t/twice", twice, ("POST",))
     with caplog.at_level(logging.ERROR):
-        response = app.test_client().post("/t/twice")
+        response = english_client(app).post("/t/twice")
     assert response.status_code == 503
     assert "could not be saved" in response.get_data(as_text=True)
     assert setting(app, "first") is None and setting(app, "same") is None
@@ -98,7 +99,7 @@ def test_a_get_that_writes_without_a_reason_fails_loudly_in_tests(app: Flask) ->
 
     route(app, "/t/sneaky", sneaky, ("GET",))
     with pytest.raises(UndocumentedWrite, match=r"GET /t/sneaky \(sneaky\) changed rows"):
-        app.test_client().get("/t/sneaky")
+        english_client(app).get("/t/sneaky")
     assert setting(app, "sneaky") is None
 
 
@@ -128,7 +129,7 @@ def test_an_undocumented_get_write_is_never_committed_in_production(
 
     route(app, "/t/writes", writes, ("GET",))
     with caplog.at_level(logging.ERROR):
-        response = app.test_client().get("/t/writes")
+        response = english_client(app).get("/t/writes")
     assert response.status_code == 200 and response.get_data(as_text=True) == "page"
     assert setting(app, "sneaky") is None and setting(app, "old") == 1
     assert "GET /t/writes (writes) changed rows without @writes_on_get" in caplog.text
@@ -146,7 +147,7 @@ def test_a_get_that_reads_or_sets_a_value_it_already_had_is_no_write(app: Flask)
         return str(row.value)
 
     route(app, "/t/reads", reads, ("GET",))
-    assert app.test_client().get("/t/reads").get_data(as_text=True) == "1"
+    assert english_client(app).get("/t/reads").get_data(as_text=True) == "1"
 
 
 def test_a_get_with_a_documented_reason_is_committed(app: Flask) -> None:
@@ -156,7 +157,7 @@ def test_a_get_with_a_documented_reason_is_committed(app: Flask) -> None:
         return "ok"
 
     route(app, "/t/documented", documented, ("GET",))
-    assert app.test_client().get("/t/documented").status_code == 200
+    assert english_client(app).get("/t/documented").status_code == 200
     assert setting(app, "documented") is True
 
 
@@ -181,7 +182,7 @@ def test_the_gets_that_may_write_are_the_documented_ones(app: Flask) -> None:
         assert reason in record, reason
 
 
-@pytest.mark.parametrize("needle", ["commit("])
+@pytest.mark.parametrize("needle", ["commit(", "select("])
 def test_no_view_module_commits_or_queries(needle: str) -> None:
     modules = sorted((ROOT / "elearn/web").rglob("*.py"))
     assert len(modules) >= 8
