@@ -325,7 +325,7 @@ def check_cohort(database: str, instance: Path, cohort: dict[str, Any]) -> tuple
             for attempt, number, answered in cohort["saved"]
             if answered and stored.get((attempt, number)) is None and attempt in cohort["attempts"]
         )
-        authority = app.extensions["elearn.authority"]
+        authority = certificates.authority_of(app)
         for attempt in session.exec(
             select(ExamAttempt).where(
                 col(ExamAttempt.id).in_(cohort["attempts"] or [0]),
@@ -333,7 +333,7 @@ def check_cohort(database: str, instance: Path, cohort: dict[str, Any]) -> tuple
             )
         ):
             assert attempt.id is not None
-            certificates.review_attempt(
+            certificates.sign_off(
                 session=session,
                 authority=authority,
                 attempt_id=attempt.id,

@@ -14,6 +14,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from pathlib import Path
 
     from elearn import auth, cli, db, i18n, limits
+    from elearn.clock import utcnow
     from elearn.config import PROJECT_ROOT, load_config
     from elearn.services.certificates import init_app as init_certificates
     from elearn.services.xapi import init_app as init_xapi
@@ -38,7 +39,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
         )
     db.init_app(app)
-    init_certificates(app)
+    init_certificates(app, now=utcnow())
     init_xapi(app)
     auth.init_app(app)
     i18n.init_app(app)

@@ -15,6 +15,7 @@ from elearn.clock import utcnow
 from elearn.content.loader import ContentSet, load_content
 from elearn.db import engine_of, open_session
 from elearn.domain.content import LANGUAGES
+from elearn.services.certificates import authority_of
 
 if TYPE_CHECKING:
     from elearn.services.xapi import XapiSettings
@@ -228,9 +229,7 @@ def demo() -> None:
         click.echo("refused: demo data is not created when PRODUCTION is set", err=True)
         sys.exit(1)
     with open_session(current_app) as session:
-        created = create_demo(
-            session=session, now=utcnow(), authority=current_app.extensions["elearn.authority"]
-        )
+        created = create_demo(session=session, now=utcnow(), authority=authority_of(current_app))
         session.commit()
     for email in created:
         click.echo(f"created {email}")
@@ -287,7 +286,7 @@ def exams_close_overdue() -> None:
     from elearn.services.certificates import issue_due
     from elearn.services.exams import close_overdue
 
-    authority = current_app.extensions["elearn.authority"]
+    authority = authority_of(current_app)
     with open_session(current_app) as session:
         closed = close_overdue(session=session, authority=authority, now=utcnow())
         issued = issue_due(session=session, authority=authority, now=utcnow())
@@ -298,7 +297,7 @@ def exams_close_overdue() -> None:
 @keys_cli.command("rotate")
 def keys_rotate() -> None:
     """Make a new signing key; earlier keys stay published so old certificates still verify."""
-    key = current_app.extensions["elearn.authority"].rotate(utcnow())
+    key = authority_of(current_app).rotate(now=utcnow())
     click.echo(f"new signing key {key.kid}")
 
 
@@ -425,7 +424,7 @@ def certificates_make_pdfs(batch: int) -> None:
     while True:  # one transaction per batch: a long backfill holds no lock for long
         with open_session(current_app) as session:
             count = make_missing_pdfs(
-                session=session, authority=current_app.extensions["elearn.authority"], limit=batch
+                session=session, authority=authority_of(current_app), limit=batch
             )
             session.commit()
         made += count

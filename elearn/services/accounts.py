@@ -6,6 +6,7 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from functools import cache
 
 from sqlmodel import Session, col, func, or_, select
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -20,8 +21,13 @@ UNUSABLE = "!unusable"
 INVALID_RESET = N_(
     "The reset link has expired or was used already. Ask your administrator for a new one."
 )
-# A hash to compare against when the e-mail is unknown, so both paths take the same time.
-_DUMMY_HASH = generate_password_hash("not-a-password")
+
+
+@cache
+def _dummy_hash() -> str:
+    """A hash to check against when the e-mail is unknown, so that both paths take the same
+    time; made at the first such sign-in, not at import (it costs ~100 ms at every start)."""
+    return generate_password_hash("not-a-password")
 
 
 def normalise_email(email: str) -> str:
@@ -115,7 +121,7 @@ def authenticate(*, session: Session, email: str, password: str, now: datetime) 
     """The active user with these credentials, or None; the caller shows one generic message."""
     user = find_user(session, email)
     if user is None or not user.active:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(), password)
         return None
     if not check_password_hash(user.password_hash, password):
         return None

@@ -58,11 +58,12 @@ class Authority:
             for path in sorted(self.keys_dir.glob(f"{KEY_PREFIX}*.pem"))
         ]
 
-    def current_key(self) -> vc.SigningKey:
+    def current_key(self, *, now: datetime) -> vc.SigningKey:
+        """The newest key; the first one is made (named by ``now``) when there is none."""
         keys = self.keys()
-        return keys[-1] if keys else self.rotate(datetime.now().astimezone())
+        return keys[-1] if keys else self.rotate(now=now)
 
-    def rotate(self, now: datetime) -> vc.SigningKey:
+    def rotate(self, *, now: datetime) -> vc.SigningKey:
         """A new signing key; the old ones stay published."""
         self.keys_dir.mkdir(parents=True, exist_ok=True)
         os.chmod(self.keys_dir, 0o700)
@@ -89,8 +90,8 @@ def authority_of(app: Any) -> Authority:
     return found
 
 
-def init_app(app: Any) -> None:
-    """Put the authority on the app; make the first signing key when there is none."""
+def init_app(app: Any, *, now: datetime) -> None:
+    """Put the authority on the app; make the first signing key (named by ``now``) if none."""
     instance = Path(app.instance_path)
     authority = Authority(
         public_url=app.config["PUBLIC_URL"],
@@ -99,7 +100,7 @@ def init_app(app: Any) -> None:
         pdf_dir=instance / "pdf-signing",
     )
     if not authority.keys():
-        authority.rotate(datetime.now().astimezone())
+        authority.rotate(now=now)
     app.extensions["elearn.authority"] = authority
 
 
@@ -253,7 +254,9 @@ def _sign_and_store(
         valid_until=valid_until,
         status_list=1,
         status_index=index,
-        credential=vc.sign_credential(vc.build_credential(info), authority.current_key()),
+        credential=vc.sign_credential(
+            vc.build_credential(info), authority.current_key(now=issued_at)
+        ),
     )
     # Made now, once: every download is the same file, and reading it never writes.
     certificate.pdf = _render_pdf(authority, certificate, achievement.name)
@@ -309,7 +312,7 @@ def issue_due(
     return issued
 
 
-def review_attempt(
+def sign_off(
     *,
     session: Session,
     authority: Authority,
@@ -409,7 +412,7 @@ def status_list_token(
     credential = vc.build_status_list_credential(
         authority.url(f"/status/{status_list}"), authority.issuer, encoded, now
     )
-    return vc.sign_credential(credential, authority.current_key())
+    return vc.sign_credential(credential, authority.current_key(now=now))
 
 
 def _render_pdf(authority: Authority, certificate: Certificate, achievement: str) -> bytes:
@@ -525,7 +528,7 @@ def all_certificates(session: Session) -> list[tuple[Certificate, str]]:
 def sign_checkpoint(*, authority: Authority, head: str, count: int, now: datetime) -> str:
     """The audit log's head hash signed with the credential key: an outside party who keeps
     these can later prove that the log up to that point was not rewritten."""
-    key = authority.current_key()
+    key = authority.current_key(now=now)
     return jwt.encode(
         {
             "iss": authority.issuer.id,

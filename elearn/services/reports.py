@@ -229,11 +229,13 @@ def assignments_for(session: Session, tree: UnitTree, unit_id: int) -> list[Assi
     )
 
 
-# --- people's standing ---------------------------------------------------------------------------
+# --- staff status ---------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class Standing:
+class StaffStatus:
+    """Where one person of a unit stands with a course or an exam, for the manager's report."""
+
     user_id: int
     name: str
     email: str
@@ -299,9 +301,9 @@ def read_facts(session: Session, unit_ids: set[int]) -> Facts:
     return Facts(people, progress, attempts, certificates, list(session.exec(select(Assignment))))
 
 
-def standings(
+def staff_statuses(
     facts: Facts, tree: UnitTree, target: Target, now: datetime, warn_days: int
-) -> list[Standing]:
+) -> list[StaffStatus]:
     due_by_unit: dict[int, datetime | None] = {}
 
     def due(unit_id: int) -> datetime | None:
@@ -346,7 +348,7 @@ def standings(
                     certificate = "valid"
         due_at = due(person.org_unit_id)
         out.append(
-            Standing(
+            StaffStatus(
                 user_id=person.id,
                 name=person.name,
                 email=person.email,
@@ -361,7 +363,7 @@ def standings(
     return out
 
 
-def count(rows: Sequence[Standing]) -> Counts:
+def count(rows: Sequence[StaffStatus]) -> Counts:
     return Counts(
         staff=len(rows),
         not_started=sum(1 for r in rows if r.state == "not_started"),
@@ -375,7 +377,7 @@ def count(rows: Sequence[Standing]) -> Counts:
 
 
 def by_subunit(
-    tree: UnitTree, unit_id: int, rows: Sequence[Standing]
+    tree: UnitTree, unit_id: int, rows: Sequence[StaffStatus]
 ) -> list[tuple[int, str, Counts]]:
     """Counts for the unit's own staff and for each unit directly below it (with its subtree)."""
     out = []

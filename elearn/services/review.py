@@ -21,13 +21,12 @@ from elearn.models import (
     AttemptSlot,
     Exam,
     ExamAttempt,
-    ExamVersion,
     Item,
     ItemVersion,
     User,
 )
 from elearn.services import audit
-from elearn.services.attempts import Client, record_event
+from elearn.services.attempts import Client, exam_spec, record_event
 from elearn.services.paging import Page, contains, page_of
 
 
@@ -43,7 +42,9 @@ class ServedItem:
 
 
 @dataclass(frozen=True)
-class AttemptReview:
+class ServedAttempt:
+    """An attempt as it was served and answered, with its trail: what a certifier audits."""
+
     attempt: ExamAttempt
     learner: User
     exam: ExamSpec
@@ -64,13 +65,14 @@ def seconds_per_slot(events: Sequence[AttemptEvent], end: datetime) -> dict[int,
     return dict(spent)
 
 
-def review_attempt(session: Session, attempt_id: int) -> AttemptReview:
+def served_attempt(*, session: Session, attempt_id: int) -> ServedAttempt:
+    """Any attempt exactly as it was served (items, option order, answers, trail), and whether
+    its stored form still matches the fingerprint taken at its start."""
     attempt = session.get(ExamAttempt, attempt_id)
     if attempt is None:
         raise NotFound(N_("There is no such attempt."))
     learner = session.get(User, attempt.user_id)
-    version = session.get(ExamVersion, attempt.exam_version_id)
-    assert learner is not None and version is not None
+    assert learner is not None
     rows = session.exec(
         select(AttemptSlot, ItemVersion, Item.key)
         .join(ItemVersion, col(ItemVersion.id) == col(AttemptSlot.item_version_id))
@@ -105,10 +107,10 @@ def review_attempt(session: Session, attempt_id: int) -> AttemptReview:
         Slot(s.number, v.id or 0, v.content_hash, s.topic, tuple(s.options), tuple(s.prompts))
         for s, v, _k in rows
     ]
-    return AttemptReview(
+    return ServedAttempt(
         attempt,
         learner,
-        ExamSpec.model_validate(version.spec),
+        exam_spec(session=session, attempt=attempt),
         items,
         events,
         form_fingerprint(served) == attempt.fingerprint,

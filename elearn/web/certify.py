@@ -101,7 +101,7 @@ def review(attempt_id: int) -> Any:
     decision = request.form.get("decision")
     if not form.validate_on_submit() or decision not in ("approve", "reject"):
         abort(400)
-    certificate = certificates.review_attempt(
+    certificate = certificates.sign_off(
         session=get_session(),
         authority=authority(),
         attempt_id=attempt_id,
@@ -171,9 +171,8 @@ def attempts() -> Any:
 @bp.get("/attempts/<int:attempt_id>")
 @certifier
 def attempt_detail(attempt_id: int) -> Any:
-    return render_template(
-        "certify/attempt.html", r=reviewing.review_attempt(get_session(), attempt_id)
-    )
+    served = reviewing.served_attempt(session=get_session(), attempt_id=attempt_id)
+    return render_template("certify/attempt.html", r=served)
 
 
 @bp.get("/statistics")

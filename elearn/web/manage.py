@@ -93,12 +93,12 @@ def unit(unit_id: int) -> Any:
     facts = reports.read_facts(session, tree.subtree(unit_id))
     rows = []
     for target in reports.targets(session, current_language()):
-        standing = reports.standings(facts, tree, target, now, _warn_days())
-        rows.append((target, reports.count(standing), standing))
+        statuses = reports.staff_statuses(facts, tree, target, now, _warn_days())
+        rows.append((target, reports.count(statuses), statuses))
     expiring = [
         (t, s)
-        for t, _c, standing in rows
-        for s in standing
+        for t, _c, statuses in rows
+        for s in statuses
         if s.certificate in ("expiring", "expired")
     ]
     if request.args.get("format") == "csv":
@@ -146,10 +146,10 @@ def target(unit_id: int, kind: str, target_id: str) -> Any:
     session, now = get_session(), utcnow()
     tree = _scope(unit_id)
     chosen = reports.find_target(session, kind, target_id, current_language())
-    standing = reports.standings(
+    statuses = reports.staff_statuses(
         reports.read_facts(session, tree.subtree(unit_id)), tree, chosen, now, _warn_days()
     )
-    units = reports.by_subunit(tree, unit_id, standing)
+    units = reports.by_subunit(tree, unit_id, statuses)
     table = request.args.get("table")
     if request.args.get("format") == "csv" and table == "units":
         return _csv(
@@ -189,7 +189,7 @@ def target(unit_id: int, kind: str, target_id: str) -> Any:
                     s.due_at.date().isoformat() if s.due_at else "",
                     "yes" if s.overdue else "",
                 ]
-                for s in standing
+                for s in statuses
             ],
         )
     return render_template(
@@ -197,9 +197,9 @@ def target(unit_id: int, kind: str, target_id: str) -> Any:
         tree=tree,
         unit_id=unit_id,
         target=chosen,
-        standing=standing,
+        statuses=statuses,
         units=units,
-        total=reports.count(standing),
+        total=reports.count(statuses),
         bars=reports.bars([(name, c.percent("completed")) for _u, name, c in units]),
     )
 

@@ -6,7 +6,7 @@ import json
 import re
 import subprocess
 import warnings
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -452,3 +452,23 @@ def test_a_certificate_without_a_stored_pdf_is_served_read_only_and_backfilled(
     assert stored is not None and client.get(f"/verify/{code}/pdf").data == stored
     again = app.test_cli_runner().invoke(args=["certificates", "make-pdfs"]).output
     assert again.strip() == "made 0 PDF(s)"
+
+
+def test_the_first_signing_key_is_named_by_the_clock_it_is_given(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from elearn.services.certificates import authority_of, init_app
+
+    app = SimpleNamespace(
+        instance_path=str(tmp_path),
+        config={"PUBLIC_URL": "https://elearn.example.org", "ISSUER_NAME": "elearn"},
+        extensions={},
+    )
+    init_app(app, now=datetime(2031, 2, 3, 4, 5, 6, tzinfo=UTC))
+    keys = sorted(p.name for p in (tmp_path / "keys").glob("*.pem"))
+    assert keys == ["k-20310203T040506000000.pem"]
+    init_app(app, now=datetime(2032, 1, 1, tzinfo=UTC))  # keys exist: no new one
+    assert len(list((tmp_path / "keys").glob("*.pem"))) == 1
+    (tmp_path / "keys" / keys[0]).unlink()
+    key = authority_of(app).current_key(now=datetime(2033, 3, 3, tzinfo=UTC))
+    assert key.kid.endswith("#k-20330303T000000000000")

@@ -180,16 +180,3 @@ def test_the_gets_that_may_write_are_the_documented_ones(app: Flask) -> None:
     record = " ".join((ROOT / "docs/decisions/0007-one-commit-per-request.md").read_text().split())
     for reason in marked.values():
         assert reason in record, reason
-
-
-@pytest.mark.parametrize("needle", ["commit(", "select("])
-def test_no_view_module_commits_or_queries(needle: str) -> None:
-    modules = sorted((ROOT / "elearn/web").rglob("*.py"))
-    assert len(modules) >= 8
-    found = [
-        f"{path.relative_to(ROOT)}:{n}: {line.strip()}"
-        for path in modules
-        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
-        if needle in line
-    ]
-    assert found == []
