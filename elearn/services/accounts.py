@@ -30,7 +30,7 @@ def _dummy_hash() -> str:
     return generate_password_hash("not-a-password")
 
 
-def normalise_email(email: str) -> str:
+def normalise_email(*, email: str) -> str:
     return email.strip().lower()
 
 
@@ -38,7 +38,7 @@ def new_session_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def user_roles(session: Session, user_id: int) -> set[str]:
+def user_roles(*, session: Session, user_id: int) -> set[str]:
     return set(session.exec(select(UserRole.role).where(UserRole.user_id == user_id)))
 
 
@@ -55,7 +55,7 @@ def set_roles(
     if unknown:
         raise AccountError(f"unknown role(s): {', '.join(sorted(unknown))}")
     assert user.id is not None
-    current = user_roles(session, user.id)
+    current = user_roles(session=session, user_id=user.id)
     for role in current - wanted:
         row = session.get(UserRole, (user.id, role))
         if row is not None:
@@ -74,8 +74,8 @@ def set_roles(
     session.flush()
 
 
-def find_user(session: Session, email: str) -> User | None:
-    return session.exec(select(User).where(User.email == normalise_email(email))).first()
+def find_user(*, session: Session, email: str) -> User | None:
+    return session.exec(select(User).where(User.email == normalise_email(email=email))).first()
 
 
 def create_user(
@@ -90,8 +90,8 @@ def create_user(
     org_unit_id: int | None = None,
     actor_id: int | None = None,
 ) -> User:
-    email = normalise_email(email)
-    if find_user(session, email) is not None:
+    email = normalise_email(email=email)
+    if find_user(session=session, email=email) is not None:
         raise AccountError(N_("An account with this e-mail address already exists."), "email")
     user = User(
         email=email,
@@ -119,7 +119,7 @@ def create_user(
 
 def authenticate(*, session: Session, email: str, password: str, now: datetime) -> User | None:
     """The active user with these credentials, or None; the caller shows one generic message."""
-    user = find_user(session, email)
+    user = find_user(session=session, email=email)
     if user is None or not user.active:
         check_password_hash(_dummy_hash(), password)
         return None
@@ -186,7 +186,7 @@ def create_reset_link(
     return token
 
 
-def valid_reset(session: Session, token: str, now: datetime) -> PasswordReset | None:
+def valid_reset(*, session: Session, token: str, now: datetime) -> PasswordReset | None:
     reset = session.exec(
         select(PasswordReset).where(PasswordReset.token_hash == _token_hash(token))
     ).first()
@@ -196,7 +196,7 @@ def valid_reset(session: Session, token: str, now: datetime) -> PasswordReset | 
 
 
 def use_reset_link(*, session: Session, token: str, password: str, now: datetime) -> User:
-    reset = valid_reset(session, token, now)
+    reset = valid_reset(session=session, token=token, now=now)
     if reset is None:
         raise AccountError(INVALID_RESET)
     user = session.get(User, reset.user_id)
@@ -240,7 +240,7 @@ def user_page(
     """Users by e-mail, searched by name or e-mail (any case), a page at a time, with roles."""
     statement = select(User)
     if query.strip():
-        pattern = contains(query.strip())
+        pattern = contains(text=query.strip())
         statement = statement.where(
             or_(
                 func.lower(User.email).like(pattern, escape="\\"),
@@ -316,13 +316,13 @@ def edit_account(
     if user is None:
         raise NotFound(N_("There is no such user."))
     wanted = set(roles)
-    other = find_user(session, email)
+    other = find_user(session=session, email=email)
     if other is not None and other.id != user.id:
         raise AccountError(N_("An account with this e-mail address already exists."), "email")
     if user.id == actor_id and ("admin" not in wanted or not active):
         raise AccountError(N_("You cannot take away your own admin role or account."), "roles")
     user.name = name.strip()
-    user.email = normalise_email(email)
+    user.email = normalise_email(email=email)
     user.org_unit_id = org_unit_id
     if user.active and not active:
         user.session_token = new_session_token()  # ends their sessions
@@ -374,7 +374,7 @@ def set_locale(*, session: Session, user_id: int, locale: str | None) -> None:
 # --- settings and units --------------------------------------------------------------------------
 
 
-def get_setting(session: Session, key: str, default: object) -> object:
+def get_setting(*, session: Session, key: str, default: object) -> object:
     row = session.get(AppSetting, key)
     return default if row is None else row.value
 
@@ -398,7 +398,7 @@ def put_setting(
     session.flush()
 
 
-def ensure_unit_path(session: Session, path: str) -> OrgUnit:
+def ensure_unit_path(*, session: Session, path: str) -> OrgUnit:
     """The unit at ``Parent/Child/...``, creating what is missing."""
     parent: OrgUnit | None = None
     for name in (part.strip() for part in path.split("/")):
@@ -418,7 +418,7 @@ def ensure_unit_path(session: Session, path: str) -> OrgUnit:
     return parent
 
 
-def unit_path(session: Session, unit_id: int | None) -> str:
+def unit_path(*, session: Session, unit_id: int | None) -> str:
     names: list[str] = []
     while unit_id is not None:
         unit = session.get(OrgUnit, unit_id)

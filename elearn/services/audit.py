@@ -61,7 +61,7 @@ def _ordered(session: Session) -> list[AuditEntry]:
     return list(session.exec(select(AuditEntry).order_by(col(AuditEntry.id))))
 
 
-def verify_chain(session: Session) -> ChainCheck:
+def verify_chain(*, session: Session) -> ChainCheck:
     """Recompute every hash and link; a changed, removed or inserted entry breaks the chain."""
     entries = _ordered(session)
     records = [
@@ -90,7 +90,7 @@ def search(
 
     statement = select(AuditEntry)
     if person.strip():
-        user = find_user(session, person)
+        user = find_user(session=session, email=person)
         uid = user.id if user is not None else -1
         statement = statement.where(
             (col(AuditEntry.actor_id) == uid) | (col(AuditEntry.subject) == f"user:{uid}")
@@ -102,7 +102,7 @@ def search(
     return list(session.exec(statement.order_by(col(AuditEntry.id).desc()).limit(limit)))
 
 
-def export_lines(session: Session) -> list[str]:
+def export_lines(*, session: Session) -> list[str]:
     return [
         json.dumps(
             {

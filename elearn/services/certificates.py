@@ -84,7 +84,7 @@ class Authority:
         return self._pdf_signer
 
 
-def authority_of(app: Any) -> Authority:
+def authority_of(*, app: Any) -> Authority:
     """The authority ``init_app`` put on the app: the one way to reach it."""
     found: Authority = app.extensions["elearn.authority"]
     return found
@@ -107,7 +107,7 @@ def init_app(app: Any, *, now: datetime) -> None:
 # --- issuing -------------------------------------------------------------------------------------
 
 
-def add_months(moment: datetime, months: int) -> datetime:
+def add_months(*, moment: datetime, months: int) -> datetime:
     """The same day ``months`` later, clamped to the month's end (31 Jan + 1 month = 28/29 Feb)."""
     month0 = moment.month - 1 + months
     year, month = moment.year + month0 // 12, month0 % 12 + 1
@@ -190,7 +190,7 @@ def issue(
         spec=spec,
         language=attempt.language,
         issued_at=now,
-        valid_until=add_months(now, months) if months else None,
+        valid_until=add_months(moment=now, months=months) if months else None,
         attempt_id=attempt.id,
         fingerprint=attempt.fingerprint,
     )
@@ -282,7 +282,7 @@ def issue_demo(
         authority=authority,
         user=user,
         exam_id=exam_id,
-        spec=load_exam(session, exam_id).spec,
+        spec=load_exam(session=session, exam_id=exam_id).spec,
         language="nb",
         issued_at=issued_at,
         valid_until=valid_until,
@@ -348,7 +348,7 @@ def sign_off(
 # --- verifying and revoking -----------------------------------------------------------------------
 
 
-def find(session: Session, code: str) -> Certificate | None:
+def find(*, session: Session, code: str) -> Certificate | None:
     normal = vc.normalise_code(code)
     if normal is None:
         return None
@@ -378,7 +378,7 @@ def verify(*, certificate: Certificate, authority: Authority, now: datetime) -> 
 def revoke(
     *, session: Session, code: str, reason: str, revoker_id: int, now: datetime
 ) -> Certificate:
-    certificate = find(session, code)
+    certificate = find(session=session, code=code)
     if certificate is None:
         raise NotFound(N_("There is no certificate with this code."))
     if certificate.revoked_at is not None:
@@ -464,7 +464,7 @@ def of_attempt(*, session: Session, attempt_id: int) -> Certificate | None:
     return session.exec(select(Certificate).where(Certificate.attempt_id == attempt_id)).first()
 
 
-def of_user(session: Session, user_id: int) -> list[Certificate]:
+def of_user(*, session: Session, user_id: int) -> list[Certificate]:
     return list(
         session.exec(
             select(Certificate)
@@ -480,7 +480,7 @@ def search(
     """Certificates, newest first, found by code, holder or e-mail (any case), a page at a time."""
     statement = select(Certificate, User.email).join(User, col(User.id) == col(Certificate.user_id))
     if query.strip():
-        pattern = contains(query.strip())
+        pattern = contains(text=query.strip())
         statement = statement.where(
             or_(
                 func.lower(Certificate.code).like(pattern, escape="\\"),
@@ -514,7 +514,7 @@ def waiting_for_sign_off(*, session: Session) -> list[tuple[ExamAttempt, str, st
     return [(attempt, name, email) for attempt, name, email in rows]
 
 
-def all_certificates(session: Session) -> list[tuple[Certificate, str]]:
+def all_certificates(*, session: Session) -> list[tuple[Certificate, str]]:
     return [
         (c, email)
         for c, email in session.exec(

@@ -75,7 +75,7 @@ class LearnerStatus:
 # --- exams and eligibility ---------------------------------------------------------------------
 
 
-def load_exam(session: Session, exam_id: str) -> ExamView:
+def load_exam(*, session: Session, exam_id: str) -> ExamView:
     exam = session.get(Exam, exam_id)
     if exam is None or not exam.active or exam.current_version_id is None:
         raise NotFound(N_("There is no such exam."))
@@ -87,12 +87,12 @@ def load_exam(session: Session, exam_id: str) -> ExamView:
     )
 
 
-def active_exams(session: Session) -> list[ExamView]:
+def active_exams(*, session: Session) -> list[ExamView]:
     ids = session.exec(select(Exam.id).where(Exam.active).order_by(col(Exam.id))).all()
-    return [load_exam(session, exam_id) for exam_id in ids]
+    return [load_exam(session=session, exam_id=exam_id) for exam_id in ids]
 
 
-def attempts_of(session: Session, user_id: int, exam_id: str) -> list[ExamAttempt]:
+def attempts_of(*, session: Session, user_id: int, exam_id: str) -> list[ExamAttempt]:
     return list(
         session.exec(
             select(ExamAttempt)
@@ -143,7 +143,7 @@ def learner_status(
     renewal_days: int = 90,
 ) -> LearnerStatus:
     """Where the learner stands with an exam; an attempt found past its deadline is closed."""
-    attempts = attempts_of(session, user_id, view.exam.id)
+    attempts = attempts_of(session=session, user_id=user_id, exam_id=view.exam.id)
     for attempt in attempts:
         close_if_overdue(session=session, authority=authority, attempt=attempt, now=now)
     in_progress = next((a for a in attempts if a.submitted_at is None), None)
@@ -158,7 +158,7 @@ def learner_status(
     return LearnerStatus(verdict, in_progress, attempts)
 
 
-def extra_time(session: Session, user_id: int, exam_id: str) -> ExtraTime | None:
+def extra_time(*, session: Session, user_id: int, exam_id: str) -> ExtraTime | None:
     return session.exec(
         select(ExtraTime).where(ExtraTime.user_id == user_id, ExtraTime.exam_id == exam_id)
     ).first()
@@ -244,7 +244,7 @@ def start_attempt(
     renewal_days: int = 90,
 ) -> ExamAttempt:
     """Start an attempt, or return the one in progress (a second tab, a double click)."""
-    view = load_exam(session, exam_id)
+    view = load_exam(session=session, exam_id=exam_id)
     status = learner_status(
         session=session,
         authority=authority,
@@ -268,7 +268,7 @@ def start_attempt(
         )
     except NotEnoughItems:
         raise Conflict(N_("The exam cannot be drawn now; please tell the administrator.")) from None
-    extra = extra_time(session, user_id, exam_id)
+    extra = extra_time(session=session, user_id=user_id, exam_id=exam_id)
     language = lang if lang in view.bank.languages else view.bank.languages[0]
     attempt = ExamAttempt(
         user_id=user_id,
@@ -336,7 +336,7 @@ def start_attempt(
 # --- taking it ----------------------------------------------------------------------------------
 
 
-def own_attempt(session: Session, attempt_id: int, user_id: int) -> ExamAttempt:
+def own_attempt(*, session: Session, attempt_id: int, user_id: int) -> ExamAttempt:
     """The learner's own attempt; anyone else's is not found (no hint that it exists)."""
     attempt = session.get(ExamAttempt, attempt_id)
     if attempt is None or attempt.user_id != user_id:
@@ -344,7 +344,7 @@ def own_attempt(session: Session, attempt_id: int, user_id: int) -> ExamAttempt:
     return attempt
 
 
-def slots_of(session: Session, attempt_id: int) -> list[AttemptSlot]:
+def slots_of(*, session: Session, attempt_id: int) -> list[AttemptSlot]:
     return list(
         session.exec(
             select(AttemptSlot)
@@ -354,7 +354,9 @@ def slots_of(session: Session, attempt_id: int) -> list[AttemptSlot]:
     )
 
 
-def slot_with_item(session: Session, attempt_id: int, number: int) -> tuple[AttemptSlot, ItemSpec]:
+def slot_with_item(
+    *, session: Session, attempt_id: int, number: int
+) -> tuple[AttemptSlot, ItemSpec]:
     row = session.exec(
         select(AttemptSlot, ItemVersion.spec)
         .join(ItemVersion, col(ItemVersion.id) == col(AttemptSlot.item_version_id))
@@ -366,7 +368,7 @@ def slot_with_item(session: Session, attempt_id: int, number: int) -> tuple[Atte
     return slot, ItemSpec.model_validate(spec)
 
 
-def slots_with_items(session: Session, attempt_id: int) -> list[tuple[AttemptSlot, ItemSpec]]:
+def slots_with_items(*, session: Session, attempt_id: int) -> list[tuple[AttemptSlot, ItemSpec]]:
     """Every slot with the item version it served, in served order (one query)."""
     rows = session.exec(
         select(AttemptSlot, ItemVersion.spec)
@@ -410,7 +412,7 @@ def save_answer(
     """Save one answer as it is given. A forged option or slot is refused, nothing changed."""
     _open(session, authority, attempt, now)
     assert attempt.id is not None
-    slot, item = slot_with_item(session, attempt.id, number)
+    slot, item = slot_with_item(session=session, attempt_id=attempt.id, number=number)
     try:
         posted = decode_answer(item.type, raw, slot.options, slot.prompts, attempt.language)
         response = get_item_type(item.type).parse(item, posted)
@@ -459,7 +461,7 @@ def submit_attempt(
     spec = exam_spec(session=session, attempt=fresh)
     rules = spec.pass_rules
     attempt_id = attempt.id
-    rows = slots_with_items(session, attempt_id)
+    rows = slots_with_items(session=session, attempt_id=attempt_id)
     answered = [Answered(s.number, s.topic, item, s.response) for s, item in rows]
     score = score_attempt(answered, rules, fresh.language)
     for slot, _spec in rows:
@@ -547,14 +549,14 @@ def grant_extra_time(
     """Grant or change extra time; an attempt in progress gets the new deadline at once."""
     if minutes < 0 or percent < 0 or minutes > 24 * 60 or percent > 400:
         raise InvalidAnswer(N_("Extra time must be between 0 and 1,440 minutes or 0 and 400 %."))
-    view = load_exam(session, exam_id)
-    row = extra_time(session, user_id, exam_id)
+    view = load_exam(session=session, exam_id=exam_id)
+    row = extra_time(session=session, user_id=user_id, exam_id=exam_id)
     if row is None:
         row = ExtraTime(user_id=user_id, exam_id=exam_id, granted_at=now)
         session.add(row)
     row.minutes, row.percent, row.reason = minutes, percent, reason.strip()
     row.granted_by_id, row.granted_at = granted_by, now
-    for attempt in attempts_of(session, user_id, exam_id):
+    for attempt in attempts_of(session=session, user_id=user_id, exam_id=exam_id):
         if attempt.submitted_at is None and now < attempt.deadline_at:
             attempt.deadline_at = deadline(
                 attempt.started_at, view.spec.time_limit_minutes, minutes, percent
@@ -584,7 +586,7 @@ def extra_time_grants(*, session: Session, limit: int = 200) -> list[tuple[Extra
     ]
 
 
-def answered_counts(slots: Sequence[AttemptSlot]) -> Mapping[str, int]:
+def answered_counts(*, slots: Sequence[AttemptSlot]) -> Mapping[str, int]:
     return {
         "answered": sum(1 for s in slots if s.response is not None),
         "flagged": sum(1 for s in slots if s.flagged),

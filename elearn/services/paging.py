@@ -38,7 +38,7 @@ def page_of(
     return Page(list(rows), number, size, int(total))
 
 
-def contains(text: str) -> str:
+def contains(*, text: str) -> str:
     """A LIKE pattern that finds ``text`` anywhere, its wildcards taken literally (escape '\\')."""
     escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"

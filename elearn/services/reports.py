@@ -68,7 +68,7 @@ class UnitTree:
         return sorted(self.children.get(unit_id, []), key=lambda u: self.units[u].name)
 
 
-def load_tree(session: Session) -> UnitTree:
+def load_tree(*, session: Session) -> UnitTree:
     tree = UnitTree({u.id: u for u in session.exec(select(OrgUnit)) if u.id is not None})
     for unit in tree.units.values():
         assert unit.id is not None
@@ -78,7 +78,7 @@ def load_tree(session: Session) -> UnitTree:
 
 def unit_paths(*, session: Session) -> list[tuple[int, str]]:
     """Every unit with its path ("Municipality/Department"), sorted by path, for choosing one."""
-    tree = load_tree(session)
+    tree = load_tree(session=session)
     return sorted(((u, tree.path(u)) for u in tree.units), key=lambda pair: pair[1])
 
 
@@ -87,7 +87,7 @@ def managed_units(*, session: Session, user_id: int) -> set[int]:
     return set(session.exec(select(ManagerUnit.unit_id).where(ManagerUnit.user_id == user_id)))
 
 
-def managed_roots(session: Session, tree: UnitTree, user_id: int, is_admin: bool) -> list[int]:
+def managed_roots(*, session: Session, tree: UnitTree, user_id: int, is_admin: bool) -> list[int]:
     """The top units a person may see: every root for an admin, the assigned units for a manager."""
     if is_admin:
         return tree.sorted_children(None)
@@ -99,18 +99,20 @@ def managed_roots(session: Session, tree: UnitTree, user_id: int, is_admin: bool
     )
 
 
-def visible(session: Session, tree: UnitTree, user_id: int, is_admin: bool) -> set[int]:
+def visible(*, session: Session, tree: UnitTree, user_id: int, is_admin: bool) -> set[int]:
     seen: set[int] = set()
-    for root in managed_roots(session, tree, user_id, is_admin):
+    for root in managed_roots(session=session, tree=tree, user_id=user_id, is_admin=is_admin):
         seen |= tree.subtree(root)
     return seen
 
 
 def check_unit(
-    session: Session, tree: UnitTree, unit_id: int, user_id: int, is_admin: bool
+    *, session: Session, tree: UnitTree, unit_id: int, user_id: int, is_admin: bool
 ) -> None:
     """A unit outside the manager's units is not found: no hint that it exists."""
-    if unit_id not in tree.units or unit_id not in visible(session, tree, user_id, is_admin):
+    if unit_id not in tree.units or unit_id not in visible(
+        session=session, tree=tree, user_id=user_id, is_admin=is_admin
+    ):
         raise NotFound(N_("There is no such unit among yours."))
 
 
@@ -155,7 +157,7 @@ class Target:
     title: str
 
 
-def targets(session: Session, lang: str) -> list[Target]:
+def targets(*, session: Session, lang: str) -> list[Target]:
     from elearn.services.exams import active_exams
 
     out = [
@@ -164,13 +166,13 @@ def targets(session: Session, lang: str) -> list[Target]:
     ]
     out += [
         Target("exam", v.exam.id, pick(v.spec.title, lang, v.bank.languages[0]).value)
-        for v in active_exams(session)
+        for v in active_exams(session=session)
     ]
     return out
 
 
-def find_target(session: Session, kind: str, target_id: str, lang: str) -> Target:
-    for target in targets(session, lang):
+def find_target(*, session: Session, kind: str, target_id: str, lang: str) -> Target:
+    for target in targets(session=session, lang=lang):
         if target.kind == kind and target.id == target_id:
             return target
     raise NotFound(N_("There is no such course or exam."))
@@ -218,7 +220,7 @@ def assign(
     return row
 
 
-def assignments_for(session: Session, tree: UnitTree, unit_id: int) -> list[Assignment]:
+def assignments_for(*, session: Session, tree: UnitTree, unit_id: int) -> list[Assignment]:
     """Assignments that apply to the unit: its own and those of the units above it."""
     return list(
         session.exec(
@@ -273,7 +275,7 @@ class Facts:
     assignments: list[Assignment]
 
 
-def read_facts(session: Session, unit_ids: set[int]) -> Facts:
+def read_facts(*, session: Session, unit_ids: set[int]) -> Facts:
     # Staff are the people who take courses: active accounts with the learner role.
     people = list(
         session.exec(
@@ -302,7 +304,7 @@ def read_facts(session: Session, unit_ids: set[int]) -> Facts:
 
 
 def staff_statuses(
-    facts: Facts, tree: UnitTree, target: Target, now: datetime, warn_days: int
+    *, facts: Facts, tree: UnitTree, target: Target, now: datetime, warn_days: int
 ) -> list[StaffStatus]:
     due_by_unit: dict[int, datetime | None] = {}
 
@@ -363,7 +365,7 @@ def staff_statuses(
     return out
 
 
-def count(rows: Sequence[StaffStatus]) -> Counts:
+def count(*, rows: Sequence[StaffStatus]) -> Counts:
     return Counts(
         staff=len(rows),
         not_started=sum(1 for r in rows if r.state == "not_started"),
@@ -377,23 +379,25 @@ def count(rows: Sequence[StaffStatus]) -> Counts:
 
 
 def by_subunit(
-    tree: UnitTree, unit_id: int, rows: Sequence[StaffStatus]
+    *, tree: UnitTree, unit_id: int, rows: Sequence[StaffStatus]
 ) -> list[tuple[int, str, Counts]]:
     """Counts for the unit's own staff and for each unit directly below it (with its subtree)."""
     out = []
     own = [r for r in rows if r.unit_id == unit_id]
     if own:
-        out.append((unit_id, tree.units[unit_id].name, count(own)))
+        out.append((unit_id, tree.units[unit_id].name, count(rows=own)))
     for child in tree.sorted_children(unit_id):
         below = tree.subtree(child)
-        out.append((child, tree.units[child].name, count([r for r in rows if r.unit_id in below])))
+        out.append(
+            (child, tree.units[child].name, count(rows=[r for r in rows if r.unit_id in below]))
+        )
     return out
 
 
 # --- exports -------------------------------------------------------------------------------------
 
 
-def to_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+def to_csv(*, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
     """UTF-8 with a byte-order mark, so that spreadsheet programs read æøå right."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
@@ -412,7 +416,7 @@ class Bar:
     y: int
 
 
-def bars(data: Sequence[tuple[str, float]], row_height: int = 30) -> list[Bar]:
+def bars(*, data: Sequence[tuple[str, float]], row_height: int = 30) -> list[Bar]:
     """Bars for a horizontal chart drawn on the server as SVG (with a data table beside it)."""
     return [
         Bar(label, max(0.0, min(100.0, percent)), i * row_height)

@@ -53,7 +53,7 @@ class ServedAttempt:
     fingerprint_ok: bool  # the stored form still hashes to the fingerprint taken at the start
 
 
-def seconds_per_slot(events: Sequence[AttemptEvent], end: datetime) -> dict[int, float]:
+def seconds_per_slot(*, events: Sequence[AttemptEvent], end: datetime) -> dict[int, float]:
     """Time on each question: from each view or save of it until the next event (or the end)."""
     spent: dict[int, float] = defaultdict(float)
     ordered = sorted(events, key=lambda e: (e.at, e.id or 0))
@@ -88,7 +88,7 @@ def served_attempt(*, session: Session, attempt_id: int) -> ServedAttempt:
         )
     )
     end = attempt.submitted_at or attempt.deadline_at
-    spent = seconds_per_slot(events, end)
+    spent = seconds_per_slot(events=events, end=end)
     items = []
     for slot, item_version, key in rows:
         spec = ItemSpec.model_validate(item_version.spec)
@@ -126,7 +126,7 @@ def search_attempts(
         User, col(User.id) == col(ExamAttempt.user_id)
     )
     if query.strip():
-        pattern = contains(query.strip())
+        pattern = contains(text=query.strip())
         statement = statement.where(
             or_(
                 func.lower(User.name).like(pattern, escape="\\"),
@@ -167,7 +167,7 @@ class ItemReport:
 
 
 def exam_statistics(
-    session: Session, exam_id: str, which: Which, lang: str
+    *, session: Session, exam_id: str, which: Which, lang: str
 ) -> tuple[list[ItemReport], TestStatistics, int]:
     """Statistics over the submitted attempts at an exam: each learner's first, last, or all."""
     if session.get(Exam, exam_id) is None:

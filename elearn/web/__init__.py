@@ -33,7 +33,7 @@ def safe_next(target: str | None, fallback: str) -> str:
 
 def authority() -> Authority:
     """The app's signing authority, for the use cases that sign or verify."""
-    return authority_of(current_app)
+    return authority_of(app=current_app)
 
 
 def _security_headers(response: Response) -> Response:

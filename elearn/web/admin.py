@@ -38,7 +38,7 @@ def _user_form(user: User | None) -> UserForm:
     if request.method == "GET":
         if user is not None:
             assert user.id is not None
-            form.roles.data = sorted(accounts.user_roles(session, user.id))
+            form.roles.data = sorted(accounts.user_roles(session=session, user_id=user.id))
             form.unit.data = str(user.org_unit_id or "")
             form.manages.data = [
                 str(u) for u in sorted(reports.managed_units(session=session, user_id=user.id))
@@ -165,9 +165,9 @@ def settings() -> Any:
     return render_template(
         "admin/settings.html",
         form=form,
-        xapi_on=xapi.settings_of(session) is not None,
+        xapi_on=xapi.settings_of(session=session) is not None,
         xapi_endpoint=current_app.config.get("XAPI_ENDPOINT"),
-        xapi_status=xapi.status(session),
+        xapi_status=xapi.status(session=session),
     )
 
 
@@ -176,10 +176,12 @@ def settings() -> Any:
 def evaluations() -> Any:
     session = get_session()
     titles = {}
-    for course in learning.active_courses(session):
+    for course in learning.active_courses(session=session):
         titles[course.id] = course.spec["title"]
     return render_template(
-        "admin/evaluations.html", summaries=learning.evaluation_summaries(session), titles=titles
+        "admin/evaluations.html",
+        summaries=learning.evaluation_summaries(session=session),
+        titles=titles,
     )
 
 

@@ -40,14 +40,19 @@ bp = Blueprint("auth", __name__)
 
 def signup_open() -> bool:
     return bool(
-        accounts.get_setting(get_session(), "self_signup", current_app.config["SELF_SIGNUP"])
+        accounts.get_setting(
+            session=get_session(), key="self_signup", default=current_app.config["SELF_SIGNUP"]
+        )
     )
 
 
 def _sign_in(user: User, remember: bool) -> None:
     session_ = get_session()
     assert user.id is not None
-    login_user(principal_of(user, accounts.user_roles(session_, user.id)), remember=remember)
+    login_user(
+        principal_of(user, accounts.user_roles(session=session_, user_id=user.id)),
+        remember=remember,
+    )
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -130,7 +135,7 @@ def account() -> Any:
         )
         flash(_("Your profile is saved."), "success")
         return redirect(url_for("auth.account"))
-    unit = accounts.unit_path(get_session(), user.org_unit_id)
+    unit = accounts.unit_path(session=get_session(), unit_id=user.org_unit_id)
     return render_template("auth/account.html", form=form, user=user, unit=unit)
 
 
@@ -161,7 +166,7 @@ def change_password() -> Any:
 @bp.route("/reset/<token>", methods=["GET", "POST"])
 @public
 def reset(token: str) -> Any:
-    if accounts.valid_reset(get_session(), token, utcnow()) is None:
+    if accounts.valid_reset(session=get_session(), token=token, now=utcnow()) is None:
         return render_template("auth/reset_invalid.html"), 404
     form = ResetPasswordForm()
     if form.validate_on_submit():

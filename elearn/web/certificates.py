@@ -41,7 +41,7 @@ def verify_form() -> Any:
 @bp.get("/verify/<code>")
 @public
 def verify(code: str) -> Any:
-    certificate = certificates.find(get_session(), code)
+    certificate = certificates.find(session=get_session(), code=code)
     if certificate is None:
         return render_template("certificates/unknown.html", code=code), 404
     result = certificates.verify(certificate=certificate, authority=authority(), now=utcnow())
@@ -52,7 +52,7 @@ def verify(code: str) -> Any:
 @public
 def pdf(code: str) -> Any:
     session = get_session()
-    certificate = certificates.find(session, code)
+    certificate = certificates.find(session=session, code=code)
     if certificate is None:
         return render_template("certificates/unknown.html", code=code), 404
     data = certificates.pdf_of(authority=authority(), certificate=certificate)
@@ -66,7 +66,7 @@ def pdf(code: str) -> Any:
 @bp.get("/api/v1/credentials/<code>")
 @public
 def credential(code: str) -> Any:
-    certificate = certificates.find(get_session(), code)
+    certificate = certificates.find(session=get_session(), code=code)
     if certificate is None:
         return jsonify(error="not found"), 404
     return Response(
@@ -107,7 +107,7 @@ def mine() -> Any:
             certificates.verify(certificate=c, authority=authority(), now=utcnow()),
             certificates.achievement_name(certificate=c),
         )
-        for c in certificates.of_user(session, current_user.id)
+        for c in certificates.of_user(session=session, user_id=current_user.id)
     ]
     return render_template(
         "certificates/mine.html",

@@ -49,9 +49,11 @@ class ExtraTimeForm(FlaskForm):
 def extra_time() -> Any:
     session = get_session()
     form = ExtraTimeForm()
-    form.exam.choices = [SelectChoice(v.exam.id, v.exam.id) for v in exams.active_exams(session)]
+    form.exam.choices = [
+        SelectChoice(v.exam.id, v.exam.id) for v in exams.active_exams(session=session)
+    ]
     if form.validate_on_submit():
-        learner = accounts.find_user(session, form.email.data or "")
+        learner = accounts.find_user(session=session, email=form.email.data or "")
         if learner is None or learner.id is None:
             form.email.errors = [_("There is no account with this e-mail address.")]
         else:
@@ -134,7 +136,7 @@ def certificate_list() -> Any:
 @certifier
 def certificate_detail(code: str) -> Any:
     session = get_session()
-    certificate = certificates.find(session, code)
+    certificate = certificates.find(session=session, code=code)
     if certificate is None:
         abort(404)
     form = RevokeForm()
@@ -178,7 +180,7 @@ def attempt_detail(attempt_id: int) -> Any:
 @bp.get("/statistics")
 @certifier
 def statistics_index() -> Any:
-    views = exams.active_exams(get_session())
+    views = exams.active_exams(session=get_session())
     return render_template("certify/statistics_index.html", views=views, lang=current_language())
 
 
@@ -190,7 +192,10 @@ def statistics(exam_id: str) -> Any:
     if which not in ("first", "last", "all"):
         abort(400)
     items, test, n = reviewing.exam_statistics(
-        session, exam_id, cast(reviewing.Which, which), current_language()
+        session=session,
+        exam_id=exam_id,
+        which=cast(reviewing.Which, which),
+        lang=current_language(),
     )
     return render_template(
         "certify/statistics.html",
@@ -200,7 +205,7 @@ def statistics(exam_id: str) -> Any:
         n=n,
         which=which,
         form=RetireForm(),
-        exams=[v.exam.id for v in exams.active_exams(session)],
+        exams=[v.exam.id for v in exams.active_exams(session=session)],
     )
 
 
@@ -235,7 +240,7 @@ def audit_log() -> Any:
     exam = request.args.get("exam", "").strip()
     code = request.args.get("certificate", "").strip()
     entries = audit.search(session=session, person=person, exam=exam, code=code)
-    check = verify_chain(session)
+    check = verify_chain(session=session)
     checkpoint = certificates.sign_checkpoint(
         authority=authority(), head=check.head, count=check.count, now=utcnow()
     )

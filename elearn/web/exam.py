@@ -87,7 +87,7 @@ def _topic_titles(view: exams.ExamView, lang: str) -> dict[str, str]:
 @writes_on_get(CLOSES_OVERDUE)
 def index() -> Any:
     session, now = get_session(), utcnow()
-    rows = [(view, _status(view, now)) for view in exams.active_exams(session)]
+    rows = [(view, _status(view, now)) for view in exams.active_exams(session=session)]
     return render_template("exams/index.html", rows=rows, lang=current_language(), pick=pick)
 
 
@@ -96,9 +96,9 @@ def index() -> Any:
 @writes_on_get(CLOSES_OVERDUE)
 def start_page(exam_id: str) -> Any:
     session, now = get_session(), utcnow()
-    view = exams.load_exam(session, exam_id)
+    view = exams.load_exam(session=session, exam_id=exam_id)
     status = _status(view, now)
-    extra = exams.extra_time(session, current_user.id, exam_id)
+    extra = exams.extra_time(session=session, user_id=current_user.id, exam_id=exam_id)
     return render_template(
         "exams/start.html",
         view=view,
@@ -137,7 +137,7 @@ def start(exam_id: str) -> Any:
 @writes_on_get(SHOWS_QUESTION)
 def item(attempt_id: int, number: int) -> Any:
     session, now = get_session(), utcnow()
-    attempt = exams.own_attempt(session, attempt_id, current_user.id)
+    attempt = exams.own_attempt(session=session, attempt_id=attempt_id, user_id=current_user.id)
     if request.method == "POST":
         if not ConfirmForm().validate_on_submit():
             abort(400)
@@ -150,9 +150,9 @@ def item(attempt_id: int, number: int) -> Any:
         return redirect(url_for("exam.result", attempt_id=attempt.id))
     if exams.close_if_overdue(session=session, authority=authority(), attempt=attempt, now=now):
         return _closed(attempt)
-    slot, spec = exams.slot_with_item(session, attempt_id, number)
+    slot, spec = exams.slot_with_item(session=session, attempt_id=attempt_id, number=number)
     review.record_view(session=session, attempt=attempt, number=number, now=now, client=_client())
-    slots = exams.slots_of(session, attempt_id)
+    slots = exams.slots_of(session=session, attempt_id=attempt_id)
     exam = attempts.exam_spec(session=session, attempt=attempt)
     return render_template(
         "exams/item.html",
@@ -162,7 +162,7 @@ def item(attempt_id: int, number: int) -> Any:
         slots=slots,
         item=present(spec, attempt.language, slot.options, slot.prompts, slot.response),
         remaining=max(0, int((attempt.deadline_at - now).total_seconds())),
-        counts=exams.answered_counts(slots),
+        counts=exams.answered_counts(slots=slots),
         form=ConfirmForm(),
     )
 
@@ -181,7 +181,7 @@ def _destination(attempt: ExamAttempt, number: int, go: str) -> str:
 def save(attempt_id: int, number: int) -> Any:
     """Autosave from the page's script: the same fields as the form, a JSON answer."""
     session, now = get_session(), utcnow()
-    attempt = exams.own_attempt(session, attempt_id, current_user.id)
+    attempt = exams.own_attempt(session=session, attempt_id=attempt_id, user_id=current_user.id)
     try:
         _save_posted(attempt, number, now)
     except AttemptClosed:
@@ -196,17 +196,17 @@ def save(attempt_id: int, number: int) -> Any:
 @writes_on_get(CLOSES_OVERDUE)
 def summary(attempt_id: int) -> Any:
     session, now = get_session(), utcnow()
-    attempt = exams.own_attempt(session, attempt_id, current_user.id)
+    attempt = exams.own_attempt(session=session, attempt_id=attempt_id, user_id=current_user.id)
     if attempt.submitted_at is not None:
         return redirect(url_for("exam.result", attempt_id=attempt_id))
     if exams.close_if_overdue(session=session, authority=authority(), attempt=attempt, now=now):
         return _closed(attempt)
-    slots = exams.slots_of(session, attempt_id)
+    slots = exams.slots_of(session=session, attempt_id=attempt_id)
     return render_template(
         "exams/summary.html",
         attempt=attempt,
         slots=slots,
-        counts=exams.answered_counts(slots),
+        counts=exams.answered_counts(slots=slots),
         form=ConfirmForm(),
         remaining=max(0, int((attempt.deadline_at - now).total_seconds())),
     )
@@ -218,7 +218,7 @@ def submit(attempt_id: int) -> Any:
     if not ConfirmForm().validate_on_submit():
         abort(400)
     session = get_session()
-    attempt = exams.own_attempt(session, attempt_id, current_user.id)
+    attempt = exams.own_attempt(session=session, attempt_id=attempt_id, user_id=current_user.id)
     outcome = exams.submit_attempt(
         session=session, authority=authority(), attempt=attempt, now=utcnow(), client=_client()
     )
@@ -232,15 +232,15 @@ def submit(attempt_id: int) -> Any:
 @writes_on_get(CLOSES_OVERDUE)
 def result(attempt_id: int) -> Any:
     session, now = get_session(), utcnow()
-    attempt = exams.own_attempt(session, attempt_id, current_user.id)
+    attempt = exams.own_attempt(session=session, attempt_id=attempt_id, user_id=current_user.id)
     if not exams.close_if_overdue(session=session, authority=authority(), attempt=attempt, now=now):
         return redirect(url_for("exam.summary", attempt_id=attempt_id))
     certificate = certificates.of_attempt(session=session, attempt_id=attempt_id)
-    view = exams.load_exam(session, attempt.exam_id)
+    view = exams.load_exam(session=session, exam_id=attempt.exam_id)
     spec = attempts.exam_spec(session=session, attempt=attempt)
     reviews = []
     if spec.review in ("correctness", "answers"):
-        for slot, item_model in exams.slots_with_items(session, attempt_id):
+        for slot, item_model in exams.slots_with_items(session=session, attempt_id=attempt_id):
             shown = present(item_model, attempt.language, slot.options, slot.prompts, slot.response)
             text = item_model.text.get(shown.lang)  # type: ignore[call-overload]
             reviews.append(

@@ -43,11 +43,11 @@ def home() -> Any:
     session = get_session()
     cards = []
     if current_user.has_role("learner"):
-        for course in learning.active_courses(session):
-            view = learning.load_course(session, course.id)
-            prog = learning.progress(session, current_user.id, view)
+        for course in learning.active_courses(session=session):
+            view = learning.load_course(session=session, course_id=course.id)
+            prog = learning.progress(session=session, user_id=current_user.id, view=view)
             if prog.started:
-                cards.append((view, prog, learning.continue_module(view, prog)))
+                cards.append((view, prog, learning.continue_module(view=view, prog=prog)))
     return render_template("learn/home.html", cards=cards, pick=pick, lang=current_language())
 
 
@@ -56,9 +56,11 @@ def home() -> Any:
 def catalogue() -> Any:
     session = get_session()
     entries = []
-    for course in learning.active_courses(session):
-        view = learning.load_course(session, course.id)
-        entries.append((view, learning.progress(session, current_user.id, view)))
+    for course in learning.active_courses(session=session):
+        view = learning.load_course(session=session, course_id=course.id)
+        entries.append(
+            (view, learning.progress(session=session, user_id=current_user.id, view=view))
+        )
     return render_template(
         "learn/catalogue.html", entries=entries, pick=pick, lang=current_language()
     )
@@ -68,16 +70,18 @@ def catalogue() -> Any:
 @learner
 def course(course_id: str) -> Any:
     session = get_session()
-    view = learning.load_course(session, course_id)
-    prog = learning.progress(session, current_user.id, view)
-    evaluation = learning.evaluation_of(session, current_user.id, course_id)
+    view = learning.load_course(session=session, course_id=course_id)
+    prog = learning.progress(session=session, user_id=current_user.id, view=view)
+    evaluation = learning.evaluation_of(
+        session=session, user_id=current_user.id, course_id=course_id
+    )
     return render_template(
         "learn/course.html",
         view=view,
         prog=prog,
         t=_texts(view),
         evaluation=evaluation,
-        next_module=learning.continue_module(view, prog),
+        next_module=learning.continue_module(view=view, prog=prog),
     )
 
 
@@ -85,11 +89,11 @@ def course(course_id: str) -> Any:
 @learner
 def resume(course_id: str) -> Any:
     session = get_session()
-    view = learning.load_course(session, course_id)
-    prog = learning.progress(session, current_user.id, view)
+    view = learning.load_course(session=session, course_id=course_id)
+    prog = learning.progress(session=session, user_id=current_user.id, view=view)
     if prog.completed_at is not None:
         return redirect(url_for("learn.course", course_id=course_id))
-    module = learning.continue_module(view, prog)
+    module = learning.continue_module(view=view, prog=prog)
     return redirect(url_for("learn.module", course_id=course_id, module_id=module.id))
 
 
@@ -98,15 +102,17 @@ def resume(course_id: str) -> Any:
 @writes_on_get("remembers the module the learner opened, for 'continue'")
 def module(course_id: str, module_id: str) -> Any:
     session = get_session()
-    view = learning.load_course(session, course_id)
-    spec = learning.module_of(view, module_id)
+    view = learning.load_course(session=session, course_id=course_id)
+    spec = learning.module_of(view=view, module_id=module_id)
     position = view.modules.index(spec)
     t = _texts(view)
     body = t(spec.body)
     segments = render(body.value)
     prompts = {s.index: s.html for s in segments if s.kind == "reflection"}
     form = ModuleForm()
-    saved = learning.reflections_for(session, current_user.id, course_id, module_id)
+    saved = learning.reflections_for(
+        session=session, user_id=current_user.id, course_id=course_id, module_id=module_id
+    )
     if form.validate_on_submit():
         answers = _reflection_answers(prompts)
         if answers is None:
@@ -164,11 +170,14 @@ def _module_page(
     posted: dict[int, Any] | None = None,
 ) -> Any:
     session = get_session()
-    prog = learning.progress(session, current_user.id, view)
+    prog = learning.progress(session=session, user_id=current_user.id, view=view)
     checks = []
     if view.spec.practice_bank and spec.check:
         for i, (key, item) in enumerate(
-            learning.practice_items(session, view.spec.practice_bank, spec.check), start=1
+            learning.practice_items(
+                session=session, bank_id=view.spec.practice_bank, keys=spec.check
+            ),
+            start=1,
         ):
             options, prompts = option_ids(item), prompt_ids(item)
             response = (posted or {}).get(i)
@@ -214,9 +223,9 @@ def _reflection_answers(prompts: dict[int, str]) -> dict[int, str] | None:
 @learner
 def evaluation(course_id: str) -> Any:
     session = get_session()
-    view = learning.load_course(session, course_id)
-    prog = learning.progress(session, current_user.id, view)
-    existing = learning.evaluation_of(session, current_user.id, course_id)
+    view = learning.load_course(session=session, course_id=course_id)
+    prog = learning.progress(session=session, user_id=current_user.id, view=view)
+    existing = learning.evaluation_of(session=session, user_id=current_user.id, course_id=course_id)
     form = EvaluationForm(obj=existing if request.method == "GET" else None)
     if request.method == "GET" and existing is not None:
         form.relevance.data = str(existing.relevance)
@@ -246,12 +255,12 @@ def evaluation(course_id: str) -> Any:
 @learner
 def my_reflections() -> Any:
     session = get_session()
-    rows = learning.all_reflections(session, current_user.id)
+    rows = learning.all_reflections(session=session, user_id=current_user.id)
     titles: dict[tuple[str, str], str] = {}
     courses: dict[str, str] = {}
     for course_id in {r.course_id for r in rows}:
         try:
-            view = learning.load_course(session, course_id)
+            view = learning.load_course(session=session, course_id=course_id)
         except learning.NotFound:
             continue
         t = _texts(view)
@@ -266,15 +275,17 @@ def my_reflections() -> Any:
 def check(course_id: str, module_id: str) -> Any:
     """Score the knowledge check at once: practice only, nothing is recorded."""
     session = get_session()
-    view = learning.load_course(session, course_id)
-    spec = learning.module_of(view, module_id)
+    view = learning.load_course(session=session, course_id=course_id)
+    spec = learning.module_of(view=view, module_id=module_id)
     if not ModuleForm().validate_on_submit() or not view.spec.practice_bank:
         abort(400)
     t = _texts(view)
     body = t(spec.body)
     results: dict[int, Any] = {}
     posted: dict[int, Any] = {}
-    items = learning.practice_items(session, view.spec.practice_bank, spec.check)
+    items = learning.practice_items(
+        session=session, bank_id=view.spec.practice_bank, keys=spec.check
+    )
     for i, (_key, item) in enumerate(items, start=1):
         prefix = f"q{i}-"
         raw = {
@@ -298,7 +309,9 @@ def check(course_id: str, module_id: str) -> Any:
         }
     position = view.modules.index(spec)
     segments = render(body.value)
-    saved = learning.reflections_for(session, current_user.id, course_id, module_id)
+    saved = learning.reflections_for(
+        session=session, user_id=current_user.id, course_id=course_id, module_id=module_id
+    )
     return _module_page(
         view, spec, t, body, segments, ModuleForm(), saved, position, results, posted
     )

@@ -46,8 +46,14 @@ def _is_admin() -> bool:
 
 
 def _scope(unit_id: int) -> reports.UnitTree:
-    tree = reports.load_tree(get_session())
-    reports.check_unit(get_session(), tree, unit_id, current_user.id, _is_admin())
+    tree = reports.load_tree(session=get_session())
+    reports.check_unit(
+        session=get_session(),
+        tree=tree,
+        unit_id=unit_id,
+        user_id=current_user.id,
+        is_admin=_is_admin(),
+    )
     return tree
 
 
@@ -57,7 +63,7 @@ def _warn_days() -> int:
 
 def _csv(name: str, header: list[str], rows: list[list[Any]]) -> Response:
     return Response(
-        reports.to_csv(header, rows),
+        reports.to_csv(header=header, rows=rows),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
     )
@@ -78,8 +84,10 @@ COUNT_FIELDS = (
 @manager
 def index() -> Any:
     session = get_session()
-    tree = reports.load_tree(session)
-    roots = reports.managed_roots(session, tree, current_user.id, _is_admin())
+    tree = reports.load_tree(session=session)
+    roots = reports.managed_roots(
+        session=session, tree=tree, user_id=current_user.id, is_admin=_is_admin()
+    )
     if len(roots) == 1:
         return redirect(url_for("manage.unit", unit_id=roots[0]))
     return render_template("manage/index.html", roots=roots, tree=tree)
@@ -90,11 +98,13 @@ def index() -> Any:
 def unit(unit_id: int) -> Any:
     session, now = get_session(), utcnow()
     tree = _scope(unit_id)
-    facts = reports.read_facts(session, tree.subtree(unit_id))
+    facts = reports.read_facts(session=session, unit_ids=tree.subtree(unit_id))
     rows = []
-    for target in reports.targets(session, current_language()):
-        statuses = reports.staff_statuses(facts, tree, target, now, _warn_days())
-        rows.append((target, reports.count(statuses), statuses))
+    for target in reports.targets(session=session, lang=current_language()):
+        statuses = reports.staff_statuses(
+            facts=facts, tree=tree, target=target, now=now, warn_days=_warn_days()
+        )
+        rows.append((target, reports.count(rows=statuses), statuses))
     expiring = [
         (t, s)
         for t, _c, statuses in rows
@@ -133,10 +143,12 @@ def unit(unit_id: int) -> Any:
         unit_id=unit_id,
         rows=rows,
         expiring=expiring,
-        assignments=reports.assignments_for(session, tree, unit_id),
+        assignments=reports.assignments_for(session=session, tree=tree, unit_id=unit_id),
         form=form,
         titles={(t.kind, t.id): t.title for t, _c, _s in rows},
-        roots=reports.managed_roots(session, tree, current_user.id, _is_admin()),
+        roots=reports.managed_roots(
+            session=session, tree=tree, user_id=current_user.id, is_admin=_is_admin()
+        ),
     )
 
 
@@ -145,11 +157,17 @@ def unit(unit_id: int) -> Any:
 def target(unit_id: int, kind: str, target_id: str) -> Any:
     session, now = get_session(), utcnow()
     tree = _scope(unit_id)
-    chosen = reports.find_target(session, kind, target_id, current_language())
-    statuses = reports.staff_statuses(
-        reports.read_facts(session, tree.subtree(unit_id)), tree, chosen, now, _warn_days()
+    chosen = reports.find_target(
+        session=session, kind=kind, target_id=target_id, lang=current_language()
     )
-    units = reports.by_subunit(tree, unit_id, statuses)
+    statuses = reports.staff_statuses(
+        facts=reports.read_facts(session=session, unit_ids=tree.subtree(unit_id)),
+        tree=tree,
+        target=chosen,
+        now=now,
+        warn_days=_warn_days(),
+    )
+    units = reports.by_subunit(tree=tree, unit_id=unit_id, rows=statuses)
     table = request.args.get("table")
     if request.args.get("format") == "csv" and table == "units":
         return _csv(
@@ -199,8 +217,8 @@ def target(unit_id: int, kind: str, target_id: str) -> Any:
         target=chosen,
         statuses=statuses,
         units=units,
-        total=reports.count(statuses),
-        bars=reports.bars([(name, c.percent("completed")) for _u, name, c in units]),
+        total=reports.count(rows=statuses),
+        bars=reports.bars(data=[(name, c.percent("completed")) for _u, name, c in units]),
     )
 
 
@@ -212,18 +230,21 @@ def person(unit_id: int, user_id: int) -> Any:
     user = reports.person_in_unit(session=session, tree=tree, unit_id=unit_id, user_id=user_id)
     lang = current_language()
     courses = []
-    for course in learning.active_courses(session):
-        view = learning.load_course(session, course.id)
+    for course in learning.active_courses(session=session):
+        view = learning.load_course(session=session, course_id=course.id)
         courses.append(
             (
                 pick(view.spec.title, lang, view.spec.default_language).value,
-                learning.progress(session, user_id, view),
+                learning.progress(session=session, user_id=user_id, view=view),
             )
         )
-    exam_rows = [(v, attempts_of(session, user_id, v.exam.id)) for v in active_exams(session)]
+    exam_rows = [
+        (v, attempts_of(session=session, user_id=user_id, exam_id=v.exam.id))
+        for v in active_exams(session=session)
+    ]
     held = [
         (c, certificates.verify(certificate=c, authority=authority(), now=now))
-        for c in certificates.of_user(session, user_id)
+        for c in certificates.of_user(session=session, user_id=user_id)
     ]
     return render_template(
         "manage/person.html",
@@ -245,13 +266,15 @@ def assign(unit_id: int) -> Any:
     form = AssignmentForm()
     form.target.choices = [
         SelectChoice(f"{t.kind}:{t.id}", t.title)
-        for t in reports.targets(session, current_language())
+        for t in reports.targets(session=session, lang=current_language())
     ]
     if not form.validate_on_submit() or form.due.data is None:
         flash(_("Choose a course or exam and a due date."), "error")
         return redirect(url_for("manage.unit", unit_id=unit_id))
     kind, _sep, target_id = (form.target.data or "").partition(":")
-    chosen = reports.find_target(session, kind, target_id, current_language())
+    chosen = reports.find_target(
+        session=session, kind=kind, target_id=target_id, lang=current_language()
+    )
     due = datetime.combine(form.due.data, time(23, 59), tzinfo=UTC)
     reports.assign(
         session=session,

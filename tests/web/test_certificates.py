@@ -470,5 +470,5 @@ def test_the_first_signing_key_is_named_by_the_clock_it_is_given(tmp_path: Path)
     init_app(app, now=datetime(2032, 1, 1, tzinfo=UTC))  # keys exist: no new one
     assert len(list((tmp_path / "keys").glob("*.pem"))) == 1
     (tmp_path / "keys" / keys[0]).unlink()
-    key = authority_of(app).current_key(now=datetime(2033, 3, 3, tzinfo=UTC))
+    key = authority_of(app=app).current_key(now=datetime(2033, 3, 3, tzinfo=UTC))
     assert key.kid.endswith("#k-20330303T000000000000")

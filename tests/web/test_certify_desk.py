@@ -65,7 +65,7 @@ def test_time_per_question_from_the_trail(app: Flask, learner: FlaskClient) -> N
         events = s.exec(select(AttemptEvent).where(AttemptEvent.attempt_id == attempt_id)).all()
         attempt = s.get(ExamAttempt, attempt_id)
         assert attempt is not None
-        spent = seconds_per_slot(events, attempt.deadline_at)
+        spent = seconds_per_slot(events=events, end=attempt.deadline_at)
     assert set(spent) == {2} and spent[2] > 0
 
 

@@ -105,7 +105,7 @@ def queued(app: Flask) -> list[XapiStatement]:
 
 
 def flush(app: Flask, now: datetime | None = None, lrs_settings: Any = None) -> xapi.FlushReport:
-    settings = lrs_settings or xapi.settings_from_config(app.config)
+    settings = lrs_settings or xapi.settings_from_config(config=app.config)
     client = xapi.LrsClient(settings)
     try:
         return xapi.flush(
@@ -254,12 +254,12 @@ def test_an_lrs_that_is_down_loses_nothing(
     # Only the first batch was tried; the others wait their turn, untouched.
     assert [r.tries for r in rows] == [1, 1, 1, 0, 0, 0]
     with Session(engine_of(app)) as s:
-        state = xapi.status(s)
+        state = xapi.status(session=s)
     assert (state.waiting, state.sent, state.rejected) == (6, 0, 0)
     assert state.oldest_waiting == rows[0].created_at and state.next_try_at == rows[3].next_try_at
     assert state.last_error == first.last_error
     # Before the delay has passed, nothing is tried again, not even against a working LRS.
-    working = xapi.settings_from_config({**app.config, "XAPI_ENDPOINT": lrs.endpoint})
+    working = xapi.settings_from_config(config={**app.config, "XAPI_ENDPOINT": lrs.endpoint})
     report = flush(app, utcnow() + timedelta(seconds=10), working)
     assert report.sent == 3 and lrs.stored.keys() == {r.statement_id for r in rows[3:]}
     # Once it has, everything goes, with the ids and content written at the time.
