@@ -378,6 +378,11 @@ def test_each_statement_is_valid_xapi(app_with_lrs: Flask, lrs: StandIn) -> None
     flush(app_with_lrs)
     uuid = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
     stamp = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+    # Everything the two learners did went out: a loop over nothing would prove nothing.
+    assert set(lrs.stored) == {r.statement_id for r in queued(app_with_lrs)}
+    verbs = {s["verb"]["display"]["en-US"] for s in lrs.stored.values()}
+    assert {"completed", "attempted", "passed", "earned"} <= verbs
+    scored = registered = 0
     for statement in lrs.stored.values():
         assert uuid.match(statement["id"]) and stamp.match(statement["timestamp"])
         assert set(statement) <= {"id", "actor", "verb", "object", "result", "context", "timestamp"}
@@ -386,9 +391,12 @@ def test_each_statement_is_valid_xapi(app_with_lrs: Flask, lrs: StandIn) -> None
         assert statement["context"]["platform"] == "elearn"
         if "registration" in statement["context"]:
             assert uuid.match(statement["context"]["registration"])
+            registered += 1
         score = statement.get("result", {}).get("score")
         if score:
             assert -1 <= score["scaled"] <= 1 and score["min"] <= score["raw"] <= score["max"]
+            scored += 1
+    assert scored >= 1 and registered >= 2  # the exam's statements carry both
 
 
 def test_the_admin_sees_the_outbox_on_the_settings_page(
