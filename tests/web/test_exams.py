@@ -22,6 +22,7 @@ from elearn.models import (
     AttemptEvent,
     AttemptSlot,
     AuditEntry,
+    Certificate,
     ExamAttempt,
     ExamVersion,
     ItemExposure,
@@ -316,7 +317,9 @@ def test_submit_twice_from_two_tabs_scores_once(app: Flask, learner: FlaskClient
     with Session(engine_of(app)) as s:
         scored = s.exec(select(AuditEntry).where(AuditEntry.action == "attempt.scored")).all()
         kinds = s.exec(select(AttemptEvent.kind).where(AttemptEvent.attempt_id == attempt_id)).all()
+        issued = s.exec(select(Certificate).where(Certificate.attempt_id == attempt_id)).all()
     assert len(scored) == 1 and kinds.count("scored") == 1
+    assert len(issued) == 1  # the pass is certified once, by the submit that scored it
     record = attempt(app, attempt_id)
     assert record.passed and record.score_percent == 100.0
     assert (
