@@ -112,7 +112,7 @@ def prepare(instance: Path, database: str, learners: int) -> tuple[list[str], li
         assert result.exit_code == 0, result.output
     emails = []
     with Session(engine_of(app)) as session:
-        view = learning.load_course(session, "sustainability-intro")
+        view = learning.load_course(session=session, course_id="sustainability-intro")
         for i in range(learners):
             email = f"bench{i:04d}@example.org"
             user = accounts.create_user(
@@ -124,7 +124,7 @@ def prepare(instance: Path, database: str, learners: int) -> tuple[list[str], li
                     session=session, user_id=user.id, view=view, module_id=module.id, now=utcnow()
                 )
             emails.append(email)
-        codes = [c.code for c, _e in certificates.all_certificates(session)]
+        codes = [c.code for c, _e in certificates.all_certificates(session=session)]
         session.commit()
     engine_of(app).dispose()
     return emails, codes
@@ -325,7 +325,7 @@ def check_cohort(database: str, instance: Path, cohort: dict[str, Any]) -> tuple
             for attempt, number, answered in cohort["saved"]
             if answered and stored.get((attempt, number)) is None and attempt in cohort["attempts"]
         )
-        authority = app.extensions["elearn.authority"]
+        authority = certificates.authority_of(app=app)
         for attempt in session.exec(
             select(ExamAttempt).where(
                 col(ExamAttempt.id).in_(cohort["attempts"] or [0]),
@@ -333,7 +333,7 @@ def check_cohort(database: str, instance: Path, cohort: dict[str, Any]) -> tuple
             )
         ):
             assert attempt.id is not None
-            certificates.review_attempt(
+            certificates.sign_off(
                 session=session,
                 authority=authority,
                 attempt_id=attempt.id,

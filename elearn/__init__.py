@@ -13,9 +13,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     import os
     from pathlib import Path
 
-    from flask import Flask
-
     from elearn import auth, cli, db, i18n, limits
+    from elearn.clock import utcnow
     from elearn.config import PROJECT_ROOT, load_config
     from elearn.services.certificates import init_app as init_certificates
     from elearn.services.xapi import init_app as init_xapi
@@ -27,7 +26,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         or PROJECT_ROOT / "instance"
     ).resolve()
     instance_path.mkdir(parents=True, exist_ok=True)
-    app = Flask(__name__, instance_path=str(instance_path))
+    app = db.App(__name__, instance_path=str(instance_path))
     load_config(app.config, instance_path, test_config)
 
     if app.config["TRUSTED_PROXIES"]:
@@ -40,7 +39,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
         )
     db.init_app(app)
-    init_certificates(app)
+    init_certificates(app, now=utcnow())
     init_xapi(app)
     auth.init_app(app)
     i18n.init_app(app)

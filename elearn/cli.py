@@ -15,6 +15,7 @@ from elearn.clock import utcnow
 from elearn.content.loader import ContentSet, load_content
 from elearn.db import engine_of, open_session
 from elearn.domain.content import LANGUAGES
+from elearn.services.certificates import authority_of
 
 if TYPE_CHECKING:
     from elearn.services.xapi import XapiSettings
@@ -229,7 +230,7 @@ def demo() -> None:
         sys.exit(1)
     with open_session(current_app) as session:
         created = create_demo(
-            session=session, now=utcnow(), authority=current_app.extensions["elearn.authority"]
+            session=session, now=utcnow(), authority=authority_of(app=current_app)
         )
         session.commit()
     for email in created:
@@ -256,6 +257,7 @@ def users_create(
     email: str, name: str, roles: tuple[str, ...], unit: str | None, password: str
 ) -> None:
     """Create a user account."""
+    from elearn.domain.errors import AccountError
     from elearn.services import accounts
 
     if len(password) < current_app.config["PASSWORD_MIN_LENGTH"]:
@@ -264,7 +266,7 @@ def users_create(
         )
     with open_session(current_app) as session:
         try:
-            unit_id = accounts.ensure_unit_path(session, unit).id if unit else None
+            unit_id = accounts.ensure_unit_path(session=session, path=unit).id if unit else None
             user = accounts.create_user(
                 session=session,
                 email=email,
@@ -274,7 +276,7 @@ def users_create(
                 roles=roles,
                 org_unit_id=unit_id,
             )
-        except accounts.AccountError as exc:
+        except AccountError as exc:
             raise click.ClickException(str(exc)) from None
         session.commit()
         click.echo(f"created {user.email} ({', '.join(roles)})")
@@ -286,11 +288,10 @@ def exams_close_overdue() -> None:
     from elearn.services.certificates import issue_due
     from elearn.services.exams import close_overdue
 
+    authority = authority_of(app=current_app)
     with open_session(current_app) as session:
-        closed = close_overdue(session=session, now=utcnow())
-        issued = issue_due(
-            session=session, authority=current_app.extensions["elearn.authority"], now=utcnow()
-        )
+        closed = close_overdue(session=session, authority=authority, now=utcnow())
+        issued = issue_due(session=session, authority=authority, now=utcnow())
         session.commit()
     click.echo(f"closed {closed} overdue attempt(s); issued {len(issued)} certificate(s)")
 
@@ -298,7 +299,7 @@ def exams_close_overdue() -> None:
 @keys_cli.command("rotate")
 def keys_rotate() -> None:
     """Make a new signing key; earlier keys stay published so old certificates still verify."""
-    key = current_app.extensions["elearn.authority"].rotate(utcnow())
+    key = authority_of(app=current_app).rotate(now=utcnow())
     click.echo(f"new signing key {key.kid}")
 
 
@@ -385,7 +386,7 @@ def certificates_list(as_json: bool) -> None:
     now = utcnow()
     with open_session(current_app) as session:
         rows: list[dict[str, Any]] = []
-        for cert, email in all_certificates(session):
+        for cert, email in all_certificates(session=session):
             if cert.revoked_at is not None:
                 status = "revoked"
             elif cert.valid_until is not None and cert.valid_until <= now:
@@ -413,6 +414,25 @@ def certificates_list(as_json: bool) -> None:
             f"<{row['email']}>  issued {row['issued'][:10]}  until "
             f"{(row['valid_until'] or '-')[:10]}"
         )
+
+
+@certificates_cli.command("make-pdfs")
+@click.option("--batch", default=100, show_default=True, type=click.IntRange(min=1))
+def certificates_make_pdfs(batch: int) -> None:
+    """Store the signed PDF of certificates issued before PDFs were made at issuance."""
+    from elearn.services.certificates import make_missing_pdfs
+
+    made = 0
+    while True:  # one transaction per batch: a long backfill holds no lock for long
+        with open_session(current_app) as session:
+            count = make_missing_pdfs(
+                session=session, authority=authority_of(app=current_app), limit=batch
+            )
+            session.commit()
+        made += count
+        if count < batch:
+            break
+    click.echo(f"made {made} PDF(s)")
 
 
 @staff_cli.command("import")
@@ -499,7 +519,7 @@ def audit_verify() -> None:
     from elearn.services.audit import verify_chain
 
     with open_session(current_app) as session:
-        result = verify_chain(session)
+        result = verify_chain(session=session)
     if result.broken_at is not None:
         click.echo(f"BROKEN at entry {result.broken_at}: {result.reason}")
         sys.exit(1)
@@ -518,7 +538,7 @@ def audit_export(out: Path | None) -> None:
     from elearn.services.audit import export_lines
 
     with open_session(current_app) as session:
-        lines = export_lines(session)
+        lines = export_lines(session=session)
     text = "".join(line + "\n" for line in lines)
     if out is None:
         click.echo(text, nl=False)
@@ -683,7 +703,7 @@ def bank_export(bank_id: str, fmt: str, out: Path, lang: str | None) -> None:
 def _xapi_settings() -> XapiSettings | None:
     from elearn.services import xapi
 
-    settings = xapi.settings_from_config(current_app.config)
+    settings = xapi.settings_from_config(config=current_app.config)
     if settings is None:
         click.echo("xAPI is off: set XAPI_ENDPOINT (and XAPI_USERNAME, XAPI_PASSWORD) to send")
     return settings
@@ -710,7 +730,7 @@ def xapi_flush(max_batches: int) -> None:
     finally:
         client.close()
     with open_session(current_app) as session:
-        state = xapi.status(session)
+        state = xapi.status(session=session)
     click.echo(
         f"sent {report.sent}, rejected {report.rejected}, waiting {state.waiting}"
         + (f" (next try {state.next_try_at:%Y-%m-%d %H:%M:%S} UTC)" if state.waiting else "")
@@ -729,13 +749,13 @@ def xapi_status(as_json: bool) -> None:
     from elearn.services import xapi
 
     with open_session(current_app) as session:
-        state = xapi.status(session)
+        state = xapi.status(session=session)
         refused = [
             {"id": r.statement_id, "verb": r.statement["verb"]["id"], "error": r.last_error}
-            for r in xapi.rejected(session)
+            for r in xapi.rejected(session=session)
         ]
     data = {
-        "enabled": xapi.settings_from_config(current_app.config) is not None,
+        "enabled": xapi.settings_from_config(config=current_app.config) is not None,
         "waiting": state.waiting,
         "sent": state.sent,
         "rejected": state.rejected,
@@ -763,7 +783,7 @@ def xapi_requeue_rejected() -> None:
     from elearn.services import xapi
 
     with open_session(current_app) as session:
-        count = xapi.requeue_rejected(session, utcnow())
+        count = xapi.requeue_rejected(session=session, now=utcnow())
         session.commit()
     click.echo(f"{count} statement(s) will be sent by the next 'xapi flush'")
 

@@ -15,6 +15,8 @@ class Defaults:
     PRODUCTION = False
     DATABASE_URL: str | None = None  # None: sqlite:///<instance>/elearn.sqlite
     SQL_ECHO = False
+    # A GET that changes rows without @writes_on_get is rolled back and logged; True: it raises.
+    FAIL_ON_GET_WRITES = False
     COURSES_DIR = str(PROJECT_ROOT / "courses")
     QUESTION_BANKS_DIR = str(PROJECT_ROOT / "question_banks")
     LANGUAGES = ("nb", "da", "en")

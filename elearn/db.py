@@ -1,13 +1,32 @@
-"""The engine and one database session per request, committed once by the view."""
+"""The engine, and one database session per request with one commit, here and nowhere else.
+
+The unit of work: ``App.dispatch_request`` commits the request's session when the view returns
+(whatever status it answers with); an exception skips the commit, and the error handlers roll
+back. A GET or HEAD commits only when its view is marked ``@writes_on_get(reason)``; any other
+GET that changed rows is rolled back and reported (raised where ``FAIL_ON_GET_WRITES`` is set,
+as in the tests).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from flask import Flask, current_app, g
-from sqlalchemy import event
+from flask import Flask, current_app, g, request
+from flask.typing import ResponseReturnValue
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import ORMExecuteState
 from sqlmodel import Session, create_engine
+
+F = TypeVar("F", bound=Callable[..., Any])
+READS = frozenset({"GET", "HEAD", "OPTIONS"})
+WROTE = "elearn.wrote"  # session.info key: set once the session has sent a change
+
+
+def _lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
 
 
 def make_engine(url: str, echo: bool = False) -> Engine:
@@ -30,6 +49,9 @@ def make_engine(url: str, echo: bool = False) -> Engine:
             ):
                 cursor.execute(f"PRAGMA {pragma}")
             cursor.close()
+            # SQLite's lower() folds ASCII only; searches must find "Øyvind" by "øyvind", as on
+            # PostgreSQL, so lower() is Python's.
+            dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
 
         @event.listens_for(engine, "begin")
         def _on_begin(connection: Any) -> None:
@@ -50,12 +72,116 @@ def open_session(app: Flask, **kwargs: Any) -> Session:
     return Session(app.extensions["elearn.engine"], info=info, **kwargs)
 
 
+# --- noticing writes ------------------------------------------------------------------------------
+
+
+def _changes(session: Session) -> bool:
+    """Rows added, deleted or changed in the session and not flushed yet."""
+    return bool(
+        session.new
+        or session.deleted
+        or any(session.is_modified(row, include_collections=False) for row in session.dirty)
+    )
+
+
+def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
+    if _changes(session):
+        session.info[WROTE] = True
+
+
+def _on_execute(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:  # bulk statements skip the flush
+        state.session.info[WROTE] = True
+
+
+def wrote(session: Session) -> bool:
+    """Whether the session has changed anything in its transaction, flushed or not."""
+    return bool(session.info.get(WROTE)) or _changes(session)
+
+
+def _forget_writes(session: Session) -> None:
+    session.info.pop(WROTE, None)
+
+
+# --- the request's session ----------------------------------------------------------------------
+
+
 def get_session() -> Session:
     """The request's session, opened on first use."""
     if "db_session" not in g:
-        g.db_session = open_session(current_app, expire_on_commit=False)
-    session: Session = g.db_session
-    return session
+        session = open_session(current_app, expire_on_commit=False)
+        event.listen(session, "before_flush", _before_flush)
+        event.listen(session, "do_orm_execute", _on_execute)
+        for end in ("after_commit", "after_rollback"):
+            event.listen(session, end, _forget_writes)
+        g.db_session = session
+    found: Session = g.db_session
+    return found
+
+
+def ping(session: Session) -> None:
+    """Ask the database for the smallest answer: it is there and takes queries."""
+    session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+
+
+def rollback_request() -> None:
+    """Undo whatever the request changed (error handlers call it); opens no session."""
+    session: Session | None = g.get("db_session")
+    if session is not None:
+        session.rollback()
+
+
+class UndocumentedWrite(RuntimeError):
+    """A GET changed rows without a ``@writes_on_get`` reason: a bug, and never committed."""
+
+
+class CommitFailed(Exception):
+    """The database refused the request's commit; everything the request did is rolled back."""
+
+
+def writes_on_get(reason: str) -> Callable[[F], F]:
+    """Marks a view whose GET may write, with the reason (documented in DESIGN.md)."""
+
+    def mark(view: F) -> F:
+        view.writes_on_get = reason  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
+def end_of_view(app: Flask, view: Callable[..., Any]) -> None:
+    """Commit the request's work once its view has returned; a GET without a reason to write
+    commits nothing, and changes it made are rolled back and reported."""
+    session: Session | None = g.get("db_session")
+    if session is None:
+        return
+    if request.method in READS and not getattr(view, "writes_on_get", None):
+        if wrote(session):
+            session.rollback()
+            problem = (
+                f"{request.method} {request.path} ({request.endpoint}) changed rows without "
+                "@writes_on_get: rolled back"
+            )
+            if app.config["FAIL_ON_GET_WRITES"]:
+                raise UndocumentedWrite(problem)
+            app.logger.error(problem)
+        return
+    try:
+        session.commit()
+    except SQLAlchemyError as exc:
+        session.rollback()
+        raise CommitFailed(str(exc)) from exc
+
+
+class App(Flask):
+    """Flask with the request's unit of work: one commit, after the view returned normally."""
+
+    def dispatch_request(self) -> ResponseReturnValue:
+        result = super().dispatch_request()
+        rule = request.url_rule
+        if rule is not None and rule.endpoint in self.view_functions:
+            end_of_view(self, self.view_functions[rule.endpoint])
+        return result
 
 
 def _close_session(exc: BaseException | None) -> None:

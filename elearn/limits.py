@@ -20,7 +20,7 @@ LOOKUPS = ("certificates.verify", "certificates.pdf", "certificates.credential")
 
 
 def _account_key() -> str:
-    return "account:" + normalise_email(request.form.get("email", ""))
+    return "account:" + normalise_email(email=request.form.get("email", ""))
 
 
 def init_app(app: Flask) -> None:

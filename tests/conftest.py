@@ -101,6 +101,7 @@ def make_app(instance: Path, **config: Any) -> Flask:
             "INSTANCE_PATH": str(instance),
             "SECRET_KEY": "test-secret",
             "TESTING": True,
+            "FAIL_ON_GET_WRITES": True,
             **config,
         }
     )

@@ -22,3 +22,24 @@ class NotFound(DomainError):
 
 class Conflict(DomainError):
     status = 409
+
+
+class AccountError(DomainError):
+    """A refusal about an account (a taken e-mail, a bad reset link); ``field`` names the form
+    field it belongs to, so that the page can show it there."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class NotEligible(Conflict):
+    """The learner may not start the exam now; the message says why."""
+
+
+class AttemptClosed(Conflict):
+    """The attempt was submitted or its time ran out: nothing more is accepted."""
+
+
+class InvalidAnswer(DomainError):
+    """A forged or malformed answer (or setting): refused before anything was changed."""

@@ -6,24 +6,31 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from functools import cache
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, or_, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from elearn.domain.errors import N_, AccountError, NotFound
 from elearn.models import ROLES, AppSetting, OrgUnit, PasswordReset, User, UserRole
-from elearn.services import audit
+from elearn.services import audit, reports
+from elearn.services.paging import Page, contains, page_of
 
 # Matches no password (it is not a hash werkzeug can produce), and costs nothing to store.
 UNUSABLE = "!unusable"
-# A hash to compare against when the e-mail is unknown, so both paths take the same time.
-_DUMMY_HASH = generate_password_hash("not-a-password")
+INVALID_RESET = N_(
+    "The reset link has expired or was used already. Ask your administrator for a new one."
+)
 
 
-class AccountError(Exception):
-    """An expected refusal (taken e-mail, bad reset link); its message is safe to show."""
+@cache
+def _dummy_hash() -> str:
+    """A hash to check against when the e-mail is unknown, so that both paths take the same
+    time; made at the first such sign-in, not at import (it costs ~100 ms at every start)."""
+    return generate_password_hash("not-a-password")
 
 
-def normalise_email(email: str) -> str:
+def normalise_email(*, email: str) -> str:
     return email.strip().lower()
 
 
@@ -31,7 +38,7 @@ def new_session_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def user_roles(session: Session, user_id: int) -> set[str]:
+def user_roles(*, session: Session, user_id: int) -> set[str]:
     return set(session.exec(select(UserRole.role).where(UserRole.user_id == user_id)))
 
 
@@ -48,7 +55,7 @@ def set_roles(
     if unknown:
         raise AccountError(f"unknown role(s): {', '.join(sorted(unknown))}")
     assert user.id is not None
-    current = user_roles(session, user.id)
+    current = user_roles(session=session, user_id=user.id)
     for role in current - wanted:
         row = session.get(UserRole, (user.id, role))
         if row is not None:
@@ -67,8 +74,8 @@ def set_roles(
     session.flush()
 
 
-def find_user(session: Session, email: str) -> User | None:
-    return session.exec(select(User).where(User.email == normalise_email(email))).first()
+def find_user(*, session: Session, email: str) -> User | None:
+    return session.exec(select(User).where(User.email == normalise_email(email=email))).first()
 
 
 def create_user(
@@ -83,9 +90,9 @@ def create_user(
     org_unit_id: int | None = None,
     actor_id: int | None = None,
 ) -> User:
-    email = normalise_email(email)
-    if find_user(session, email) is not None:
-        raise AccountError("An account with this e-mail address already exists.")
+    email = normalise_email(email=email)
+    if find_user(session=session, email=email) is not None:
+        raise AccountError(N_("An account with this e-mail address already exists."), "email")
     user = User(
         email=email,
         name=name.strip(),
@@ -112,9 +119,9 @@ def create_user(
 
 def authenticate(*, session: Session, email: str, password: str, now: datetime) -> User | None:
     """The active user with these credentials, or None; the caller shows one generic message."""
-    user = find_user(session, email)
+    user = find_user(session=session, email=email)
     if user is None or not user.active:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(), password)
         return None
     if not check_password_hash(user.password_hash, password):
         return None
@@ -132,7 +139,7 @@ def set_password(*, session: Session, user: User, password: str) -> None:
 
 def change_password(*, session: Session, user: User, current: str, new: str, now: datetime) -> None:
     if not check_password_hash(user.password_hash, current):
-        raise AccountError("The current password is not right.")
+        raise AccountError(N_("The current password is not right."), "current")
     set_password(session=session, user=user, password=new)
     audit.record(
         session=session,
@@ -148,7 +155,7 @@ def _token_hash(token: str) -> str:
 
 
 def create_reset_link(
-    *, session: Session, user: User, created_by: User, now: datetime, hours: int
+    *, session: Session, user: User, created_by_id: int | None, now: datetime, hours: int
 ) -> str:
     """A one-time token for the user's reset link; earlier unused links stop working."""
     for old in session.exec(
@@ -163,7 +170,7 @@ def create_reset_link(
         PasswordReset(
             user_id=user.id,
             token_hash=_token_hash(token),
-            created_by_id=created_by.id,
+            created_by_id=created_by_id,
             created_at=now,
             expires_at=now + timedelta(hours=hours),
         )
@@ -173,13 +180,13 @@ def create_reset_link(
         action="user.reset_link_created",
         subject=f"user:{user.id}",
         now=now,
-        actor_id=created_by.id,
+        actor_id=created_by_id,
     )
     session.flush()
     return token
 
 
-def valid_reset(session: Session, token: str, now: datetime) -> PasswordReset | None:
+def valid_reset(*, session: Session, token: str, now: datetime) -> PasswordReset | None:
     reset = session.exec(
         select(PasswordReset).where(PasswordReset.token_hash == _token_hash(token))
     ).first()
@@ -189,12 +196,12 @@ def valid_reset(session: Session, token: str, now: datetime) -> PasswordReset | 
 
 
 def use_reset_link(*, session: Session, token: str, password: str, now: datetime) -> User:
-    reset = valid_reset(session, token, now)
+    reset = valid_reset(session=session, token=token, now=now)
     if reset is None:
-        raise AccountError("This reset link is not valid: it has expired or was used already.")
+        raise AccountError(INVALID_RESET)
     user = session.get(User, reset.user_id)
     if user is None or not user.active:
-        raise AccountError("This reset link is not valid: it has expired or was used already.")
+        raise AccountError(INVALID_RESET)
     reset.used_at = now
     set_password(session=session, user=user, password=password)
     audit.record(
@@ -207,10 +214,167 @@ def use_reset_link(*, session: Session, token: str, password: str, now: datetime
     return user
 
 
+# --- the admin's use cases ------------------------------------------------------------------------
+
+
+def user_by_id(*, session: Session, user_id: int) -> User | None:
+    return session.get(User, user_id)
+
+
+def roles_of(*, session: Session, user_ids: Iterable[int]) -> dict[int, list[str]]:
+    """Each user's roles, sorted, in one query."""
+    found: dict[int, list[str]] = {}
+    rows = session.exec(
+        select(UserRole.user_id, UserRole.role)
+        .where(col(UserRole.user_id).in_(list(user_ids)))
+        .order_by(col(UserRole.role))
+    )
+    for user_id, role in rows:
+        found.setdefault(user_id, []).append(role)
+    return found
+
+
+def user_page(
+    *, session: Session, query: str, number: int, size: int = 50
+) -> Page[tuple[User, list[str]]]:
+    """Users by e-mail, searched by name or e-mail (any case), a page at a time, with roles."""
+    statement = select(User)
+    if query.strip():
+        pattern = contains(text=query.strip())
+        statement = statement.where(
+            or_(
+                func.lower(User.email).like(pattern, escape="\\"),
+                func.lower(User.name).like(pattern, escape="\\"),
+            )
+        )
+    page = page_of(
+        session=session, statement=statement.order_by(col(User.email)), number=number, size=size
+    )
+    roles = roles_of(session=session, user_ids=[u.id for u in page.rows if u.id is not None])
+    return Page(
+        [(u, roles.get(u.id or 0, [])) for u in page.rows], page.number, page.size, page.total
+    )
+
+
+def _apply_managed_units(
+    *, session: Session, user: User, manages: Iterable[int], actor_id: int | None, now: datetime
+) -> None:
+    assert user.id is not None
+    reports.set_managed_units(
+        session=session, user_id=user.id, unit_ids=manages, actor_id=actor_id, now=now
+    )
+
+
+def new_account(
+    *,
+    session: Session,
+    email: str,
+    name: str,
+    roles: Iterable[str],
+    org_unit_id: int | None,
+    manages: Iterable[int],
+    active: bool,
+    actor_id: int,
+    now: datetime,
+    reset_hours: int,
+) -> tuple[User, str]:
+    """An admin creates an account without a password; returns it and a one-time reset token."""
+    user = create_user(
+        session=session,
+        email=email,
+        name=name,
+        password=None,
+        now=now,
+        roles=roles,
+        org_unit_id=org_unit_id,
+        actor_id=actor_id,
+    )
+    user.active = active
+    _apply_managed_units(session=session, user=user, manages=manages, actor_id=actor_id, now=now)
+    token = create_reset_link(
+        session=session, user=user, created_by_id=actor_id, now=now, hours=reset_hours
+    )
+    return user, token
+
+
+def edit_account(
+    *,
+    session: Session,
+    user_id: int,
+    email: str,
+    name: str,
+    roles: Iterable[str],
+    org_unit_id: int | None,
+    manages: Iterable[int],
+    active: bool,
+    actor_id: int,
+    now: datetime,
+) -> User:
+    """An admin changes an account; deactivating it ends its sessions. Nobody takes away their
+    own admin role or account, and an e-mail address belongs to one account."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(N_("There is no such user."))
+    wanted = set(roles)
+    other = find_user(session=session, email=email)
+    if other is not None and other.id != user.id:
+        raise AccountError(N_("An account with this e-mail address already exists."), "email")
+    if user.id == actor_id and ("admin" not in wanted or not active):
+        raise AccountError(N_("You cannot take away your own admin role or account."), "roles")
+    user.name = name.strip()
+    user.email = normalise_email(email=email)
+    user.org_unit_id = org_unit_id
+    if user.active and not active:
+        user.session_token = new_session_token()  # ends their sessions
+    user.active = active
+    set_roles(session=session, user=user, roles=wanted, actor_id=actor_id, now=now)
+    _apply_managed_units(session=session, user=user, manages=manages, actor_id=actor_id, now=now)
+    audit.record(
+        session=session,
+        action="user.updated",
+        subject=f"user:{user.id}",
+        now=now,
+        actor_id=actor_id,
+        data={"roles": sorted(wanted), "active": user.active},
+    )
+    return user
+
+
+def reset_link_for(
+    *, session: Session, user_id: int, actor_id: int, now: datetime, hours: int
+) -> tuple[User, str]:
+    """A new one-time reset token for a user, made by an admin."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(N_("There is no such user."))
+    token = create_reset_link(
+        session=session, user=user, created_by_id=actor_id, now=now, hours=hours
+    )
+    return user, token
+
+
+def update_profile(*, session: Session, user_id: int, name: str, locale: str | None) -> User:
+    """The user's own name and interface language."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(N_("There is no such user."))
+    user.name, user.locale = name.strip(), locale
+    session.flush()
+    return user
+
+
+def set_locale(*, session: Session, user_id: int, locale: str | None) -> None:
+    """Remember the interface language the user chose."""
+    user = session.get(User, user_id)
+    if user is not None and user.locale != locale:
+        user.locale = locale
+        session.flush()
+
+
 # --- settings and units --------------------------------------------------------------------------
 
 
-def get_setting(session: Session, key: str, default: object) -> object:
+def get_setting(*, session: Session, key: str, default: object) -> object:
     row = session.get(AppSetting, key)
     return default if row is None else row.value
 
@@ -234,7 +398,7 @@ def put_setting(
     session.flush()
 
 
-def ensure_unit_path(session: Session, path: str) -> OrgUnit:
+def ensure_unit_path(*, session: Session, path: str) -> OrgUnit:
     """The unit at ``Parent/Child/...``, creating what is missing."""
     parent: OrgUnit | None = None
     for name in (part.strip() for part in path.split("/")):
@@ -254,7 +418,7 @@ def ensure_unit_path(session: Session, path: str) -> OrgUnit:
     return parent
 
 
-def unit_path(session: Session, unit_id: int | None) -> str:
+def unit_path(*, session: Session, unit_id: int | None) -> str:
     names: list[str] = []
     while unit_id is not None:
         unit = session.get(OrgUnit, unit_id)

@@ -61,7 +61,7 @@ def _ordered(session: Session) -> list[AuditEntry]:
     return list(session.exec(select(AuditEntry).order_by(col(AuditEntry.id))))
 
 
-def verify_chain(session: Session) -> ChainCheck:
+def verify_chain(*, session: Session) -> ChainCheck:
     """Recompute every hash and link; a changed, removed or inserted entry breaks the chain."""
     entries = _ordered(session)
     records = [
@@ -81,7 +81,28 @@ def verify_chain(session: Session) -> ChainCheck:
     return ChainCheck(len(entries), entries[-1].hash if entries else GENESIS, None, None)
 
 
-def export_lines(session: Session) -> list[str]:
+def search(
+    *, session: Session, person: str = "", exam: str = "", code: str = "", limit: int = 200
+) -> list[AuditEntry]:
+    """The newest entries about a person (by e-mail: as actor or subject), an exam or a
+    certificate code; the filters combine, and all of them are applied by the database."""
+    from elearn.services.accounts import find_user  # accounts writes to this log: no cycle
+
+    statement = select(AuditEntry)
+    if person.strip():
+        user = find_user(session=session, email=person)
+        uid = user.id if user is not None else -1
+        statement = statement.where(
+            (col(AuditEntry.actor_id) == uid) | (col(AuditEntry.subject) == f"user:{uid}")
+        )
+    if exam.strip():
+        statement = statement.where(AuditEntry.data["exam"].as_string() == exam.strip())  # type: ignore[index]
+    if code.strip():
+        statement = statement.where(AuditEntry.subject == f"certificate:{code.strip().upper()}")
+    return list(session.exec(statement.order_by(col(AuditEntry.id).desc()).limit(limit)))
+
+
+def export_lines(*, session: Session) -> list[str]:
     return [
         json.dumps(
             {

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import jwt
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, or_, select
 
 from elearn.domain import credentials as vc
 from elearn.domain.content import BankSpec, ExamSpec
@@ -25,6 +25,8 @@ from elearn.domain.localize import pick
 from elearn.models import Bank, Certificate, Exam, ExamAttempt, ExamVersion, User
 from elearn.pdf import CertificateText, PdfSigner, render_certificate
 from elearn.services import audit, xapi
+from elearn.services.attempts import exam_spec
+from elearn.services.paging import Page, contains, page_of
 
 KEY_PREFIX = "k-"
 
@@ -56,11 +58,12 @@ class Authority:
             for path in sorted(self.keys_dir.glob(f"{KEY_PREFIX}*.pem"))
         ]
 
-    def current_key(self) -> vc.SigningKey:
+    def current_key(self, *, now: datetime) -> vc.SigningKey:
+        """The newest key; the first one is made (named by ``now``) when there is none."""
         keys = self.keys()
-        return keys[-1] if keys else self.rotate(datetime.now().astimezone())
+        return keys[-1] if keys else self.rotate(now=now)
 
-    def rotate(self, now: datetime) -> vc.SigningKey:
+    def rotate(self, *, now: datetime) -> vc.SigningKey:
         """A new signing key; the old ones stay published."""
         self.keys_dir.mkdir(parents=True, exist_ok=True)
         os.chmod(self.keys_dir, 0o700)
@@ -81,8 +84,14 @@ class Authority:
         return self._pdf_signer
 
 
-def init_app(app: Any) -> None:
-    """Put the authority on the app; make the first signing key when there is none."""
+def authority_of(*, app: Any) -> Authority:
+    """The authority ``init_app`` put on the app: the one way to reach it."""
+    found: Authority = app.extensions["elearn.authority"]
+    return found
+
+
+def init_app(app: Any, *, now: datetime) -> None:
+    """Put the authority on the app; make the first signing key (named by ``now``) if none."""
     instance = Path(app.instance_path)
     authority = Authority(
         public_url=app.config["PUBLIC_URL"],
@@ -91,14 +100,14 @@ def init_app(app: Any) -> None:
         pdf_dir=instance / "pdf-signing",
     )
     if not authority.keys():
-        authority.rotate(datetime.now().astimezone())
+        authority.rotate(now=now)
     app.extensions["elearn.authority"] = authority
 
 
 # --- issuing -------------------------------------------------------------------------------------
 
 
-def add_months(moment: datetime, months: int) -> datetime:
+def add_months(*, moment: datetime, months: int) -> datetime:
     """The same day ``months`` later, clamped to the month's end (31 Jan + 1 month = 28/29 Feb)."""
     month0 = moment.month - 1 + months
     year, month = moment.year + month0 // 12, month0 % 12 + 1
@@ -161,16 +170,17 @@ def _achievement(
 def issue(
     *, session: Session, authority: Authority, attempt: ExamAttempt, now: datetime
 ) -> Certificate:
-    """Sign and store the certificate for a passed attempt (once: a second call returns it)."""
-    existing = session.exec(select(Certificate).where(Certificate.attempt_id == attempt.id)).first()
+    """Sign and store the certificate for a passed attempt, with its signed PDF, in the same
+    transaction as the decision that earned it (once: a second call returns it)."""
+    assert attempt.id is not None
+    existing = of_attempt(session=session, attempt_id=attempt.id)
     if existing is not None:
         return existing
     if not attempt.passed:
         raise Conflict(N_("Only a passed attempt earns a certificate."))
-    version = session.get(ExamVersion, attempt.exam_version_id)
     user = session.get(User, attempt.user_id)
-    assert version is not None and user is not None
-    spec = ExamSpec.model_validate(version.spec)
+    assert user is not None
+    spec = exam_spec(session=session, attempt=attempt)
     months = spec.certificate.valid_months
     certificate = _sign_and_store(
         session=session,
@@ -180,7 +190,7 @@ def issue(
         spec=spec,
         language=attempt.language,
         issued_at=now,
-        valid_until=add_months(now, months) if months else None,
+        valid_until=add_months(moment=now, months=months) if months else None,
         attempt_id=attempt.id,
         fingerprint=attempt.fingerprint,
     )
@@ -218,12 +228,13 @@ def _sign_and_store(
     while session.exec(select(Certificate.id).where(Certificate.code == code)).first():
         code = vc.new_code(secrets.SystemRandom())
     index = _free_index(session, 1)
+    achievement = _achievement(authority, exam_id, spec, bank, language)
     info = vc.CredentialInfo(
         id=authority.url(f"/api/v1/credentials/{code}"),
         code=code,
         holder_name=user.name,
         holder_id=f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, authority.url(f'/users/{user.id}'))}",
-        achievement=_achievement(authority, exam_id, spec, bank, language),
+        achievement=achievement,
         issuer=authority.issuer,
         valid_from=issued_at,
         valid_until=valid_until,
@@ -243,8 +254,12 @@ def _sign_and_store(
         valid_until=valid_until,
         status_list=1,
         status_index=index,
-        credential=vc.sign_credential(vc.build_credential(info), authority.current_key()),
+        credential=vc.sign_credential(
+            vc.build_credential(info), authority.current_key(now=issued_at)
+        ),
     )
+    # Made now, once: every download is the same file, and reading it never writes.
+    certificate.pdf = _render_pdf(authority, certificate, achievement.name)
     session.add(certificate)
     session.flush()
     return certificate
@@ -267,7 +282,7 @@ def issue_demo(
         authority=authority,
         user=user,
         exam_id=exam_id,
-        spec=load_exam(session, exam_id).spec,
+        spec=load_exam(session=session, exam_id=exam_id).spec,
         language="nb",
         issued_at=issued_at,
         valid_until=valid_until,
@@ -277,8 +292,8 @@ def issue_demo(
 def issue_due(
     *, session: Session, authority: Authority, now: datetime, user_id: int | None = None
 ) -> list[Certificate]:
-    """Issue every certificate that is due: passed attempts without one, approved where the exam
-    asks for sign-off. Idempotent, so every path to a pass can call it."""
+    """Issue what is due but missing: passes decided before certificates were issued with the
+    decision (a backfill for cron; idempotent), approved where the exam asks for sign-off."""
     query = (
         select(ExamAttempt, ExamVersion.spec)
         .join(ExamVersion, col(ExamVersion.id) == col(ExamAttempt.exam_version_id))
@@ -297,7 +312,7 @@ def issue_due(
     return issued
 
 
-def review_attempt(
+def sign_off(
     *,
     session: Session,
     authority: Authority,
@@ -333,7 +348,7 @@ def review_attempt(
 # --- verifying and revoking -----------------------------------------------------------------------
 
 
-def find(session: Session, code: str) -> Certificate | None:
+def find(*, session: Session, code: str) -> Certificate | None:
     normal = vc.normalise_code(code)
     if normal is None:
         return None
@@ -363,7 +378,7 @@ def verify(*, certificate: Certificate, authority: Authority, now: datetime) -> 
 def revoke(
     *, session: Session, code: str, reason: str, revoker_id: int, now: datetime
 ) -> Certificate:
-    certificate = find(session, code)
+    certificate = find(session=session, code=code)
     if certificate is None:
         raise NotFound(N_("There is no certificate with this code."))
     if certificate.revoked_at is not None:
@@ -397,36 +412,59 @@ def status_list_token(
     credential = vc.build_status_list_credential(
         authority.url(f"/status/{status_list}"), authority.issuer, encoded, now
     )
-    return vc.sign_credential(credential, authority.current_key())
+    return vc.sign_credential(credential, authority.current_key(now=now))
 
 
-def pdf_of(
-    *, session: Session, authority: Authority, certificate: Certificate, achievement: str
-) -> bytes:
-    """The signed PDF, made on first request and kept, so that every copy is the same file."""
-    if certificate.pdf is None:
-        text = CertificateText(
-            language=certificate.language if certificate.language in ("nb", "da", "en") else "en",
-            holder=certificate.holder_name,
-            achievement=achievement,
-            issued=certificate.issued_at.date(),
-            valid_until=certificate.valid_until.date() if certificate.valid_until else None,
-            issuer=authority.issuer_name,
-            code=certificate.code,
-            verify_url=authority.url(f"/verify/{certificate.code}"),
+def _render_pdf(authority: Authority, certificate: Certificate, achievement: str) -> bytes:
+    text = CertificateText(
+        language=certificate.language if certificate.language in ("nb", "da", "en") else "en",
+        holder=certificate.holder_name,
+        achievement=achievement,
+        issued=certificate.issued_at.date(),
+        valid_until=certificate.valid_until.date() if certificate.valid_until else None,
+        issuer=authority.issuer_name,
+        code=certificate.code,
+        verify_url=authority.url(f"/verify/{certificate.code}"),
+    )
+    return authority.pdf_signer().sign(render_certificate(text))
+
+
+def pdf_of(*, authority: Authority, certificate: Certificate) -> bytes:
+    """The signed PDF made at issuance. A row older than that gets a fresh copy that is not kept,
+    so that reading never writes (``flask --app elearn certificates make-pdfs`` stores them)."""
+    if certificate.pdf is not None:
+        return certificate.pdf
+    return _render_pdf(authority, certificate, achievement_name(certificate=certificate))
+
+
+def make_missing_pdfs(*, session: Session, authority: Authority, limit: int = 100) -> int:
+    """Store the PDF of up to ``limit`` certificates issued before PDFs were made at issuance."""
+    missing = session.exec(
+        select(Certificate)
+        .where(col(Certificate.pdf).is_(None))
+        .order_by(col(Certificate.id))
+        .limit(limit)
+    ).all()
+    for certificate in missing:
+        certificate.pdf = _render_pdf(
+            authority, certificate, achievement_name(certificate=certificate)
         )
-        certificate.pdf = authority.pdf_signer().sign(render_certificate(text))
-        session.flush()
-    return certificate.pdf
+    session.flush()
+    return len(missing)
 
 
-def achievement_name(session: Session, certificate: Certificate) -> str:
+def achievement_name(*, certificate: Certificate) -> str:
     """The achievement as signed into the credential (its payload is the source of truth)."""
     payload = jwt.decode(certificate.credential, options={"verify_signature": False})
     return str(payload["credentialSubject"]["achievement"]["name"])
 
 
-def of_user(session: Session, user_id: int) -> list[Certificate]:
+def of_attempt(*, session: Session, attempt_id: int) -> Certificate | None:
+    """The certificate a passed attempt earned, if it has one yet."""
+    return session.exec(select(Certificate).where(Certificate.attempt_id == attempt_id)).first()
+
+
+def of_user(*, session: Session, user_id: int) -> list[Certificate]:
     return list(
         session.exec(
             select(Certificate)
@@ -436,7 +474,47 @@ def of_user(session: Session, user_id: int) -> list[Certificate]:
     )
 
 
-def all_certificates(session: Session) -> list[tuple[Certificate, str]]:
+def search(
+    *, session: Session, query: str, number: int, size: int = 50
+) -> Page[tuple[Certificate, str]]:
+    """Certificates, newest first, found by code, holder or e-mail (any case), a page at a time."""
+    statement = select(Certificate, User.email).join(User, col(User.id) == col(Certificate.user_id))
+    if query.strip():
+        pattern = contains(text=query.strip())
+        statement = statement.where(
+            or_(
+                func.lower(Certificate.code).like(pattern, escape="\\"),
+                func.lower(Certificate.holder_name).like(pattern, escape="\\"),
+                func.lower(User.email).like(pattern, escape="\\"),
+            )
+        )
+    statement = statement.order_by(col(Certificate.issued_at).desc(), col(Certificate.id).desc())
+    page = page_of(session=session, statement=statement, number=number, size=size)
+    return Page([(c, email) for c, email in page.rows], page.number, page.size, page.total)
+
+
+def waiting_for_sign_off(*, session: Session) -> list[tuple[ExamAttempt, str, str]]:
+    """Passes of exams that ask for a sign-off and have none yet, oldest first, with the
+    learner's name and e-mail."""
+    versions = [
+        version_id
+        for version_id, spec in session.exec(select(ExamVersion.id, ExamVersion.spec))
+        if spec.get("sign_off")
+    ]
+    rows = session.exec(
+        select(ExamAttempt, User.name, User.email)
+        .join(User, col(User.id) == col(ExamAttempt.user_id))
+        .where(
+            col(ExamAttempt.exam_version_id).in_(versions),
+            col(ExamAttempt.passed).is_(True),
+            col(ExamAttempt.review_decision).is_(None),
+        )
+        .order_by(col(ExamAttempt.submitted_at))
+    )
+    return [(attempt, name, email) for attempt, name, email in rows]
+
+
+def all_certificates(*, session: Session) -> list[tuple[Certificate, str]]:
     return [
         (c, email)
         for c, email in session.exec(
@@ -450,7 +528,7 @@ def all_certificates(session: Session) -> list[tuple[Certificate, str]]:
 def sign_checkpoint(*, authority: Authority, head: str, count: int, now: datetime) -> str:
     """The audit log's head hash signed with the credential key: an outside party who keeps
     these can later prove that the log up to that point was not rewritten."""
-    key = authority.current_key()
+    key = authority.current_key(now=now)
     return jwt.encode(
         {
             "iss": authority.issuer.id,

@@ -202,3 +202,27 @@ def _version(session: Session, candidate: ItemVersion | ExamVersion, owner_colum
     session.flush()
     assert candidate.id is not None
     return candidate.id
+
+
+@dataclass(frozen=True)
+class SyncedContent:
+    """What the database holds of the content files, for the admin's overview."""
+
+    courses: list[Course]
+    banks: list[Bank]
+    active_items: dict[str, int]  # by bank id
+    exams: list[Exam]
+
+
+def synced_content(*, session: Session) -> SyncedContent:
+    return SyncedContent(
+        courses=list(session.exec(select(Course).order_by(col(Course.id)))),
+        banks=list(session.exec(select(Bank).order_by(col(Bank.id)))),
+        active_items={
+            bank_id: count
+            for bank_id, count in session.exec(
+                select(Item.bank_id, func.count()).where(Item.active).group_by(Item.bank_id)
+            )
+        },
+        exams=list(session.exec(select(Exam).order_by(col(Exam.id)))),
+    )

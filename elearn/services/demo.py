@@ -31,13 +31,13 @@ def create_demo(
 ) -> list[str]:
     """Create what is missing; returns the e-mail addresses created this time."""
     for unit_name in DEPARTMENTS:
-        accounts.ensure_unit_path(session, f"{MUNICIPALITY}/{unit_name}")
+        accounts.ensure_unit_path(session=session, path=f"{MUNICIPALITY}/{unit_name}")
     created = []
     for email, name, roles, department in DEMO_USERS:
-        if accounts.find_user(session, email) is not None:
+        if accounts.find_user(session=session, email=email) is not None:
             continue
         path = f"{MUNICIPALITY}/{department}" if department else MUNICIPALITY
-        unit = accounts.ensure_unit_path(session, path)
+        unit = accounts.ensure_unit_path(session=session, path=path)
         accounts.create_user(
             session=session,
             email=email,
@@ -57,7 +57,7 @@ def create_demo(
 
 def _demo_certificates(session: Session, authority: certificates.Authority, now: datetime) -> None:
     """One valid, one revoked and one expired certificate, for trying the verify page."""
-    exam_ids = [view.exam.id for view in exams.active_exams(session)]
+    exam_ids = [view.exam.id for view in exams.active_exams(session=session)]
     if not exam_ids:
         return
     cases = (
@@ -71,8 +71,8 @@ def _demo_certificates(session: Session, authority: certificates.Authority, now:
         ("eva.utlopt@example.org", now - timedelta(days=4 * 365), now - timedelta(days=365), None),
     )
     for email, issued, until, revoked in cases:
-        user = accounts.find_user(session, email)
-        if user is None or certificates.of_user(session, user.id or 0):
+        user = accounts.find_user(session=session, email=email)
+        if user is None or certificates.of_user(session=session, user_id=user.id or 0):
             continue
         cert = certificates.issue_demo(
             session=session,
@@ -94,13 +94,13 @@ def _demo_certificates(session: Session, authority: certificates.Authority, now:
 
 def _complete_exam_courses(session: Session, email: str, now: datetime) -> None:
     """The demo learner has done the courses exams require, so a newcomer can sit one at once."""
-    user = accounts.find_user(session, email)
+    user = accounts.find_user(session=session, email=email)
     assert user is not None and user.id is not None
-    for view in exams.active_exams(session):
+    for view in exams.active_exams(session=session):
         if view.spec.course is None:
             continue
         try:
-            course = learning.load_course(session, view.spec.course)
+            course = learning.load_course(session=session, course_id=view.spec.course)
         except NotFound:
             continue
         for module in course.modules:
@@ -118,15 +118,17 @@ def _complete_exam_courses(session: Session, email: str, now: datetime) -> None:
 
 def _demo_manager(session: Session, now: datetime) -> None:
     """The demo manager looks after the whole municipality, which must finish the course soon."""
-    manager = accounts.find_user(session, "manager@example.org")
-    root = accounts.ensure_unit_path(session, MUNICIPALITY)
+    manager = accounts.find_user(session=session, email="manager@example.org")
+    root = accounts.ensure_unit_path(session=session, path=MUNICIPALITY)
     if manager is None or manager.id is None or root.id is None:
         return
     if not session.get(ManagerUnit, (manager.id, root.id)):
         reports.set_managed_units(
             session=session, user_id=manager.id, unit_ids=[root.id], actor_id=None, now=now
         )
-    course = next((t for t in reports.targets(session, "nb") if t.kind == "course"), None)
+    course = next(
+        (t for t in reports.targets(session=session, lang="nb") if t.kind == "course"), None
+    )
     if course is not None and not session.exec(select(Assignment)).first():
         reports.assign(
             session=session,

@@ -22,11 +22,10 @@ from sqlmodel import Session, col, select
 from elearn.domain.assembly import NotEnoughItems, PoolItem, assemble
 from elearn.domain.content import BankSpec, ExamSpec, ItemSpec
 from elearn.domain.eligibility import Eligibility, PastAttempt, Refusal, deadline, eligibility
-from elearn.domain.errors import N_, Conflict, DomainError, NotFound
+from elearn.domain.errors import N_, AttemptClosed, Conflict, InvalidAnswer, NotEligible, NotFound
 from elearn.domain.itemtypes import IncompleteResponse, InvalidResponse, RawAnswer, read_answer
 from elearn.domain.scoring import Answered, score_attempt
 from elearn.models import (
-    AttemptEvent,
     AttemptSlot,
     Bank,
     CourseProgress,
@@ -37,21 +36,11 @@ from elearn.models import (
     Item,
     ItemExposure,
     ItemVersion,
+    User,
 )
-from elearn.services import audit, xapi
-
-
-class AttemptClosed(Conflict):
-    """The attempt was submitted or its time ran out: nothing more is accepted."""
-
-
-class NotEligible(Conflict):
-    pass
-
-
-class InvalidAnswer(DomainError):
-    status = 400
-
+from elearn.services import audit, certificates, xapi
+from elearn.services.attempts import NO_CLIENT, Client, exam_spec, record_event
+from elearn.services.certificates import Authority
 
 REFUSALS = {
     Refusal.COURSE_NOT_COMPLETE: N_("Complete the course this exam requires first."),
@@ -82,18 +71,10 @@ class LearnerStatus:
     attempts: list[ExamAttempt]
 
 
-@dataclass(frozen=True)
-class Client:
-    """Where a request came from, for the attempt's trail."""
-
-    address: str | None = None
-    agent: str | None = None
-
-
 # --- exams and eligibility ---------------------------------------------------------------------
 
 
-def load_exam(session: Session, exam_id: str) -> ExamView:
+def load_exam(*, session: Session, exam_id: str) -> ExamView:
     exam = session.get(Exam, exam_id)
     if exam is None or not exam.active or exam.current_version_id is None:
         raise NotFound(N_("There is no such exam."))
@@ -105,12 +86,12 @@ def load_exam(session: Session, exam_id: str) -> ExamView:
     )
 
 
-def active_exams(session: Session) -> list[ExamView]:
+def active_exams(*, session: Session) -> list[ExamView]:
     ids = session.exec(select(Exam.id).where(Exam.active).order_by(col(Exam.id))).all()
-    return [load_exam(session, exam_id) for exam_id in ids]
+    return [load_exam(session=session, exam_id=exam_id) for exam_id in ids]
 
 
-def attempts_of(session: Session, user_id: int, exam_id: str) -> list[ExamAttempt]:
+def attempts_of(*, session: Session, user_id: int, exam_id: str) -> list[ExamAttempt]:
     return list(
         session.exec(
             select(ExamAttempt)
@@ -152,11 +133,18 @@ def _renewal_due(
 
 
 def learner_status(
-    session: Session, user_id: int, view: ExamView, now: datetime, renewal_days: int = 90
+    *,
+    session: Session,
+    authority: Authority,
+    user_id: int,
+    view: ExamView,
+    now: datetime,
+    renewal_days: int = 90,
 ) -> LearnerStatus:
-    attempts = attempts_of(session, user_id, view.exam.id)
+    """Where the learner stands with an exam; an attempt found past its deadline is closed."""
+    attempts = attempts_of(session=session, user_id=user_id, exam_id=view.exam.id)
     for attempt in attempts:
-        close_if_overdue(session=session, attempt=attempt, now=now)
+        close_if_overdue(session=session, authority=authority, attempt=attempt, now=now)
     in_progress = next((a for a in attempts if a.submitted_at is None), None)
     past = [PastAttempt(a.started_at, a.submitted_at, a.passed) for a in attempts]
     verdict = eligibility(
@@ -169,7 +157,7 @@ def learner_status(
     return LearnerStatus(verdict, in_progress, attempts)
 
 
-def extra_time(session: Session, user_id: int, exam_id: str) -> ExtraTime | None:
+def extra_time(*, session: Session, user_id: int, exam_id: str) -> ExtraTime | None:
     return session.exec(
         select(ExtraTime).where(ExtraTime.user_id == user_id, ExtraTime.exam_id == exam_id)
     ).first()
@@ -245,17 +233,25 @@ def _count_exposure(session: Session, version_ids: Sequence[int]) -> None:
 def start_attempt(
     *,
     session: Session,
+    authority: Authority,
     user_id: int,
     exam_id: str,
     now: datetime,
     lang: str,
-    client: Client = Client(),
+    client: Client = NO_CLIENT,
     seed: int | None = None,
     renewal_days: int = 90,
 ) -> ExamAttempt:
     """Start an attempt, or return the one in progress (a second tab, a double click)."""
-    view = load_exam(session, exam_id)
-    status = learner_status(session, user_id, view, now, renewal_days)
+    view = load_exam(session=session, exam_id=exam_id)
+    status = learner_status(
+        session=session,
+        authority=authority,
+        user_id=user_id,
+        view=view,
+        now=now,
+        renewal_days=renewal_days,
+    )
     if status.in_progress is not None:
         return status.in_progress
     if not status.eligibility.allowed:
@@ -271,7 +267,7 @@ def start_attempt(
         )
     except NotEnoughItems:
         raise Conflict(N_("The exam cannot be drawn now; please tell the administrator.")) from None
-    extra = extra_time(session, user_id, exam_id)
+    extra = extra_time(session=session, user_id=user_id, exam_id=exam_id)
     language = lang if lang in view.bank.languages else view.bank.languages[0]
     attempt = ExamAttempt(
         user_id=user_id,
@@ -294,7 +290,14 @@ def start_attempt(
             session.add(attempt)
             session.flush()
     except IntegrityError:  # another request started one a moment ago: use that one
-        existing = learner_status(session, user_id, view, now, renewal_days).in_progress
+        existing = learner_status(
+            session=session,
+            authority=authority,
+            user_id=user_id,
+            view=view,
+            now=now,
+            renewal_days=renewal_days,
+        ).in_progress
         if existing is None:
             raise
         return existing
@@ -315,7 +318,7 @@ def start_attempt(
         ],
     )
     _count_exposure(session, [s.version_id for s in form.slots])
-    _event(session, attempt.id, "started", now, client)
+    record_event(session=session, attempt_id=attempt.id, kind="started", now=now, client=client)
     audit.record(
         session=session,
         action="attempt.started",
@@ -329,30 +332,10 @@ def start_attempt(
     return attempt
 
 
-def _event(
-    session: Session,
-    attempt_id: int,
-    kind: str,
-    now: datetime,
-    client: Client,
-    slot: int | None = None,
-) -> None:
-    session.add(
-        AttemptEvent(
-            attempt_id=attempt_id,
-            at=now,
-            kind=kind,
-            slot=slot,
-            address=client.address,
-            agent=(client.agent or "")[:300] or None,
-        )
-    )
-
-
 # --- taking it ----------------------------------------------------------------------------------
 
 
-def own_attempt(session: Session, attempt_id: int, user_id: int) -> ExamAttempt:
+def own_attempt(*, session: Session, attempt_id: int, user_id: int) -> ExamAttempt:
     """The learner's own attempt; anyone else's is not found (no hint that it exists)."""
     attempt = session.get(ExamAttempt, attempt_id)
     if attempt is None or attempt.user_id != user_id:
@@ -360,7 +343,7 @@ def own_attempt(session: Session, attempt_id: int, user_id: int) -> ExamAttempt:
     return attempt
 
 
-def slots_of(session: Session, attempt_id: int) -> list[AttemptSlot]:
+def slots_of(*, session: Session, attempt_id: int) -> list[AttemptSlot]:
     return list(
         session.exec(
             select(AttemptSlot)
@@ -370,7 +353,9 @@ def slots_of(session: Session, attempt_id: int) -> list[AttemptSlot]:
     )
 
 
-def slot_with_item(session: Session, attempt_id: int, number: int) -> tuple[AttemptSlot, ItemSpec]:
+def slot_with_item(
+    *, session: Session, attempt_id: int, number: int
+) -> tuple[AttemptSlot, ItemSpec]:
     row = session.exec(
         select(AttemptSlot, ItemVersion.spec)
         .join(ItemVersion, col(ItemVersion.id) == col(AttemptSlot.item_version_id))
@@ -382,7 +367,7 @@ def slot_with_item(session: Session, attempt_id: int, number: int) -> tuple[Atte
     return slot, ItemSpec.model_validate(spec)
 
 
-def slots_with_items(session: Session, attempt_id: int) -> list[tuple[AttemptSlot, ItemSpec]]:
+def slots_with_items(*, session: Session, attempt_id: int) -> list[tuple[AttemptSlot, ItemSpec]]:
     """Every slot with the item version it served, in served order (one query)."""
     rows = session.exec(
         select(AttemptSlot, ItemVersion.spec)
@@ -393,35 +378,40 @@ def slots_with_items(session: Session, attempt_id: int) -> list[tuple[AttemptSlo
     return [(slot, ItemSpec.model_validate(spec)) for slot, spec in rows]
 
 
-def close_if_overdue(*, session: Session, attempt: ExamAttempt, now: datetime) -> bool:
+def close_if_overdue(
+    *, session: Session, authority: Authority, attempt: ExamAttempt, now: datetime
+) -> bool:
     """Submit and score an attempt whose time has run out; True if it is closed now or was."""
     if attempt.submitted_at is not None:
         return True
     if now < attempt.deadline_at:
         return False
-    submit_attempt(session=session, attempt=attempt, now=now, closed_by="deadline")
+    submit_attempt(
+        session=session, authority=authority, attempt=attempt, now=now, closed_by="deadline"
+    )
     return True
 
 
-def _open(session: Session, attempt: ExamAttempt, now: datetime) -> None:
-    if close_if_overdue(session=session, attempt=attempt, now=now):
+def _open(session: Session, authority: Authority, attempt: ExamAttempt, now: datetime) -> None:
+    if close_if_overdue(session=session, authority=authority, attempt=attempt, now=now):
         raise AttemptClosed(N_("This attempt is closed: it was submitted or its time ran out."))
 
 
 def save_answer(
     *,
     session: Session,
+    authority: Authority,
     attempt: ExamAttempt,
     number: int,
     raw: RawAnswer,
     flagged: bool,
     now: datetime,
-    client: Client = Client(),
+    client: Client = NO_CLIENT,
 ) -> AttemptSlot:
     """Save one answer as it is given. A forged option or slot is refused, nothing changed."""
-    _open(session, attempt, now)
+    _open(session, authority, attempt, now)
     assert attempt.id is not None
-    slot, item = slot_with_item(session, attempt.id, number)
+    slot, item = slot_with_item(session=session, attempt_id=attempt.id, number=number)
     try:
         response = read_answer(item, raw, slot.options, slot.prompts, attempt.language)
     except IncompleteResponse as exc:
@@ -431,7 +421,14 @@ def save_answer(
     if response != slot.response or flagged != slot.flagged:
         slot.response, slot.flagged = response, flagged
         slot.answered_at = now if response is not None else None
-        _event(session, attempt.id, "saved", now, client, slot=number)
+        record_event(
+            session=session,
+            attempt_id=attempt.id,
+            kind="saved",
+            now=now,
+            client=client,
+            slot=number,
+        )
         session.flush()
     return slot
 
@@ -445,12 +442,14 @@ class SubmitOutcome:
 def submit_attempt(
     *,
     session: Session,
+    authority: Authority,
     attempt: ExamAttempt,
     now: datetime,
     closed_by: str = "learner",
-    client: Client = Client(),
+    client: Client = NO_CLIENT,
 ) -> SubmitOutcome:
-    """Submit and score once: a second submit (another tab, a double click) changes nothing."""
+    """Submit and score once: a second submit (another tab, a double click) changes nothing.
+    A pass is certified in the same transaction, unless the exam waits for a sign-off."""
     assert attempt.id is not None
     # Re-read under a row lock (PostgreSQL; SQLite's IMMEDIATE transaction already serialises).
     fresh = session.exec(
@@ -459,12 +458,10 @@ def submit_attempt(
     session.refresh(fresh)
     if fresh.submitted_at is not None:
         return SubmitOutcome(fresh, False)
-    version = session.get(ExamVersion, fresh.exam_version_id)
-    assert version is not None
-    spec = ExamSpec.model_validate(version.spec)
+    spec = exam_spec(session=session, attempt=fresh)
     rules = spec.pass_rules
     attempt_id = attempt.id
-    rows = slots_with_items(session, attempt_id)
+    rows = slots_with_items(session=session, attempt_id=attempt_id)
     answered = [Answered(s.number, s.topic, item, s.response) for s, item in rows]
     score = score_attempt(answered, rules, fresh.language)
     for slot, _spec in rows:
@@ -489,8 +486,8 @@ def submit_attempt(
         "overall_required": score.overall_required,
         "reasons": list(score.reasons),
     }
-    _event(session, attempt_id, "submitted", now, client)
-    _event(session, attempt_id, "scored", now, client)
+    for kind in ("submitted", "scored"):
+        record_event(session=session, attempt_id=attempt_id, kind=kind, now=now, client=client)
     audit.record(
         session=session,
         action="attempt.submitted",
@@ -515,11 +512,13 @@ def submit_attempt(
         items=len(rows),
     )
     session.flush()
+    if score.passed and spec.certificate.issue and not spec.sign_off:
+        certificates.issue(session=session, authority=authority, attempt=fresh, now=now)
     attempt.submitted_at = fresh.submitted_at
     return SubmitOutcome(fresh, True)
 
 
-def close_overdue(*, session: Session, now: datetime) -> int:
+def close_overdue(*, session: Session, authority: Authority, now: datetime) -> int:
     """Submit every attempt whose time ran out (for cron); returns how many."""
     overdue = session.exec(
         select(ExamAttempt).where(
@@ -527,7 +526,9 @@ def close_overdue(*, session: Session, now: datetime) -> int:
         )
     ).all()
     for attempt in overdue:
-        submit_attempt(session=session, attempt=attempt, now=now, closed_by="deadline")
+        submit_attempt(
+            session=session, authority=authority, attempt=attempt, now=now, closed_by="deadline"
+        )
     return len(overdue)
 
 
@@ -548,14 +549,14 @@ def grant_extra_time(
     """Grant or change extra time; an attempt in progress gets the new deadline at once."""
     if minutes < 0 or percent < 0 or minutes > 24 * 60 or percent > 400:
         raise InvalidAnswer(N_("Extra time must be between 0 and 1,440 minutes or 0 and 400 %."))
-    view = load_exam(session, exam_id)
-    row = extra_time(session, user_id, exam_id)
+    view = load_exam(session=session, exam_id=exam_id)
+    row = extra_time(session=session, user_id=user_id, exam_id=exam_id)
     if row is None:
         row = ExtraTime(user_id=user_id, exam_id=exam_id, granted_at=now)
         session.add(row)
     row.minutes, row.percent, row.reason = minutes, percent, reason.strip()
     row.granted_by_id, row.granted_at = granted_by, now
-    for attempt in attempts_of(session, user_id, exam_id):
+    for attempt in attempts_of(session=session, user_id=user_id, exam_id=exam_id):
         if attempt.submitted_at is None and now < attempt.deadline_at:
             attempt.deadline_at = deadline(
                 attempt.started_at, view.spec.time_limit_minutes, minutes, percent
@@ -572,7 +573,20 @@ def grant_extra_time(
     return row
 
 
-def answered_counts(slots: Sequence[AttemptSlot]) -> Mapping[str, int]:
+def extra_time_grants(*, session: Session, limit: int = 200) -> list[tuple[ExtraTime, str]]:
+    """The newest grants of extra time, with each learner's e-mail."""
+    return [
+        (grant, email)
+        for grant, email in session.exec(
+            select(ExtraTime, User.email)
+            .join(User, col(User.id) == col(ExtraTime.user_id))
+            .order_by(col(ExtraTime.granted_at).desc())
+            .limit(limit)
+        )
+    ]
+
+
+def answered_counts(*, slots: Sequence[AttemptSlot]) -> Mapping[str, int]:
     return {
         "answered": sum(1 for s in slots if s.response is not None),
         "flagged": sum(1 for s in slots if s.flagged),

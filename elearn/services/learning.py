@@ -42,11 +42,11 @@ class Progress:
         return round(100 * len(self.done) / self.total) if self.total else 0
 
 
-def active_courses(session: Session) -> list[Course]:
+def active_courses(*, session: Session) -> list[Course]:
     return list(session.exec(select(Course).where(Course.active).order_by(col(Course.id))))
 
 
-def load_course(session: Session, course_id: str) -> LoadedCourseView:
+def load_course(*, session: Session, course_id: str) -> LoadedCourseView:
     course = session.get(Course, course_id)
     if course is None or not course.active:
         raise NotFound(N_("There is no such course."))
@@ -61,14 +61,14 @@ def load_course(session: Session, course_id: str) -> LoadedCourseView:
     )
 
 
-def module_of(view: LoadedCourseView, module_id: str) -> ModuleSpec:
+def module_of(*, view: LoadedCourseView, module_id: str) -> ModuleSpec:
     for module in view.modules:
         if module.id == module_id:
             return module
     raise NotFound(N_("There is no such module in this course."))
 
 
-def progress(session: Session, user_id: int, view: LoadedCourseView) -> Progress:
+def progress(*, session: Session, user_id: int, view: LoadedCourseView) -> Progress:
     course_row = session.exec(
         select(CourseProgress).where(
             CourseProgress.user_id == user_id, CourseProgress.course_id == view.spec.id
@@ -96,7 +96,7 @@ def progress(session: Session, user_id: int, view: LoadedCourseView) -> Progress
     )
 
 
-def continue_module(view: LoadedCourseView, prog: Progress) -> ModuleSpec:
+def continue_module(*, view: LoadedCourseView, prog: Progress) -> ModuleSpec:
     """Where the learner left off: the last module opened if unfinished, else the next undone."""
     if prog.last_module_id and prog.last_module_id not in prog.done:
         for module in view.modules:
@@ -155,7 +155,7 @@ def complete_module(
     *, session: Session, user_id: int, view: LoadedCourseView, module_id: str, now: datetime
 ) -> bool:
     """Mark a module done; returns True when that completes the course."""
-    module = module_of(view, module_id)
+    module = module_of(view=view, module_id=module_id)
     row = _module_progress(session, user_id, view.spec.id, module_id, now)
     if row.completed_at is None:
         row.completed_at = now
@@ -165,9 +165,9 @@ def complete_module(
     course_row = _course_progress(session, user_id, view.spec.id, now)
     course_row.updated_at = now
     session.flush()
-    if course_row.completed_at is None and len(progress(session, user_id, view).done) == len(
-        view.modules
-    ):
+    if course_row.completed_at is None and len(
+        progress(session=session, user_id=user_id, view=view).done
+    ) == len(view.modules):
         course_row.completed_at = now
         audit.record(
             session=session,
@@ -183,7 +183,7 @@ def complete_module(
 
 
 def reflections_for(
-    session: Session, user_id: int, course_id: str, module_id: str
+    *, session: Session, user_id: int, course_id: str, module_id: str
 ) -> dict[int, str]:
     rows = session.exec(
         select(Reflection).where(
@@ -242,7 +242,7 @@ def save_reflections(
     session.flush()
 
 
-def all_reflections(session: Session, user_id: int) -> list[Reflection]:
+def all_reflections(*, session: Session, user_id: int) -> list[Reflection]:
     return list(
         session.exec(
             select(Reflection)
@@ -254,7 +254,7 @@ def all_reflections(session: Session, user_id: int) -> list[Reflection]:
     )
 
 
-def evaluation_of(session: Session, user_id: int, course_id: str) -> CourseEvaluation | None:
+def evaluation_of(*, session: Session, user_id: int, course_id: str) -> CourseEvaluation | None:
     return session.exec(
         select(CourseEvaluation).where(
             CourseEvaluation.user_id == user_id, CourseEvaluation.course_id == course_id
@@ -275,12 +275,12 @@ def submit_evaluation(
     now: datetime,
 ) -> CourseEvaluation:
     """One evaluation per learner and course, given once the course is complete; may be revised."""
-    if progress(session, user_id, view).completed_at is None:
+    if progress(session=session, user_id=user_id, view=view).completed_at is None:
         raise Conflict(N_("The evaluation opens when you have completed every module."))
     for rating in (relevance, clarity, usefulness):
         if not 1 <= rating <= 5:
             raise Conflict(N_("Ratings are from 1 to 5."))
-    row = evaluation_of(session, user_id, view.spec.id)
+    row = evaluation_of(session=session, user_id=user_id, course_id=view.spec.id)
     if row is None:
         row = CourseEvaluation(
             user_id=user_id,
@@ -306,7 +306,7 @@ class EvaluationSummary:
     comments: list[str]
 
 
-def evaluation_summaries(session: Session) -> list[EvaluationSummary]:
+def evaluation_summaries(*, session: Session) -> list[EvaluationSummary]:
     by_course: dict[str, list[CourseEvaluation]] = {}
     for row in session.exec(
         select(CourseEvaluation).order_by(col(CourseEvaluation.submitted_at).desc())
@@ -329,7 +329,7 @@ def evaluation_summaries(session: Session) -> list[EvaluationSummary]:
 
 
 def practice_items(
-    session: Session, bank_id: str, keys: Sequence[str]
+    *, session: Session, bank_id: str, keys: Sequence[str]
 ) -> list[tuple[str, ItemSpec]]:
     """The current versions of a module's knowledge-check items, in the module's order."""
     rows = session.exec(

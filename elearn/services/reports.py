@@ -68,7 +68,7 @@ class UnitTree:
         return sorted(self.children.get(unit_id, []), key=lambda u: self.units[u].name)
 
 
-def load_tree(session: Session) -> UnitTree:
+def load_tree(*, session: Session) -> UnitTree:
     tree = UnitTree({u.id: u for u in session.exec(select(OrgUnit)) if u.id is not None})
     for unit in tree.units.values():
         assert unit.id is not None
@@ -76,11 +76,22 @@ def load_tree(session: Session) -> UnitTree:
     return tree
 
 
-def managed_roots(session: Session, tree: UnitTree, user_id: int, is_admin: bool) -> list[int]:
+def unit_paths(*, session: Session) -> list[tuple[int, str]]:
+    """Every unit with its path ("Municipality/Department"), sorted by path, for choosing one."""
+    tree = load_tree(session=session)
+    return sorted(((u, tree.path(u)) for u in tree.units), key=lambda pair: pair[1])
+
+
+def managed_units(*, session: Session, user_id: int) -> set[int]:
+    """The units a manager was given (not the units below them)."""
+    return set(session.exec(select(ManagerUnit.unit_id).where(ManagerUnit.user_id == user_id)))
+
+
+def managed_roots(*, session: Session, tree: UnitTree, user_id: int, is_admin: bool) -> list[int]:
     """The top units a person may see: every root for an admin, the assigned units for a manager."""
     if is_admin:
         return tree.sorted_children(None)
-    assigned = set(session.exec(select(ManagerUnit.unit_id).where(ManagerUnit.user_id == user_id)))
+    assigned = managed_units(session=session, user_id=user_id)
     # An assigned unit below another assigned unit is not a root of its own.
     return sorted(
         (u for u in assigned if not any(a in assigned for a in tree.ancestors(u)[1:])),
@@ -88,26 +99,36 @@ def managed_roots(session: Session, tree: UnitTree, user_id: int, is_admin: bool
     )
 
 
-def visible(session: Session, tree: UnitTree, user_id: int, is_admin: bool) -> set[int]:
+def visible(*, session: Session, tree: UnitTree, user_id: int, is_admin: bool) -> set[int]:
     seen: set[int] = set()
-    for root in managed_roots(session, tree, user_id, is_admin):
+    for root in managed_roots(session=session, tree=tree, user_id=user_id, is_admin=is_admin):
         seen |= tree.subtree(root)
     return seen
 
 
 def check_unit(
-    session: Session, tree: UnitTree, unit_id: int, user_id: int, is_admin: bool
+    *, session: Session, tree: UnitTree, unit_id: int, user_id: int, is_admin: bool
 ) -> None:
     """A unit outside the manager's units is not found: no hint that it exists."""
-    if unit_id not in tree.units or unit_id not in visible(session, tree, user_id, is_admin):
+    if unit_id not in tree.units or unit_id not in visible(
+        session=session, tree=tree, user_id=user_id, is_admin=is_admin
+    ):
         raise NotFound(N_("There is no such unit among yours."))
+
+
+def person_in_unit(*, session: Session, tree: UnitTree, unit_id: int, user_id: int) -> User:
+    """A person of the unit or a unit below it; anyone else is not found."""
+    user = session.get(User, user_id)
+    if user is None or user.org_unit_id not in tree.subtree(unit_id):
+        raise NotFound(N_("There is no such person in this unit."))
+    return user
 
 
 def set_managed_units(
     *, session: Session, user_id: int, unit_ids: Iterable[int], actor_id: int | None, now: datetime
 ) -> None:
     wanted = set(unit_ids)
-    current = set(session.exec(select(ManagerUnit.unit_id).where(ManagerUnit.user_id == user_id)))
+    current = managed_units(session=session, user_id=user_id)
     for unit_id in current - wanted:
         row = session.get(ManagerUnit, (user_id, unit_id))
         if row is not None:
@@ -136,7 +157,7 @@ class Target:
     title: str
 
 
-def targets(session: Session, lang: str) -> list[Target]:
+def targets(*, session: Session, lang: str) -> list[Target]:
     from elearn.services.exams import active_exams
 
     out = [
@@ -145,13 +166,13 @@ def targets(session: Session, lang: str) -> list[Target]:
     ]
     out += [
         Target("exam", v.exam.id, pick(v.spec.title, lang, v.bank.languages[0]).value)
-        for v in active_exams(session)
+        for v in active_exams(session=session)
     ]
     return out
 
 
-def find_target(session: Session, kind: str, target_id: str, lang: str) -> Target:
-    for target in targets(session, lang):
+def find_target(*, session: Session, kind: str, target_id: str, lang: str) -> Target:
+    for target in targets(session=session, lang=lang):
         if target.kind == kind and target.id == target_id:
             return target
     raise NotFound(N_("There is no such course or exam."))
@@ -199,7 +220,7 @@ def assign(
     return row
 
 
-def assignments_for(session: Session, tree: UnitTree, unit_id: int) -> list[Assignment]:
+def assignments_for(*, session: Session, tree: UnitTree, unit_id: int) -> list[Assignment]:
     """Assignments that apply to the unit: its own and those of the units above it."""
     return list(
         session.exec(
@@ -210,11 +231,13 @@ def assignments_for(session: Session, tree: UnitTree, unit_id: int) -> list[Assi
     )
 
 
-# --- people's standing ---------------------------------------------------------------------------
+# --- staff status ---------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class Standing:
+class StaffStatus:
+    """Where one person of a unit stands with a course or an exam, for the manager's report."""
+
     user_id: int
     name: str
     email: str
@@ -252,7 +275,7 @@ class Facts:
     assignments: list[Assignment]
 
 
-def read_facts(session: Session, unit_ids: set[int]) -> Facts:
+def read_facts(*, session: Session, unit_ids: set[int]) -> Facts:
     # Staff are the people who take courses: active accounts with the learner role.
     people = list(
         session.exec(
@@ -280,9 +303,9 @@ def read_facts(session: Session, unit_ids: set[int]) -> Facts:
     return Facts(people, progress, attempts, certificates, list(session.exec(select(Assignment))))
 
 
-def standings(
-    facts: Facts, tree: UnitTree, target: Target, now: datetime, warn_days: int
-) -> list[Standing]:
+def staff_statuses(
+    *, facts: Facts, tree: UnitTree, target: Target, now: datetime, warn_days: int
+) -> list[StaffStatus]:
     due_by_unit: dict[int, datetime | None] = {}
 
     def due(unit_id: int) -> datetime | None:
@@ -327,7 +350,7 @@ def standings(
                     certificate = "valid"
         due_at = due(person.org_unit_id)
         out.append(
-            Standing(
+            StaffStatus(
                 user_id=person.id,
                 name=person.name,
                 email=person.email,
@@ -342,7 +365,7 @@ def standings(
     return out
 
 
-def count(rows: Sequence[Standing]) -> Counts:
+def count(*, rows: Sequence[StaffStatus]) -> Counts:
     return Counts(
         staff=len(rows),
         not_started=sum(1 for r in rows if r.state == "not_started"),
@@ -356,23 +379,25 @@ def count(rows: Sequence[Standing]) -> Counts:
 
 
 def by_subunit(
-    tree: UnitTree, unit_id: int, rows: Sequence[Standing]
+    *, tree: UnitTree, unit_id: int, rows: Sequence[StaffStatus]
 ) -> list[tuple[int, str, Counts]]:
     """Counts for the unit's own staff and for each unit directly below it (with its subtree)."""
     out = []
     own = [r for r in rows if r.unit_id == unit_id]
     if own:
-        out.append((unit_id, tree.units[unit_id].name, count(own)))
+        out.append((unit_id, tree.units[unit_id].name, count(rows=own)))
     for child in tree.sorted_children(unit_id):
         below = tree.subtree(child)
-        out.append((child, tree.units[child].name, count([r for r in rows if r.unit_id in below])))
+        out.append(
+            (child, tree.units[child].name, count(rows=[r for r in rows if r.unit_id in below]))
+        )
     return out
 
 
 # --- exports -------------------------------------------------------------------------------------
 
 
-def to_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+def to_csv(*, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
     """UTF-8 with a byte-order mark, so that spreadsheet programs read æøå right."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
@@ -391,7 +416,7 @@ class Bar:
     y: int
 
 
-def bars(data: Sequence[tuple[str, float]], row_height: int = 30) -> list[Bar]:
+def bars(*, data: Sequence[tuple[str, float]], row_height: int = 30) -> list[Bar]:
     """Bars for a horizontal chart drawn on the server as SVG (with a data table beside it)."""
     return [
         Bar(label, max(0.0, min(100.0, percent)), i * row_height)

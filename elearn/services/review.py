@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, or_, select
 
 from elearn.domain.assembly import Slot, form_fingerprint
 from elearn.domain.content import ExamSpec, ItemSpec
@@ -24,13 +24,15 @@ from elearn.domain.statistics import ItemStatistics, TestStatistics, analyse
 from elearn.models import (
     AttemptEvent,
     AttemptSlot,
+    Exam,
     ExamAttempt,
-    ExamVersion,
     Item,
     ItemVersion,
     User,
 )
 from elearn.services import audit
+from elearn.services.attempts import Client, exam_spec, record_event
+from elearn.services.paging import Page, contains, page_of
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,9 @@ class ServedItem:
 
 
 @dataclass(frozen=True)
-class AttemptReview:
+class ServedAttempt:
+    """An attempt as it was served and answered, with its trail: what a certifier audits."""
+
     attempt: ExamAttempt
     learner: User
     exam: ExamSpec
@@ -54,7 +58,7 @@ class AttemptReview:
     fingerprint_ok: bool  # the stored form still hashes to the fingerprint taken at the start
 
 
-def seconds_per_slot(events: Sequence[AttemptEvent], end: datetime) -> dict[int, float]:
+def seconds_per_slot(*, events: Sequence[AttemptEvent], end: datetime) -> dict[int, float]:
     """Time on each question: from each view or save of it until the next event (or the end)."""
     spent: dict[int, float] = defaultdict(float)
     ordered = sorted(events, key=lambda e: (e.at, e.id or 0))
@@ -66,13 +70,14 @@ def seconds_per_slot(events: Sequence[AttemptEvent], end: datetime) -> dict[int,
     return dict(spent)
 
 
-def review_attempt(session: Session, attempt_id: int) -> AttemptReview:
+def served_attempt(*, session: Session, attempt_id: int) -> ServedAttempt:
+    """Any attempt exactly as it was served (items, option order, answers, trail), and whether
+    its stored form still matches the fingerprint taken at its start."""
     attempt = session.get(ExamAttempt, attempt_id)
     if attempt is None:
         raise NotFound(N_("There is no such attempt."))
     learner = session.get(User, attempt.user_id)
-    version = session.get(ExamVersion, attempt.exam_version_id)
-    assert learner is not None and version is not None
+    assert learner is not None
     rows = session.exec(
         select(AttemptSlot, ItemVersion, Item.key)
         .join(ItemVersion, col(ItemVersion.id) == col(AttemptSlot.item_version_id))
@@ -88,7 +93,7 @@ def review_attempt(session: Session, attempt_id: int) -> AttemptReview:
         )
     )
     end = attempt.submitted_at or attempt.deadline_at
-    spent = seconds_per_slot(events, end)
+    spent = seconds_per_slot(events=events, end=end)
     items = []
     for slot, item_version, key in rows:
         spec = ItemSpec.model_validate(item_version.spec)
@@ -107,36 +112,46 @@ def review_attempt(session: Session, attempt_id: int) -> AttemptReview:
         Slot(s.number, v.id or 0, v.content_hash, s.topic, tuple(s.options), tuple(s.prompts))
         for s, v, _k in rows
     ]
-    return AttemptReview(
+    return ServedAttempt(
         attempt,
         learner,
-        ExamSpec.model_validate(version.spec),
+        exam_spec(session=session, attempt=attempt),
         items,
         events,
         form_fingerprint(served) == attempt.fingerprint,
     )
 
 
+def search_attempts(
+    *, session: Session, query: str, number: int, size: int = 50
+) -> Page[tuple[ExamAttempt, str, str]]:
+    """Every attempt, newest first, found by the learner's name or e-mail (any case) or by the
+    exam's id, a page at a time, with the learner's name and e-mail."""
+    statement = select(ExamAttempt, User.name, User.email).join(
+        User, col(User.id) == col(ExamAttempt.user_id)
+    )
+    if query.strip():
+        pattern = contains(text=query.strip())
+        statement = statement.where(
+            or_(
+                func.lower(User.name).like(pattern, escape="\\"),
+                func.lower(User.email).like(pattern, escape="\\"),
+                ExamAttempt.exam_id == query.strip().lower(),
+            )
+        )
+    statement = statement.order_by(col(ExamAttempt.started_at).desc(), col(ExamAttempt.id).desc())
+    page = page_of(session=session, statement=statement, number=number, size=size)
+    rows = [(attempt, name, email) for attempt, name, email in page.rows]
+    return Page(rows, page.number, page.size, page.total)
+
+
 def record_view(
-    *,
-    session: Session,
-    attempt: ExamAttempt,
-    number: int,
-    now: datetime,
-    address: str | None,
-    agent: str | None,
+    *, session: Session, attempt: ExamAttempt, number: int, now: datetime, client: Client
 ) -> None:
     """A question was shown: the trail and the time-per-question figures need it."""
     assert attempt.id is not None
-    session.add(
-        AttemptEvent(
-            attempt_id=attempt.id,
-            at=now,
-            kind="viewed",
-            slot=number,
-            address=address,
-            agent=(agent or "")[:300] or None,
-        )
+    record_event(
+        session=session, attempt_id=attempt.id, kind="viewed", now=now, client=client, slot=number
     )
     session.flush()
 
@@ -157,9 +172,11 @@ class ItemReport:
 
 
 def exam_statistics(
-    session: Session, exam_id: str, which: Which, lang: str
+    *, session: Session, exam_id: str, which: Which, lang: str
 ) -> tuple[list[ItemReport], TestStatistics, int]:
     """Statistics over the submitted attempts at an exam: each learner's first, last, or all."""
+    if session.get(Exam, exam_id) is None:
+        raise NotFound(N_("There is no such exam."))
     attempts = session.exec(
         select(ExamAttempt)
         .where(ExamAttempt.exam_id == exam_id, col(ExamAttempt.submitted_at).is_not(None))

@@ -73,13 +73,13 @@ def _missing_units(session: Session, paths: Iterable[str]) -> tuple[str, ...]:
 
 
 def _target(session: Session, row: StaffRow) -> _Target:
-    user = accounts.find_user(session, row.email)
+    user = accounts.find_user(session=session, email=row.email)
     if user is None:
         details = (f"unit '{row.unit}'", f"roles {_roles_text(row.roles)}")
         return _Target(Change(row, "create", details), None, ())
     assert user.id is not None
-    roles_before = tuple(sorted(accounts.user_roles(session, user.id)))
-    unit_before = accounts.unit_path(session, user.org_unit_id)
+    roles_before = tuple(sorted(accounts.user_roles(session=session, user_id=user.id)))
+    unit_before = accounts.unit_path(session=session, unit_id=user.org_unit_id)
     changed: list[str] = []
     if user.name != row.name:
         changed.append(f"name '{user.name}' -> '{row.name}'")
@@ -172,7 +172,7 @@ def apply_import(
     units_created = _missing_units(session, (t.change.row.unit for t in targets))
     unit_ids: dict[str, int | None] = {}
     for path in sorted({t.change.row.unit for t in targets}):
-        unit_ids[path] = accounts.ensure_unit_path(session, path).id
+        unit_ids[path] = accounts.ensure_unit_path(session=session, path=path).id
 
     counts = {"create": 0, "update": 0, "unchanged": 0}
     created: list[int | None] = []

@@ -58,7 +58,7 @@ class XapiSettings:
         return timedelta(seconds=seconds)
 
 
-def settings_from_config(config: Any) -> XapiSettings | None:
+def settings_from_config(*, config: Any) -> XapiSettings | None:
     """The settings when ``XAPI_ENDPOINT`` is set, else None; a bad value is a ValueError."""
     endpoint = (config.get("XAPI_ENDPOINT") or "").strip()
     if not endpoint:
@@ -93,14 +93,14 @@ def init_app(app: Any) -> None:
     """Give every session the settings, so that services queue statements (or not, when off)."""
     from elearn.db import SESSION_INFO
 
-    settings = settings_from_config(app.config)
+    settings = settings_from_config(config=app.config)
     app.extensions.setdefault(SESSION_INFO, {})[INFO_KEY] = settings
 
 
 # --- writing -------------------------------------------------------------------------------------
 
 
-def settings_of(session: Session) -> XapiSettings | None:
+def settings_of(*, session: Session) -> XapiSettings | None:
     settings: XapiSettings | None = session.info.get(INFO_KEY)
     return settings
 
@@ -109,7 +109,7 @@ def record(
     *, session: Session, now: datetime, build: Callable[[xapi.Site], dict[str, Any]]
 ) -> XapiStatement | None:
     """Queue the statement ``build`` makes, in the caller's transaction (once per id)."""
-    settings = settings_of(session)
+    settings = settings_of(session=session)
     if settings is None:
         return None
     statement = build(settings.site)
@@ -133,7 +133,7 @@ Make = Callable[[xapi.Site, xapi.Learner, str], dict[str, Any]]
 
 def _queue(session: Session, user_id: int, languages: list[str], now: datetime, make: Make) -> None:
     """Queue ``make(site, learner, language)`` when xAPI is on (and look nothing up when off)."""
-    if settings_of(session) is None:
+    if settings_of(session=session) is None:
         return
     user = session.get(User, user_id)
     assert user is not None
@@ -443,7 +443,7 @@ class OutboxStatus:
     last_error: str | None
 
 
-def status(session: Session) -> OutboxStatus:
+def status(*, session: Session) -> OutboxStatus:
     pending = and_(col(XapiStatement.sent_at).is_(None), col(XapiStatement.rejected_at).is_(None))
     # Five figures of one table in one query (sqlmodel's select types at most four columns).
     waiting, sent, rejected, oldest, next_try = session.execute(
@@ -468,7 +468,7 @@ def status(session: Session) -> OutboxStatus:
     )
 
 
-def rejected(session: Session, limit: int = 50) -> list[XapiStatement]:
+def rejected(*, session: Session, limit: int = 50) -> list[XapiStatement]:
     return list(
         session.exec(
             select(XapiStatement)
@@ -479,9 +479,9 @@ def rejected(session: Session, limit: int = 50) -> list[XapiStatement]:
     )
 
 
-def requeue_rejected(session: Session, now: datetime) -> int:
+def requeue_rejected(*, session: Session, now: datetime) -> int:
     """Offer the rejected statements to the LRS again (after its operator fixed what it refused)."""
-    rows = rejected(session, limit=100_000)
+    rows = rejected(session=session, limit=100_000)
     for row in rows:
         row.rejected_at, row.next_try_at = None, now
     session.flush()

@@ -10,17 +10,16 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from sqlmodel import col, func, or_, select
 from wtforms import BooleanField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
 from elearn.auth import ROLE_LABELS, roles_required
 from elearn.clock import utcnow
 from elearn.db import get_session
+from elearn.domain.errors import AccountError
 from elearn.domain.staff import decode_staff_file
-from elearn.models import ROLES, Bank, Course, Exam, Item, ManagerUnit, OrgUnit, User
-from elearn.services import accounts, learning, reports, staff_import, xapi
-from elearn.web import commit
+from elearn.models import ROLES, User
+from elearn.services import accounts, content_sync, learning, reports, staff_import, xapi
 from elearn.web.auth import signup_open
 from elearn.web.forms import ConfirmForm, SettingsForm, UserForm
 
@@ -29,65 +28,53 @@ admin_only = roles_required("admin")
 PAGE_SIZE = 50
 
 
-def _unit_choices() -> list[SelectChoice]:
-    session = get_session()
-    units = session.exec(select(OrgUnit)).all()
-    paths = sorted((accounts.unit_path(session, u.id), str(u.id)) for u in units)
-    return [SelectChoice("", _("(none)"))] + [SelectChoice(uid, path) for path, uid in paths]
-
-
 def _user_form(user: User | None) -> UserForm:
+    session = get_session()
     form = UserForm(obj=user)
     form.roles.choices = [SelectChoice(r, str(ROLE_LABELS[r])) for r in ROLES]
-    form.unit.choices = _unit_choices()
-    form.manages.choices = [c for c in form.unit.choices if c.value]
+    units = [SelectChoice(str(uid), path) for uid, path in reports.unit_paths(session=session)]
+    form.unit.choices = [SelectChoice("", _("(none)")), *units]
+    form.manages.choices = units
     if request.method == "GET":
         if user is not None:
             assert user.id is not None
-            form.roles.data = sorted(accounts.user_roles(get_session(), user.id))
+            form.roles.data = sorted(accounts.user_roles(session=session, user_id=user.id))
             form.unit.data = str(user.org_unit_id or "")
             form.manages.data = [
-                str(u)
-                for u in get_session().exec(
-                    select(ManagerUnit.unit_id).where(ManagerUnit.user_id == user.id)
-                )
+                str(u) for u in sorted(reports.managed_units(session=session, user_id=user.id))
             ]
         else:
             form.roles.data = ["learner"]
     return form
 
 
+def _account_fields(form: UserForm) -> dict[str, Any]:
+    """What the user form says, as the account use cases take it."""
+    return {
+        "email": form.email.data or "",
+        "name": form.name.data or "",
+        "roles": form.roles.data or [],
+        "org_unit_id": int(form.unit.data) if form.unit.data else None,
+        "manages": [int(u) for u in form.manages.data or []],
+        "active": bool(form.active.data),
+    }
+
+
+def _show_on_form(form: UserForm, error: AccountError) -> None:
+    getattr(form, error.field or "email").errors = [_(error.message)]
+
+
 @bp.get("/")
 @admin_only
 def index() -> Any:
-    session = get_session()
     query = request.args.get("q", "").strip()
-    page = max(1, request.args.get("page", 1, type=int) or 1)
-    stmt = select(User)
-    if query:
-        like = f"%{query.lower()}%"
-        stmt = stmt.where(or_(col(User.email).like(like), func.lower(User.name).like(like)))
-    total = session.exec(select(func.count()).select_from(stmt.subquery())).one()
-    users = session.exec(
-        stmt.order_by(col(User.email)).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
-    ).all()
-    roles = {u.id: sorted(accounts.user_roles(session, u.id)) for u in users if u.id}
-    return render_template(
-        "admin/users.html",
-        users=users,
-        roles=roles,
+    page = accounts.user_page(
+        session=get_session(),
         query=query,
-        page=page,
-        pages=max(1, -(-total // PAGE_SIZE)),
-        total=total,
+        number=request.args.get("page", 1, type=int) or 1,
+        size=PAGE_SIZE,
     )
-
-
-def _apply(form: UserForm, user: User) -> None:
-    user.name = (form.name.data or "").strip()
-    user.email = accounts.normalise_email(form.email.data or "")
-    unit = form.unit.data
-    user.org_unit_id = int(unit) if unit else None
+    return render_template("admin/users.html", page=page, query=query)
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -95,88 +82,50 @@ def _apply(form: UserForm, user: User) -> None:
 def new_user() -> Any:
     form = _user_form(None)
     if form.validate_on_submit():
-        session = get_session()
         try:
-            user = accounts.create_user(
-                session=session,
-                email=form.email.data or "",
-                name=form.name.data or "",
-                password=None,
-                now=utcnow(),
-                roles=form.roles.data or [],
-                org_unit_id=int(form.unit.data) if form.unit.data else None,
+            user, token = accounts.new_account(
+                session=get_session(),
+                **_account_fields(form),
                 actor_id=current_user.id,
+                now=utcnow(),
+                reset_hours=current_app.config["PASSWORD_RESET_HOURS"],
             )
-        except accounts.AccountError:
-            form.email.errors = [_("An account with this e-mail address already exists.")]
+        except AccountError as exc:
+            _show_on_form(form, exc)
         else:
-            user.active = bool(form.active.data)
-            token = _reset_link(user)
-            commit()
             flash(
                 _("The account is created. Give the person this one-time link to set a password:"),
                 "success",
             )
-            return render_template("admin/reset_link.html", user=user, token=token)
+            return render_template("admin/reset_link.html", user=user, token=_reset_url(token))
     return render_template("admin/user_form.html", form=form, user=None)
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 @admin_only
 def edit_user(user_id: int) -> Any:
-    session = get_session()
-    user = session.get(User, user_id)
+    user = accounts.user_by_id(session=get_session(), user_id=user_id)
     if user is None:
         abort(404)
     form = _user_form(user)
     if form.validate_on_submit():
-        other = accounts.find_user(session, form.email.data or "")
-        roles = set(form.roles.data or [])
-        if other is not None and other.id != user.id:
-            form.email.errors = [_("An account with this e-mail address already exists.")]
-        elif user.id == current_user.id and ("admin" not in roles or not form.active.data):
-            form.roles.errors = [_("You cannot take away your own admin role or account.")]
+        try:
+            accounts.edit_account(
+                session=get_session(),
+                user_id=user_id,
+                **_account_fields(form),
+                actor_id=current_user.id,
+                now=utcnow(),
+            )
+        except AccountError as exc:
+            _show_on_form(form, exc)
         else:
-            _apply(form, user)
-            was_active = user.active
-            user.active = bool(form.active.data)
-            if was_active and not user.active:
-                user.session_token = accounts.new_session_token()  # ends their sessions
-            accounts.set_roles(
-                session=session, user=user, roles=roles, actor_id=current_user.id, now=utcnow()
-            )
-            assert user.id is not None
-            reports.set_managed_units(
-                session=session,
-                user_id=user.id,
-                unit_ids=[int(u) for u in form.manages.data or []],
-                actor_id=current_user.id,
-                now=utcnow(),
-            )
-            from elearn.services import audit
-
-            audit.record(
-                session=session,
-                action="user.updated",
-                subject=f"user:{user.id}",
-                now=utcnow(),
-                actor_id=current_user.id,
-                data={"roles": sorted(roles), "active": user.active},
-            )
-            commit()
             flash(_("The account is saved."), "success")
-            return redirect(url_for("admin.edit_user", user_id=user.id))
+            return redirect(url_for("admin.edit_user", user_id=user_id))
     return render_template("admin/user_form.html", form=form, user=user, reset_form=ConfirmForm())
 
 
-def _reset_link(user: User) -> str:
-    token = accounts.create_reset_link(
-        session=get_session(),
-        user=user,
-        created_by=get_session().get(User, current_user.id) or user,
-        now=utcnow(),
-        hours=current_app.config["PASSWORD_RESET_HOURS"],
-    )
+def _reset_url(token: str) -> str:
     return url_for("auth.reset", token=token, _external=True)
 
 
@@ -186,12 +135,14 @@ def reset_link(user_id: int) -> Any:
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)
-    user = get_session().get(User, user_id)
-    if user is None:
-        abort(404)
-    token = _reset_link(user)
-    commit()
-    return render_template("admin/reset_link.html", user=user, token=token)
+    user, token = accounts.reset_link_for(
+        session=get_session(),
+        user_id=user_id,
+        actor_id=current_user.id,
+        now=utcnow(),
+        hours=current_app.config["PASSWORD_RESET_HOURS"],
+    )
+    return render_template("admin/reset_link.html", user=user, token=_reset_url(token))
 
 
 @bp.route("/settings", methods=["GET", "POST"])
@@ -208,16 +159,15 @@ def settings() -> Any:
             actor_id=current_user.id,
             now=utcnow(),
         )
-        commit()
         flash(_("The settings are saved."), "success")
         return redirect(url_for("admin.settings"))
     session = get_session()
     return render_template(
         "admin/settings.html",
         form=form,
-        xapi_on=xapi.settings_of(session) is not None,
+        xapi_on=xapi.settings_of(session=session) is not None,
         xapi_endpoint=current_app.config.get("XAPI_ENDPOINT"),
-        xapi_status=xapi.status(session),
+        xapi_status=xapi.status(session=session),
     )
 
 
@@ -226,27 +176,25 @@ def settings() -> Any:
 def evaluations() -> Any:
     session = get_session()
     titles = {}
-    for course in learning.active_courses(session):
+    for course in learning.active_courses(session=session):
         titles[course.id] = course.spec["title"]
     return render_template(
-        "admin/evaluations.html", summaries=learning.evaluation_summaries(session), titles=titles
+        "admin/evaluations.html",
+        summaries=learning.evaluation_summaries(session=session),
+        titles=titles,
     )
 
 
 @bp.get("/content")
 @admin_only
 def content() -> Any:
-    session = get_session()
-    courses = session.exec(select(Course).order_by(col(Course.id))).all()
-    banks = session.exec(select(Bank).order_by(col(Bank.id))).all()
-    counts = dict(
-        session.exec(  # type: ignore[arg-type]
-            select(Item.bank_id, func.count()).where(Item.active).group_by(Item.bank_id)
-        ).all()
-    )
-    exams = session.exec(select(Exam).order_by(col(Exam.id))).all()
+    synced = content_sync.synced_content(session=get_session())
     return render_template(
-        "admin/content.html", courses=courses, banks=banks, counts=counts, exams=exams
+        "admin/content.html",
+        courses=synced.courses,
+        banks=synced.banks,
+        counts=synced.active_items,
+        exams=synced.exams,
     )
 
 
@@ -279,7 +227,6 @@ def staff_upload() -> Any:
             staff_import.apply_import(
                 session=session, plan=plan, actor_id=current_user.id, now=utcnow()
             )
-            commit()
             counts = plan.counts
             flash(
                 _(

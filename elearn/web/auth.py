@@ -21,9 +21,10 @@ from flask_login import current_user, login_user, logout_user
 from elearn.auth import principal_of, public, signed_in
 from elearn.clock import utcnow
 from elearn.db import get_session
+from elearn.domain.errors import AccountError
 from elearn.models import User
 from elearn.services import accounts
-from elearn.web import commit, safe_next
+from elearn.web import safe_next
 from elearn.web.forms import (
     ChangePasswordForm,
     LanguageForm,
@@ -39,14 +40,19 @@ bp = Blueprint("auth", __name__)
 
 def signup_open() -> bool:
     return bool(
-        accounts.get_setting(get_session(), "self_signup", current_app.config["SELF_SIGNUP"])
+        accounts.get_setting(
+            session=get_session(), key="self_signup", default=current_app.config["SELF_SIGNUP"]
+        )
     )
 
 
 def _sign_in(user: User, remember: bool) -> None:
     session_ = get_session()
     assert user.id is not None
-    login_user(principal_of(user, accounts.user_roles(session_, user.id)), remember=remember)
+    login_user(
+        principal_of(user, accounts.user_roles(session=session_, user_id=user.id)),
+        remember=remember,
+    )
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -68,7 +74,6 @@ def login() -> Any:
             # One message for a wrong e-mail, a wrong password and a closed account.
             form.password.errors = [_("The e-mail address or the password is not right.")]
         else:
-            commit()
             _sign_in(user, bool(form.remember.data))
             return redirect(safe_next(form.next.data, url_for("learn.home")))
     status = 401 if form.password.errors else 200
@@ -101,10 +106,9 @@ def signup() -> Any:
                 roles=("learner",),
                 locale=str(session.get("lang")) if session.get("lang") else None,
             )
-        except accounts.AccountError:
-            form.email.errors = [_("An account with this e-mail address already exists.")]
+        except AccountError as exc:
+            form.email.errors = [_(exc.message)]
         else:
-            commit()
             _sign_in(user, remember=False)
             flash(_("Welcome! Your account is ready."), "success")
             return redirect(url_for("learn.home"))
@@ -114,7 +118,7 @@ def signup() -> Any:
 @bp.route("/account", methods=["GET", "POST"])
 @signed_in
 def account() -> Any:
-    user = get_session().get(User, current_user.id)
+    user = accounts.user_by_id(session=get_session(), user_id=current_user.id)
     assert user is not None
     form = ProfileForm(obj=user)
     form.locale.choices = language_choices()
@@ -123,12 +127,15 @@ def account() -> Any:
             user.locale or session.get("lang") or current_app.config["BABEL_DEFAULT_LOCALE"]
         )
     if form.validate_on_submit():
-        user.name = (form.name.data or "").strip()
-        user.locale = form.locale.data
-        commit()
+        accounts.update_profile(
+            session=get_session(),
+            user_id=current_user.id,
+            name=form.name.data or "",
+            locale=form.locale.data,
+        )
         flash(_("Your profile is saved."), "success")
         return redirect(url_for("auth.account"))
-    unit = accounts.unit_path(get_session(), user.org_unit_id)
+    unit = accounts.unit_path(session=get_session(), unit_id=user.org_unit_id)
     return render_template("auth/account.html", form=form, user=user, unit=unit)
 
 
@@ -137,7 +144,7 @@ def account() -> Any:
 def change_password() -> Any:
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        user = get_session().get(User, current_user.id)
+        user = accounts.user_by_id(session=get_session(), user_id=current_user.id)
         assert user is not None
         try:
             accounts.change_password(
@@ -147,10 +154,9 @@ def change_password() -> Any:
                 new=form.password.data or "",
                 now=utcnow(),
             )
-        except accounts.AccountError:
-            form.current.errors = [_("The current password is not right.")]
+        except AccountError as exc:
+            form.current.errors = [_(exc.message)]
         else:
-            commit()
             _sign_in(user, remember=False)  # the new session token replaces the old one
             flash(_("Your password is changed. You were signed out everywhere else."), "success")
             return redirect(url_for("auth.account"))
@@ -160,7 +166,7 @@ def change_password() -> Any:
 @bp.route("/reset/<token>", methods=["GET", "POST"])
 @public
 def reset(token: str) -> Any:
-    if accounts.valid_reset(get_session(), token, utcnow()) is None:
+    if accounts.valid_reset(session=get_session(), token=token, now=utcnow()) is None:
         return render_template("auth/reset_invalid.html"), 404
     form = ResetPasswordForm()
     if form.validate_on_submit():
@@ -168,9 +174,8 @@ def reset(token: str) -> Any:
             accounts.use_reset_link(
                 session=get_session(), token=token, password=form.password.data or "", now=utcnow()
             )
-        except accounts.AccountError:
+        except AccountError:
             return render_template("auth/reset_invalid.html"), 404
-        commit()
         if current_user.is_authenticated:
             logout_user()
         flash(_("Your new password is set. Sign in with it."), "success")
@@ -187,8 +192,5 @@ def language() -> Any:
         abort(400)
     session["lang"] = form.lang.data
     if current_user.is_authenticated:
-        user = get_session().get(User, current_user.id)
-        if user is not None:
-            user.locale = form.lang.data
-            commit()
+        accounts.set_locale(session=get_session(), user_id=current_user.id, locale=form.lang.data)
     return redirect(safe_next(form.next.data, url_for("learn.home")))

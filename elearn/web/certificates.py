@@ -24,14 +24,9 @@ from elearn.auth import public, roles_required
 from elearn.clock import utcnow
 from elearn.db import get_session
 from elearn.services import certificates
-from elearn.web import commit
+from elearn.web import authority
 
 bp = Blueprint("certificates", __name__)
-
-
-def authority() -> certificates.Authority:
-    found: certificates.Authority = current_app.extensions["elearn.authority"]
-    return found
 
 
 @bp.get("/verify")
@@ -46,7 +41,7 @@ def verify_form() -> Any:
 @bp.get("/verify/<code>")
 @public
 def verify(code: str) -> Any:
-    certificate = certificates.find(get_session(), code)
+    certificate = certificates.find(session=get_session(), code=code)
     if certificate is None:
         return render_template("certificates/unknown.html", code=code), 404
     result = certificates.verify(certificate=certificate, authority=authority(), now=utcnow())
@@ -57,16 +52,10 @@ def verify(code: str) -> Any:
 @public
 def pdf(code: str) -> Any:
     session = get_session()
-    certificate = certificates.find(session, code)
+    certificate = certificates.find(session=session, code=code)
     if certificate is None:
         return render_template("certificates/unknown.html", code=code), 404
-    data = certificates.pdf_of(
-        session=session,
-        authority=authority(),
-        certificate=certificate,
-        achievement=certificates.achievement_name(session, certificate),
-    )
-    commit()
+    data = certificates.pdf_of(authority=authority(), certificate=certificate)
     return Response(
         data,
         mimetype="application/pdf",
@@ -77,7 +66,7 @@ def pdf(code: str) -> Any:
 @bp.get("/api/v1/credentials/<code>")
 @public
 def credential(code: str) -> Any:
-    certificate = certificates.find(get_session(), code)
+    certificate = certificates.find(session=get_session(), code=code)
     if certificate is None:
         return jsonify(error="not found"), 404
     return Response(
@@ -112,17 +101,13 @@ def status(status_list: int) -> Any:
 @roles_required("learner")
 def mine() -> Any:
     session = get_session()
-    certificates.issue_due(
-        session=session, authority=authority(), now=utcnow(), user_id=current_user.id
-    )
-    commit()
     rows = [
         (
             c,
             certificates.verify(certificate=c, authority=authority(), now=utcnow()),
-            certificates.achievement_name(session, c),
+            certificates.achievement_name(certificate=c),
         )
-        for c in certificates.of_user(session, current_user.id)
+        for c in certificates.of_user(session=session, user_id=current_user.id)
     ]
     return render_template(
         "certificates/mine.html",

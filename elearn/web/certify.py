@@ -9,7 +9,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlmodel import col, select
 from wtforms import EmailField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
@@ -18,15 +17,14 @@ from elearn.auth import roles_required
 from elearn.clock import utcnow
 from elearn.db import get_session
 from elearn.i18n import current_language
-from elearn.models import AuditEntry, Exam, ExamAttempt, ExamVersion, ExtraTime, User
-from elearn.services import accounts, certificates, exams
+from elearn.services import accounts, audit, certificates, exams
 from elearn.services import review as reviewing
 from elearn.services.audit import verify_chain
-from elearn.web import commit
-from elearn.web.certificates import authority
+from elearn.web import authority
 
 bp = Blueprint("certify", __name__, url_prefix="/certify")
 certifier = roles_required("certifier", "admin")
+PAGE_SIZE = 50
 
 
 class ExtraTimeForm(FlaskForm):
@@ -51,9 +49,11 @@ class ExtraTimeForm(FlaskForm):
 def extra_time() -> Any:
     session = get_session()
     form = ExtraTimeForm()
-    form.exam.choices = [SelectChoice(v.exam.id, v.exam.id) for v in exams.active_exams(session)]
+    form.exam.choices = [
+        SelectChoice(v.exam.id, v.exam.id) for v in exams.active_exams(session=session)
+    ]
     if form.validate_on_submit():
-        learner = accounts.find_user(session, form.email.data or "")
+        learner = accounts.find_user(session=session, email=form.email.data or "")
         if learner is None or learner.id is None:
             form.email.errors = [_("There is no account with this e-mail address.")]
         else:
@@ -67,15 +67,9 @@ def extra_time() -> Any:
                 granted_by=current_user.id,
                 now=utcnow(),
             )
-            commit()
             flash(_("Extra time is granted."), "success")
             return redirect(url_for("certify.extra_time"))
-    grants = session.exec(
-        select(ExtraTime, User.email)
-        .join(User, col(User.id) == col(ExtraTime.user_id))
-        .order_by(col(ExtraTime.granted_at).desc())
-        .limit(200)
-    ).all()
+    grants = exams.extra_time_grants(session=session)
     return render_template("certify/extra_time.html", form=form, grants=grants)
 
 
@@ -98,15 +92,7 @@ def index() -> Any:
 @certifier
 def reviews() -> Any:
     """Passed attempts waiting for a certifier's sign-off, oldest first."""
-    session = get_session()
-    rows = session.exec(
-        select(ExamAttempt, ExamVersion.spec, User.name, User.email)
-        .join(ExamVersion, col(ExamVersion.id) == col(ExamAttempt.exam_version_id))
-        .join(User, col(User.id) == col(ExamAttempt.user_id))
-        .where(col(ExamAttempt.passed).is_(True), col(ExamAttempt.review_decision).is_(None))
-        .order_by(col(ExamAttempt.submitted_at))
-    ).all()
-    waiting = [(a, name, email) for a, spec, name, email in rows if spec.get("sign_off")]
+    waiting = certificates.waiting_for_sign_off(session=get_session())
     return render_template("certify/reviews.html", waiting=waiting, form=ReviewForm())
 
 
@@ -117,7 +103,7 @@ def review(attempt_id: int) -> Any:
     decision = request.form.get("decision")
     if not form.validate_on_submit() or decision not in ("approve", "reject"):
         abort(400)
-    certificate = certificates.review_attempt(
+    certificate = certificates.sign_off(
         session=get_session(),
         authority=authority(),
         attempt_id=attempt_id,
@@ -126,7 +112,6 @@ def review(attempt_id: int) -> Any:
         reviewer_id=current_user.id,
         now=utcnow(),
     )
-    commit()
     if certificate is not None:
         flash(_("Approved: certificate %(code)s is issued.", code=certificate.code), "success")
     else:
@@ -137,26 +122,21 @@ def review(attempt_id: int) -> Any:
 @bp.get("/certificates")
 @certifier
 def certificate_list() -> Any:
-    session = get_session()
-    query = request.args.get("q", "").strip().lower()
-    rows = [
-        (c, email)
-        for c, email in certificates.all_certificates(session)
-        if not query
-        or query in email.lower()
-        or query in c.code.lower()
-        or query in c.holder_name.lower()
-    ]
-    return render_template(
-        "certify/certificates.html", rows=rows[-200:][::-1], query=query, now=utcnow()
+    query = request.args.get("q", "").strip()
+    page = certificates.search(
+        session=get_session(),
+        query=query,
+        number=request.args.get("page", 1, type=int) or 1,
+        size=PAGE_SIZE,
     )
+    return render_template("certify/certificates.html", page=page, query=query, now=utcnow())
 
 
 @bp.route("/certificates/<code>", methods=["GET", "POST"])
 @certifier
 def certificate_detail(code: str) -> Any:
     session = get_session()
-    certificate = certificates.find(session, code)
+    certificate = certificates.find(session=session, code=code)
     if certificate is None:
         abort(404)
     form = RevokeForm()
@@ -168,11 +148,10 @@ def certificate_detail(code: str) -> Any:
             revoker_id=current_user.id,
             now=utcnow(),
         )
-        commit()
         flash(_("The certificate is revoked. Verifiers see it at once."), "success")
         return redirect(url_for("certify.certificate_detail", code=certificate.code))
     result = certificates.verify(certificate=certificate, authority=authority(), now=utcnow())
-    holder = session.get(User, certificate.user_id)
+    holder = accounts.user_by_id(session=session, user_id=certificate.user_id)
     return render_template(
         "certify/certificate.html", c=certificate, result=result, form=form, holder=holder
     )
@@ -181,34 +160,27 @@ def certificate_detail(code: str) -> Any:
 @bp.get("/attempts")
 @certifier
 def attempts() -> Any:
-    session = get_session()
-    query = request.args.get("q", "").strip().lower()
-    stmt = (
-        select(ExamAttempt, User.name, User.email)
-        .join(User, col(User.id) == col(ExamAttempt.user_id))
-        .order_by(col(ExamAttempt.started_at).desc())
-        .limit(500)
+    query = request.args.get("q", "").strip()
+    page = reviewing.search_attempts(
+        session=get_session(),
+        query=query,
+        number=request.args.get("page", 1, type=int) or 1,
+        size=PAGE_SIZE,
     )
-    rows = [
-        r
-        for r in session.exec(stmt).all()
-        if not query or query in r[2].lower() or query in r[1].lower() or query == r[0].exam_id
-    ]
-    return render_template("certify/attempts.html", rows=rows[:200], query=query)
+    return render_template("certify/attempts.html", page=page, query=query)
 
 
 @bp.get("/attempts/<int:attempt_id>")
 @certifier
 def attempt_detail(attempt_id: int) -> Any:
-    return render_template(
-        "certify/attempt.html", r=reviewing.review_attempt(get_session(), attempt_id)
-    )
+    served = reviewing.served_attempt(session=get_session(), attempt_id=attempt_id)
+    return render_template("certify/attempt.html", r=served)
 
 
 @bp.get("/statistics")
 @certifier
 def statistics_index() -> Any:
-    views = exams.active_exams(get_session())
+    views = exams.active_exams(session=get_session())
     return render_template("certify/statistics_index.html", views=views, lang=current_language())
 
 
@@ -216,13 +188,14 @@ def statistics_index() -> Any:
 @certifier
 def statistics(exam_id: str) -> Any:
     session = get_session()
-    if session.get(Exam, exam_id) is None:
-        abort(404)
     which = request.args.get("attempts", "first")
     if which not in ("first", "last", "all"):
         abort(400)
     items, test, n = reviewing.exam_statistics(
-        session, exam_id, cast(reviewing.Which, which), current_language()
+        session=session,
+        exam_id=exam_id,
+        which=cast(reviewing.Which, which),
+        lang=current_language(),
     )
     return render_template(
         "certify/statistics.html",
@@ -232,7 +205,7 @@ def statistics(exam_id: str) -> Any:
         n=n,
         which=which,
         form=RetireForm(),
-        exams=[v.exam.id for v in exams.active_exams(session)],
+        exams=[v.exam.id for v in exams.active_exams(session=session)],
     )
 
 
@@ -254,7 +227,6 @@ def retire(item_id: int) -> Any:
         actor_id=current_user.id,
         now=utcnow(),
     )
-    commit()
     flash(_("Item %(item)s is retired: it is drawn no more.", item=item.key), "success")
     return redirect(request.referrer or url_for("certify.reviews"))
 
@@ -267,23 +239,14 @@ def audit_log() -> Any:
     person = request.args.get("person", "").strip()
     exam = request.args.get("exam", "").strip()
     code = request.args.get("certificate", "").strip()
-    stmt = select(AuditEntry).order_by(col(AuditEntry.id).desc()).limit(2000)
-    if person:
-        user = accounts.find_user(session, person)
-        uid = user.id if user else -1
-        stmt = stmt.where((col(AuditEntry.actor_id) == uid) | (AuditEntry.subject == f"user:{uid}"))
-    if code:
-        stmt = stmt.where(AuditEntry.subject == f"certificate:{code.upper()}")
-    entries = list(session.exec(stmt).all())
-    if exam:
-        entries = [e for e in entries if e.data.get("exam") == exam]
-    check = verify_chain(session)
+    entries = audit.search(session=session, person=person, exam=exam, code=code)
+    check = verify_chain(session=session)
     checkpoint = certificates.sign_checkpoint(
         authority=authority(), head=check.head, count=check.count, now=utcnow()
     )
     return render_template(
         "certify/audit.html",
-        entries=entries[:200],
+        entries=entries,
         check=check,
         checkpoint=checkpoint,
         person=person,

@@ -18,27 +18,28 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlmodel import select
 
 from elearn.auth import roles_required
 from elearn.clock import utcnow
-from elearn.db import get_session
-from elearn.domain.content import ExamSpec
+from elearn.db import get_session, writes_on_get
+from elearn.domain.errors import AttemptClosed, InvalidAnswer
 from elearn.domain.itemtypes import describe_answer, present
 from elearn.domain.localize import pick
 from elearn.i18n import current_language
-from elearn.models import Certificate, ExamAttempt, ExamVersion
-from elearn.services import certificates, exams, review
-from elearn.web import commit
-from elearn.web.certificates import authority
+from elearn.models import ExamAttempt
+from elearn.services import attempts, certificates, exams, review
+from elearn.web import authority
 from elearn.web.forms import ConfirmForm
 
 bp = Blueprint("exam", __name__)
 learner = roles_required("learner")
+# The writes a GET may make here (every other GET only reads; see docs/decisions/0007).
+CLOSES_OVERDUE = "closes an attempt found past its deadline, and certifies it if it passed"
+SHOWS_QUESTION = "records that a question was shown (the attempt's trail); " + CLOSES_OVERDUE
 
 
-def _client() -> exams.Client:
-    return exams.Client(request.remote_addr, request.user_agent.string)
+def _client() -> attempts.Client:
+    return attempts.Client(request.remote_addr, request.user_agent.string)
 
 
 def _save_posted(attempt: ExamAttempt, number: int, now: datetime) -> None:
@@ -51,12 +52,12 @@ def _save_posted(attempt: ExamAttempt, number: int, now: datetime) -> None:
         flagged=bool(request.form.get("flag")),
         now=now,
         client=_client(),
+        authority=authority(),
     )
 
 
 def _closed(attempt: ExamAttempt) -> Any:
     """The attempt closed under the learner's hands: keep the closure, show the result."""
-    commit()
     flash(_("Your time is up. Your answers were submitted and scored."), "info")
     return redirect(url_for("exam.result", attempt_id=attempt.id))
 
@@ -65,10 +66,15 @@ def _renewal_days() -> int:
     return int(current_app.config["CERTIFICATE_EXPIRY_WARNING_DAYS"])
 
 
-def _issue_due() -> None:
-    """A pass is certified at once (unless the exam waits for a certifier's sign-off)."""
-    certificates.issue_due(
-        session=get_session(), authority=authority(), now=utcnow(), user_id=current_user.id
+def _status(view: exams.ExamView, now: datetime) -> exams.LearnerStatus:
+    """The learner's standing with the exam (an attempt found overdue is closed on the way)."""
+    return exams.learner_status(
+        session=get_session(),
+        authority=authority(),
+        user_id=current_user.id,
+        view=view,
+        now=now,
+        renewal_days=_renewal_days(),
     )
 
 
@@ -78,24 +84,21 @@ def _topic_titles(view: exams.ExamView, lang: str) -> dict[str, str]:
 
 @bp.get("/exams")
 @learner
+@writes_on_get(CLOSES_OVERDUE)
 def index() -> Any:
     session, now = get_session(), utcnow()
-    rows = [
-        (view, exams.learner_status(session, current_user.id, view, now, _renewal_days()))
-        for view in exams.active_exams(session)
-    ]
-    commit()  # an overdue attempt noticed here was closed and scored
+    rows = [(view, _status(view, now)) for view in exams.active_exams(session=session)]
     return render_template("exams/index.html", rows=rows, lang=current_language(), pick=pick)
 
 
 @bp.get("/exams/<exam_id>")
 @learner
+@writes_on_get(CLOSES_OVERDUE)
 def start_page(exam_id: str) -> Any:
     session, now = get_session(), utcnow()
-    view = exams.load_exam(session, exam_id)
-    status = exams.learner_status(session, current_user.id, view, now, _renewal_days())
-    commit()
-    extra = exams.extra_time(session, current_user.id, exam_id)
+    view = exams.load_exam(session=session, exam_id=exam_id)
+    status = _status(view, now)
+    extra = exams.extra_time(session=session, user_id=current_user.id, exam_id=exam_id)
     return render_template(
         "exams/start.html",
         view=view,
@@ -124,43 +127,33 @@ def start(exam_id: str) -> Any:
         lang=current_language(),
         client=_client(),
         renewal_days=_renewal_days(),
+        authority=authority(),
     )
-    commit()
     return redirect(url_for("exam.item", attempt_id=attempt.id, number=1))
 
 
 @bp.route("/attempts/<int:attempt_id>/<int:number>", methods=["GET", "POST"])
 @learner
+@writes_on_get(SHOWS_QUESTION)
 def item(attempt_id: int, number: int) -> Any:
     session, now = get_session(), utcnow()
-    attempt = exams.own_attempt(session, attempt_id, current_user.id)
+    attempt = exams.own_attempt(session=session, attempt_id=attempt_id, user_id=current_user.id)
     if request.method == "POST":
         if not ConfirmForm().validate_on_submit():
             abort(400)
         try:
             _save_posted(attempt, number, now)
-        except exams.AttemptClosed:
+        except AttemptClosed:
             return _closed(attempt)
-        commit()
         return redirect(_destination(attempt, number, request.form.get("go", "")))
     if attempt.submitted_at is not None:
         return redirect(url_for("exam.result", attempt_id=attempt.id))
-    if exams.close_if_overdue(session=session, attempt=attempt, now=now):
+    if exams.close_if_overdue(session=session, authority=authority(), attempt=attempt, now=now):
         return _closed(attempt)
-    slot, spec = exams.slot_with_item(session, attempt_id, number)
-    review.record_view(
-        session=session,
-        attempt=attempt,
-        number=number,
-        now=now,
-        address=request.remote_addr,
-        agent=request.user_agent.string,
-    )
-    commit()
-    slots = exams.slots_of(session, attempt_id)
-    version = session.get(ExamVersion, attempt.exam_version_id)
-    assert version is not None
-    exam = ExamSpec.model_validate(version.spec)
+    slot, spec = exams.slot_with_item(session=session, attempt_id=attempt_id, number=number)
+    review.record_view(session=session, attempt=attempt, number=number, now=now, client=_client())
+    slots = exams.slots_of(session=session, attempt_id=attempt_id)
+    exam = attempts.exam_spec(session=session, attempt=attempt)
     return render_template(
         "exams/item.html",
         attempt=attempt,
@@ -169,7 +162,7 @@ def item(attempt_id: int, number: int) -> Any:
         slots=slots,
         item=present(spec, attempt.language, slot.options, slot.prompts, slot.response),
         remaining=max(0, int((attempt.deadline_at - now).total_seconds())),
-        counts=exams.answered_counts(slots),
+        counts=exams.answered_counts(slots=slots),
         form=ConfirmForm(),
     )
 
@@ -188,34 +181,32 @@ def _destination(attempt: ExamAttempt, number: int, go: str) -> str:
 def save(attempt_id: int, number: int) -> Any:
     """Autosave from the page's script: the same fields as the form, a JSON answer."""
     session, now = get_session(), utcnow()
-    attempt = exams.own_attempt(session, attempt_id, current_user.id)
+    attempt = exams.own_attempt(session=session, attempt_id=attempt_id, user_id=current_user.id)
     try:
         _save_posted(attempt, number, now)
-    except exams.AttemptClosed:
-        commit()
+    except AttemptClosed:
         return jsonify(closed=True, result=url_for("exam.result", attempt_id=attempt_id)), 409
-    except exams.InvalidAnswer as exc:
-        session.rollback()
+    except InvalidAnswer as exc:  # refused before anything was changed
         return jsonify(error=_(exc.message)), 400
-    commit()
     return jsonify(saved=True, remaining=max(0, int((attempt.deadline_at - now).total_seconds())))
 
 
 @bp.get("/attempts/<int:attempt_id>/summary")
 @learner
+@writes_on_get(CLOSES_OVERDUE)
 def summary(attempt_id: int) -> Any:
     session, now = get_session(), utcnow()
-    attempt = exams.own_attempt(session, attempt_id, current_user.id)
+    attempt = exams.own_attempt(session=session, attempt_id=attempt_id, user_id=current_user.id)
     if attempt.submitted_at is not None:
         return redirect(url_for("exam.result", attempt_id=attempt_id))
-    if exams.close_if_overdue(session=session, attempt=attempt, now=now):
+    if exams.close_if_overdue(session=session, authority=authority(), attempt=attempt, now=now):
         return _closed(attempt)
-    slots = exams.slots_of(session, attempt_id)
+    slots = exams.slots_of(session=session, attempt_id=attempt_id)
     return render_template(
         "exams/summary.html",
         attempt=attempt,
         slots=slots,
-        counts=exams.answered_counts(slots),
+        counts=exams.answered_counts(slots=slots),
         form=ConfirmForm(),
         remaining=max(0, int((attempt.deadline_at - now).total_seconds())),
     )
@@ -227,10 +218,10 @@ def submit(attempt_id: int) -> Any:
     if not ConfirmForm().validate_on_submit():
         abort(400)
     session = get_session()
-    attempt = exams.own_attempt(session, attempt_id, current_user.id)
-    outcome = exams.submit_attempt(session=session, attempt=attempt, now=utcnow(), client=_client())
-    _issue_due()
-    commit()
+    attempt = exams.own_attempt(session=session, attempt_id=attempt_id, user_id=current_user.id)
+    outcome = exams.submit_attempt(
+        session=session, authority=authority(), attempt=attempt, now=utcnow(), client=_client()
+    )
     if not outcome.scored_now:
         flash(_("This attempt was submitted already; it was scored once."), "info")
     return redirect(url_for("exam.result", attempt_id=attempt_id))
@@ -238,23 +229,18 @@ def submit(attempt_id: int) -> Any:
 
 @bp.get("/attempts/<int:attempt_id>/result")
 @learner
+@writes_on_get(CLOSES_OVERDUE)
 def result(attempt_id: int) -> Any:
     session, now = get_session(), utcnow()
-    attempt = exams.own_attempt(session, attempt_id, current_user.id)
-    if not exams.close_if_overdue(session=session, attempt=attempt, now=now):
+    attempt = exams.own_attempt(session=session, attempt_id=attempt_id, user_id=current_user.id)
+    if not exams.close_if_overdue(session=session, authority=authority(), attempt=attempt, now=now):
         return redirect(url_for("exam.summary", attempt_id=attempt_id))
-    _issue_due()
-    commit()
-    certificate = session.exec(
-        select(Certificate).where(Certificate.attempt_id == attempt_id)
-    ).first()
-    view = exams.load_exam(session, attempt.exam_id)
-    version = session.get(ExamVersion, attempt.exam_version_id)
-    assert version is not None
-    spec = ExamSpec.model_validate(version.spec)
+    certificate = certificates.of_attempt(session=session, attempt_id=attempt_id)
+    view = exams.load_exam(session=session, exam_id=attempt.exam_id)
+    spec = attempts.exam_spec(session=session, attempt=attempt)
     reviews = []
     if spec.review in ("correctness", "answers"):
-        for slot, item_model in exams.slots_with_items(session, attempt_id):
+        for slot, item_model in exams.slots_with_items(session=session, attempt_id=attempt_id):
             shown = present(item_model, attempt.language, slot.options, slot.prompts, slot.response)
             text = item_model.text.get(shown.lang)  # type: ignore[call-overload]
             reviews.append(
@@ -267,7 +253,7 @@ def result(attempt_id: int) -> Any:
                     "feedback": text.feedback if spec.review == "answers" and text else None,
                 }
             )
-    status = exams.learner_status(session, current_user.id, view, now, _renewal_days())
+    status = _status(view, now)
     return render_template(
         "exams/result.html",
         attempt=attempt,

@@ -11,13 +11,12 @@ from flask_login import current_user
 from elearn.auth import public, roles_required
 from elearn.clock import utcnow
 from elearn.content.markdown import render
-from elearn.db import get_session
+from elearn.db import get_session, writes_on_get
 from elearn.domain.itemtypes import InvalidResponse, option_ids, present, prompt_ids
 from elearn.domain.localize import pick
 from elearn.domain.practice import Checked, check_answer
 from elearn.i18n import current_language
 from elearn.services import learning
-from elearn.web import commit
 from elearn.web.forms import TEXT_MAX, EvaluationForm, ModuleForm
 
 bp = Blueprint("learn", __name__)
@@ -38,11 +37,11 @@ def home() -> Any:
     session = get_session()
     cards = []
     if current_user.has_role("learner"):
-        for course in learning.active_courses(session):
-            view = learning.load_course(session, course.id)
-            prog = learning.progress(session, current_user.id, view)
+        for course in learning.active_courses(session=session):
+            view = learning.load_course(session=session, course_id=course.id)
+            prog = learning.progress(session=session, user_id=current_user.id, view=view)
             if prog.started:
-                cards.append((view, prog, learning.continue_module(view, prog)))
+                cards.append((view, prog, learning.continue_module(view=view, prog=prog)))
     return render_template("learn/home.html", cards=cards, pick=pick, lang=current_language())
 
 
@@ -51,9 +50,11 @@ def home() -> Any:
 def catalogue() -> Any:
     session = get_session()
     entries = []
-    for course in learning.active_courses(session):
-        view = learning.load_course(session, course.id)
-        entries.append((view, learning.progress(session, current_user.id, view)))
+    for course in learning.active_courses(session=session):
+        view = learning.load_course(session=session, course_id=course.id)
+        entries.append(
+            (view, learning.progress(session=session, user_id=current_user.id, view=view))
+        )
     return render_template(
         "learn/catalogue.html", entries=entries, pick=pick, lang=current_language()
     )
@@ -63,16 +64,18 @@ def catalogue() -> Any:
 @learner
 def course(course_id: str) -> Any:
     session = get_session()
-    view = learning.load_course(session, course_id)
-    prog = learning.progress(session, current_user.id, view)
-    evaluation = learning.evaluation_of(session, current_user.id, course_id)
+    view = learning.load_course(session=session, course_id=course_id)
+    prog = learning.progress(session=session, user_id=current_user.id, view=view)
+    evaluation = learning.evaluation_of(
+        session=session, user_id=current_user.id, course_id=course_id
+    )
     return render_template(
         "learn/course.html",
         view=view,
         prog=prog,
         t=_texts(view),
         evaluation=evaluation,
-        next_module=learning.continue_module(view, prog),
+        next_module=learning.continue_module(view=view, prog=prog),
     )
 
 
@@ -80,27 +83,30 @@ def course(course_id: str) -> Any:
 @learner
 def resume(course_id: str) -> Any:
     session = get_session()
-    view = learning.load_course(session, course_id)
-    prog = learning.progress(session, current_user.id, view)
+    view = learning.load_course(session=session, course_id=course_id)
+    prog = learning.progress(session=session, user_id=current_user.id, view=view)
     if prog.completed_at is not None:
         return redirect(url_for("learn.course", course_id=course_id))
-    module = learning.continue_module(view, prog)
+    module = learning.continue_module(view=view, prog=prog)
     return redirect(url_for("learn.module", course_id=course_id, module_id=module.id))
 
 
 @bp.route("/courses/<course_id>/modules/<module_id>", methods=["GET", "POST"])
 @learner
+@writes_on_get("remembers the module the learner opened, for 'continue'")
 def module(course_id: str, module_id: str) -> Any:
     session = get_session()
-    view = learning.load_course(session, course_id)
-    spec = learning.module_of(view, module_id)
+    view = learning.load_course(session=session, course_id=course_id)
+    spec = learning.module_of(view=view, module_id=module_id)
     position = view.modules.index(spec)
     t = _texts(view)
     body = t(spec.body)
     segments = render(body.value)
     prompts = {s.index: s.html for s in segments if s.kind == "reflection"}
     form = ModuleForm()
-    saved = learning.reflections_for(session, current_user.id, course_id, module_id)
+    saved = learning.reflections_for(
+        session=session, user_id=current_user.id, course_id=course_id, module_id=module_id
+    )
     if form.validate_on_submit():
         answers = _reflection_answers(prompts)
         if answers is None:
@@ -122,7 +128,6 @@ def module(course_id: str, module_id: str) -> Any:
                 module_id=module_id,
                 now=utcnow(),
             )
-            commit()
             if finished:
                 flash(_("You have completed the course. Well done!"), "success")
                 return redirect(url_for("learn.evaluation", course_id=course_id))
@@ -131,7 +136,6 @@ def module(course_id: str, module_id: str) -> Any:
                 nxt = view.modules[position + 1]
                 return redirect(url_for("learn.module", course_id=course_id, module_id=nxt.id))
             return redirect(url_for("learn.resume", course_id=course_id))
-        commit()
         flash(_("Your reflections are saved."), "success")
         return redirect(url_for("learn.module", course_id=course_id, module_id=module_id))
     if request.method == "POST":  # invalid form: show it again with what was typed
@@ -144,7 +148,6 @@ def module(course_id: str, module_id: str) -> Any:
             module_id=module_id,
             now=utcnow(),
         )
-        commit()
     return _module_page(view, spec, t, body, segments, form, saved, position)
 
 
@@ -160,11 +163,14 @@ def _module_page(
     results: dict[int, Checked] | None = None,
 ) -> Any:
     session = get_session()
-    prog = learning.progress(session, current_user.id, view)
+    prog = learning.progress(session=session, user_id=current_user.id, view=view)
     checks = []
     if view.spec.practice_bank and spec.check:
         for i, (key, item) in enumerate(
-            learning.practice_items(session, view.spec.practice_bank, spec.check), start=1
+            learning.practice_items(
+                session=session, bank_id=view.spec.practice_bank, keys=spec.check
+            ),
+            start=1,
         ):
             result = (results or {}).get(i)
             response = result.given if result else None
@@ -204,9 +210,9 @@ def _reflection_answers(prompts: dict[int, str]) -> dict[int, str] | None:
 @learner
 def evaluation(course_id: str) -> Any:
     session = get_session()
-    view = learning.load_course(session, course_id)
-    prog = learning.progress(session, current_user.id, view)
-    existing = learning.evaluation_of(session, current_user.id, course_id)
+    view = learning.load_course(session=session, course_id=course_id)
+    prog = learning.progress(session=session, user_id=current_user.id, view=view)
+    existing = learning.evaluation_of(session=session, user_id=current_user.id, course_id=course_id)
     form = EvaluationForm(obj=existing if request.method == "GET" else None)
     if request.method == "GET" and existing is not None:
         form.relevance.data = str(existing.relevance)
@@ -224,7 +230,6 @@ def evaluation(course_id: str) -> Any:
             improve=form.improve.data or "",
             now=utcnow(),
         )
-        commit()
         flash(_("Thank you! Your evaluation is saved."), "success")
         return redirect(url_for("learn.course", course_id=course_id))
     status = 409 if request.method == "POST" and prog.completed_at is None else 200
@@ -237,12 +242,12 @@ def evaluation(course_id: str) -> Any:
 @learner
 def my_reflections() -> Any:
     session = get_session()
-    rows = learning.all_reflections(session, current_user.id)
+    rows = learning.all_reflections(session=session, user_id=current_user.id)
     titles: dict[tuple[str, str], str] = {}
     courses: dict[str, str] = {}
     for course_id in {r.course_id for r in rows}:
         try:
-            view = learning.load_course(session, course_id)
+            view = learning.load_course(session=session, course_id=course_id)
         except learning.NotFound:
             continue
         t = _texts(view)
@@ -257,14 +262,16 @@ def my_reflections() -> Any:
 def check(course_id: str, module_id: str) -> Any:
     """Score the knowledge check at once: practice only, nothing is recorded."""
     session = get_session()
-    view = learning.load_course(session, course_id)
-    spec = learning.module_of(view, module_id)
+    view = learning.load_course(session=session, course_id=course_id)
+    spec = learning.module_of(view=view, module_id=module_id)
     if not ModuleForm().validate_on_submit() or not view.spec.practice_bank:
         abort(400)
     t = _texts(view)
     body = t(spec.body)
     results: dict[int, Checked] = {}
-    items = learning.practice_items(session, view.spec.practice_bank, spec.check)
+    items = learning.practice_items(
+        session=session, bank_id=view.spec.practice_bank, keys=spec.check
+    )
     for i, (_key, item) in enumerate(items, start=1):
         prefix = f"q{i}-"
         raw = {
@@ -278,5 +285,7 @@ def check(course_id: str, module_id: str) -> Any:
             abort(400)
     position = view.modules.index(spec)
     segments = render(body.value)
-    saved = learning.reflections_for(session, current_user.id, course_id, module_id)
+    saved = learning.reflections_for(
+        session=session, user_id=current_user.id, course_id=course_id, module_id=module_id
+    )
     return _module_page(view, spec, t, body, segments, ModuleForm(), saved, position, results)

@@ -28,10 +28,9 @@ from elearn.clock import utcnow
 from elearn.db import get_session
 from elearn.domain.localize import pick
 from elearn.i18n import current_language
-from elearn.models import User
 from elearn.services import certificates, learning, reports
 from elearn.services.exams import active_exams, attempts_of
-from elearn.web import commit
+from elearn.web import authority
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
 manager = roles_required("manager", "admin")
@@ -47,8 +46,14 @@ def _is_admin() -> bool:
 
 
 def _scope(unit_id: int) -> reports.UnitTree:
-    tree = reports.load_tree(get_session())
-    reports.check_unit(get_session(), tree, unit_id, current_user.id, _is_admin())
+    tree = reports.load_tree(session=get_session())
+    reports.check_unit(
+        session=get_session(),
+        tree=tree,
+        unit_id=unit_id,
+        user_id=current_user.id,
+        is_admin=_is_admin(),
+    )
     return tree
 
 
@@ -58,7 +63,7 @@ def _warn_days() -> int:
 
 def _csv(name: str, header: list[str], rows: list[list[Any]]) -> Response:
     return Response(
-        reports.to_csv(header, rows),
+        reports.to_csv(header=header, rows=rows),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
     )
@@ -79,8 +84,10 @@ COUNT_FIELDS = (
 @manager
 def index() -> Any:
     session = get_session()
-    tree = reports.load_tree(session)
-    roots = reports.managed_roots(session, tree, current_user.id, _is_admin())
+    tree = reports.load_tree(session=session)
+    roots = reports.managed_roots(
+        session=session, tree=tree, user_id=current_user.id, is_admin=_is_admin()
+    )
     if len(roots) == 1:
         return redirect(url_for("manage.unit", unit_id=roots[0]))
     return render_template("manage/index.html", roots=roots, tree=tree)
@@ -91,15 +98,17 @@ def index() -> Any:
 def unit(unit_id: int) -> Any:
     session, now = get_session(), utcnow()
     tree = _scope(unit_id)
-    facts = reports.read_facts(session, tree.subtree(unit_id))
+    facts = reports.read_facts(session=session, unit_ids=tree.subtree(unit_id))
     rows = []
-    for target in reports.targets(session, current_language()):
-        standing = reports.standings(facts, tree, target, now, _warn_days())
-        rows.append((target, reports.count(standing), standing))
+    for target in reports.targets(session=session, lang=current_language()):
+        statuses = reports.staff_statuses(
+            facts=facts, tree=tree, target=target, now=now, warn_days=_warn_days()
+        )
+        rows.append((target, reports.count(rows=statuses), statuses))
     expiring = [
         (t, s)
-        for t, _c, standing in rows
-        for s in standing
+        for t, _c, statuses in rows
+        for s in statuses
         if s.certificate in ("expiring", "expired")
     ]
     if request.args.get("format") == "csv":
@@ -134,10 +143,12 @@ def unit(unit_id: int) -> Any:
         unit_id=unit_id,
         rows=rows,
         expiring=expiring,
-        assignments=reports.assignments_for(session, tree, unit_id),
+        assignments=reports.assignments_for(session=session, tree=tree, unit_id=unit_id),
         form=form,
         titles={(t.kind, t.id): t.title for t, _c, _s in rows},
-        roots=reports.managed_roots(session, tree, current_user.id, _is_admin()),
+        roots=reports.managed_roots(
+            session=session, tree=tree, user_id=current_user.id, is_admin=_is_admin()
+        ),
     )
 
 
@@ -146,11 +157,17 @@ def unit(unit_id: int) -> Any:
 def target(unit_id: int, kind: str, target_id: str) -> Any:
     session, now = get_session(), utcnow()
     tree = _scope(unit_id)
-    chosen = reports.find_target(session, kind, target_id, current_language())
-    standing = reports.standings(
-        reports.read_facts(session, tree.subtree(unit_id)), tree, chosen, now, _warn_days()
+    chosen = reports.find_target(
+        session=session, kind=kind, target_id=target_id, lang=current_language()
     )
-    units = reports.by_subunit(tree, unit_id, standing)
+    statuses = reports.staff_statuses(
+        facts=reports.read_facts(session=session, unit_ids=tree.subtree(unit_id)),
+        tree=tree,
+        target=chosen,
+        now=now,
+        warn_days=_warn_days(),
+    )
+    units = reports.by_subunit(tree=tree, unit_id=unit_id, rows=statuses)
     table = request.args.get("table")
     if request.args.get("format") == "csv" and table == "units":
         return _csv(
@@ -190,7 +207,7 @@ def target(unit_id: int, kind: str, target_id: str) -> Any:
                     s.due_at.date().isoformat() if s.due_at else "",
                     "yes" if s.overdue else "",
                 ]
-                for s in standing
+                for s in statuses
             ],
         )
     return render_template(
@@ -198,10 +215,10 @@ def target(unit_id: int, kind: str, target_id: str) -> Any:
         tree=tree,
         unit_id=unit_id,
         target=chosen,
-        standing=standing,
+        statuses=statuses,
         units=units,
-        total=reports.count(standing),
-        bars=reports.bars([(name, c.percent("completed")) for _u, name, c in units]),
+        total=reports.count(rows=statuses),
+        bars=reports.bars(data=[(name, c.percent("completed")) for _u, name, c in units]),
     )
 
 
@@ -210,28 +227,24 @@ def target(unit_id: int, kind: str, target_id: str) -> Any:
 def person(unit_id: int, user_id: int) -> Any:
     session, now = get_session(), utcnow()
     tree = _scope(unit_id)
-    user = session.get(User, user_id)
-    if user is None or user.org_unit_id not in tree.subtree(unit_id):
-        return render_template(
-            "error.html",
-            status=404,
-            title=_("Page not found"),
-            message=_("There is no such person in this unit."),
-        ), 404
+    user = reports.person_in_unit(session=session, tree=tree, unit_id=unit_id, user_id=user_id)
     lang = current_language()
     courses = []
-    for course in learning.active_courses(session):
-        view = learning.load_course(session, course.id)
+    for course in learning.active_courses(session=session):
+        view = learning.load_course(session=session, course_id=course.id)
         courses.append(
             (
                 pick(view.spec.title, lang, view.spec.default_language).value,
-                learning.progress(session, user_id, view),
+                learning.progress(session=session, user_id=user_id, view=view),
             )
         )
-    exam_rows = [(v, attempts_of(session, user_id, v.exam.id)) for v in active_exams(session)]
+    exam_rows = [
+        (v, attempts_of(session=session, user_id=user_id, exam_id=v.exam.id))
+        for v in active_exams(session=session)
+    ]
     held = [
-        (c, certificates.verify(certificate=c, authority=_authority(), now=now))
-        for c in certificates.of_user(session, user_id)
+        (c, certificates.verify(certificate=c, authority=authority(), now=now))
+        for c in certificates.of_user(session=session, user_id=user_id)
     ]
     return render_template(
         "manage/person.html",
@@ -245,11 +258,6 @@ def person(unit_id: int, user_id: int) -> Any:
     )
 
 
-def _authority() -> certificates.Authority:
-    found: certificates.Authority = current_app.extensions["elearn.authority"]
-    return found
-
-
 @bp.post("/units/<int:unit_id>/assignments")
 @manager
 def assign(unit_id: int) -> Any:
@@ -258,13 +266,15 @@ def assign(unit_id: int) -> Any:
     form = AssignmentForm()
     form.target.choices = [
         SelectChoice(f"{t.kind}:{t.id}", t.title)
-        for t in reports.targets(session, current_language())
+        for t in reports.targets(session=session, lang=current_language())
     ]
     if not form.validate_on_submit() or form.due.data is None:
         flash(_("Choose a course or exam and a due date."), "error")
         return redirect(url_for("manage.unit", unit_id=unit_id))
     kind, _sep, target_id = (form.target.data or "").partition(":")
-    chosen = reports.find_target(session, kind, target_id, current_language())
+    chosen = reports.find_target(
+        session=session, kind=kind, target_id=target_id, lang=current_language()
+    )
     due = datetime.combine(form.due.data, time(23, 59), tzinfo=UTC)
     reports.assign(
         session=session,
@@ -274,6 +284,5 @@ def assign(unit_id: int) -> Any:
         actor_id=current_user.id,
         now=utcnow(),
     )
-    commit()
     flash(_("The assignment is saved."), "success")
     return redirect(url_for("manage.unit", unit_id=unit_id))

@@ -8,8 +8,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
+from elearn.clock import utcnow
 from elearn.db import engine_of
-from elearn.models import AuditEntry, OrgUnit, User, UserRole
+from elearn.models import AuditEntry, ManagerUnit, OrgUnit, User, UserRole
+from elearn.services import accounts
 from tests.conftest import english_client, login, post
 
 
@@ -141,3 +143,66 @@ def test_unknown_user_is_404(admin: FlaskClient) -> None:
 def test_content_page_lists_what_was_synced(admin: FlaskClient) -> None:
     page = admin.get("/admin/content").get_data(as_text=True)
     assert "sustainability-intro" in page and "soa-baerekraft" in page and "sdg-basics" in page
+
+
+def test_new_user_keeps_the_units_they_manage(app: Flask, admin: FlaskClient) -> None:
+    with Session(engine_of(app)) as s:
+        units = {u.name: u.id for u in s.exec(select(OrgUnit))}
+    form = admin.get("/admin/users/new").get_data(as_text=True)
+    assert "Eksempel kommune/Innkjøp" in form  # units are offered by their path
+    response = post(
+        admin,
+        "/admin/users/new",
+        {
+            "name": "Mona Mellomleder",
+            "email": "mona@example.org",
+            "roles": ["manager"],
+            "manages": [str(units["Innkjøp"]), str(units["Teknisk drift"])],
+            "active": "y",
+        },
+    )
+    assert response.status_code == 200 and "one-time link" in response.get_data(as_text=True)
+    mona = user_id(app, "mona@example.org")
+    with Session(engine_of(app)) as s:
+        managed = set(s.exec(select(ManagerUnit.unit_id).where(ManagerUnit.user_id == mona)))
+        actions = s.exec(select(AuditEntry.action).where(AuditEntry.subject == f"user:{mona}"))
+        assert managed == {units["Innkjøp"], units["Teknisk drift"]}
+        assert {"user.created", "user.units_changed", "user.reset_link_created"} <= set(actions)
+    page = admin.get(f"/admin/users/{mona}").get_data(as_text=True)
+    shown = set(
+        re.findall(r'<input checked id="manages-\d+" name="manages" [^>]*value="(\d+)"', page)
+    )
+    assert shown == {str(units["Innkjøp"]), str(units["Teknisk drift"])}  # the form shows them
+
+
+def test_new_user_with_a_forged_unit_saves_nothing(app: Flask, admin: FlaskClient) -> None:
+    response = post(
+        admin,
+        "/admin/users/new",
+        {"name": "X", "email": "x@example.org", "roles": ["manager"], "manages": ["999999"]},
+    )
+    assert response.status_code == 200 and "one-time link" not in response.get_data(as_text=True)
+    with Session(engine_of(app)) as s:
+        assert s.exec(select(User).where(User.email == "x@example.org")).first() is None
+
+
+def test_user_list_comes_a_page_at_a_time_with_roles(app: Flask, admin: FlaskClient) -> None:
+    with Session(engine_of(app)) as s:
+        for i in range(60):
+            accounts.create_user(
+                session=s,
+                email=f"person{i:02d}@example.org",
+                name=f"Person {i:02d}",
+                password=None,
+                now=utcnow(),
+                roles=("learner", "manager") if i == 0 else ("learner",),
+            )
+        s.commit()
+    first = admin.get("/admin/?q=person").get_data(as_text=True)
+    assert "60 user(s)" in first and "Page 1 of 2" in first
+    assert "person00@example.org" in first and "person59@example.org" not in first
+    assert "Learner, Manager" in first
+    second = admin.get("/admin/?q=person&page=2").get_data(as_text=True)
+    assert "person59@example.org" in second and "person00@example.org" not in second
+    assert 'href="/admin/?page=1&amp;q=person"' in second
+    assert "0 user(s)" in admin.get("/admin/?q=%25").get_data(as_text=True)  # a literal %

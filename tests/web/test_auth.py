@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from datetime import timedelta
 
 from flask import Flask
@@ -273,3 +275,29 @@ def test_language_switch_for_anonymous_visitors(client: FlaskClient) -> None:
         as_text=True
     )
     assert post(client, "/language", {"lang": "klingon"}).status_code == 400
+
+
+def test_no_password_is_hashed_at_import_and_the_dummy_hash_is_made_once() -> None:
+    code = (
+        "import werkzeug.security as ws\n"
+        "calls = []\n"
+        "real = ws.generate_password_hash\n"
+        "ws.generate_password_hash = lambda *a, **k: calls.append(1) or real(*a, **k)\n"
+        "from elearn.services import accounts\n"
+        "imported = len(calls)\n"
+        "first = accounts._dummy_hash()\n"
+        "assert accounts._dummy_hash() == first\n"
+        "print(imported, len(calls))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True
+    ).stdout
+    assert out.split() == ["0", "1"]
+
+
+def test_an_unknown_email_still_checks_a_password(app: Flask, client: FlaskClient) -> None:
+    from elearn.services import accounts
+
+    accounts._dummy_hash.cache_clear()
+    response = login(client, "nobody@example.org", "whatever-password")
+    assert response.status_code == 401 and accounts._dummy_hash.cache_info().misses == 1

@@ -6,7 +6,7 @@ import json
 import re
 import subprocess
 import warnings
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ from elearn.db import engine_of
 from elearn.domain import credentials as vc
 from elearn.models import AuditEntry, Certificate, ExamAttempt, ExamVersion
 from tests.conftest import english_client, login, post
-from tests.web.test_exams import EXAM, right_answer, slots, start
+from tests.web.test_exams import EXAM, right_answer, set_deadline, slots, start
 
 
 def pass_exam(app: Flask, client: FlaskClient) -> int:
@@ -51,6 +51,7 @@ def test_a_pass_issues_a_certificate_at_once(app: Flask, learner: FlaskClient) -
         r"[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}", cert.code
     )
     assert cert.form_fingerprint and cert.valid_until is None  # the shipped exam does not expire
+    assert cert.pdf is not None and cert.pdf.startswith(b"%PDF")  # made with the certificate
     page = learner.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
     assert "See your certificate" in page
     mine = learner.get("/me/certificates").get_data(as_text=True)
@@ -367,3 +368,107 @@ def test_recertification_opens_when_the_certificate_nears_its_end(
     page = learner.get(f"/exams/{EXAM}").get_data(as_text=True)
     assert "Start the exam" in page
     assert start(learner) != attempt_id
+
+
+def answer_all_right(app: Flask, client: FlaskClient, attempt_id: int) -> None:
+    for slot, spec in slots(app, attempt_id):
+        post(client, f"/attempts/{attempt_id}/{slot.number}", right_answer(slot, spec))
+
+
+def test_a_pass_closed_at_its_deadline_is_certified_by_the_request_that_closes_it(
+    app: Flask, learner: FlaskClient
+) -> None:
+    attempt_id = start(learner)
+    answer_all_right(app, learner, attempt_id)
+    set_deadline(app, attempt_id, timedelta(seconds=-1))
+    assert learner.get(f"/exams/{EXAM}").status_code == 200  # notices the deadline: closes it
+    cert = certificate_of(app, attempt_id)
+    assert cert is not None and cert.pdf is not None
+    with Session(engine_of(app)) as s:
+        attempt = s.get(ExamAttempt, attempt_id)
+        assert attempt is not None and attempt.closed_by == "deadline" and attempt.passed
+
+
+def test_a_pass_closed_by_cron_is_certified_at_once(app: Flask, learner: FlaskClient) -> None:
+    attempt_id = start(learner)
+    answer_all_right(app, learner, attempt_id)
+    set_deadline(app, attempt_id, timedelta(minutes=-1))
+    out = app.test_cli_runner().invoke(args=["exams", "close-overdue"]).output
+    assert "closed 1 overdue attempt(s); issued 0 certificate(s)" in out  # issued when closed
+    cert = certificate_of(app, attempt_id)
+    assert cert is not None and cert.pdf is not None
+
+
+def test_the_certifiers_approval_issues_the_certificate_with_its_pdf(
+    app: Flask, learner: FlaskClient, as_role: Any
+) -> None:
+    with Session(engine_of(app)) as s:
+        version = s.exec(select(ExamVersion).where(ExamVersion.exam_id == EXAM)).one()
+        version.spec = {**version.spec, "sign_off": True}
+        s.commit()
+    attempt_id = pass_exam(app, learner)
+    learner.get("/me/certificates")
+    learner.get(f"/attempts/{attempt_id}/result")
+    assert certificate_of(app, attempt_id) is None  # viewing issues nothing while it waits
+    post(as_role("certifier"), f"/certify/reviews/{attempt_id}", {"decision": "approve"})
+    cert = certificate_of(app, attempt_id)
+    assert cert is not None and cert.pdf is not None
+
+
+def test_viewing_pages_issues_nothing_and_cron_backfills_an_old_pass(
+    app: Flask, learner: FlaskClient
+) -> None:
+    attempt_id = pass_exam(app, learner)
+    with Session(engine_of(app)) as s:  # a pass from before certificates came with the decision
+        s.delete(s.exec(select(Certificate).where(Certificate.attempt_id == attempt_id)).one())
+        s.commit()
+    assert "See your certificate" not in learner.get(f"/attempts/{attempt_id}/result").get_data(
+        as_text=True
+    )
+    assert learner.get("/me/certificates").status_code == 200
+    assert certificate_of(app, attempt_id) is None
+    out = app.test_cli_runner().invoke(args=["exams", "close-overdue"]).output
+    assert "closed 0 overdue attempt(s); issued 1 certificate(s)" in out
+    cert = certificate_of(app, attempt_id)
+    assert cert is not None and cert.pdf is not None
+
+
+def test_a_certificate_without_a_stored_pdf_is_served_read_only_and_backfilled(
+    app: Flask, client: FlaskClient
+) -> None:
+    code = demo_code(app, "kari.gyldig@example.org")
+    with Session(engine_of(app)) as s:
+        for cert in s.exec(select(Certificate)).all():
+            cert.pdf = None  # as rows issued before PDFs were made at issuance
+        s.commit()
+    served = client.get(f"/verify/{code}/pdf")
+    assert served.status_code == 200 and served.data.startswith(b"%PDF")
+    with Session(engine_of(app)) as s:
+        assert all(c.pdf is None for c in s.exec(select(Certificate)).all())  # nothing written
+    out = app.test_cli_runner().invoke(args=["certificates", "make-pdfs", "--batch", "2"]).output
+    assert out.strip() == "made 3 PDF(s)"
+    with Session(engine_of(app)) as s:
+        stored = s.exec(select(Certificate).where(Certificate.code == code)).one().pdf
+    assert stored is not None and client.get(f"/verify/{code}/pdf").data == stored
+    again = app.test_cli_runner().invoke(args=["certificates", "make-pdfs"]).output
+    assert again.strip() == "made 0 PDF(s)"
+
+
+def test_the_first_signing_key_is_named_by_the_clock_it_is_given(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from elearn.services.certificates import authority_of, init_app
+
+    app = SimpleNamespace(
+        instance_path=str(tmp_path),
+        config={"PUBLIC_URL": "https://elearn.example.org", "ISSUER_NAME": "elearn"},
+        extensions={},
+    )
+    init_app(app, now=datetime(2031, 2, 3, 4, 5, 6, tzinfo=UTC))
+    keys = sorted(p.name for p in (tmp_path / "keys").glob("*.pem"))
+    assert keys == ["k-20310203T040506000000.pem"]
+    init_app(app, now=datetime(2032, 1, 1, tzinfo=UTC))  # keys exist: no new one
+    assert len(list((tmp_path / "keys").glob("*.pem"))) == 1
+    (tmp_path / "keys" / keys[0]).unlink()
+    key = authority_of(app=app).current_key(now=datetime(2033, 3, 3, tzinfo=UTC))
+    assert key.kid.endswith("#k-20330303T000000000000")

@@ -22,6 +22,7 @@ from elearn.models import (
     AttemptEvent,
     AttemptSlot,
     AuditEntry,
+    Certificate,
     ExamAttempt,
     ExamVersion,
     ItemExposure,
@@ -157,22 +158,28 @@ def test_without_javascript_every_navigation_saves(app: Flask, learner: FlaskCli
 
 def test_served_html_and_json_never_hold_keys_or_feedback(app: Flask, learner: FlaskClient) -> None:
     attempt_id = start(learner)
-    for slot, spec in slots(app, attempt_id):
+    served = slots(app, attempt_id)
+    assert len(served) == 6  # the exam's six questions: each is looked at below
+    feedback_checked = authored_checked = 0
+    for slot, spec in served:
         page = learner.get(f"/attempts/{attempt_id}/{slot.number}").get_data(as_text=True)
         for lang_text in spec["text"].values():
             if lang_text.get("feedback"):
                 assert lang_text["feedback"] not in page
                 assert str(escape(lang_text["feedback"])) not in page
+                feedback_checked += 1
         assert '"key"' not in page and "angoff" not in page and "difficulty" not in page
         # Inputs carry served positions: the authored option ids are nowhere on the page.
         for authored in slot.options + slot.prompts:
             assert f'value="{authored}"' not in page and f"answer-{authored}" not in page
+            authored_checked += 1
         saved = learner.post(
             f"/attempts/{attempt_id}/{slot.number}/save",
             data={},
             headers={"X-CSRFToken": csrf_token(learner)},
         )
         assert set(saved.json) == {"saved", "remaining"}
+    assert feedback_checked >= len(served) and authored_checked > 0
 
 
 def test_forged_slot_option_and_other_learners_attempt(
@@ -310,7 +317,9 @@ def test_submit_twice_from_two_tabs_scores_once(app: Flask, learner: FlaskClient
     with Session(engine_of(app)) as s:
         scored = s.exec(select(AuditEntry).where(AuditEntry.action == "attempt.scored")).all()
         kinds = s.exec(select(AttemptEvent.kind).where(AttemptEvent.attempt_id == attempt_id)).all()
+        issued = s.exec(select(Certificate).where(Certificate.attempt_id == attempt_id)).all()
     assert len(scored) == 1 and kinds.count("scored") == 1
+    assert len(issued) == 1  # the pass is certified once, by the submit that scored it
     record = attempt(app, attempt_id)
     assert record.passed and record.score_percent == 100.0
     assert (

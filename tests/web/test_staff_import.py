@@ -57,7 +57,7 @@ def apply(app: Flask, text: str, actor: str | None = "admin@example.org") -> Imp
 
 
 def user_of(s: Session, email: str) -> User:
-    user = accounts.find_user(s, email)
+    user = accounts.find_user(session=s, email=email)
     assert user is not None
     return user
 
@@ -66,8 +66,8 @@ def state_of(app: Flask, email: str) -> tuple[str, str, list[str]]:
     with Session(engine_of(app)) as s:
         user = user_of(s, email)
         assert user.id is not None
-        roles = sorted(accounts.user_roles(s, user.id))
-        return user.name, accounts.unit_path(s, user.org_unit_id), roles
+        roles = sorted(accounts.user_roles(session=s, user_id=user.id))
+        return user.name, accounts.unit_path(session=s, unit_id=user.org_unit_id), roles
 
 
 def imports(app: Flask) -> list[AuditEntry]:

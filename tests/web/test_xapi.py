@@ -105,7 +105,7 @@ def queued(app: Flask) -> list[XapiStatement]:
 
 
 def flush(app: Flask, now: datetime | None = None, lrs_settings: Any = None) -> xapi.FlushReport:
-    settings = lrs_settings or xapi.settings_from_config(app.config)
+    settings = lrs_settings or xapi.settings_from_config(config=app.config)
     client = xapi.LrsClient(settings)
     try:
         return xapi.flush(
@@ -254,12 +254,12 @@ def test_an_lrs_that_is_down_loses_nothing(
     # Only the first batch was tried; the others wait their turn, untouched.
     assert [r.tries for r in rows] == [1, 1, 1, 0, 0, 0]
     with Session(engine_of(app)) as s:
-        state = xapi.status(s)
+        state = xapi.status(session=s)
     assert (state.waiting, state.sent, state.rejected) == (6, 0, 0)
     assert state.oldest_waiting == rows[0].created_at and state.next_try_at == rows[3].next_try_at
     assert state.last_error == first.last_error
     # Before the delay has passed, nothing is tried again, not even against a working LRS.
-    working = xapi.settings_from_config({**app.config, "XAPI_ENDPOINT": lrs.endpoint})
+    working = xapi.settings_from_config(config={**app.config, "XAPI_ENDPOINT": lrs.endpoint})
     report = flush(app, utcnow() + timedelta(seconds=10), working)
     assert report.sent == 3 and lrs.stored.keys() == {r.statement_id for r in rows[3:]}
     # Once it has, everything goes, with the ids and content written at the time.
@@ -378,6 +378,11 @@ def test_each_statement_is_valid_xapi(app_with_lrs: Flask, lrs: StandIn) -> None
     flush(app_with_lrs)
     uuid = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
     stamp = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+    # Everything the two learners did went out: a loop over nothing would prove nothing.
+    assert set(lrs.stored) == {r.statement_id for r in queued(app_with_lrs)}
+    verbs = {s["verb"]["display"]["en-US"] for s in lrs.stored.values()}
+    assert {"completed", "attempted", "passed", "earned"} <= verbs
+    scored = registered = 0
     for statement in lrs.stored.values():
         assert uuid.match(statement["id"]) and stamp.match(statement["timestamp"])
         assert set(statement) <= {"id", "actor", "verb", "object", "result", "context", "timestamp"}
@@ -386,9 +391,12 @@ def test_each_statement_is_valid_xapi(app_with_lrs: Flask, lrs: StandIn) -> None
         assert statement["context"]["platform"] == "elearn"
         if "registration" in statement["context"]:
             assert uuid.match(statement["context"]["registration"])
+            registered += 1
         score = statement.get("result", {}).get("score")
         if score:
             assert -1 <= score["scaled"] <= 1 and score["min"] <= score["raw"] <= score["max"]
+            scored += 1
+    assert scored >= 1 and registered >= 2  # the exam's statements carry both
 
 
 def test_the_admin_sees_the_outbox_on_the_settings_page(

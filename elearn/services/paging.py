@@ -1,0 +1,44 @@
+"""Long lists a page at a time, counted and cut in the database, never filtered in Python."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+from sqlmodel.sql.expression import Select, SelectOfScalar
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    rows: list[T]
+    number: int  # from 1
+    size: int
+    total: int  # rows on every page together
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.size))
+
+
+def page_of(
+    *,
+    session: Session,
+    statement: Select[*tuple[Any, ...]] | SelectOfScalar[Any],
+    number: int,
+    size: int,
+) -> Page[Any]:
+    """One page of an ordered statement's rows, and how many rows there are in all."""
+    number = max(1, number)
+    total = session.exec(select(func.count()).select_from(statement.subquery())).one()
+    rows = session.exec(statement.offset((number - 1) * size).limit(size)).all()
+    return Page(list(rows), number, size, int(total))
+
+
+def contains(*, text: str) -> str:
+    """A LIKE pattern that finds ``text`` anywhere, its wildcards taken literally (escape '\\')."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

@@ -1,0 +1,50 @@
+"""The layers keep to their rules: views neither query nor commit, services read no clock of
+their own and take keyword arguments only."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def modules(folder: str) -> list[Path]:
+    found = sorted((ROOT / folder).rglob("*.py"))
+    assert len(found) >= 8, f"too few modules under {folder}: {found}"
+    return found
+
+
+def lines_with(folder: str, needle: str) -> list[str]:
+    return [
+        f"{path.relative_to(ROOT)}:{n}: {line.strip()}"
+        for path in modules(folder)
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if needle in line
+    ]
+
+
+@pytest.mark.parametrize("needle", ["commit(", "select("])
+def test_no_view_module_commits_or_queries(needle: str) -> None:
+    assert lines_with("elearn/web", needle) == []
+
+
+@pytest.mark.parametrize("needle", ["datetime.now(", "utcnow(", "date.today("])
+def test_services_take_the_time_from_their_caller(needle: str) -> None:
+    assert lines_with("elearn/services", needle) == []
+
+
+def test_every_public_service_function_takes_keyword_arguments_only() -> None:
+    checked, positional = 0, []
+    for path in modules("elearn/services"):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if not isinstance(node, ast.FunctionDef) or node.name.startswith("_"):
+                continue
+            if node.name == "init_app":  # Flask's extension hook: init_app(app)
+                continue
+            checked += 1
+            if node.args.posonlyargs or node.args.args:
+                positional.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.name}")
+    assert checked >= 100 and positional == []
