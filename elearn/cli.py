@@ -380,18 +380,19 @@ def certificates_list(as_json: bool) -> None:
     """Every certificate: code, holder, exam, status, issued and valid until."""
     import json
 
+    from elearn.domain.credentials import certificate_state
     from elearn.services.certificates import all_certificates
 
     now = utcnow()
     with open_session(current_app) as session:
         rows: list[dict[str, Any]] = []
         for cert, email in all_certificates(session):
-            if cert.revoked_at is not None:
-                status = "revoked"
-            elif cert.valid_until is not None and cert.valid_until <= now:
-                status = "expired"
-            else:
-                status = "valid"
+            status = certificate_state(
+                revoked=cert.revoked_at is not None,
+                valid_from=cert.issued_at,
+                valid_until=cert.valid_until,
+                now=now,
+            )
             rows.append(
                 {
                     "code": cert.code,
