@@ -688,22 +688,13 @@ def _xapi_settings() -> XapiSettings | None:
 @click.option("--max-batches", default=1000, show_default=True, type=click.IntRange(min=1))
 def xapi_flush(max_batches: int) -> None:
     """Send the statements that wait to the LRS; exits 1 when the LRS could not take them."""
+    from elearn.jobs import xapi as outbox
     from elearn.services import xapi
 
     settings = _xapi_settings()
     if settings is None:
         return
-    client = xapi.LrsClient(settings)
-    try:
-        report = xapi.flush(
-            open_session=lambda: open_session(current_app),
-            client=client,
-            settings=settings,
-            clock=utcnow,
-            max_batches=max_batches,
-        )
-    finally:
-        client.close()
+    report = outbox.flush(current_app, settings=settings, clock=utcnow, max_batches=max_batches)
     with open_session(current_app) as session:
         state = xapi.status(session)
     click.echo(
@@ -755,11 +746,9 @@ def xapi_status(as_json: bool) -> None:
 @xapi_cli.command("requeue-rejected")
 def xapi_requeue_rejected() -> None:
     """Offer the statements the LRS refused to it again (after fixing what it refused)."""
-    from elearn.services import xapi
+    from elearn.jobs import xapi as outbox
 
-    with open_session(current_app) as session:
-        count = xapi.requeue_rejected(session, utcnow())
-        session.commit()
+    count = outbox.requeue(current_app, now=utcnow())
     click.echo(f"{count} statement(s) will be sent by the next 'xapi flush'")
 
 
