@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,9 +11,10 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 from elearn.clock import utcnow
-from elearn.content.loader import ContentSet, load_content
-from elearn.db import engine_of, open_session
+from elearn.content.loader import load_configured
+from elearn.db import engine_of
 from elearn.domain.content import LANGUAGES
+from elearn.jobs import unit_of_work
 
 if TYPE_CHECKING:
     from elearn.services.xapi import XapiSettings
@@ -114,16 +114,10 @@ def db_revision(message: str) -> None:
     command.revision(_alembic_config(), message=message, autogenerate=True)  # type: ignore[arg-type]
 
 
-def load_files(app: Flask) -> ContentSet:
-    """Read the configured content; paths in messages are relative to the folder holding both."""
-    courses, banks = Path(app.config["COURSES_DIR"]), Path(app.config["QUESTION_BANKS_DIR"])
-    return load_content(courses, banks, Path(os.path.commonpath([courses, banks])))
-
-
 @content_cli.command("check")
 def content_check() -> None:
     """Validate every course and question bank; print each problem as path:line: message."""
-    content = load_files(current_app)
+    content = load_configured(current_app.config)
     for problem in content.problems:
         click.echo(str(problem))
     if content.problems:
@@ -144,7 +138,7 @@ def content_stats(as_json: bool) -> None:
     import json
     from collections import Counter
 
-    content = load_files(current_app)
+    content = load_configured(current_app.config)
     stats: dict[str, Any] = {
         "courses": [
             {"id": c.spec.id, "modules": len(c.modules), "languages": list(c.spec.languages)}
@@ -195,14 +189,12 @@ def content_stats(as_json: bool) -> None:
 @content_cli.command("sync")
 def content_sync() -> None:
     """Load the files into the database; a broken file is refused and its old version stays."""
-    from elearn.services.content_sync import sync_content
+    from elearn.jobs.content import sync_files
 
-    content = load_files(current_app)
+    outcome = sync_files(current_app, now=utcnow())
+    content, report = outcome.content, outcome.report
     for problem in content.problems:
         click.echo(str(problem), err=True)
-    with open_session(current_app) as session:
-        report = sync_content(session=session, content=content, now=utcnow())
-        session.commit()
     for line in report.created:
         click.echo(f"created {line}")
     for line in report.updated:
@@ -222,16 +214,14 @@ def content_sync() -> None:
 @with_appcontext
 def demo() -> None:
     """Create the demo municipality and users (password: elearn-demo). Refused in production."""
-    from elearn.services.demo import DEMO_PASSWORD, create_demo
+    from elearn.jobs.demo import RefusedInProduction, create_demo_data
+    from elearn.services.demo import DEMO_PASSWORD
 
-    if current_app.config["PRODUCTION"]:
-        click.echo("refused: demo data is not created when PRODUCTION is set", err=True)
+    try:
+        created = create_demo_data(current_app, now=utcnow())
+    except RefusedInProduction as exc:
+        click.echo(f"refused: {exc}", err=True)
         sys.exit(1)
-    with open_session(current_app) as session:
-        created = create_demo(
-            session=session, now=utcnow(), authority=current_app.extensions["elearn.authority"]
-        )
-        session.commit()
     for email in created:
         click.echo(f"created {email}")
     click.echo(f"demo users ready (password: {DEMO_PASSWORD})")
@@ -262,7 +252,7 @@ def users_create(
         raise click.UsageError(
             f"the password needs at least {current_app.config['PASSWORD_MIN_LENGTH']} characters"
         )
-    with open_session(current_app) as session:
+    with unit_of_work(current_app) as session:
         try:
             unit_id = accounts.ensure_unit_path(session, unit).id if unit else None
             user = accounts.create_user(
@@ -276,23 +266,17 @@ def users_create(
             )
         except accounts.AccountError as exc:
             raise click.ClickException(str(exc)) from None
-        session.commit()
-        click.echo(f"created {user.email} ({', '.join(roles)})")
+        created = user.email
+    click.echo(f"created {created} ({', '.join(roles)})")
 
 
 @exams_cli.command("close-overdue")
 def exams_close_overdue() -> None:
     """Submit and score every attempt whose time has run out (run it from cron)."""
-    from elearn.services.certificates import issue_due
-    from elearn.services.exams import close_overdue
+    from elearn.jobs.exams import close_and_issue
 
-    with open_session(current_app) as session:
-        closed = close_overdue(session=session, now=utcnow())
-        issued = issue_due(
-            session=session, authority=current_app.extensions["elearn.authority"], now=utcnow()
-        )
-        session.commit()
-    click.echo(f"closed {closed} overdue attempt(s); issued {len(issued)} certificate(s)")
+    done = close_and_issue(current_app, now=utcnow())
+    click.echo(f"closed {done.closed} overdue attempt(s); issued {done.issued} certificate(s)")
 
 
 @keys_cli.command("rotate")
@@ -384,7 +368,7 @@ def certificates_list(as_json: bool) -> None:
     from elearn.services.certificates import all_certificates
 
     now = utcnow()
-    with open_session(current_app) as session:
+    with unit_of_work(current_app) as session:
         rows: list[dict[str, Any]] = []
         for cert, email in all_certificates(session):
             status = certificate_state(
@@ -422,39 +406,33 @@ def certificates_list(as_json: bool) -> None:
 def staff_import(csv_file: Path, dry_run: bool) -> None:
     """Import staff from CSV (name,email,unit,roles); all rows or none, twice changes nothing."""
     from elearn.domain.staff import decode_staff_file
-    from elearn.services.staff_import import apply_import, plan_import
+    from elearn.jobs.staff import import_staff
 
     try:
         text = decode_staff_file(csv_file.read_bytes())
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
-    with open_session(current_app) as session:
-        plan = plan_import(session=session, text=text)
-        for error in plan.errors:
-            click.echo(f"{csv_file}:{error.line}: {error.message}")
-        for change in plan.changes:
-            if change.action != "unchanged":
-                details = "; ".join(change.details)
-                click.echo(
-                    f"line {change.row.line}: {change.action} {change.row.email}"
-                    + (f" ({details})" if details else "")
-                )
-        for unit in plan.units_to_create:
-            click.echo(f"new unit: {unit}")
-        counts = plan.counts
-        summary = (
-            f"{counts['create']} to create, {counts['update']} to update, "
-            f"{counts['unchanged']} unchanged, {counts['errors']} error(s)"
-        )
-        if plan.errors:
-            click.echo(f"{summary}: nothing imported", err=True)
-            sys.exit(1)
-        if dry_run:
-            click.echo(f"dry run: {summary}")
-            return
-        apply_import(session=session, plan=plan, actor_id=None, now=utcnow())
-        session.commit()
-    click.echo(f"imported: {summary}")
+    plan = import_staff(current_app, text=text, dry_run=dry_run, now=utcnow())
+    for error in plan.errors:
+        click.echo(f"{csv_file}:{error.line}: {error.message}")
+    for change in plan.changes:
+        if change.action != "unchanged":
+            details = "; ".join(change.details)
+            click.echo(
+                f"line {change.row.line}: {change.action} {change.row.email}"
+                + (f" ({details})" if details else "")
+            )
+    for unit in plan.units_to_create:
+        click.echo(f"new unit: {unit}")
+    counts = plan.counts
+    summary = (
+        f"{counts['create']} to create, {counts['update']} to update, "
+        f"{counts['unchanged']} unchanged, {counts['errors']} error(s)"
+    )
+    if plan.errors:
+        click.echo(f"{summary}: nothing imported", err=True)
+        sys.exit(1)
+    click.echo(f"dry run: {summary}" if dry_run else f"imported: {summary}")
 
 
 @report_cli.command("item-stats")
@@ -499,7 +477,7 @@ def audit_verify() -> None:
     """Walk the chain; name the first entry that was changed, removed or inserted (exit 1)."""
     from elearn.services.audit import verify_chain
 
-    with open_session(current_app) as session:
+    with unit_of_work(current_app) as session:
         result = verify_chain(session)
     if result.broken_at is not None:
         click.echo(f"BROKEN at entry {result.broken_at}: {result.reason}")
@@ -518,7 +496,7 @@ def audit_export(out: Path | None) -> None:
     """Every entry as JSON Lines, in order, with its hashes."""
     from elearn.services.audit import export_lines
 
-    with open_session(current_app) as session:
+    with unit_of_work(current_app) as session:
         lines = export_lines(session)
     text = "".join(line + "\n" for line in lines)
     if out is None:
@@ -555,7 +533,7 @@ def bank_import(
                 click.echo(note)
         sys.exit(code)
 
-    content = load_files(current_app)
+    content = load_configured(current_app.config)
     bank = content.banks.get(bank_id)
     banks_dir = Path(current_app.config["QUESTION_BANKS_DIR"])
     if bank is None:
@@ -644,7 +622,7 @@ def bank_export(bank_id: str, fmt: str, out: Path, lang: str | None) -> None:
     from elearn.content.exporting import ExportSource
     from elearn.content.formats import export_items
 
-    content = load_files(current_app)
+    content = load_configured(current_app.config)
     bank = content.banks.get(bank_id)
     if bank is None:
         raise click.ClickException(f"no loadable bank '{bank_id}' (run 'content check')")
@@ -695,7 +673,7 @@ def xapi_flush(max_batches: int) -> None:
     if settings is None:
         return
     report = outbox.flush(current_app, settings=settings, clock=utcnow, max_batches=max_batches)
-    with open_session(current_app) as session:
+    with unit_of_work(current_app) as session:
         state = xapi.status(session)
     click.echo(
         f"sent {report.sent}, rejected {report.rejected}, waiting {state.waiting}"
@@ -714,7 +692,7 @@ def xapi_status(as_json: bool) -> None:
 
     from elearn.services import xapi
 
-    with open_session(current_app) as session:
+    with unit_of_work(current_app) as session:
         state = xapi.status(session)
         refused = [
             {"id": r.statement_id, "verb": r.statement["verb"]["id"], "error": r.last_error}
