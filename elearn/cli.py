@@ -518,87 +518,25 @@ def bank_import(
     """Import items into a reviewable file question_banks/BANK/items/imported-<name>.yaml."""
     import json
 
-    import yaml
+    # Loads every parser (some 25 ms): only this command needs them, not every app start.
+    from elearn.content.bank_import import import_into_bank
 
-    from elearn.content.formats import import_items
-    from elearn.content.importing import ImportSyntaxError
-
-    report: dict[str, Any] = {"imported": 0, "skipped": [], "errors": []}
-
-    def finish(code: int, notes: list[str]) -> None:
-        if as_json:
-            click.echo(json.dumps(report, ensure_ascii=False))
-        else:
-            for note in notes:
-                click.echo(note)
-        sys.exit(code)
-
-    content = load_configured(current_app.config)
-    bank = content.banks.get(bank_id)
-    banks_dir = Path(current_app.config["QUESTION_BANKS_DIR"])
-    if bank is None:
-        report["errors"].append(
-            {"line": 0, "message": f"no loadable bank '{bank_id}' in {banks_dir}"}
-        )
-        finish(1, [f"error: no loadable bank '{bank_id}' (run 'content check')"])
-        return
-    if lang not in bank.spec.languages:
-        report["errors"].append({"line": 0, "message": f"the bank has no language '{lang}'"})
-        finish(1, [f"error: bank '{bank_id}' is in {bank.spec.languages}, not '{lang}'"])
-        return
-    try:
-        text = source.read_text(encoding="utf-8-sig")
-        result = import_items(
-            fmt, text, lang=lang, default_topic=bank.spec.topics[0].id, source_name=source.name
-        )
-    except UnicodeDecodeError:
-        report["errors"].append({"line": 0, "message": "not UTF-8 text"})
-        finish(1, [f"{source}: not UTF-8 text"])
-        return
-    except ImportSyntaxError as exc:
-        report["errors"].append({"line": exc.line, "message": exc.message})
-        finish(1, [f"{source}:{exc.line}: {exc.message}", "nothing imported"])
-        return
-    taken = {i.spec.id for i in bank.items}
-    topics = {t.id for t in bank.spec.topics}
-    notes = []
-    for item in result.items:
-        base, n = item["id"], 2
-        while item["id"] in taken:  # never reuse an id the bank already holds
-            item["id"], n = f"{base}-{n}", n + 1
-        taken.add(item["id"])
-        if item["topic"] not in topics:
-            notes.append(
-                f"note: item {item['id']} has topic '{item['topic']}', which "
-                f"bank.yaml does not list yet"
-            )
-    report["imported"] = len(result.items)
-    report["skipped"] = [{"line": s.line, "reason": s.reason} for s in result.skipped]
-    notes += [f"{source}:{s.line}: skipped: {s.reason}" for s in result.skipped]
-    target = banks_dir / bank_id / "items" / f"imported-{source.stem}.yaml"
-    n = 2
-    while target.exists():
-        target = target.with_name(f"imported-{source.stem}-{n}.yaml")
-        n += 1
-    if not dry_run and result.items:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        header = (
-            f"# Imported from {source.name} ({fmt}) on {utcnow().date()}: review every item,"
-            f" add the bank's other languages, then run 'content check'.\n"
-        )
-        target.write_text(
-            header
-            + yaml.safe_dump(
-                {"items": result.items}, allow_unicode=True, sort_keys=False, width=100
-            ),
-            encoding="utf-8",
-        )
-    verb = "would import" if dry_run else "imported"
-    notes.append(
-        f"{verb} {len(result.items)} item(s), skipped {len(result.skipped)}"
-        + ("" if dry_run or not result.items else f", into {target}")
+    report = import_into_bank(
+        content=load_configured(current_app.config),
+        banks_dir=Path(current_app.config["QUESTION_BANKS_DIR"]),
+        bank_id=bank_id,
+        source=source,
+        fmt=fmt,
+        lang=lang,
+        dry_run=dry_run,
+        today=utcnow().date(),
     )
-    finish(0, notes)
+    if as_json:
+        click.echo(json.dumps(report.as_json(), ensure_ascii=False))
+    else:
+        for note in report.notes:
+            click.echo(note)
+    sys.exit(0 if report.ok else 1)
 
 
 @bank_cli.command("export")
@@ -619,37 +557,24 @@ def bank_import(
 )
 def bank_export(bank_id: str, fmt: str, out: Path, lang: str | None) -> None:
     """Export a bank's items (and, for qti3, its exams) in one language."""
-    from elearn.content.exporting import ExportSource
-    from elearn.content.formats import export_items
+    # Loads every writer (some 25 ms): only this command needs them, not every app start.
+    from elearn.content.bank_export import BankExportError, export_bank
 
-    content = load_configured(current_app.config)
-    bank = content.banks.get(bank_id)
-    if bank is None:
-        raise click.ClickException(f"no loadable bank '{bank_id}' (run 'content check')")
-    broken = [p for p in content.problems if p.path.startswith(bank.path + "/")]
-    if broken:
-        for problem in broken:
-            click.echo(str(problem), err=True)
-        raise click.ClickException(
-            f"bank '{bank_id}' has {len(broken)} problem(s); an export would be incomplete"
+    try:
+        done = export_bank(
+            content=load_configured(current_app.config),
+            bank_id=bank_id,
+            fmt=fmt,
+            lang=lang,
+            out=out,
         )
-    lang = lang or bank.spec.languages[0]
-    if lang not in bank.spec.languages:
-        raise click.ClickException(f"bank '{bank_id}' is in {bank.spec.languages}, not '{lang}'")
-    source = ExportSource(
-        bank=bank.spec,
-        items=[i.spec for i in bank.items],
-        exams=[e.spec for e in bank.exams],
-        lang=lang,
-    )
-    data = export_items(fmt, source)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    partial = out.with_name(out.name + ".partial")
-    partial.write_bytes(data)
-    partial.replace(out)  # a reader never sees half a file
-    exams = f" and {len(source.exams)} exam(s)" if fmt == "qti3" else ""
+    except BankExportError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        raise click.ClickException(exc.message) from None
+    exams = f" and {done.exams} exam(s)" if done.exams is not None else ""
     click.echo(
-        f"exported {len(source.items)} item(s){exams} of bank {bank_id} ({lang}, {fmt}) to {out}"
+        f"exported {done.items} item(s){exams} of bank {bank_id} ({done.lang}, {fmt}) to {out}"
     )
 
 
