@@ -6,11 +6,13 @@ exam file) and left out of the result, so that sync keeps what it loaded before.
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from elearn.content.markdown import outline
 from elearn.content.yamlsrc import Located, YamlSyntaxError, locate, parse_yaml, validate
@@ -131,6 +133,12 @@ def load_content(courses_dir: Path, banks_dir: Path, base: Path | None = None) -
             result.courses[course.spec.id] = course
     result.problems.sort()
     return result
+
+
+def load_configured(config: Mapping[str, Any]) -> ContentSet:
+    """COURSES_DIR and QUESTION_BANKS_DIR read; problems name paths from their common folder."""
+    courses, banks = Path(config["COURSES_DIR"]), Path(config["QUESTION_BANKS_DIR"])
+    return load_content(courses, banks, Path(os.path.commonpath([courses, banks])))
 
 
 S = TypeVar("S", CourseSpec, BankSpec)

@@ -12,7 +12,7 @@ import re
 import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -434,31 +434,53 @@ def _is_int(value: object) -> bool:
 # --- Standing ----------------------------------------------------------------------------------
 
 
+CertificateState = Literal["valid", "expiring", "expired", "revoked", "not yet valid"]
+
+
+def certificate_state(
+    *,
+    revoked: bool,
+    valid_from: datetime,
+    valid_until: datetime | None,
+    now: datetime,
+    warn_days: int | None = None,
+) -> CertificateState:
+    """A certificate's state at now from its dates, the one rule every page and command applies.
+
+    Revoked wins, then not yet valid, then expired (from ``valid_until`` on, like JWT "exp"),
+    then expiring (``warn_days`` or fewer before ``valid_until``; never when ``warn_days`` is None).
+    """
+    if revoked:
+        return "revoked"
+    if now < valid_from:
+        return "not yet valid"
+    if valid_until is not None:
+        if now >= valid_until:
+            return "expired"
+        if warn_days is not None and now >= valid_until - timedelta(days=warn_days):
+            return "expiring"
+    return "valid"
+
+
 @dataclass(frozen=True)
 class Standing:
     """Where a verified credential stands at one moment, with the dates that decided it."""
 
-    state: Literal["valid", "revoked", "expired", "not yet valid"]
+    state: CertificateState  # never "expiring": a credential's standing has no warning window
     valid_from: datetime
     valid_until: datetime | None
 
 
 def standing(payload: dict[str, Any], revoked: bool, now: datetime) -> Standing:
-    """A verified payload's standing at now: revoked wins, then not yet valid, then expired."""
+    """A verified payload's standing at now, by certificate_state from its signed dates."""
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be timezone-aware")
     valid_from = _parse_datetime(payload.get("validFrom"))
     raw_until = payload.get("validUntil")
     valid_until = None if raw_until is None else _parse_datetime(raw_until)
-    state: Literal["valid", "revoked", "expired", "not yet valid"]
-    if revoked:
-        state = "revoked"
-    elif now < valid_from:
-        state = "not yet valid"
-    elif valid_until is not None and now >= valid_until:
-        state = "expired"  # like JWT "exp": no longer valid from that instant on
-    else:
-        state = "valid"
+    state = certificate_state(
+        revoked=revoked, valid_from=valid_from, valid_until=valid_until, now=now
+    )
     return Standing(state=state, valid_from=valid_from, valid_until=valid_until)
 
 

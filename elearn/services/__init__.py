@@ -1,1 +1,1 @@
-"""Use cases over the database. Services flush; the request (or CLI command) commits once."""
+"""Use cases over the database. Services flush; the request, or a job (elearn.jobs), commits."""

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, col, func, select
 
-from elearn.content.loader import ContentSet, LoadedBank
 from elearn.domain.content import content_hash
 from elearn.models import Bank, Course, CourseModule, Exam, ExamVersion, Item, ItemVersion
 from elearn.services import audit
+
+if TYPE_CHECKING:  # the loader (and YAML) is for `content sync`, not for every app start
+    from elearn.content.loader import ContentSet, LoadedBank
 
 
 @dataclass

@@ -10,7 +10,7 @@ import random
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert
@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 
 from elearn.domain.assembly import NotEnoughItems, PoolItem, assemble
 from elearn.domain.content import BankSpec, ExamSpec, ItemSpec
+from elearn.domain.credentials import certificate_state
 from elearn.domain.eligibility import Eligibility, PastAttempt, Refusal, deadline, eligibility
 from elearn.domain.errors import N_, AttemptClosed, Conflict, InvalidAnswer, NotEligible, NotFound
 from elearn.domain.itemtypes import IncompleteResponse, InvalidResponse, RawAnswer, read_answer
@@ -28,6 +29,7 @@ from elearn.domain.scoring import Answered, score_attempt
 from elearn.models import (
     AttemptSlot,
     Bank,
+    Certificate,
     CourseProgress,
     Exam,
     ExamAttempt,
@@ -116,8 +118,6 @@ def _renewal_due(
     session: Session, user_id: int, exam_id: str, now: datetime, renewal_days: int
 ) -> bool:
     """The learner's newest certificate for the exam has expired or is within the window."""
-    from elearn.models import Certificate
-
     newest = session.exec(
         select(Certificate)
         .where(
@@ -127,9 +127,16 @@ def _renewal_due(
         )
         .order_by(col(Certificate.issued_at).desc())
     ).first()
-    if newest is None or newest.valid_until is None:
+    if newest is None:
         return False
-    return now >= newest.valid_until - timedelta(days=renewal_days)
+    state = certificate_state(
+        revoked=False,  # the query left revoked certificates out
+        valid_from=newest.issued_at,
+        valid_until=newest.valid_until,
+        now=now,
+        warn_days=renewal_days,
+    )
+    return state in ("expiring", "expired")
 
 
 def learner_status(

@@ -11,11 +11,12 @@ import io
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Literal
 
 from sqlmodel import Session, col, select
 
+from elearn.domain.credentials import CertificateState, certificate_state
 from elearn.domain.errors import N_, Conflict, NotFound
 from elearn.domain.localize import pick
 from elearn.models import (
@@ -243,7 +244,7 @@ class StaffStatus:
     email: str
     unit_id: int
     state: str  # not_started | in_progress | completed (course) / passed (exam)
-    certificate: str | None  # valid | expiring | expired (exams only)
+    certificate: CertificateState | None  # of the newest unrevoked certificate (exams only)
     certificate_until: datetime | None
     due_at: datetime | None
     overdue: bool
@@ -342,12 +343,13 @@ def staff_statuses(
             if held:
                 newest = max(held, key=lambda c: c.issued_at)
                 until = newest.valid_until
-                if until is not None and until <= now:
-                    certificate = "expired"
-                elif until is not None and until <= now + timedelta(days=warn_days):
-                    certificate = "expiring"
-                else:
-                    certificate = "valid"
+                certificate = certificate_state(
+                    revoked=False,  # read_facts left revoked certificates out
+                    valid_from=newest.issued_at,
+                    valid_until=until,
+                    now=now,
+                    warn_days=warn_days,
+                )
         due_at = due(person.org_unit_id)
         out.append(
             StaffStatus(

@@ -1,12 +1,9 @@
 """Learning records to an LRS through an outbox: written with the event, sent by ``xapi flush``.
 
 ``record`` adds a statement in the same transaction as the event it describes, so a statement
-exists exactly when its event does. ``flush`` sends what waits, oldest first, in batches: a row
-is marked sent only after the LRS has answered that it stored it; when the LRS is down, slow or
-answers an error, the batch waits with a growing delay (``Retry-After`` is honoured). A batch
-the LRS refuses is sent again one statement at a time, so that one malformed statement is set
-aside with the reason (``rejected``) and the others go. A statement keeps the id it was written
-with, so the LRS can drop a repeat after a lost reply ("409 Conflict" means it has it).
+exists exactly when its event does. Sending it is a batch job (``elearn.jobs.xapi``); here are
+the settings, the events, and what the outbox holds. A statement keeps the id it was written
+with, so the LRS can drop a repeat after a lost reply.
 
 Off unless ``XAPI_ENDPOINT`` is set: then no statement is even written.
 """
@@ -17,19 +14,16 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from sqlalchemy import and_, func, or_
+from sqlalchemy import and_, func
 from sqlmodel import Session, col, select
 
 from elearn.domain import xapi
 from elearn.domain.content import CourseSpec, ExamSpec, ModuleSpec
 from elearn.models import Certificate, ExamAttempt, User, XapiStatement
-
-if TYPE_CHECKING:
-    import httpx
 
 INFO_KEY = "elearn.xapi"  # where a session carries the settings (see elearn.db.open_session)
 STATEMENTS_PATH = "statements"
@@ -241,193 +235,6 @@ def certificate_earned(*, session: Session, certificate: Certificate, title: xap
             when=certificate.issued_at,
         ),
     )
-
-
-# --- sending -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Reply:
-    status: int  # 0: no answer (refused, timed out, broken connection)
-    detail: str = ""
-    retry_after: float | None = None
-
-    @property
-    def stored(self) -> bool:
-        return self.status in (200, 204)
-
-    @property
-    def refused(self) -> bool:
-        """The LRS says the request itself is wrong; trying it again unchanged will not help."""
-        return self.status in (400, 413, 422)
-
-    def describe(self) -> str:
-        what = f"HTTP {self.status}" if self.status else "no answer"
-        return f"{what}: {self.detail}"[:500] if self.detail else what
-
-
-class LrsClient:
-    """The two calls elearn makes to an LRS: POST a batch, PUT one statement by its id."""
-
-    def __init__(self, settings: XapiSettings, transport: httpx.BaseTransport | None = None):
-        import httpx  # only `xapi flush` talks to an LRS: app servers start without it
-
-        auth = (settings.username, settings.password) if settings.username else None
-        self.url = settings.statements_url
-        self.http = httpx.Client(
-            auth=auth,
-            timeout=settings.timeout,
-            transport=transport,
-            headers={"X-Experience-API-Version": xapi.XAPI_VERSION},
-        )
-
-    def close(self) -> None:
-        self.http.close()
-
-    def post(self, statements: list[dict[str, Any]]) -> Reply:
-        return self._call("POST", self.url, statements)
-
-    def put(self, statement: dict[str, Any]) -> Reply:
-        return self._call("PUT", self.url, statement, {"statementId": statement["id"]})
-
-    def _call(
-        self, method: str, url: str, body: Any, params: dict[str, str] | None = None
-    ) -> Reply:
-        import httpx
-
-        try:
-            response = self.http.request(method, url, json=body, params=params)
-        except httpx.TimeoutException:
-            return Reply(0, "the LRS did not answer in time")
-        except httpx.HTTPError as exc:
-            return Reply(0, f"{type(exc).__name__}: {exc}")
-        return Reply(
-            response.status_code,
-            " ".join(response.text.split())[:300] if response.status_code >= 300 else "",
-            _retry_after(response.headers.get("Retry-After")),
-        )
-
-
-def _retry_after(value: str | None) -> float | None:
-    try:
-        seconds = float(value) if value else None
-    except ValueError:
-        return None  # an HTTP date: rare from an LRS; the doubling delay applies
-    return seconds if seconds is not None and math.isfinite(seconds) and seconds >= 0 else None
-
-
-@dataclass
-class FlushReport:
-    sent: int = 0
-    rejected: int = 0
-    problem: str | None = None  # why sending stopped early (the LRS down, slow, refusing)
-
-
-def _is_postgresql(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
-
-
-def _claim(session: Session, settings: XapiSettings, now: datetime) -> list[XapiStatement]:
-    """Take the next due batch for this flush; a concurrent flush skips what another holds."""
-    query = (
-        select(XapiStatement)
-        .where(
-            col(XapiStatement.sent_at).is_(None),
-            col(XapiStatement.rejected_at).is_(None),
-            XapiStatement.next_try_at <= now,
-            or_(col(XapiStatement.claimed_until).is_(None), col(XapiStatement.claimed_until) < now),
-        )
-        .order_by(col(XapiStatement.id))
-        .limit(settings.batch_size)
-    )
-    if _is_postgresql(session):
-        query = query.with_for_update(skip_locked=True)
-    rows = list(session.exec(query).all())
-    lease = now + timedelta(seconds=settings.timeout * 3 + 60)
-    for row in rows:
-        row.claimed_until = lease
-    session.commit()
-    return rows
-
-
-def flush(
-    *,
-    open_session: Callable[[], Session],
-    client: LrsClient,
-    settings: XapiSettings,
-    clock: Callable[[], datetime],
-    max_batches: int = 1000,
-) -> FlushReport:
-    """Send what waits until nothing is due, the LRS fails, or ``max_batches`` went.
-
-    Commits as it goes (a batch job, not a request): a statement is marked sent in the
-    transaction after the LRS stored it, so a crash between the two sends it again, with its id.
-    """
-    report = FlushReport()
-    with open_session() as session:
-        # Rows stay loaded after each commit, so that reading a statement to send it opens no
-        # transaction: none is open while the LRS is asked (on SQLite one would hold the write
-        # lock, and every learner's save would wait for a slow LRS).
-        session.expire_on_commit = False
-        for _ in range(max_batches):
-            rows = _claim(session, settings, clock())
-            if not rows:
-                break
-            reply = client.post([row.statement for row in rows])
-            if reply.stored:
-                _sent(rows, clock(), report)
-            elif reply.refused or reply.status == 409:
-                _one_by_one(client, settings, rows, clock, report)
-            else:
-                _wait(settings, rows, clock(), reply, report)
-            session.commit()
-            if report.problem:
-                break
-    return report
-
-
-def _sent(rows: list[XapiStatement], now: datetime, report: FlushReport, note: str = "") -> None:
-    for row in rows:
-        row.sent_at, row.claimed_until, row.last_error = now, None, note or None
-        row.tries += 1
-        report.sent += 1
-
-
-def _wait(
-    settings: XapiSettings,
-    rows: list[XapiStatement],
-    now: datetime,
-    reply: Reply,
-    report: FlushReport,
-) -> None:
-    for row in rows:
-        row.tries += 1
-        row.next_try_at = now + settings.delay(row.tries, reply.retry_after)
-        row.claimed_until, row.last_error = None, reply.describe()
-    report.problem = reply.describe()
-
-
-def _one_by_one(
-    client: LrsClient,
-    settings: XapiSettings,
-    rows: list[XapiStatement],
-    clock: Callable[[], datetime],
-    report: FlushReport,
-) -> None:
-    for index, row in enumerate(rows):
-        reply = client.put(row.statement)
-        if reply.stored:
-            _sent([row], clock(), report)
-        elif reply.status == 409:  # it holds a statement with this id: ours, sent before
-            _sent([row], clock(), report, "the LRS already held it (409)")
-        elif reply.refused:
-            row.tries += 1
-            row.rejected_at, row.claimed_until = clock(), None
-            row.last_error = reply.describe()
-            report.rejected += 1
-        else:
-            _wait(settings, rows[index:], clock(), reply, report)
-            return
 
 
 # --- looking -------------------------------------------------------------------------------------

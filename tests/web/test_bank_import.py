@@ -130,10 +130,17 @@ def test_wrong_language_bank_or_format(english_bank: Flask, tmp_path: Path) -> N
 
 
 def test_the_commands_offer_exactly_the_registered_formats() -> None:
-    from elearn.cli import EXPORT_FORMATS, IMPORT_FORMATS
+    import click
+
+    from elearn.cli.bank import bank_export, bank_import
     from elearn.content.formats import EXPORTERS, IMPORTERS
 
-    assert set(IMPORT_FORMATS) == set(IMPORTERS) and set(EXPORT_FORMATS) == set(EXPORTERS)
+    def offered(command: click.Command) -> set[str]:
+        (option,) = [p for p in command.params if p.name == "fmt"]
+        assert isinstance(option.type, click.Choice)
+        return {str(choice) for choice in option.type.choices}
+
+    assert offered(bank_import) == set(IMPORTERS) and offered(bank_export) == set(EXPORTERS)
 
 
 def test_unknown_format_in_the_registry_is_an_error() -> None:

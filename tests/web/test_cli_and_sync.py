@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -221,3 +224,19 @@ def test_users_create(fresh: Flask) -> None:
         "a-long-password",
     )
     assert code == 2
+
+
+def test_a_command_group_is_imported_when_used_not_at_app_start(tmp_path: Path) -> None:
+    """App servers need no command: alembic, yaml and the format parsers load only for one."""
+    code = (
+        "import json, sys; from elearn import create_app; "
+        f"app = create_app({{'INSTANCE_PATH': {str(tmp_path)!r}, 'SECRET_KEY': 'x'}}); "
+        "heavy = ('elearn.cli.', 'alembic', 'yaml', 'elearn.content.formats'); "
+        "at_start = sorted(m for m in sys.modules if m.startswith(heavy)); "
+        "out = app.test_cli_runner().invoke(args=['bank', '--help']).output; "
+        "print(json.dumps([at_start, 'elearn.cli.bank' in sys.modules, 'export' in out]))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    at_start, bank_loaded, listed = json.loads(done.stdout)
+    assert at_start == ["elearn.cli.demo"]  # `demo` is a single command, not a group
+    assert bank_loaded and listed

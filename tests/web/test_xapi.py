@@ -23,8 +23,9 @@ from flask.testing import FlaskClient
 from sqlmodel import Session, col, select
 
 from elearn.clock import utcnow
-from elearn.db import engine_of, open_session
+from elearn.db import engine_of
 from elearn.domain import xapi as statements
+from elearn.jobs import xapi as outbox
 from elearn.models import XapiStatement
 from elearn.services import xapi
 from tests.conftest import (
@@ -104,18 +105,9 @@ def queued(app: Flask) -> list[XapiStatement]:
         return list(s.exec(select(XapiStatement).order_by(col(XapiStatement.id))).all())
 
 
-def flush(app: Flask, now: datetime | None = None, lrs_settings: Any = None) -> xapi.FlushReport:
+def flush(app: Flask, now: datetime | None = None, lrs_settings: Any = None) -> outbox.FlushReport:
     settings = lrs_settings or xapi.settings_from_config(config=app.config)
-    client = xapi.LrsClient(settings)
-    try:
-        return xapi.flush(
-            open_session=lambda: open_session(app),
-            client=client,
-            settings=settings,
-            clock=lambda: now or utcnow(),
-        )
-    finally:
-        client.close()
+    return outbox.flush(app, settings=settings, clock=lambda: now or utcnow())
 
 
 def cli(app: Flask, *args: str) -> tuple[int, str]:
@@ -319,7 +311,7 @@ def test_a_crash_after_sending_sends_the_same_statement_again(
     def crash(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("power cut")
 
-    monkeypatch.setattr(xapi, "_sent", crash)
+    monkeypatch.setattr(outbox, "_sent", crash)
     with pytest.raises(RuntimeError):
         flush(app_with_lrs)
     monkeypatch.undo()
@@ -427,9 +419,9 @@ def test_no_transaction_is_open_while_the_lrs_is_asked(
         pytest.skip("SQLite's database-wide write lock")
     path = database.removeprefix("sqlite:///")
     seen: list[str] = []
-    real_post = xapi.LrsClient.post
+    real_post = outbox.LrsClient.post
 
-    def post_and_write(self: xapi.LrsClient, batch: list[dict[str, Any]]) -> xapi.Reply:
+    def post_and_write(self: outbox.LrsClient, batch: list[dict[str, Any]]) -> outbox.Reply:
         other = sqlite3.connect(path, timeout=0.2, isolation_level=None)
         try:
             other.execute("BEGIN IMMEDIATE")
@@ -441,7 +433,7 @@ def test_no_transaction_is_open_while_the_lrs_is_asked(
             other.close()
         return real_post(self, batch)
 
-    monkeypatch.setattr(xapi.LrsClient, "post", post_and_write)
+    monkeypatch.setattr(outbox.LrsClient, "post", post_and_write)
     assert flush(app_with_lrs).sent == 6
     assert seen == ["free", "free"]
 

@@ -1,0 +1,114 @@
+"""``flask content``: check, describe and sync the course and question-bank files."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from typing import Any
+
+import click
+from flask import current_app
+
+from elearn.cli import GROUPS
+from elearn.clock import utcnow
+from elearn.content.loader import ContentSet, load_configured
+from elearn.jobs.content import sync_files
+
+group = GROUPS["content"]
+
+
+@group.command("check")
+def content_check() -> None:
+    """Validate every course and question bank; print each problem as path:line: message."""
+    content = load_configured(current_app.config)
+    for problem in content.problems:
+        click.echo(str(problem))
+    if content.problems:
+        click.echo(f"{len(content.problems)} problem(s)", err=True)
+        sys.exit(1)
+    items = sum(len(b.items) for b in content.banks.values())
+    exams = sum(len(b.exams) for b in content.banks.values())
+    click.echo(
+        f"ok: {len(content.courses)} course(s), {len(content.banks)} bank(s), "
+        f"{items} item(s), {exams} exam(s)"
+    )
+
+
+def _stats(content: ContentSet) -> dict[str, Any]:
+    """The figures ``content stats`` prints, in the shape its --json promises."""
+    return {
+        "courses": [
+            {"id": c.spec.id, "modules": len(c.modules), "languages": list(c.spec.languages)}
+            for c in content.courses.values()
+        ],
+        "banks": [
+            {
+                "id": b.spec.id,
+                "items": len(b.items),
+                "by_topic": dict(sorted(Counter(i.spec.topic for i in b.items).items())),
+                "by_type": dict(sorted(Counter(i.spec.type for i in b.items).items())),
+                "by_language": dict(
+                    sorted(Counter(lang for i in b.items for lang in i.spec.text).items())
+                ),
+            }
+            for b in content.banks.values()
+        ],
+        "exams": [
+            {
+                "id": e.spec.id,
+                "bank": b.spec.id,
+                "items": sum(entry.items for entry in e.spec.blueprint),
+                "minutes": e.spec.time_limit_minutes,
+                "draw": {entry.topic: entry.items for entry in e.spec.blueprint},
+                "certificate": e.spec.certificate.issue,
+            }
+            for b in content.banks.values()
+            for e in b.exams
+        ],
+    }
+
+
+@group.command("stats")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable, in a stable shape.")
+def content_stats(as_json: bool) -> None:
+    """What the content files hold: courses, banks by topic, type and language, exams."""
+    content = load_configured(current_app.config)
+    stats = _stats(content)
+    if as_json:
+        click.echo(json.dumps(stats, ensure_ascii=False, indent=2))
+    else:
+        for course in stats["courses"]:
+            click.echo(
+                f"course {course['id']}: {course['modules']} modules, "
+                f"{'/'.join(course['languages'])}"
+            )
+        for bank in stats["banks"]:
+            click.echo(f"bank {bank['id']}: {bank['items']} items {bank['by_topic']}")
+        for exam in stats["exams"]:
+            click.echo(f"exam {exam['id']}: {exam['items']} items, {exam['minutes']} min")
+    if content.problems:
+        click.echo(f"{len(content.problems)} problem(s): run 'content check'", err=True)
+        sys.exit(1)
+
+
+@group.command("sync")
+def content_sync() -> None:
+    """Load the files into the database; a broken file is refused and its old version stays."""
+    outcome = sync_files(current_app, now=utcnow())
+    problems, report = outcome.content.problems, outcome.report
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    for line in report.created:
+        click.echo(f"created {line}")
+    for line in report.updated:
+        click.echo(f"updated {line}")
+    for line in report.deactivated:
+        click.echo(f"deactivated {line}")
+    click.echo(
+        f"synced: {len(report.created)} created, {len(report.updated)} updated, "
+        f"{len(report.deactivated)} deactivated, {report.unchanged} unchanged"
+    )
+    if problems:
+        click.echo(f"{len(problems)} problem(s): the files named were not loaded", err=True)
+        sys.exit(1)

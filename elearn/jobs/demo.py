@@ -1,0 +1,25 @@
+"""``demo``: the demo municipality, users and certificates, never in production."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from elearn.jobs import unit_of_work
+from elearn.services.certificates import authority_of
+from elearn.services.demo import create_demo
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+
+class RefusedInProduction(Exception):
+    """Demo accounts share a published password: a production site must never get them."""
+
+
+def create_demo_data(app: Flask, *, now: datetime) -> list[str]:
+    """Create what is missing of the demo data; returns the e-mail addresses created."""
+    if app.config["PRODUCTION"]:
+        raise RefusedInProduction("demo data is not created when PRODUCTION is set")
+    with unit_of_work(app) as session:
+        return create_demo(session=session, now=now, authority=authority_of(app=app))
