@@ -43,3 +43,14 @@ class AttemptClosed(Conflict):
 
 class InvalidAnswer(DomainError):
     """A forged or malformed answer (or setting): refused before anything was changed."""
+
+
+class IncompleteAnswer(InvalidAnswer):
+    """An answer the learner has not finished (two steps in one place, text where a number
+    goes): not saved, and shown back as ``partial`` with the message, so nothing typed is lost."""
+
+    status = 422
+
+    def __init__(self, message: str, partial: object = None) -> None:
+        super().__init__(message)
+        self.partial = partial

@@ -23,7 +23,15 @@ from elearn.domain.assembly import NotEnoughItems, PoolItem, assemble
 from elearn.domain.content import BankSpec, ExamSpec, ItemSpec
 from elearn.domain.credentials import certificate_state
 from elearn.domain.eligibility import Eligibility, PastAttempt, Refusal, deadline, eligibility
-from elearn.domain.errors import N_, AttemptClosed, Conflict, InvalidAnswer, NotEligible, NotFound
+from elearn.domain.errors import (
+    N_,
+    AttemptClosed,
+    Conflict,
+    IncompleteAnswer,
+    InvalidAnswer,
+    NotEligible,
+    NotFound,
+)
 from elearn.domain.itemtypes import IncompleteResponse, InvalidResponse, RawAnswer, read_answer
 from elearn.domain.scoring import Answered, score_attempt
 from elearn.models import (
@@ -422,7 +430,7 @@ def save_answer(
     try:
         response = read_answer(item, raw, slot.options, slot.prompts, attempt.language)
     except IncompleteResponse as exc:
-        raise InvalidAnswer(str(exc)) from None
+        raise IncompleteAnswer(str(exc), exc.partial) from None
     except InvalidResponse:
         raise InvalidAnswer(N_("That answer is not one this question offers.")) from None
     if response != slot.response or flagged != slot.flagged:

@@ -22,7 +22,7 @@ from flask_login import current_user
 from elearn.auth import roles_required
 from elearn.clock import utcnow
 from elearn.db import get_session, writes_on_get
-from elearn.domain.errors import AttemptClosed, InvalidAnswer
+from elearn.domain.errors import AttemptClosed, IncompleteAnswer, InvalidAnswer
 from elearn.domain.itemtypes import describe_answer, present
 from elearn.domain.localize import pick
 from elearn.i18n import current_language
@@ -145,22 +145,38 @@ def item(attempt_id: int, number: int) -> Any:
             _save_posted(attempt, number, now)
         except AttemptClosed:
             return _closed(attempt)
+        except IncompleteAnswer as exc:  # not saved: the page says why and keeps what was given
+            return _item_page(attempt, number, now, given=exc.partial, problem=_(exc.message)), 422
         return redirect(_destination(attempt, number, request.form.get("go", "")))
     if attempt.submitted_at is not None:
         return redirect(url_for("exam.result", attempt_id=attempt.id))
     if exams.close_if_overdue(session=session, authority=authority(), attempt=attempt, now=now):
         return _closed(attempt)
-    slot, spec = exams.slot_with_item(session=session, attempt_id=attempt_id, number=number)
     review.record_view(session=session, attempt=attempt, number=number, now=now, client=_client())
-    slots = exams.slots_of(session=session, attempt_id=attempt_id)
-    exam = attempts.exam_spec(session=session, attempt=attempt)
+    return _item_page(attempt, number, now)
+
+
+def _item_page(
+    attempt: ExamAttempt,
+    number: int,
+    now: datetime,
+    given: object = None,
+    problem: str | None = None,
+) -> str:
+    """One question of the attempt with its saved answer, or with an unfinished one and why."""
+    session = get_session()
+    assert attempt.id is not None
+    slot, spec = exams.slot_with_item(session=session, attempt_id=attempt.id, number=number)
+    slots = exams.slots_of(session=session, attempt_id=attempt.id)
+    shown = slot.response if problem is None else given
     return render_template(
         "exams/item.html",
         attempt=attempt,
-        exam=exam,
+        exam=attempts.exam_spec(session=session, attempt=attempt),
         slot=slot,
         slots=slots,
-        item=present(spec, attempt.language, slot.options, slot.prompts, slot.response),
+        item=present(spec, attempt.language, slot.options, slot.prompts, shown),
+        problem=problem,
         remaining=max(0, int((attempt.deadline_at - now).total_seconds())),
         counts=exams.answered_counts(slots=slots),
         form=ConfirmForm(),

@@ -270,3 +270,12 @@ def test_a_pass_ends_the_attempts_until_renewal_is_due() -> None:
         exam(), now=NOW, course_complete=True, past=[failed, passed], renewal_due=True
     )
     assert verdict.allowed and verdict.attempts_left == 3  # a new round of attempts
+
+
+def test_text_where_a_number_goes_is_the_learners_to_correct_and_is_shown_back() -> None:
+    from elearn.domain.itemtypes import IncompleteResponse, present
+
+    with pytest.raises(IncompleteResponse) as typo:
+        get_item_type("numeric").parse(NUM_TOL, {"answer": ["12 5OO"]})
+    assert typo.value.partial == "12 5OO"
+    assert present(NUM_TOL, "en", [], [], typo.value.partial).value == "12 5OO"

@@ -247,3 +247,26 @@ def test_an_exam_saves_an_order_scores_it_and_shows_it_in_the_review(drill_app: 
     login(certifier, "certifier@example.org")
     view = certifier.get(f"/certify/attempts/{attempt_id}").get_data(as_text=True)
     assert '<ol class="steps-review">' in view and "6. Provide for or cooperate" in view
+
+
+def test_without_a_script_an_unfinished_order_is_shown_back_with_what_to_do(
+    drill_app: Flask,
+) -> None:
+    learner = english_client(drill_app)
+    assert login(learner, "learner@example.org").status_code == 302
+    started = post(learner, "/exams/steps-drill/start")
+    attempt_id = int(started.headers["Location"].split("/")[2])
+    number, served = ordering_slot(drill_app, attempt_id)
+    base = f"/attempts/{attempt_id}/{number}"
+    fields = {f"answer-{i}": str(RIGHT.index(step) + 1) for i, step in enumerate(served, 1)}
+    assert post(learner, base, {**fields, "go": "next"}).status_code == 302  # saved
+    twice = {**fields, "answer-1": fields["answer-2"], "go": "next"}
+    page = post(learner, base, twice)
+    assert page.status_code == 422
+    text = page.get_data(as_text=True)
+    assert "Give each step its own place: one step to each place." in text
+    # The places as given are on the page to be corrected; the saved answer is unchanged.
+    assert re.search(
+        rf'name="answer-1"[^>]*>.*?<option value="{fields["answer-2"]}" selected>', text, re.S
+    )
+    assert saved(drill_app, attempt_id, number) == RIGHT

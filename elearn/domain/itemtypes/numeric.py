@@ -12,7 +12,10 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 from elearn.domain.content import ItemSpec
+from elearn.domain.errors import N_
 from elearn.domain.itemtypes.base import (
+    IncompleteResponse,
+    InvalidResponse,
     ItemType,
     RawAnswer,
     Response,
@@ -43,6 +46,7 @@ from elearn.domain.itemtypes.formats import (
 from elearn.domain.problems import LocatedMessage
 
 _FULL = 1e-9
+NOT_A_NUMBER = N_("Write a number, for example 1 234,5 or 1234.5.")
 _GROUPED = {
     # English groups thousands with commas ("12,500"); Danish and Norwegian with dots or spaces.
     "en": re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?"),
@@ -103,7 +107,12 @@ class Numeric(ItemType):
 
     def parse(self, item: ItemSpec, raw: RawAnswer) -> Response:
         value = one(raw)
-        return None if value is None or not value.strip() else parse_number(value)
+        if value is None or not value.strip():
+            return None
+        try:
+            return parse_number(value)
+        except InvalidResponse:  # a typo, not a forgery: say so and show it back
+            raise IncompleteResponse(NOT_A_NUMBER, partial=value) from None
 
     def score(self, item: ItemSpec, response: Response, lang: str) -> float:
         if response is None:
@@ -117,6 +126,8 @@ class Numeric(ItemType):
         return key["value"] if "value" in key else (key["min"] + key["max"]) / 2
 
     def value_text(self, response: Response) -> str | None:
+        if isinstance(response, str):  # an unfinished answer: the text as typed
+            return response
         return None if response is None else f"{response:g}"
 
     def describe(self, item: ItemSpec, lang: str) -> tuple[str, ...]:
