@@ -223,6 +223,8 @@ def test_import_export_import_gives_the_same_items_and_keys(fmt: str) -> None:
 
 @pytest.mark.parametrize("fmt", ["gift", "moodle-xml", "qti3"])
 def test_every_shipped_bank_survives_a_round_trip(shipped: ContentSet, fmt: str) -> None:
+    assert len(shipped.banks) == 8
+    compared = 0
     for bank_id, bank in shipped.banks.items():
         for lang in bank.spec.languages:
             source = source_of(shipped, bank_id, lang)
@@ -240,11 +242,14 @@ def test_every_shipped_bank_survives_a_round_trip(shipped: ContentSet, fmt: str)
                 bank_id,
                 lang,
             )
+            compared += len(back)
+    assert compared > 300  # every shipped item, in each of its languages
 
 
 def test_the_key_scores_the_same_before_and_after(shipped: ContentSet) -> None:
     source = source_of(shipped, "soa-baerekraft", "nb")
     back = {i.id: i for i in round_trip("gift", source)}
+    assert len(source.items) >= 200 and set(back) == {i.id for i in source.items}
     for item in source.items:
         again = back[item.id]
         for response in _responses(item, "nb"):
@@ -343,6 +348,7 @@ def test_qti_package_scores_every_response_as_elearn_does(shipped: ContentSet) -
     banks = [(ExportSource(BANK, ITEMS, [EXAM], "en"), ITEMS)]
     source = source_of(shipped, "soa-baerekraft", "en")
     banks.append((source, list(source.items)))
+    assert len(banks[1][1]) >= 200
     for source, items in banks:
         files = open_package(export_items("qti3", source).data)
         for item in items:

@@ -33,6 +33,8 @@ def test_everything_shipped_passes_the_check(content: ContentSet) -> None:
 
 
 def test_every_module_has_a_reflection_and_a_knowledge_check(content: ContentSet) -> None:
+    assert len(content.courses) == 7
+    assert all(course.modules for course in content.courses.values())
     for course in content.courses.values():
         for module in course.modules:
             for lang, body in module.body.items():
@@ -66,6 +68,7 @@ def test_certification_and_practice_exam_rules(content: ContentSet) -> None:
 
 def test_items_are_complete_in_both_languages(content: ContentSet) -> None:
     bank = content.banks[BANK]
+    assert len(bank.items) >= 200
     for loaded in bank.items:
         item = loaded.spec
         assert set(item.text) == {"nb", "en"}, item.id
