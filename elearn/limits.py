@@ -12,7 +12,7 @@ from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
-from elearn.services.accounts import normalise_email
+from elearn.domain.staff import normalise_email
 
 GUARDED = ("auth.login", "auth.signup", "auth.reset")
 # Look-ups of certificate codes: only failed ones count, so a verifier is never slowed down.
@@ -20,7 +20,7 @@ LOOKUPS = ("certificates.verify", "certificates.pdf", "certificates.credential")
 
 
 def _account_key() -> str:
-    return "account:" + normalise_email(email=request.form.get("email", ""))
+    return "account:" + normalise_email(request.form.get("email", ""))
 
 
 def init_app(app: Flask) -> None:

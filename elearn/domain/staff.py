@@ -44,6 +44,11 @@ def decode_staff_file(data: bytes) -> str:
         ) from None
 
 
+def normalise_email(email: str) -> str:
+    """An e-mail address as accounts store it: trimmed, in lower case."""
+    return email.strip().lower()
+
+
 def valid_email(email: str) -> bool:
     local, _, _domain = email.partition("@")
     return len(email) <= EMAIL_MAX and len(local) <= 64 and _EMAIL.fullmatch(email) is not None
@@ -77,7 +82,7 @@ def _check_row(
     elif len(name) > NAME_MAX:
         problems.append(f"name longer than {NAME_MAX} characters")
 
-    email = cells["email"].strip().lower()
+    email = normalise_email(cells["email"])
     if not email:
         problems.append("missing e-mail address")
     elif not valid_email(email):

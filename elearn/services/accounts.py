@@ -12,8 +12,9 @@ from sqlmodel import Session, col, func, or_, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from elearn.domain.errors import N_, AccountError, NotFound
-from elearn.models import ROLES, AppSetting, OrgUnit, PasswordReset, User, UserRole
-from elearn.services import audit, reports
+from elearn.domain.staff import normalise_email
+from elearn.models import ROLES, AppSetting, ManagerUnit, OrgUnit, PasswordReset, User, UserRole
+from elearn.services import audit
 from elearn.services.paging import Page, contains, page_of
 
 # Matches no password (it is not a hash werkzeug can produce), and costs nothing to store.
@@ -28,10 +29,6 @@ def _dummy_hash() -> str:
     """A hash to check against when the e-mail is unknown, so that both paths take the same
     time; made at the first such sign-in, not at import (it costs ~100 ms at every start)."""
     return generate_password_hash("not-a-password")
-
-
-def normalise_email(*, email: str) -> str:
-    return email.strip().lower()
 
 
 def new_session_token() -> str:
@@ -75,7 +72,7 @@ def set_roles(
 
 
 def find_user(*, session: Session, email: str) -> User | None:
-    return session.exec(select(User).where(User.email == normalise_email(email=email))).first()
+    return session.exec(select(User).where(User.email == normalise_email(email))).first()
 
 
 def create_user(
@@ -90,7 +87,7 @@ def create_user(
     org_unit_id: int | None = None,
     actor_id: int | None = None,
 ) -> User:
-    email = normalise_email(email=email)
+    email = normalise_email(email)
     if find_user(session=session, email=email) is not None:
         raise AccountError(N_("An account with this e-mail address already exists."), "email")
     user = User(
@@ -260,7 +257,7 @@ def _apply_managed_units(
     *, session: Session, user: User, manages: Iterable[int], actor_id: int | None, now: datetime
 ) -> None:
     assert user.id is not None
-    reports.set_managed_units(
+    set_managed_units(
         session=session, user_id=user.id, unit_ids=manages, actor_id=actor_id, now=now
     )
 
@@ -322,7 +319,7 @@ def edit_account(
     if user.id == actor_id and ("admin" not in wanted or not active):
         raise AccountError(N_("You cannot take away your own admin role or account."), "roles")
     user.name = name.strip()
-    user.email = normalise_email(email=email)
+    user.email = normalise_email(email)
     user.org_unit_id = org_unit_id
     if user.active and not active:
         user.session_token = new_session_token()  # ends their sessions
@@ -427,3 +424,34 @@ def unit_path(*, session: Session, unit_id: int | None) -> str:
         names.append(unit.name)
         unit_id = unit.parent_id
     return "/".join(reversed(names))
+
+
+# --- the units a manager sees ------------------------------------------------------------------
+
+
+def managed_units(*, session: Session, user_id: int) -> set[int]:
+    """The units a manager was given (not the units below them)."""
+    return set(session.exec(select(ManagerUnit.unit_id).where(ManagerUnit.user_id == user_id)))
+
+
+def set_managed_units(
+    *, session: Session, user_id: int, unit_ids: Iterable[int], actor_id: int | None, now: datetime
+) -> None:
+    wanted = set(unit_ids)
+    current = managed_units(session=session, user_id=user_id)
+    for unit_id in current - wanted:
+        row = session.get(ManagerUnit, (user_id, unit_id))
+        if row is not None:
+            session.delete(row)
+    for unit_id in wanted - current:
+        session.add(ManagerUnit(user_id=user_id, unit_id=unit_id))
+    if wanted != current:
+        audit.record(
+            session=session,
+            action="user.units_changed",
+            subject=f"user:{user_id}",
+            now=now,
+            actor_id=actor_id,
+            data={"units": sorted(wanted)},
+        )
+    session.flush()

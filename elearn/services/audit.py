@@ -11,7 +11,8 @@ from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from elearn.domain.audit import GENESIS, AuditRecord, entry_hash, first_broken_link
-from elearn.models import AuditEntry
+from elearn.domain.staff import normalise_email
+from elearn.models import AuditEntry, User
 
 AUDIT_LOCK = 0x656C6561  # "elea": the advisory lock that orders appends on PostgreSQL
 
@@ -86,12 +87,10 @@ def search(
 ) -> list[AuditEntry]:
     """The newest entries about a person (by e-mail: as actor or subject), an exam or a
     certificate code; the filters combine, and all of them are applied by the database."""
-    from elearn.services.accounts import find_user  # accounts writes to this log: no cycle
-
     statement = select(AuditEntry)
     if person.strip():
-        user = find_user(session=session, email=person)
-        uid = user.id if user is not None else -1
+        found = session.exec(select(User.id).where(User.email == normalise_email(person))).first()
+        uid = found if found is not None else -1
         statement = statement.where(
             (col(AuditEntry.actor_id) == uid) | (col(AuditEntry.subject) == f"user:{uid}")
         )

@@ -57,8 +57,8 @@ def create_demo(
 
 def _demo_certificates(session: Session, authority: certificates.Authority, now: datetime) -> None:
     """One valid, one revoked and one expired certificate, for trying the verify page."""
-    exam_ids = [view.exam.id for view in exams.active_exams(session=session)]
-    if not exam_ids:
+    views = exams.active_exams(session=session)
+    if not views:
         return
     cases = (
         ("kari.gyldig@example.org", now - timedelta(days=30), now + timedelta(days=3 * 365), None),
@@ -78,7 +78,8 @@ def _demo_certificates(session: Session, authority: certificates.Authority, now:
             session=session,
             authority=authority,
             user=user,
-            exam_id=exam_ids[0],
+            exam_id=views[0].exam.id,
+            spec=views[0].spec,
             issued_at=issued,
             valid_until=until,
         )
@@ -123,7 +124,7 @@ def _demo_manager(session: Session, now: datetime) -> None:
     if manager is None or manager.id is None or root.id is None:
         return
     if not session.get(ManagerUnit, (manager.id, root.id)):
-        reports.set_managed_units(
+        accounts.set_managed_units(
             session=session, user_id=manager.id, unit_ids=[root.id], actor_id=None, now=now
         )
     course = next(

@@ -25,12 +25,12 @@ from elearn.models import (
     Course,
     CourseProgress,
     ExamAttempt,
-    ManagerUnit,
     OrgUnit,
     User,
     UserRole,
 )
-from elearn.services import audit
+from elearn.services import accounts, audit
+from elearn.services.exams import active_exams
 
 Kind = Literal["course", "exam"]
 
@@ -83,16 +83,11 @@ def unit_paths(*, session: Session) -> list[tuple[int, str]]:
     return sorted(((u, tree.path(u)) for u in tree.units), key=lambda pair: pair[1])
 
 
-def managed_units(*, session: Session, user_id: int) -> set[int]:
-    """The units a manager was given (not the units below them)."""
-    return set(session.exec(select(ManagerUnit.unit_id).where(ManagerUnit.user_id == user_id)))
-
-
 def managed_roots(*, session: Session, tree: UnitTree, user_id: int, is_admin: bool) -> list[int]:
     """The top units a person may see: every root for an admin, the assigned units for a manager."""
     if is_admin:
         return tree.sorted_children(None)
-    assigned = managed_units(session=session, user_id=user_id)
+    assigned = accounts.managed_units(session=session, user_id=user_id)
     # An assigned unit below another assigned unit is not a root of its own.
     return sorted(
         (u for u in assigned if not any(a in assigned for a in tree.ancestors(u)[1:])),
@@ -125,29 +120,6 @@ def person_in_unit(*, session: Session, tree: UnitTree, unit_id: int, user_id: i
     return user
 
 
-def set_managed_units(
-    *, session: Session, user_id: int, unit_ids: Iterable[int], actor_id: int | None, now: datetime
-) -> None:
-    wanted = set(unit_ids)
-    current = managed_units(session=session, user_id=user_id)
-    for unit_id in current - wanted:
-        row = session.get(ManagerUnit, (user_id, unit_id))
-        if row is not None:
-            session.delete(row)
-    for unit_id in wanted - current:
-        session.add(ManagerUnit(user_id=user_id, unit_id=unit_id))
-    if wanted != current:
-        audit.record(
-            session=session,
-            action="user.units_changed",
-            subject=f"user:{user_id}",
-            now=now,
-            actor_id=actor_id,
-            data={"units": sorted(wanted)},
-        )
-    session.flush()
-
-
 # --- what can be reported on ---------------------------------------------------------------------
 
 
@@ -159,8 +131,6 @@ class Target:
 
 
 def targets(*, session: Session, lang: str) -> list[Target]:
-    from elearn.services.exams import active_exams
-
     out = [
         Target("course", c.id, pick(c.spec["title"], lang, c.spec["default_language"]).value)
         for c in session.exec(select(Course).where(Course.active).order_by(col(Course.id)))

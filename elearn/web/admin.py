@@ -41,7 +41,7 @@ def _user_form(user: User | None) -> UserForm:
             form.roles.data = sorted(accounts.user_roles(session=session, user_id=user.id))
             form.unit.data = str(user.org_unit_id or "")
             form.manages.data = [
-                str(u) for u in sorted(reports.managed_units(session=session, user_id=user.id))
+                str(u) for u in sorted(accounts.managed_units(session=session, user_id=user.id))
             ]
         else:
             form.roles.data = ["learner"]

@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 from elearn.clock import utcnow
 from elearn.db import engine_of
 from elearn.models import Assignment, AuditEntry, Certificate, OrgUnit, User
-from elearn.services import accounts, reports
+from elearn.services import accounts
 from tests.conftest import english_client, login, post
 
 COURSE = "sustainability-intro"
@@ -42,7 +42,7 @@ def purchasing_manager(app: Flask) -> FlaskClient:
             roles=("manager",),
         )
         assert user.id is not None
-        reports.set_managed_units(
+        accounts.set_managed_units(
             session=s,
             user_id=user.id,
             unit_ids=[purchasing],
