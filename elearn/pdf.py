@@ -374,10 +374,12 @@ def _write_private(path: Path, data: bytes) -> None:
         os.close(fd)
 
 
-def _self_signed_certificate(key: ec.EllipticCurvePrivateKey, common_name: str) -> x509.Certificate:
+def _self_signed_certificate(
+    key: ec.EllipticCurvePrivateKey, common_name: str, now: dt.datetime
+) -> x509.Certificate:
     """A 10-year self-signed CA certificate for `key`: a CA so pdfsig can be told to trust it."""
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    now = now.astimezone(dt.UTC).replace(microsecond=0)
     public = key.public_key()
     return (
         x509.CertificateBuilder()
@@ -451,7 +453,7 @@ class PdfSigner:
 
     @classmethod
     def from_directory(
-        cls, directory: Path, common_name: str = "elearn certificate signing"
+        cls, directory: Path, *, now: dt.datetime, common_name: str = "elearn certificate signing"
     ) -> PdfSigner:
         """Load key.pem and cert.pem from `directory`, creating a fresh pair when none exists."""
         directory = Path(directory)
@@ -477,7 +479,7 @@ class PdfSigner:
                 loaded = serialization.load_pem_private_key(key_pem, password=None)
                 if not isinstance(loaded, ec.EllipticCurvePrivateKey):
                     raise ValueError(f"{key_path} is not an ECDSA key")
-                certificate = _self_signed_certificate(loaded, common_name)
+                certificate = _self_signed_certificate(loaded, common_name, now)
                 _write_private(cert_path, certificate.public_bytes(serialization.Encoding.PEM))
             cert_pem = cert_path.read_bytes()
         return cls(key_pem, cert_pem)

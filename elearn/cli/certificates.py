@@ -57,4 +57,4 @@ def certificates_list(as_json: bool) -> None:
 @click.option("--batch", default=100, show_default=True, type=click.IntRange(min=1))
 def certificates_make_pdfs(batch: int) -> None:
     """Store the signed PDF of certificates issued before PDFs were made at issuance."""
-    click.echo(f"made {make_pdfs(current_app, batch=batch)} PDF(s)")
+    click.echo(f"made {make_pdfs(current_app, batch=batch, now=utcnow())} PDF(s)")

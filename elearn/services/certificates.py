@@ -78,9 +78,10 @@ class Authority:
     def jwks(self) -> dict[str, Any]:
         return vc.jwks(self.keys())
 
-    def pdf_signer(self) -> PdfSigner:
+    def pdf_signer(self, *, now: datetime) -> PdfSigner:
+        """The PDF signer, made once; ``now`` dates its certificate when there is none yet."""
         if self._pdf_signer is None:
-            self._pdf_signer = PdfSigner.from_directory(self.pdf_dir)
+            self._pdf_signer = PdfSigner.from_directory(self.pdf_dir, now=now)
         return self._pdf_signer
 
 
@@ -191,6 +192,7 @@ def issue(
         language=attempt.language,
         issued_at=now,
         valid_until=add_months(moment=now, months=months) if months else None,
+        now=now,
         attempt_id=attempt.id,
         fingerprint=attempt.fingerprint,
     )
@@ -215,6 +217,7 @@ def _sign_and_store(
     spec: ExamSpec,
     language: str,
     issued_at: datetime,
+    now: datetime,
     valid_until: datetime | None,
     attempt_id: int | None = None,
     fingerprint: str | None = None,
@@ -259,7 +262,7 @@ def _sign_and_store(
         ),
     )
     # Made now, once: every download is the same file, and reading it never writes.
-    certificate.pdf = _render_pdf(authority, certificate, achievement.name)
+    certificate.pdf = _render_pdf(authority, certificate, achievement.name, now)
     session.add(certificate)
     session.flush()
     return certificate
@@ -273,6 +276,7 @@ def issue_demo(
     exam_id: str,
     spec: ExamSpec,
     issued_at: datetime,
+    now: datetime,
     valid_until: datetime | None,
 ) -> Certificate:
     """A certificate without an attempt behind it, for the demo data only."""
@@ -284,6 +288,7 @@ def issue_demo(
         spec=spec,
         language="nb",
         issued_at=issued_at,
+        now=now,
         valid_until=valid_until,
     )
 
@@ -414,7 +419,9 @@ def status_list_token(
     return vc.sign_credential(credential, authority.current_key(now=now))
 
 
-def _render_pdf(authority: Authority, certificate: Certificate, achievement: str) -> bytes:
+def _render_pdf(
+    authority: Authority, certificate: Certificate, achievement: str, now: datetime
+) -> bytes:
     text = CertificateText(
         language=certificate.language if certificate.language in ("nb", "da", "en") else "en",
         holder=certificate.holder_name,
@@ -425,18 +432,20 @@ def _render_pdf(authority: Authority, certificate: Certificate, achievement: str
         code=certificate.code,
         verify_url=authority.url(f"/verify/{certificate.code}"),
     )
-    return authority.pdf_signer().sign(render_certificate(text))
+    return authority.pdf_signer(now=now).sign(render_certificate(text))
 
 
-def pdf_of(*, authority: Authority, certificate: Certificate) -> bytes:
+def pdf_of(*, authority: Authority, certificate: Certificate, now: datetime) -> bytes:
     """The signed PDF made at issuance. A row older than that gets a fresh copy that is not kept,
     so that reading never writes (``flask --app elearn certificates make-pdfs`` stores them)."""
     if certificate.pdf is not None:
         return certificate.pdf
-    return _render_pdf(authority, certificate, achievement_name(certificate=certificate))
+    return _render_pdf(authority, certificate, achievement_name(certificate=certificate), now)
 
 
-def make_missing_pdfs(*, session: Session, authority: Authority, limit: int = 100) -> int:
+def make_missing_pdfs(
+    *, session: Session, authority: Authority, now: datetime, limit: int = 100
+) -> int:
     """Store the PDF of up to ``limit`` certificates issued before PDFs were made at issuance."""
     missing = session.exec(
         select(Certificate)
@@ -446,7 +455,7 @@ def make_missing_pdfs(*, session: Session, authority: Authority, limit: int = 10
     ).all()
     for certificate in missing:
         certificate.pdf = _render_pdf(
-            authority, certificate, achievement_name(certificate=certificate)
+            authority, certificate, achievement_name(certificate=certificate), now
         )
     session.flush()
     return len(missing)

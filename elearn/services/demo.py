@@ -82,6 +82,7 @@ def _demo_certificates(session: Session, authority: certificates.Authority, now:
             spec=views[0].spec,
             issued_at=issued,
             valid_until=until,
+            now=now,
         )
         if revoked:
             certificates.revoke(

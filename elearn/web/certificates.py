@@ -55,7 +55,7 @@ def pdf(code: str) -> Any:
     certificate = certificates.find(session=session, code=code)
     if certificate is None:
         return render_template("certificates/unknown.html", code=code), 404
-    data = certificates.pdf_of(authority=authority(), certificate=certificate)
+    data = certificates.pdf_of(authority=authority(), certificate=certificate, now=utcnow())
     return Response(
         data,
         mimetype="application/pdf",

@@ -61,6 +61,8 @@ DATES = {
     "en": ("20 November 2026", "20 November 2028"),
 }
 
+NOW = dt.datetime.now(dt.UTC)  # the signing certificate is dated when it is made
+
 
 def tool(name: str) -> str:
     """Path of a poppler/NSS binary; skip when absent locally, fail when absent under CI."""
@@ -98,7 +100,7 @@ def pdfsig(pdf: bytes, path: Path, *options: str) -> str:
 
 @pytest.fixture(scope="module")
 def signer(tmp_path_factory: pytest.TempPathFactory) -> PdfSigner:
-    return PdfSigner.from_directory(tmp_path_factory.mktemp("keys") / "signing")
+    return PdfSigner.from_directory(tmp_path_factory.mktemp("keys") / "signing", now=NOW)
 
 
 @pytest.fixture(scope="module")
@@ -315,18 +317,20 @@ def test_pyhanko_sees_the_forged_code(signer: PdfSigner, signed: bytes) -> None:
 
 def test_key_files_are_private_and_reused(tmp_path: Path) -> None:
     directory = tmp_path / "instance" / "pdf-signing"
-    first = PdfSigner.from_directory(directory)
+    first = PdfSigner.from_directory(directory, now=NOW)
     assert stat.S_IMODE(directory.stat().st_mode) == 0o700
     for name in ("key.pem", "cert.pem"):
         assert stat.S_IMODE((directory / name).stat().st_mode) == 0o600, name
     key_before = (directory / "key.pem").read_bytes()
-    second = PdfSigner.from_directory(directory)
+    second = PdfSigner.from_directory(directory, now=NOW)
     assert second.certificate_pem == first.certificate_pem
     assert (directory / "key.pem").read_bytes() == key_before
 
 
 def test_certificate_is_a_ten_year_p256_ca(tmp_path: Path) -> None:
-    signer = PdfSigner.from_directory(tmp_path / "keys", common_name="Eksempel kommune kursbevis")
+    signer = PdfSigner.from_directory(
+        tmp_path / "keys", common_name="Eksempel kommune kursbevis", now=NOW
+    )
     certificate = x509.load_pem_x509_certificate(signer.certificate_pem)
     key = certificate.public_key()
     assert isinstance(key, ec.EllipticCurvePublicKey)
@@ -341,9 +345,9 @@ def test_certificate_is_a_ten_year_p256_ca(tmp_path: Path) -> None:
 
 
 def test_a_missing_certificate_is_remade_for_the_existing_key(tmp_path: Path) -> None:
-    first = PdfSigner.from_directory(tmp_path)
+    first = PdfSigner.from_directory(tmp_path, now=NOW)
     (tmp_path / "cert.pem").unlink()
-    second = PdfSigner.from_directory(tmp_path)
+    second = PdfSigner.from_directory(tmp_path, now=NOW)
     assert second.certificate_pem != first.certificate_pem
     assert (
         x509.load_pem_x509_certificate(second.certificate_pem).public_key()
@@ -352,15 +356,15 @@ def test_a_missing_certificate_is_remade_for_the_existing_key(tmp_path: Path) ->
 
 
 def test_a_certificate_without_its_key_is_refused(tmp_path: Path) -> None:
-    PdfSigner.from_directory(tmp_path)
+    PdfSigner.from_directory(tmp_path, now=NOW)
     (tmp_path / "key.pem").unlink()
     with pytest.raises(ValueError, match=r"without its key\.pem"):
-        PdfSigner.from_directory(tmp_path)
+        PdfSigner.from_directory(tmp_path, now=NOW)
 
 
 def test_a_certificate_for_another_key_is_refused(tmp_path: Path) -> None:
-    PdfSigner.from_directory(tmp_path / "a")
-    PdfSigner.from_directory(tmp_path / "b")
+    PdfSigner.from_directory(tmp_path / "a", now=NOW)
+    PdfSigner.from_directory(tmp_path / "b", now=NOW)
     with pytest.raises(ValueError, match="does not belong"):
         PdfSigner(
             (tmp_path / "a" / "key.pem").read_bytes(), (tmp_path / "b" / "cert.pem").read_bytes()
