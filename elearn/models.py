@@ -143,6 +143,9 @@ class Item(SQLModel, table=True):
     source_path: str = Field(max_length=500)
     active: bool = True  # false when its file no longer holds it
     retired_at: datetime | None = None  # a certifier took it out of the draw
+    # Metadata from its file, kept here (not in a version): changing it makes no new version.
+    pool: str = Field(default="", max_length=80, index=True)  # "": the bank's main pool
+    enemy_group: str | None = Field(default=None, max_length=80)
 
 
 class ItemVersion(SQLModel, table=True):

@@ -387,7 +387,10 @@ def _load_bank(
         else:
             bank.items += items
 
-    pool = Counter(item.spec.topic for item in bank.items)
+    # Items per topic in each pool of the bank: an exam draws from its own pool only.
+    pools: dict[str | None, Counter[str]] = {}
+    for item in bank.items:
+        pools.setdefault(item.spec.pool, Counter())[item.spec.topic] += 1
     for file in sorted((bank_dir / "exams").glob("*.y*ml")):
         exam_rel = reader.rel(file)
         exam_doc, exam_problems = reader.read_yaml(file)
@@ -398,7 +401,8 @@ def _load_bank(
         if exam is None:
             problems += exam_problems
             continue
-        exam_problems += locate(exam_doc, exam_rel, check_exam(exam, spec, dict(pool), course_ids))
+        pool = dict(pools.get(exam.pool, Counter()))
+        exam_problems += locate(exam_doc, exam_rel, check_exam(exam, spec, pool, course_ids))
         if exam.id in seen_exams:
             exam_problems.append(
                 Problem(

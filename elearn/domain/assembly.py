@@ -33,6 +33,7 @@ class PoolItem:
     options: tuple[str, ...] = ()
     prompts: tuple[str, ...] = ()
     pinned: frozenset[str] = frozenset()
+    enemy_group: str | None = None  # at most one item of a group on a form
 
 
 @dataclass(frozen=True)

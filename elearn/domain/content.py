@@ -11,7 +11,7 @@ import hashlib
 import json
 from collections.abc import Container, Iterable
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -33,8 +33,21 @@ class Frozen(BaseModel):
 
 
 def content_hash(model: BaseModel) -> str:
-    """A stable hash of a model's content: the same text gives the same version."""
-    payload = json.dumps(model.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    """A stable hash of a model's content: the same text gives the same version.
+
+    Metadata a model names in ``HASH_IGNORES`` (where an item is drawn, what it may not share a
+    form with) is left out, so that changing it makes no new version; a field in
+    ``HASH_IGNORES_DEFAULT`` is left out while it has its default, so that adding a field keeps
+    every earlier version's hash.
+    """
+    ignored = set(getattr(model, "HASH_IGNORES", ()))
+    ignored |= {
+        name
+        for name, default in getattr(model, "HASH_IGNORES_DEFAULT", {}).items()
+        if getattr(model, name) == default
+    }
+    data = model.model_dump(mode="json", exclude=ignored)
+    payload = json.dumps(data, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
@@ -156,6 +169,9 @@ class ItemText(Frozen):
 class ItemSpec(Frozen):
     """One question item; its ``type`` names an entry in :mod:`elearn.domain.itemtypes`."""
 
+    HASH_IGNORES: ClassVar[frozenset[str]] = frozenset({"pool", "enemy_group"})
+    HASH_IGNORES_DEFAULT: ClassVar[dict[str, Any]] = {"mark": 1.0}
+
     id: Slug
     topic: Slug
     outcome: Slug | None = None
@@ -166,6 +182,11 @@ class ItemSpec(Frozen):
     difficulty: Fraction | None = None
     angoff: Fraction | None = None
     pinned: list[Slug] = []
+    # The pool of its bank that exams draw it from (None: the bank's main pool).
+    pool: Slug | None = None
+    # Items of one enemy group never share a form: twins, and an item that gives another away.
+    enemy_group: Slug | None = None
+    mark: float = Field(default=1.0, ge=0, le=100)  # its maximum mark; 0 counts for nothing
     text: dict[Lang, ItemText]
 
 
@@ -212,10 +233,13 @@ class CertificateSettings(Frozen):
 class ExamSpec(Frozen):
     """One exam definition: blueprint, timing, pass rules, attempts, review policy."""
 
+    HASH_IGNORES_DEFAULT: ClassVar[dict[str, Any]] = {"pool": None}
+
     id: Slug
     title: Localized
     description: Localized | None = None
     course: Slug | None = None
+    pool: Slug | None = None  # the pool of its bank it draws from (None: the main pool)
     opens: datetime | None = None
     closes: datetime | None = None
     time_limit_minutes: int = Field(gt=0, le=24 * 60)
@@ -226,6 +250,11 @@ class ExamSpec(Frozen):
     review: Literal["topics", "correctness", "answers"] = "topics"
     sign_off: bool = False
     certificate: CertificateSettings = CertificateSettings()
+
+
+def pool_name(pool: str | None) -> str:
+    """How a message names a pool of a bank."""
+    return f"pool '{pool}'" if pool else "bank's main pool"
 
 
 def check_exam(
@@ -252,7 +281,7 @@ def check_exam(
                 LocatedMessage(
                     (*loc, "items"),
                     f"asks for {entry.items} items of topic '{entry.topic}' "
-                    f"but the bank holds {available}",
+                    f"but the {pool_name(exam.pool)} holds {available}",
                 )
             )
         if entry.outcomes and sum(entry.outcomes.values()) > entry.items:

@@ -143,13 +143,19 @@ def _sync_bank(session: Session, loaded: LoadedBank, report: SyncReport) -> None
             spec=item_spec.model_dump(mode="json"),
         )
         version_id = _version(session, candidate, ItemVersion.item_id)
+        metadata = (item_spec.pool or "", item_spec.enemy_group)
         if item.current_version_id != version_id or not item.active:
             if item.current_version_id is not None:
                 report.updated.append(name)
             item.current_version_id, item.active = version_id, True
             item.topic, item.source_path = item_spec.topic, loaded_item.path
-        elif item.source_path != loaded_item.path:
+            item.pool, item.enemy_group = metadata
+        elif item.source_path != loaded_item.path or (item.pool, item.enemy_group) != metadata:
+            # Where it is drawn, and what it may not share a form with: metadata, no new version.
+            if (item.pool, item.enemy_group) != metadata:
+                report.updated.append(f"{name} (pool or enemy group)")
             item.source_path = loaded_item.path
+            item.pool, item.enemy_group = metadata
         else:
             report.unchanged += 1
     # An item is gone only when every file of its bank was read: a refused file may still hold it.

@@ -192,6 +192,7 @@ def _pool(session: Session, view: ExamView, user_id: int) -> list[PoolItem]:
             col(ItemVersion.content_hash),
             col(ItemVersion.spec),
             col(ItemExposure.served),
+            col(Item.enemy_group),
         )
         .join(ItemVersion, col(ItemVersion.id) == col(Item.current_version_id))
         .join(ItemExposure, col(ItemExposure.item_version_id) == col(ItemVersion.id), isouter=True)
@@ -200,6 +201,7 @@ def _pool(session: Session, view: ExamView, user_id: int) -> list[PoolItem]:
             col(Item.active).is_(True),
             col(Item.retired_at).is_(None),
             col(Item.topic).in_(topics),
+            col(Item.pool) == (view.spec.pool or ""),
         )
     ).all()
     seen = set(
@@ -212,7 +214,7 @@ def _pool(session: Session, view: ExamView, user_id: int) -> list[PoolItem]:
         )
     )
     pool = []
-    for item_id, key, topic, version_id, digest, spec, served in rows:
+    for item_id, key, topic, version_id, digest, spec, served, enemy_group in rows:
         # Read the few fields the draw needs straight from the stored JSON: no model per item.
         first_text = next(iter(spec["text"].values()))
         pool.append(
@@ -228,6 +230,7 @@ def _pool(session: Session, view: ExamView, user_id: int) -> list[PoolItem]:
                 options=tuple(first_text.get("options") or ()),
                 prompts=tuple(first_text.get("prompts") or ()),
                 pinned=frozenset(spec.get("pinned") or ()),
+                enemy_group=enemy_group,
             )
         )
     return pool

@@ -214,7 +214,7 @@ def test_unknown_topic(tree: Tree) -> None:
 def test_blueprint_asking_more_than_the_bank_holds(tree: Tree) -> None:
     tree.replace("question_banks/demo-bank/exams/demo-exam.yaml", "items: 2", "items: 3")
     assert tree.messages() == [
-        "question_banks/demo-bank/exams/demo-exam.yaml:7: asks for 3 items of topic 'sdgs' but the bank holds 2"
+        "question_banks/demo-bank/exams/demo-exam.yaml:7: asks for 3 items of topic 'sdgs' but the bank's main pool holds 2"
     ]
     assert tree.load().banks["demo-bank"].exams == []
 
@@ -281,7 +281,7 @@ def test_every_problem_is_reported_not_just_the_first(tree: Tree) -> None:
     assert messages == [
         "courses/demo-course/course.yaml:6: estimated_minutes: Input should be greater than 0",
         "courses/demo-course/course.yaml:7: unknown key 'foo'",
-        "question_banks/demo-bank/exams/demo-exam.yaml:7: asks for 2 items of topic 'sdgs' but the bank holds 0",
+        "question_banks/demo-bank/exams/demo-exam.yaml:7: asks for 2 items of topic 'sdgs' but the bank's main pool holds 0",
         "question_banks/demo-bank/items/sdgs.yaml:5: the key 'z' is not an option",
     ]
 
