@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
+from dataclasses import asdict
 from typing import Any
 
 import click
@@ -12,7 +13,9 @@ from flask import current_app
 
 from elearn.cli import GROUPS
 from elearn.clock import utcnow
+from elearn.content.integrity import similar_in_banks
 from elearn.content.loader import ContentSet, load_configured
+from elearn.domain.similarity import DEFAULT_THRESHOLD
 from elearn.jobs.content import sync_files
 
 group = GROUPS["content"]
@@ -24,15 +27,44 @@ def content_check() -> None:
     content = load_configured(current_app.config)
     for problem in content.problems:
         click.echo(str(problem))
+    for warning in content.warnings:
+        click.echo(f"{warning.path}:{warning.line}: warning: {warning.message}")
     if content.problems:
         click.echo(f"{len(content.problems)} problem(s)", err=True)
         sys.exit(1)
     items = sum(len(b.items) for b in content.banks.values())
     exams = sum(len(b.exams) for b in content.banks.values())
+    warned = f", {len(content.warnings)} warning(s)" if content.warnings else ""
     click.echo(
         f"ok: {len(content.courses)} course(s), {len(content.banks)} bank(s), "
-        f"{items} item(s), {exams} exam(s)"
+        f"{items} item(s), {exams} exam(s){warned}"
     )
+
+
+@group.command("similar")
+@click.option(
+    "--threshold",
+    type=click.FloatRange(0, 1),
+    default=DEFAULT_THRESHOLD,
+    show_default=True,
+    help="Cosine similarity (0..1) of the items' stems and keyed answers at which to list a pair.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable.")
+def content_similar(threshold: float, as_json: bool) -> None:
+    """Pairs of items of one bank whose stems or keyed answers are near-duplicates, with how
+    they are kept apart (one enemy group, or reviewed as distinct) or not."""
+    content = load_configured(current_app.config)
+    rows = similar_in_banks(content, threshold)
+    if as_json:
+        click.echo(json.dumps([asdict(r) for r in rows], ensure_ascii=False, indent=2))
+        return
+    for row in rows:
+        click.echo(
+            f"{row.score:.2f} {row.lang}  {row.bank}: {row.a} ~ {row.b}"
+            f"  [{row.kept_apart or 'NOT KEPT APART'}]"
+        )
+    open_pairs = sum(1 for row in rows if not row.kept_apart)
+    click.echo(f"{len(rows)} pair(s) at {threshold:g} or above; {open_pairs} not kept apart")
 
 
 def _stats(content: ContentSet) -> dict[str, Any]:

@@ -52,6 +52,10 @@ class LoadedItem:
 class LoadedExam:
     spec: ExamSpec
     path: str
+    doc: Located | None = None  # for the lines of later checks
+
+    def line(self, *loc: str | int) -> int:
+        return self.doc.line(loc) if self.doc is not None else 1
 
 
 @dataclass
@@ -61,6 +65,9 @@ class LoadedBank:
     items: list[LoadedItem] = field(default_factory=list)
     exams: list[LoadedExam] = field(default_factory=list)
     refused_item_files: list[str] = field(default_factory=list)
+    # Pairs of items (as "bank/item") a reviewer found alike in words but different in what
+    # they ask: listed under ``distinct`` in the bank's similar.yaml.
+    distinct: set[frozenset[str]] = field(default_factory=set)
 
 
 @dataclass
@@ -68,6 +75,7 @@ class ContentSet:
     courses: dict[str, LoadedCourse] = field(default_factory=dict)
     banks: dict[str, LoadedBank] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)  # for authors to look at; not refused
 
 
 class _Reader:
@@ -109,8 +117,11 @@ def split_front_matter(text: str) -> tuple[str, str, int] | None:
     return None
 
 
-def load_content(courses_dir: Path, banks_dir: Path, base: Path | None = None) -> ContentSet:
-    """Read and check everything under the two folders."""
+def load_content(
+    courses_dir: Path, banks_dir: Path, base: Path | None = None, integrity: bool = True
+) -> ContentSet:
+    """Read and check everything under the two folders; with ``integrity``, also what keeps the
+    exams valid across files (see :mod:`elearn.content.integrity`)."""
     reader = _Reader(base or courses_dir.parent)
     result = ContentSet()
     exam_ids: set[str] = set()
@@ -131,8 +142,41 @@ def load_content(courses_dir: Path, banks_dir: Path, base: Path | None = None) -
         result.problems += problems
         if course is not None and not problems:
             result.courses[course.spec.id] = course
+    _read_distinct(reader, banks_dir, result)
+    if integrity:
+        from elearn.content.integrity import check_integrity
+
+        check_integrity(result)
     result.problems.sort()
+    result.warnings.sort()
     return result
+
+
+def _read_distinct(reader: _Reader, banks_dir: Path, content: ContentSet) -> None:
+    """Each bank's similar.yaml: ``distinct: [[a, b], ...]``, an item of another bank as
+    ``bank/item``. An unknown item is a problem; the file's pairs apply once it reads."""
+    known = {f"{b}/{i.spec.id}" for b, bank in content.banks.items() for i in bank.items}
+    for bank_id, bank in content.banks.items():
+        path = banks_dir / bank_id / "similar.yaml"
+        if not path.is_file():
+            continue
+        rel = reader.rel(path)
+        doc, problems = reader.read_yaml(path)
+        pairs = doc.data.get("distinct") if doc is not None and isinstance(doc.data, dict) else None
+        if doc is not None and not isinstance(pairs, list):
+            problems.append(Problem(rel, 1, "similar.yaml holds 'distinct:', a list of pairs"))
+        for n, pair in enumerate(pairs or []):
+            line = doc.line(("distinct", n)) if doc is not None else 1
+            names = [p if "/" in str(p) else f"{bank_id}/{p}" for p in pair or []]
+            if not isinstance(pair, list) or len(pair) != 2 or len(set(names)) != 2:
+                problems.append(Problem(rel, line, "a pair is two different item ids"))
+                continue
+            unknown = [name for name in names if name not in known]
+            if unknown:
+                problems.append(Problem(rel, line, f"unknown item(s): {', '.join(unknown)}"))
+                continue
+            bank.distinct.add(frozenset(names))
+        content.problems += problems
 
 
 def load_configured(config: Mapping[str, Any]) -> ContentSet:
@@ -415,7 +459,7 @@ def _load_bank(
             seen_exams[exam.id] = exam_rel
         problems += exam_problems
         if not exam_problems:
-            bank.exams.append(LoadedExam(exam, exam_rel))
+            bank.exams.append(LoadedExam(exam, exam_rel, exam_doc))
     return bank, problems
 
 

@@ -6,6 +6,7 @@ import hashlib
 import json
 import math
 import random
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -88,24 +89,72 @@ def form_fingerprint(slots: Sequence[Slot]) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
+# How often a draw starts again when enemy groups that span topics left a later topic short.
+GROUP_TRIES = 25
+
+
 def assemble(
     blueprint: Sequence[BlueprintEntry],
     pool: Sequence[PoolItem],
     rng: random.Random,
     tolerance: float = 0.03,
 ) -> Form:
-    """Draw a form to the blueprint: unseen and least-exposed first, mean rating near the target."""
+    """Draw a form to the blueprint: unseen and least-exposed first, mean rating near the target,
+    and never two items of one enemy group."""
     by_topic = _by_topic(blueprint, pool)
     target = _target(blueprint, by_topic)
-    chosen: dict[str, list[PoolItem]] = {}
     for entry in blueprint:
-        items = by_topic[entry.topic]
-        minima = dict(entry.outcomes or {})
-        _check_counts(entry, items, minima)
-        chosen[entry.topic] = _draw_topic(items, entry.items, minima, _fill(items), rng)
+        _check_counts(entry, by_topic[entry.topic], dict(entry.outcomes or {}))
+    for _ in range(GROUP_TRIES):
+        chosen = _draw(blueprint, by_topic, rng)
+        if chosen is not None:
+            break
+    else:
+        raise NotEnoughItems(
+            "enemy groups", sum(e.items for e in blueprint), 0, "no form without two of a group"
+        )
     if target is not None:
         _repair(blueprint, by_topic, chosen, target, tolerance)
     return _form([p for entry in blueprint for p in chosen[entry.topic]], target, rng)
+
+
+def _draw(
+    blueprint: Sequence[BlueprintEntry],
+    by_topic: Mapping[str, list[PoolItem]],
+    rng: random.Random,
+) -> dict[str, list[PoolItem]] | None:
+    """One draw, topic by topic; None when enemy groups left a topic short (try again)."""
+    chosen: dict[str, list[PoolItem]] = {}
+    used: set[str] = set()
+    for entry in blueprint:
+        items = _one_per_group(by_topic[entry.topic], used, rng)
+        minima = dict(entry.outcomes or {})
+        try:
+            _check_counts(entry, items, minima)
+        except NotEnoughItems:
+            return None
+        chosen[entry.topic] = _draw_topic(items, entry.items, minima, _fill(items), rng)
+        used |= {p.enemy_group for p in chosen[entry.topic] if p.enemy_group}
+    return chosen
+
+
+def _one_per_group(items: list[PoolItem], used: set[str], rng: random.Random) -> list[PoolItem]:
+    """The topic's candidates: items of a group already on the form left out, and of each
+    other group one member, unseen and least exposed first (a pool without groups is unchanged,
+    and draws with the same random numbers as before)."""
+    if not any(p.enemy_group for p in items):
+        return items
+    members: dict[str, list[PoolItem]] = {}
+    for p in items:
+        if p.enemy_group and p.enemy_group not in used:
+            members.setdefault(p.enemy_group, []).append(p)
+    keep = set()
+    for group in sorted(members):
+        candidates = members[group]
+        best = min((p.seen, p.exposure) for p in candidates)
+        tied = [p for p in candidates if (p.seen, p.exposure) == best]
+        keep.add(id(tied[rng.randrange(len(tied))]))
+    return [p for p in items if not p.enemy_group or id(p) in keep]
 
 
 def plain_draw(
@@ -259,9 +308,10 @@ def _repair(
 ) -> None:
     """Swap items in place until the form's mean rating is within tolerance of the target."""
     # A swap stays in its topic and trades a seen item only for a seen one, so the unseen-first
-    # rule never yields; outcome minima hold too. Of the swaps that land within tolerance, the one
-    # bringing in the least-exposed item wins (then: taking out the most exposed, then: closest);
-    # when none does, the closest swap is made if it helps at all, and the loop tries again.
+    # rule never yields; outcome minima and enemy groups hold too. Of the swaps that land within
+    # tolerance, the one bringing in the least-exposed item wins (then: taking out the most
+    # exposed, then: closest); when none does, the closest swap is made if it helps at all, and
+    # the loop tries again.
     limit = tolerance - _MARGIN
     for _ in range(sum(len(v) for v in chosen.values()) + 1):
         rated = [p.angoff for v in chosen.values() for p in v if p.angoff is not None]
@@ -283,6 +333,7 @@ def _repair(
             for entry in blueprint
         }
         minima = {entry.topic: entry.outcomes or {} for entry in blueprint}
+        groups = Counter(p.enemy_group for v in chosen.values() for p in v if p.enemy_group)
         good: tuple[tuple[int, int, float], str, int, PoolItem] | None = None
         best: tuple[tuple[float, int, int], str, int, PoolItem] | None = None
         for b_exposure, topic, b in candidates:
@@ -292,6 +343,8 @@ def _repair(
             for index, a in enumerate(chosen[topic]):
                 if a.seen != b.seen:
                     continue
+                if b.enemy_group and groups[b.enemy_group] - (a.enemy_group == b.enemy_group):
+                    continue  # b would share the form with a member of its enemy group
                 if a.outcome != b.outcome and not _spare(a.outcome, counts[topic], minima[topic]):
                     continue
                 new_total, new_count = total, count

@@ -415,3 +415,62 @@ def test_fingerprint_is_stable_and_changes_with_content_or_order() -> None:
 def test_a_form_carries_the_fingerprint_of_its_slots() -> None:
     form = assemble(sim_blueprint(), rated_bank(4), random.Random(1))
     assert form.fingerprint == form_fingerprint(form.slots)
+
+
+# --- enemy groups ------------------------------------------------------------------------------
+
+
+def grouped_bank(seed: int) -> list[PoolItem]:
+    """The simulation bank with twins: groups of 2 to 4 inside a topic and across topics."""
+    bank = rated_bank(seed)
+    rng = random.Random(seed + 1)
+    groups: dict[int, str] = {}
+    for g in range(14):
+        members = rng.sample(range(len(bank)), rng.randint(2, 4))
+        for m in members:
+            groups.setdefault(m, f"twins-{g}")
+    return [dataclasses.replace(p, enemy_group=groups.get(n)) for n, p in enumerate(bank)]
+
+
+def test_no_two_items_of_an_enemy_group_share_a_form_over_ten_thousand_draws() -> None:
+    bank = grouped_bank(7)
+    group_of = {p.version_id: p.enemy_group for p in bank}
+    by_topic = Counter(p.topic for p in bank)
+    assert sum(1 for p in bank if p.enemy_group) >= 28  # the bank really has twins
+    spanning = {
+        g
+        for g in set(group_of.values()) - {None}
+        if len({p.topic for p in bank if p.enemy_group == g}) > 1
+    }
+    assert spanning, "some groups span topics"
+    target = None
+    worst = 0.0
+    for seed in range(10_000):
+        form = assemble(sim_blueprint(), bank, random.Random(seed), tolerance=0.03)
+        groups = [group_of[s.version_id] for s in form.slots if group_of[s.version_id]]
+        assert len(groups) == len(set(groups)), (seed, groups)
+        assert Counter(s.topic for s in form.slots) == {
+            f"topic-{t}": n for t, n in enumerate(SIM_BLUEPRINT)
+        }
+        assert all(by_topic[s.topic] for s in form.slots)
+        target = form.target
+        assert form.expected_score is not None and target is not None
+        worst = max(worst, abs(form.expected_score - target))
+    assert worst <= 0.03 + 1e-9  # every form stays within the fair-form tolerance
+
+
+def test_without_groups_a_draw_is_the_same_as_before() -> None:
+    bank = rated_bank(3)
+    grouped = [dataclasses.replace(p, enemy_group=None) for p in bank]
+    for seed in range(50):
+        assert assemble(sim_blueprint(), bank, random.Random(seed)) == assemble(
+            sim_blueprint(), grouped, random.Random(seed)
+        )
+
+
+def test_a_topic_short_because_of_its_groups_cannot_be_drawn() -> None:
+    twins = [dataclasses.replace(item(n, "t"), enemy_group="same") for n in range(1, 5)]
+    with pytest.raises(NotEnoughItems):
+        assemble([entry("t", 2)], [*twins, item(9, "t")][:4], random.Random(1))
+    form = assemble([entry("t", 2)], [*twins, item(9, "t")], random.Random(1))
+    assert 9 in versions(form) and len(versions(form) & {1, 2, 3, 4}) == 1
