@@ -15,6 +15,7 @@ from elearn.cli import GROUPS
 from elearn.clock import utcnow
 from elearn.content.integrity import similar_in_banks
 from elearn.content.loader import ContentSet, load_configured
+from elearn.domain.lint import Lint, lint_items
 from elearn.domain.similarity import DEFAULT_THRESHOLD
 from elearn.jobs.content import sync_files
 
@@ -83,6 +84,11 @@ def _stats(content: ContentSet) -> dict[str, Any]:
                 "by_language": dict(
                     sorted(Counter(lang for i in b.items for lang in i.spec.text).items())
                 ),
+                "by_pool": dict(sorted(Counter(i.spec.pool or "main" for i in b.items).items())),
+                "cueing": {
+                    lang: _cueing(lint_items([i.spec for i in b.items], lang))
+                    for lang in b.spec.languages
+                },
             }
             for b in content.banks.values()
         ],
@@ -94,11 +100,66 @@ def _stats(content: ContentSet) -> dict[str, Any]:
                 "minutes": e.spec.time_limit_minutes,
                 "draw": {entry.topic: entry.items for entry in e.spec.blueprint},
                 "certificate": e.spec.certificate.issue,
+                "pool": e.spec.pool or "main",
             }
             for b in content.banks.values()
             for e in b.exams
         ],
     }
+
+
+def _cueing(lint: Lint) -> dict[str, Any]:
+    """The item-writing figures of one bank and language, by what they measure."""
+    return {
+        "single_choice_items": lint.single_choice_items,
+        "key_longest_share": lint.key_longest_share,
+        "four_option_items": lint.four_option_items,
+        "key_position_shares": {str(p): s for p, s in lint.key_position_shares.items()},
+        "absolute_words_in_keys": lint.absolute_words_in_keys,
+        "absolute_words_in_distractors": lint.absolute_words_in_distractors,
+        "absolute_only_in_distractors_items": len(lint.absolute_only_in_distractors_items),
+        "all_or_none_of_the_above_items": len(lint.all_or_none_of_the_above_items),
+        "negative_stems_not_emphasised": len(lint.negative_stems_not_emphasised),
+        "within_limits": lint.within_limits,
+    }
+
+
+@group.command("lint")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable, with the item ids.")
+def content_lint(as_json: bool) -> None:
+    """Cues in the items of each bank and language (longest key, key positions, absolute words,
+    all/none of the above, negative stems); exits 1 when a bank misses a limit."""
+    content = load_configured(current_app.config)
+    results = [
+        (bank.spec.id, lint_items([i.spec for i in bank.items], lang))
+        for bank in content.banks.values()
+        for lang in bank.spec.languages
+    ]
+    if as_json:
+        click.echo(
+            json.dumps(
+                [
+                    {"bank": b, **asdict(lint), "within_limits": lint.within_limits}
+                    for b, lint in results
+                ],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+    else:
+        for bank_id, lint in results:
+            verdict = "ok" if lint.within_limits else "NOT WITHIN LIMITS"
+            positions = ", ".join(f"{p}: {s:.0%}" for p, s in lint.key_position_shares.items())
+            click.echo(
+                f"{bank_id} ({lint.language}): key longest {lint.key_longest_share:.0%} of "
+                f"{lint.single_choice_items} single-choice; key positions {positions}; "
+                f"absolute words {lint.absolute_words_in_keys} in keys, "
+                f"{lint.absolute_words_in_distractors} in distractors: {verdict}"
+            )
+            for finding in lint.findings:
+                click.echo(f"  - {finding}")
+    if not all(lint.within_limits for _, lint in results):
+        sys.exit(1)
 
 
 @group.command("stats")
