@@ -44,6 +44,7 @@ class ServedItem:
     shown: PresentedItem
     key: tuple[str, ...]  # the right answer in words
     seconds: float  # time the candidate spent on it
+    repeated: bool = False  # the learner had been served this item in an earlier attempt
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,17 @@ def served_attempt(*, session: Session, attempt_id: int) -> ServedAttempt:
     )
     end = attempt.submitted_at or attempt.deadline_at
     spent = seconds_per_slot(events=events, end=end)
+    earlier = set(
+        session.exec(
+            select(ItemVersion.item_id)
+            .join(AttemptSlot, col(AttemptSlot.item_version_id) == col(ItemVersion.id))
+            .join(ExamAttempt, col(ExamAttempt.id) == col(AttemptSlot.attempt_id))
+            .where(
+                ExamAttempt.user_id == attempt.user_id,
+                col(ExamAttempt.started_at) < attempt.started_at,
+            )
+        )
+    )
     items = []
     for slot, item_version, key in rows:
         spec = ItemSpec.model_validate(item_version.spec)
@@ -106,6 +118,7 @@ def served_attempt(*, session: Session, attempt_id: int) -> ServedAttempt:
                 shown=present(spec, attempt.language, slot.options, slot.prompts, slot.response),
                 key=describe_answer(spec, attempt.language),
                 seconds=spent.get(slot.number, 0.0),
+                repeated=item_version.item_id in earlier,
             )
         )
     served = [

@@ -18,6 +18,7 @@ from elearn.clock import utcnow
 from elearn.db import get_session
 from elearn.i18n import current_language
 from elearn.services import accounts, audit, certificates, exams
+from elearn.services import exposure as exposure_report
 from elearn.services import review as reviewing
 from elearn.services.audit import verify_chain
 from elearn.web import authority
@@ -182,6 +183,14 @@ def attempt_detail(attempt_id: int) -> Any:
 def statistics_index() -> Any:
     views = exams.active_exams(session=get_session())
     return render_template("certify/statistics_index.html", views=views, lang=current_language())
+
+
+@bp.get("/exams/<exam_id>/exposure")
+@certifier
+def exposure(exam_id: str) -> Any:
+    """Learners who have seen a whole topic of the exam's pool, and how often each item went out."""
+    report = exposure_report.exam_exposure(session=get_session(), exam_id=exam_id)
+    return render_template("certify/exposure.html", report=report)
 
 
 @bp.get("/exams/<exam_id>/statistics")

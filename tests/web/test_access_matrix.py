@@ -49,6 +49,7 @@ EXAMPLES = {
     "certify.certificate_detail": "/certify/certificates/AAAA-AAAA-AAAA",
     "certify.attempt_detail": "/certify/attempts/999999",
     "certify.statistics": "/certify/exams/sdg-basics/statistics",
+    "certify.exposure": "/certify/exams/soa-baerekraft-sertifisering/exposure",
     "certify.retire": "/certify/items/999999/retire",
     "manage.unit": "/manage/units/1",
     "manage.target": "/manage/units/1/course/sustainability-intro",
