@@ -57,9 +57,10 @@ def create_demo(
 
 def _demo_certificates(session: Session, authority: certificates.Authority, now: datetime) -> None:
     """One valid, one revoked and one expired certificate, for trying the verify page."""
-    views = exams.active_exams(session=session)
-    if not views:
+    certifying = [v for v in exams.active_exams(session=session) if v.spec.certificate.issue]
+    if not certifying:
         return
+    view = certifying[0]
     cases = (
         ("kari.gyldig@example.org", now - timedelta(days=30), now + timedelta(days=3 * 365), None),
         (
@@ -78,8 +79,8 @@ def _demo_certificates(session: Session, authority: certificates.Authority, now:
             session=session,
             authority=authority,
             user=user,
-            exam_id=views[0].exam.id,
-            spec=views[0].spec,
+            exam_id=view.exam.id,
+            spec=view.spec,
             issued_at=issued,
             valid_until=until,
             now=now,
