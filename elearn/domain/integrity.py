@@ -4,7 +4,8 @@ blueprints that enemy groups leave possible to fill.
 A *certifying* exam issues a certificate. An exam that shows correctness or answers after an
 attempt, or that can be taken any number of times, can be *harvested*: taken again and again to
 collect the keys. Such an exam may not draw from a pool (a bank's main pool, or a named pool of
-it) that a certifying exam draws from; a certifying exam may not show answers itself.
+it) that a certifying exam draws from; a certifying exam may show neither answers nor
+correctness itself, only its result per topic.
 """
 
 from __future__ import annotations
@@ -43,12 +44,13 @@ def exposure_problems(exams: Sequence[PlacedExam]) -> dict[str, list[LocatedMess
     out: dict[str, list[LocatedMessage]] = {}
     for exam in exams:
         spec = exam.spec
-        if certifying(spec) and spec.review == "answers":
+        if certifying(spec) and spec.review in ("correctness", "answers"):
             out.setdefault(spec.id, []).append(
                 LocatedMessage(
                     ("review",),
-                    "a certifying exam may not show answers after an attempt: every candidate "
-                    "would take its keys away (use 'topics' or 'correctness')",
+                    f"a certifying exam may not show {spec.review} after an attempt: every "
+                    "candidate would take keys away (a true/false item's correctness is its key) "
+                    "and a retake would be easier (use 'topics')",
                 )
             )
         if not harvestable(spec):

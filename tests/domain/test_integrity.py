@@ -3,6 +3,8 @@ put twins on one form, is refused (or warned about) with its file and line."""
 
 from __future__ import annotations
 
+import pytest
+
 from elearn.content.integrity import similar_in_banks
 from elearn.domain.similarity import DEFAULT_THRESHOLD
 from tests.domain.conftest import Tree
@@ -86,12 +88,15 @@ def test_a_practice_exam_with_a_pool_of_its_own_is_accepted(tree: Tree) -> None:
     ]
 
 
-def test_a_certifying_exam_may_not_show_answers(tree: Tree) -> None:
-    tree.replace(EXAM, "pass_rules:", "review: answers\npass_rules:")
+@pytest.mark.parametrize("review", ["answers", "correctness"])
+def test_a_certifying_exam_may_not_show_answers_or_correctness(tree: Tree, review: str) -> None:
+    tree.replace(EXAM, "pass_rules:", f"review: {review}\npass_rules:")
     assert tree.messages() == [
-        f"{EXAM}:8: a certifying exam may not show answers after an attempt: every candidate "
-        "would take its keys away (use 'topics' or 'correctness')"
+        f"{EXAM}:8: a certifying exam may not show {review} after an attempt: every candidate "
+        "would take keys away (a true/false item's correctness is its key) and a retake would be "
+        "easier (use 'topics')"
     ]
+    assert [e.spec.id for e in tree.load().banks["demo-bank"].exams] == []
 
 
 def test_enemy_groups_that_leave_a_topic_short_refuse_the_blueprint(tree: Tree) -> None:
