@@ -407,3 +407,84 @@ def test_summary_dict_keys_and_json() -> None:
     assert summary["alpha"] == test.alpha
     empty = summary_dict(analyse(["a"], [])[1])
     assert json.loads(json.dumps(empty)) == {**dict.fromkeys(summary), "n_attempts": 0}
+
+
+# --- Moodle's own fixture ---------------------------------------------------------------------
+# Moodle checks its quiz statistics with a walkthrough of 25 attempts at a 7-slot quiz, every slot
+# worth 1 (mod/quiz/report/statistics/tests/fixtures/results00.csv for the marks, qstats00.csv and
+# stats_from_steps_walkthrough_test.php for the expected figures, which its authors worked out in a
+# spreadsheet). The one mark the fixture rounds to 0.3333333 is a third.
+MOODLE_00: list[list[float | None]] = [
+    [1, 1, 1, 1, 1, 0, 1],
+    [1, 1, 1, 1, 0.5, 1, 0],
+    [1, 1, 1, 1, 0.5, 0, 1],
+    [0, 0, 1, 1, 1, 0, 0],
+    [1, 0, 1, 0, 0, 1, 0.5],
+    [1, 1, 1, 1, 0.5, 0, 0.5],
+    [0, 1, 1, 1, 0.5, 1, 0.5],
+    [1, 1, 1, 0, 0.5, 1, 0.5],
+    [1, 0, 1, 1, 1, 1, 1],
+    [0, 1, 1, 0, 0.5, 1, 0.5],
+    [0.8, 0, 1, 1, 0.5, 1, 0.5],
+    [1, 1, 1, 0, 0.5, 1, 1],
+    [1, 0, 1, 1, 0.5, 1, 0.5],
+    [1, 0, 1, 1, 1, 0, 0.5],
+    [0, 0, 1, 1, 0, 1, 1],
+    [1, 0, 1, 0, 0.5, 1, 1],
+    [0.8, 0, 1, 1, 0.5, 0, 1],
+    [1, 0, 1, 1, 0, 1, 0.5],
+    [1, 0, 1, 1, 0.5, 0, 0.5],
+    [0, 1, 1, 0, 0.5, 1, 0],
+    [1, 1, 1 / 3, 1, 0.5, 0, 0.5],
+    [1, 1, 1, 0, 0.5, 0, 0.5],
+    [1, 1, 1, 1, 0, 1, 0.5],
+    [0, 0, 1, 0, 0.5, 1, 1],
+    [0, 0, 1, 1, 1, 1, 1],
+]
+# Per slot: facility, SD, discrimination index, discriminative efficiency, effective weight.
+MOODLE_00_SLOTS = [
+    (0.704, 0.4513682901, -7.0650767526, -9.4550536967, 21.2922742344),
+    (0.48, 0.5099019514, -28.8982125772, -36.7834118938, 18.8979800309),
+    (0.973333332, 0.13333334, -9.1230674268, -21.6545012165, 4.443012573),
+    (0.68, 0.4760952286, -22.6306444113, -31.4411395613, 18.9347251357),
+    (0.52, 0.3055050463, -17.6997047674, -21.1794802584, 11.1450138688),
+    (0.64, 0.4898979486, -45.3785178421, -56.9365974439, 9.8081339177),
+    (0.62, 0.331662479, -5.6543166602, -6.5043742058, 15.4788602394),
+]
+# The quiz: Moodle gives the mean, median, SD and SE in marks out of 7, the CIC in percent.
+MOODLE_00_QUIZ = {
+    "mean": 4.617333332,
+    "median": 4.5,
+    "sd": 0.8117265554,
+    "skewness": -0.092502502,
+    "kurtosis": -0.7073968557,
+    "cic": -87.2230935542,
+    "error_ratio": 136.8294900795,
+    "standard_error": 1.1106813066,
+}
+
+
+def test_moodle_walkthrough_fixture_00() -> None:
+    """Every figure within the tolerance Moodle's own test allows (relative 1e-5 or finer)."""
+    stats, test = analyse([str(slot) for slot in range(1, 8)], MOODLE_00)
+    for s, (facility, sd, d, de, ew) in zip(stats, MOODLE_00_SLOTS, strict=True):
+        assert s.n == 25
+        assert s.facility == pytest.approx(facility, rel=1e-6)
+        assert s.sd == pytest.approx(sd, rel=1e-6)
+        assert s.discrimination_index == pytest.approx(d, rel=1e-5)
+        assert s.discriminative_efficiency == pytest.approx(de, rel=1e-5)
+        assert s.effective_weight == pytest.approx(ew, rel=1e-5)
+    out_of = 7 / 100  # our percentages back to Moodle's marks out of 7
+    assert test.n_attempts == 25
+    ours = {
+        "mean": (test.mean or 0) * out_of,
+        "median": (test.median or 0) * out_of,
+        "sd": (test.sd or 0) * out_of,
+        "skewness": test.skewness,
+        "kurtosis": test.kurtosis,
+        "cic": 100 * (test.alpha or 0),
+        "error_ratio": test.error_ratio,
+        "standard_error": (test.standard_error or 0) * out_of,
+    }
+    for name, expected in MOODLE_00_QUIZ.items():
+        assert ours[name] == pytest.approx(expected, rel=1.5e-5), name
