@@ -44,6 +44,7 @@ class ServedItem:
     shown: PresentedItem
     key: tuple[str, ...]  # the right answer in words
     seconds: float  # time the candidate spent on it
+    max_mark: float = 1.0  # the item's maximum mark in the version served
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,7 @@ def served_attempt(*, session: Session, attempt_id: int) -> ServedAttempt:
                 shown=present(spec, attempt.language, slot.options, slot.prompts, slot.response),
                 key=describe_answer(spec, attempt.language),
                 seconds=spent.get(slot.number, 0.0),
+                max_mark=spec.mark,
             )
         )
     served = [
