@@ -4,8 +4,8 @@ Each item's type scores a response as a fraction 0..1 of the item; the item's ma
 (``ItemSpec.mark``, 1 unless the content says otherwise) turns that into marks. A topic's
 percentage and the total are the marks earned over the maximum marks, as Moodle's quiz grade is
 the sum of its slots' marks over the sum of their maximum marks. An item of mark 0 counts for
-nothing, and a topic whose items all have mark 0 has no percentage: it is left out, as Moodle
-leaves zero-mark slots out of its statistics.
+nothing, and a topic whose items on the form all have mark 0 has no percentage: it is left out
+(the statistics leave zero-mark items out in the same way).
 """
 
 from __future__ import annotations
