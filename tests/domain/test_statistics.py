@@ -639,3 +639,37 @@ def test_moodle_walkthrough_fixture_00() -> None:
     }
     for name, expected in MOODLE_00_QUIZ.items():
         assert ours[name] == pytest.approx(expected, rel=1.5e-5), name
+
+
+# The figures the analysis gave on Moodle's fixture before items had maximum marks, to the last
+# digit: with every item worth 1 (given or not) it must give them still.
+MOODLE_00_BEFORE_MARKS = [
+    (0.7040000000000001, 0.45136829012828683, -7.065076635234516, -9.455053563111317, 21.292274341564447),
+    (0.48, 0.5099019513592785, -28.89821245018274, -36.783411744206305, 18.897980152435462),
+    (0.9733333333333333, 0.13333333333333333, -9.123067426824704, -21.654501216544986, 4.443012228952126),
+    (0.68, 0.47609522856952335, -22.630644322387763, -31.441139505655638, 18.93472523895462),
+    (0.52, 0.30550504633038933, -17.699704788552026, -21.17948027467349, 11.145013909191835),
+    (0.64, 0.4898979485566356, -45.378518014980145, -56.936597614563716, 9.808133842578913),
+    (0.62, 0.33166247903553997, -5.654316728540787, -6.504374286801068, 15.478860286322607),
+]  # fmt: skip
+MOODLE_00_TEST_BEFORE_MARKS = (
+    65.96190476190476, 64.28571428571429, 11.596093642046101, -0.0925025068530546,
+    -0.7073968488775252, -0.8722309348352755, 136.82949005368965, 15.86687579656001,
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("max_marks", [None, [1.0] * 7])
+def test_moodle_fixture_figures_are_unchanged_by_marks_of_one(
+    max_marks: list[float] | None,
+) -> None:
+    stats, test = analyse(list("1234567"), MOODLE_00, max_marks=max_marks)
+    for s, before in zip(stats, MOODLE_00_BEFORE_MARKS, strict=True):
+        now = (s.facility, s.sd, s.discrimination_index, s.discriminative_efficiency)
+        for value, old in zip((*now, s.effective_weight), before, strict=True):
+            assert value is not None and abs(value - old) <= 1e-10
+        assert s.max_mark == 1.0 and s.intended_weight == pytest.approx(100 / 7)
+    figures = (test.mean, test.median, test.sd, test.skewness, test.kurtosis, test.alpha)
+    for value, old in zip(
+        (*figures, test.error_ratio, test.standard_error), MOODLE_00_TEST_BEFORE_MARKS, strict=True
+    ):
+        assert value is not None and abs(value - old) <= 1e-10
