@@ -4,7 +4,10 @@ The formulas follow docs.moodle.org/dev/Quiz_statistics_calculations and Moodle'
 (question/classes/statistics/questions/calculator.php, mod/quiz/report/statistics/classes/
 calculator.php); docs/item-statistics.md gives each one with how to read it. Marks are fractions
 0..1 of the item's maximum, one row per attempt, None where the item was not on the attempt's
-form. Anything undefined (too few attempts, no spread) comes back as None, never as an error.
+form. Each item may carry a maximum mark (1 unless given): Moodle computes on marks, the fraction
+times the maximum, so an item worth 2 weighs twice in the totals, and an item worth 0 is left
+out of everything but its count and its intended weight. Anything undefined (too few attempts,
+no spread) comes back as None, never as an error.
 """
 
 from __future__ import annotations
@@ -63,6 +66,8 @@ class ItemStatistics:
     discriminative_efficiency: float | None  # percent
     effective_weight: float | None  # percent
     flags: tuple[str, ...]
+    max_mark: float | None = 1.0  # the item's maximum mark (the mean, where forms differ)
+    intended_weight: float | None = None  # percent: its maximum mark's share of its forms'
 
 
 @dataclass(frozen=True)
@@ -110,14 +115,25 @@ def _is_zero(value: float) -> bool:
     return abs(value) <= _ZERO
 
 
+# One cell of the matrix in marks: (marks earned, the item's maximum mark), None if not on the form.
+_Cell = tuple[float, float] | None
+
+
 @dataclass(frozen=True)
 class _ItemWork:
-    """One item's marks paired with its attempts' rest-of-test and total, before weighting."""
+    """One item's marks paired with its attempts' rest-of-test and total, before weighting.
+
+    Only the attempts on which the item carried marks are here: a zero-mark item has none.
+    """
 
     item: str
-    marks: tuple[float, ...]
+    n: int  # attempts that had the item on their form
+    marks: tuple[float, ...]  # in marks: the fraction times the maximum mark
+    maxima: tuple[float, ...]  # the maximum mark on each of those attempts (> 0)
     rests: tuple[float, ...]
     totals: tuple[float, ...]
+    max_mark: float | None
+    intended_weight: float | None
 
 
 def _flags(facility: float | None, discrimination: float | None) -> tuple[str, ...]:
@@ -137,16 +153,16 @@ def _flags(facility: float | None, discrimination: float | None) -> tuple[str, .
 
 
 def _item_statistics(work: _ItemWork, effective_weight: float | None) -> ItemStatistics:
-    """Facility, SD, discrimination index and efficiency of one item, as Moodle computes them."""
+    """Facility, SD, discrimination index and efficiency of one item, as Moodle computes them:
+    on marks, with facility and SD as fractions of the maximum mark."""
     xs, rests = work.marks, work.rests
-    n = len(xs)
-    facility = _mean(xs) if n else None
+    facility = math.fsum(xs) / math.fsum(work.maxima) if xs else None
     variance = _covariance(xs, xs)
     rest_variance = _covariance(rests, rests)
     covariance = _covariance(xs, rests)
     # C_max pairs the two sets sorted the same way: the largest covariance their values allow.
     covariance_max = _covariance(sorted(xs), sorted(rests))
-    sd = None if variance is None else math.sqrt(max(variance, 0.0))
+    sd = None if variance is None else math.sqrt(max(variance, 0.0)) / _mean(work.maxima)
 
     discrimination = None
     if (
@@ -163,13 +179,15 @@ def _item_statistics(work: _ItemWork, effective_weight: float | None) -> ItemSta
 
     return ItemStatistics(
         item=work.item,
-        n=n,
+        n=work.n,
         facility=facility,
         sd=sd,
         discrimination_index=discrimination,
         discriminative_efficiency=efficiency,
         effective_weight=effective_weight,
         flags=_flags(facility, discrimination),
+        max_mark=work.max_mark,
+        intended_weight=work.intended_weight,
     )
 
 
@@ -188,8 +206,47 @@ def _effective_weights(works: Sequence[_ItemWork]) -> list[float | None]:
     return [None if r is None else 100 * r / total for r in roots]
 
 
-def _validate(items: Sequence[str], marks: Sequence[Sequence[float | None]]) -> None:
-    """Refuses a matrix that does not fit its items, so nothing is silently misaligned."""
+def _bad_number(value: float) -> bool:
+    return isinstance(value, bool) or not math.isfinite(value)
+
+
+def _maxima(
+    items: Sequence[str],
+    rows: int,
+    max_marks: Sequence[float] | None,
+    cell_max_marks: Sequence[Sequence[float | None]] | None,
+) -> list[list[float | None]]:
+    """The maximum mark of every cell: one per item for every attempt, or one per cell."""
+    if max_marks is not None and cell_max_marks is not None:
+        raise ValueError("give maximum marks per item or per cell, not both")
+    if cell_max_marks is None:
+        per_item = [1.0] * len(items) if max_marks is None else [float(m) for m in max_marks]
+        if len(per_item) != len(items):
+            raise ValueError(f"{len(per_item)} maximum marks for {len(items)} items")
+        if any(_bad_number(m) or m < 0 for m in per_item):
+            raise ValueError(f"maximum marks {per_item!r}: each must be a number ≥ 0")
+        return [list(per_item) for _ in range(rows)]
+    if len(cell_max_marks) != rows:
+        raise ValueError(f"{len(cell_max_marks)} rows of maximum marks for {rows} attempts")
+    matrix: list[list[float | None]] = []
+    for p, row in enumerate(cell_max_marks):
+        if len(row) != len(items):
+            raise ValueError(f"attempt {p}: {len(row)} maximum marks for {len(items)} items")
+        for m in row:
+            if m is not None and (_bad_number(m) or m < 0):
+                raise ValueError(f"attempt {p}: maximum mark {m!r} is not a number ≥ 0")
+        matrix.append([None if m is None else float(m) for m in row])
+    return matrix
+
+
+def _cells(
+    items: Sequence[str],
+    marks: Sequence[Sequence[float | None]],
+    max_marks: Sequence[float] | None,
+    cell_max_marks: Sequence[Sequence[float | None]] | None,
+) -> list[list[_Cell]]:
+    """Refuses a matrix that does not fit its items, so nothing is silently misaligned, and
+    turns fractions into (marks earned, maximum mark) cells."""
     if len(set(items)) != len(items):
         raise ValueError("item ids must be unique")
     for p, row in enumerate(marks):
@@ -198,15 +255,31 @@ def _validate(items: Sequence[str], marks: Sequence[Sequence[float | None]]) -> 
         for mark in row:
             if mark is not None and not (math.isfinite(mark) and 0.0 <= mark <= 1.0):
                 raise ValueError(f"attempt {p}: mark {mark!r} is outside 0..1")
+    maxima = _maxima(items, len(marks), max_marks, cell_max_marks)
+    cells: list[list[_Cell]] = []
+    for p, (row, top) in enumerate(zip(marks, maxima, strict=True)):
+        out: list[_Cell] = []
+        for mark, m in zip(row, top, strict=True):
+            if mark is None:
+                out.append(None)
+            elif m is None:
+                raise ValueError(f"attempt {p}: a mark without a maximum mark")
+            else:
+                out.append((mark * m, m))
+        cells.append(out)
+    return cells
 
 
 def _test_statistics(
-    marks: Sequence[Sequence[float | None]], works: Sequence[_ItemWork]
+    cells: Sequence[Sequence[_Cell]], works: Sequence[_ItemWork]
 ) -> TestStatistics:
-    """Test-level statistics over the totals of the attempts that had at least one item."""
-    present = [[m for m in row if m is not None] for row in marks]
-    taken = [row for row in present if row]  # an attempt with no items says nothing
-    percents = [100 * math.fsum(row) / len(row) for row in taken]
+    """Test-level statistics over the totals of the attempts whose form carried marks."""
+    present = [[c for c in row if c is not None] for row in cells]
+    taken = [row for row in present if math.fsum(m for _, m in row) > 0]  # else it says nothing
+    totals = [math.fsum(x for x, _ in row) for row in taken]  # in marks
+    percents = [
+        100 * total / math.fsum(m for _, m in row) for total, row in zip(totals, taken, strict=True)
+    ]
     n = len(percents)
 
     mean = _mean(percents) if n else None
@@ -227,7 +300,7 @@ def _test_statistics(
             k4 = n * n * ((n + 1) * m4 - 3 * (n - 1) * m2 * m2) / ((n - 1) * (n - 2) * (n - 3))
             kurtosis = k4 / (k2 * k2)
 
-    alpha = _alpha([math.fsum(row) for row in taken], works)
+    alpha = _alpha(totals, works)
     error_ratio = None if alpha is None else 100 * math.sqrt(max(1 - alpha, 0.0))
     standard_error = None if error_ratio is None or sd is None else error_ratio * sd / 100
     return TestStatistics(
@@ -244,8 +317,12 @@ def _test_statistics(
 
 
 def _alpha(totals: Sequence[float], works: Sequence[_ItemWork]) -> float | None:
-    """Cronbach's alpha k/(k−1) × (1 − Σ V(x_i) / V(X)) on raw totals; None on random forms."""
-    used = [w for w in works if w.marks]  # an item no attempt had is not part of the test
+    """Cronbach's alpha k/(k−1) × (1 − Σ V(x_i) / V(X)) on totals in marks; None on random forms.
+
+    k counts the items that carried marks: an item no attempt had, or a zero-mark one, is not
+    part of the test.
+    """
+    used = [w for w in works if w.marks]
     # Alpha needs every attempt to have sat the same k items, which random forms break.
     if len(used) < 2 or any(len(w.marks) != len(totals) for w in used):
         return None
@@ -258,27 +335,60 @@ def _alpha(totals: Sequence[float], works: Sequence[_ItemWork]) -> float | None:
     return k / (k - 1) * (1 - item_variance / total_variance)
 
 
+def _work(
+    item: str,
+    column: Sequence[_Cell],
+    totals: Sequence[float],
+    forms: Sequence[float],
+    declared: float | None,
+) -> _ItemWork:
+    """One item's cells with the totals (in marks) and form maxima of the attempts that had it."""
+    had = [(c, t, f) for c, t, f in zip(column, totals, forms, strict=True) if c is not None]
+    counted = [(c, t) for c, t, _ in had if c[1] > 0]
+    # Its share of each form's maximum; a form without marks has no weights to share.
+    weights = [100 * m / f for (_, m), _, f in had if f > 0]
+    maxima = [m for (_, m), _, _ in had]
+    return _ItemWork(
+        item=item,
+        n=len(had),
+        marks=tuple(x for (x, _), _ in counted),
+        maxima=tuple(m for (_, m), _ in counted),
+        rests=tuple(t - x for (x, _), t in counted),
+        totals=tuple(t for _, t in counted),
+        max_mark=declared if declared is not None else (_mean(maxima) if maxima else None),
+        intended_weight=_mean(weights) if weights else None,
+    )
+
+
 def analyse(
-    items: Sequence[str], marks: Sequence[Sequence[float | None]]
+    items: Sequence[str],
+    marks: Sequence[Sequence[float | None]],
+    *,
+    max_marks: Sequence[float] | None = None,
+    cell_max_marks: Sequence[Sequence[float | None]] | None = None,
 ) -> tuple[list[ItemStatistics], TestStatistics]:
-    """Item and test statistics of a marks matrix (rows: attempts; None: item not on the form)."""
-    _validate(items, marks)
-    totals = [math.fsum(m for m in row if m is not None) for row in marks]
-    works = []
-    for i, item in enumerate(items):
-        pairs = [(row[i], total) for row, total in zip(marks, totals, strict=True)]
-        had = [(x, total) for x, total in pairs if x is not None]
-        works.append(
-            _ItemWork(
-                item=item,
-                marks=tuple(x for x, _ in had),
-                rests=tuple(total - x for x, total in had),
-                totals=tuple(total for _, total in had),
-            )
+    """Item and test statistics of a marks matrix (rows: attempts; None: item not on the form).
+
+    ``max_marks`` gives each item's maximum mark; ``cell_max_marks`` gives one per cell instead,
+    for an item that carried different marks on different forms. Without either, every item is
+    worth 1.
+    """
+    cells = _cells(items, marks, max_marks, cell_max_marks)
+    if cell_max_marks is None:
+        declared: list[float | None] = (
+            [1.0] * len(items) if max_marks is None else [float(m) for m in max_marks]
         )
+    else:
+        declared = [None] * len(items)  # the mean of the item's cells, in _work
+    totals = [math.fsum(c[0] for c in row if c is not None) for row in cells]
+    forms = [math.fsum(c[1] for c in row if c is not None) for row in cells]
+    works = [
+        _work(item, [row[i] for row in cells], totals, forms, declared[i])
+        for i, item in enumerate(items)
+    ]
     weights = _effective_weights(works)
     item_stats = [_item_statistics(w, ew) for w, ew in zip(works, weights, strict=True)]
-    return item_stats, _test_statistics(marks, works)
+    return item_stats, _test_statistics(cells, works)
 
 
 def _rows(text: str) -> Iterator[tuple[int, list[str]]]:

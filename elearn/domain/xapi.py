@@ -95,6 +95,11 @@ def actor(site: Site, learner: Learner) -> dict[str, Any]:
     return {"objectType": "Agent", "name": learner.name, "mbox": f"mailto:{learner.email}"}
 
 
+def _number(value: float) -> float | int:
+    """A whole number as an integer (40, not 40.0), so statements read as they always have."""
+    return int(value) if float(value).is_integer() else value
+
+
 def _verb(name: str) -> dict[str, Any]:
     return {"id": VERBS[name], "display": {"en-US": name}}
 
@@ -216,11 +221,16 @@ def exam_scored(
     submitted: datetime,
     percent: float,
     marks: float,
-    items: int,
+    max_marks: float,
     passed: bool,
 ) -> dict[str, Any]:
-    """``passed`` or ``failed``, with the score, success and the time the attempt took."""
+    """``passed`` or ``failed``, with the score, success and the time the attempt took.
+
+    The raw score and its maximum are in marks (each item's fraction times its maximum mark);
+    ``percent`` is the one over the other, so that scaled = raw / max.
+    """
     scaled = min(1.0, max(0.0, round(percent / 100, 4)))
+    maximum = round(max_marks, 4)
     return _statement(
         statement_id(site, "exam-scored", attempt_id),
         site,
@@ -229,7 +239,7 @@ def exam_scored(
         _activity(exam_iri(site, exam_id), "assessment", exam_title),
         submitted,
         result={
-            "score": {"scaled": scaled, "raw": round(marks, 4), "min": 0, "max": items},
+            "score": {"scaled": scaled, "raw": round(marks, 4), "min": 0, "max": _number(maximum)},
             "success": passed,
             "completion": True,
             "duration": duration((submitted - started).total_seconds()),

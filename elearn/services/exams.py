@@ -495,12 +495,15 @@ def submit_attempt(
                 "topic": t.topic,
                 "items": t.items,
                 "marks": t.marks,
+                "maximum": t.maximum,
                 "percent": t.percent,
                 "required": t.required,
                 "met": t.met,
             }
             for t in score.topics
         ],
+        "marks": score.earned,
+        "maximum": score.maximum,
         "overall_required": score.overall_required,
         "reasons": list(score.reasons),
     }
@@ -526,8 +529,8 @@ def submit_attempt(
         session=session,
         attempt=fresh,
         exam=spec,
-        marks=sum(score.marks.values()),
-        items=len(rows),
+        marks=score.earned,
+        max_marks=score.maximum,
     )
     session.flush()
     if score.passed and spec.certificate.issue and not spec.sign_off:

@@ -10,7 +10,7 @@ import csv
 import io
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
@@ -394,3 +394,190 @@ def bars(*, data: Sequence[tuple[str, float]], row_height: int = 30) -> list[Bar
         Bar(label, max(0.0, min(100.0, percent)), i * row_height)
         for i, (label, percent) in enumerate(data)
     ]
+
+
+# Vertical charts: a plot area inside an SVG viewBox, in its units.
+@dataclass(frozen=True)
+class Plot:
+    width: int = 480
+    height: int = 280
+    left: int = 56
+    right: int = 16
+    top: int = 16
+    bottom: int = 52
+
+    @property
+    def x0(self) -> int:
+        return self.left
+
+    @property
+    def x1(self) -> int:
+        return self.width - self.right
+
+    @property
+    def y0(self) -> int:  # the bottom of the plot area
+        return self.height - self.bottom
+
+    @property
+    def y1(self) -> int:
+        return self.top
+
+    def x(self, share: float) -> float:
+        """0..1 of the width of the plot area -> x."""
+        return self.x0 + share * (self.x1 - self.x0)
+
+    def y(self, share: float) -> float:
+        """0..1 of the height of the plot area, from the bottom -> y."""
+        return self.y0 - share * (self.y0 - self.y1)
+
+
+@dataclass(frozen=True)
+class Band:
+    low: int  # percent, included
+    high: int  # percent, excluded but for the last band, which holds 100 %
+    count: int
+    x: float
+    y: float
+    width: float
+    height: float
+
+
+@dataclass(frozen=True)
+class Tick:
+    value: float
+    position: float  # y (or x) in the viewBox
+    label: str
+
+
+@dataclass(frozen=True)
+class Histogram:
+    plot: Plot
+    bands: list[Band]
+    ticks: list[Tick]  # attempts, up the y axis
+    edges: list[Tick]  # score, along the x axis
+
+
+def histogram(*, scores: Sequence[float], band: int = 10) -> Histogram:
+    """The attempts' total scores in bands of ``band`` percent (the last one holds 100 %, as
+    Moodle's grade bands do), drawn as bars on the server (with a data table beside them)."""
+    plot = Plot()
+    n_bands = 100 // band
+    counts = [0] * n_bands
+    for score in scores:
+        counts[min(n_bands - 1, max(0, int(score // band)))] += 1
+    step = max(1, -(-max(counts, default=0) // 5))  # at most about five steps up the axis
+    top = max(step, step * -(-max(counts, default=0) // step))
+    bar = (plot.x1 - plot.x0) / n_bands
+    bands = [
+        Band(
+            low=i * band,
+            high=(i + 1) * band,
+            count=c,
+            x=plot.x0 + i * bar + 2,
+            y=plot.y(c / top),
+            width=bar - 4,
+            height=plot.y0 - plot.y(c / top),
+        )
+        for i, c in enumerate(counts)
+    ]
+    ticks = [Tick(v, plot.y(v / top), str(v)) for v in range(0, top + 1, step)]
+    edges = [Tick(i * band, plot.x0 + i * bar, str(i * band)) for i in range(n_bands + 1)]
+    return Histogram(plot, bands, ticks, edges)
+
+
+@dataclass(frozen=True)
+class Point:
+    number: int  # the item's number in the table beside the chart
+    label: str
+    facility: float  # 0..1
+    discrimination: float  # percent
+    flagged: bool
+    x: float
+    y: float
+    label_x: float = 0.0  # where its number goes, clear of the other numbers and points
+    label_y: float = 0.0
+    anchor: str = "start"
+
+    @property
+    def triangle(self) -> str:
+        """An SVG path: a triangle around the point, the shape of a flagged item."""
+        return (
+            f"M{self.x:.1f} {self.y - 7:.1f} L{self.x + 7:.1f} {self.y + 5:.1f} "
+            f"L{self.x - 7:.1f} {self.y + 5:.1f} Z"
+        )
+
+
+@dataclass(frozen=True)
+class Scatter:
+    plot: Plot
+    points: list[Point]
+    xticks: list[Tick]  # facility, percent
+    yticks: list[Tick]  # discrimination index, percent
+    guides_x: list[float]  # the facility limits of the flags
+    guides_y: list[float]  # the discrimination limit of the flags
+    zero_y: float
+
+
+# Where a point's number may go, tried in turn: right above, right below, left above, left below.
+_LABEL_PLACES = ((9, -6, "start"), (9, 14, "start"), (-9, -6, "end"), (-9, 14, "end"))
+_Box = tuple[float, float, float, float]  # left, top, right, bottom
+
+
+def _overlaps(a: _Box, b: _Box) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _placed(points: list[Point]) -> list[Point]:
+    """Each point with its number placed where it overlaps no number placed before it and no
+    other point's marker, where there is such a place (else right above)."""
+    markers: list[_Box] = [(p.x - 7, p.y - 7, p.x + 7, p.y + 7) for p in points]
+    taken: list[_Box] = []
+    out = []
+    for i, p in enumerate(points):
+        width = 7.5 * len(str(p.number))
+        others = taken + markers[:i] + markers[i + 1 :]
+        chosen = None
+        for dx, dy, anchor in _LABEL_PLACES:
+            x, y = p.x + dx, p.y + dy
+            box = (
+                (x, y - 11, x + width, y + 1)
+                if anchor == "start"
+                else (x - width, y - 11, x, y + 1)
+            )
+            if chosen is None:
+                chosen = (x, y, anchor, box)  # the fallback
+            if not any(_overlaps(box, o) for o in others):
+                chosen = (x, y, anchor, box)
+                break
+        assert chosen is not None
+        taken.append(chosen[3])
+        out.append(replace(p, label_x=chosen[0], label_y=chosen[1], anchor=chosen[2]))
+    return out
+
+
+def scatter(
+    *,
+    items: Sequence[tuple[str, float, float, bool]],
+    facility_limits: Sequence[float] = (0.3, 0.9),
+    discrimination_limit: float = 20.0,
+) -> Scatter:
+    """Items by facility (x, 0..1) and discrimination index (y, −100..100 %), flagged ones apart;
+    ``items`` are (label, facility, discrimination index, flagged)."""
+    plot = Plot(width=400, height=300, left=52)  # drawn beside a table: a smaller viewBox
+
+    def y(d: float) -> float:
+        return plot.y((max(-100.0, min(100.0, d)) + 100) / 200)
+
+    points = [
+        Point(i, label, f, d, flagged, plot.x(max(0.0, min(1.0, f))), y(d))
+        for i, (label, f, d, flagged) in enumerate(items, start=1)
+    ]
+    return Scatter(
+        plot=plot,
+        points=_placed(points),
+        xticks=[Tick(v, plot.x(v / 100), str(v)) for v in range(0, 101, 20)],
+        yticks=[Tick(v, y(v), str(v)) for v in range(-100, 101, 50)],
+        guides_x=[plot.x(f) for f in facility_limits],
+        guides_y=[y(discrimination_limit)],
+        zero_y=y(0),
+    )

@@ -45,6 +45,7 @@ class ServedItem:
     key: tuple[str, ...]  # the right answer in words
     seconds: float  # time the candidate spent on it
     repeated: bool = False  # the learner had been served this item in an earlier attempt
+    max_mark: float = 1.0  # the item's maximum mark in the version served
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,7 @@ def served_attempt(*, session: Session, attempt_id: int) -> ServedAttempt:
                 key=describe_answer(spec, attempt.language),
                 seconds=spent.get(slot.number, 0.0),
                 repeated=item_version.item_id in earlier,
+                max_mark=spec.mark,
             )
         )
     served = [
@@ -182,12 +184,12 @@ class ItemReport:
     stats: ItemStatistics
     choices: list[tuple[str, int]]  # option text (current version, first language), times chosen
     retired: bool
+    random_guess: float | None = None  # 0..1, by the current version's type (None: not known)
 
 
-def exam_statistics(
-    *, session: Session, exam_id: str, which: Which, lang: str
-) -> tuple[list[ItemReport], TestStatistics, int]:
-    """Statistics over the submitted attempts at an exam: each learner's first, last, or all."""
+def _counted_attempts(*, session: Session, exam_id: str, which: Which) -> list[ExamAttempt]:
+    """The submitted attempts at an exam that statistics count: each learner's first, last,
+    or all of them."""
     if session.get(Exam, exam_id) is None:
         raise NotFound(N_("There is no such exam."))
     attempts = session.exec(
@@ -195,12 +197,24 @@ def exam_statistics(
         .where(ExamAttempt.exam_id == exam_id, col(ExamAttempt.submitted_at).is_not(None))
         .order_by(col(ExamAttempt.started_at))
     ).all()
-    if which != "all":
-        chosen: dict[int, ExamAttempt] = {}
-        for a in attempts:
-            if which == "last" or a.user_id not in chosen:
-                chosen[a.user_id] = a
-        attempts = list(chosen.values())
+    if which == "all":
+        return list(attempts)
+    chosen: dict[int, ExamAttempt] = {}
+    for a in attempts:
+        if which == "last" or a.user_id not in chosen:
+            chosen[a.user_id] = a
+    return list(chosen.values())
+
+
+def exam_statistics(
+    *, session: Session, exam_id: str, which: Which, lang: str
+) -> tuple[list[ItemReport], TestStatistics, int]:
+    """Statistics over the submitted attempts at an exam: each learner's first, last, or all.
+
+    Each slot counts its fraction times the maximum mark of the item version it served, so that
+    the figures are Moodle's for items of unequal marks.
+    """
+    attempts = _counted_attempts(session=session, exam_id=exam_id, which=which)
     ids = [a.id for a in attempts]
     rows = session.exec(
         select(AttemptSlot, Item)
@@ -208,14 +222,22 @@ def exam_statistics(
         .join(Item, col(Item.id) == col(ItemVersion.item_id))
         .where(col(AttemptSlot.attempt_id).in_(ids))
     ).all()
-    by_attempt: dict[int, dict[str, float]] = defaultdict(dict)
-    by_slot: dict[int, dict[int, float]] = defaultdict(dict)
+    served = {
+        v.id: ItemSpec.model_validate(v.spec).mark
+        for v in session.exec(
+            select(ItemVersion).where(
+                col(ItemVersion.id).in_({slot.item_version_id for slot, _ in rows})
+            )
+        )
+    }
+    by_attempt: dict[int, dict[str, tuple[float, float]]] = defaultdict(dict)
+    by_slot: dict[int, dict[int, tuple[float, float]]] = defaultdict(dict)
     items: dict[str, Item] = {}
     for slot, item in rows:
         items[item.key] = item
-        mark = slot.mark or 0.0
-        by_attempt[slot.attempt_id][item.key] = mark
-        by_slot[slot.attempt_id][slot.number] = mark
+        cell = (slot.mark or 0.0, served.get(slot.item_version_id, 1.0))
+        by_attempt[slot.attempt_id][item.key] = cell
+        by_slot[slot.attempt_id][slot.number] = cell
     current = {
         v.item_id: ItemSpec.model_validate(v.spec)
         for v in session.exec(
@@ -230,11 +252,11 @@ def exam_statistics(
         if spec is not None and slot.response is not None:
             chosen_counts[item.key].update(get_item_type(spec.type).chosen_options(slot.response))
     keys = sorted(items)
-    item_stats, _ = analyse(keys, [[by_attempt[a].get(k) for k in keys] for a in by_attempt])
+    item_stats, _ = _analyse(keys, [[by_attempt[a].get(k) for k in keys] for a in by_attempt])
     # Test statistics by position: every attempt has every position, as Moodle does for
     # random questions, so that alpha is defined on random forms.
     positions = sorted({n for marks in by_slot.values() for n in marks})
-    _, test = analyse(
+    _, test = _analyse(
         [str(p) for p in positions], [[by_slot[a].get(p) for p in positions] for a in by_slot]
     )
     reports = []
@@ -244,10 +266,30 @@ def exam_statistics(
         spec = current.get(item.id)
         labels = dict((text_in(spec, lang).options or {}).items()) if spec else {}
         choices = [(labels.get(o, o), n) for o, n in chosen_counts[stats.item].most_common()]
+        guess = get_item_type(spec.type).random_guess_score(spec) if spec else None
         reports.append(
-            ItemReport(item.id, item.key, item.topic, stats, choices, item.retired_at is not None)
+            ItemReport(
+                item.id, item.key, item.topic, stats, choices, item.retired_at is not None, guess
+            )
         )
     return reports, test, len(by_attempt)
+
+
+def _analyse(
+    columns: list[str], cells: list[list[tuple[float, float] | None]]
+) -> tuple[list[ItemStatistics], TestStatistics]:
+    """Statistics of (fraction, maximum mark) cells."""
+    return analyse(
+        columns,
+        [[None if c is None else c[0] for c in row] for row in cells],
+        cell_max_marks=[[None if c is None else c[1] for c in row] for row in cells],
+    )
+
+
+def attempt_scores(*, session: Session, exam_id: str, which: Which) -> list[float]:
+    """The total score in percent of each attempt the statistics count, for their distribution."""
+    attempts = _counted_attempts(session=session, exam_id=exam_id, which=which)
+    return [a.score_percent for a in attempts if a.score_percent is not None]
 
 
 def retire_item(

@@ -190,7 +190,7 @@ def exam_attempted(*, session: Session, attempt: ExamAttempt, exam: ExamSpec) ->
 
 
 def exam_scored(
-    *, session: Session, attempt: ExamAttempt, exam: ExamSpec, marks: float, items: int
+    *, session: Session, attempt: ExamAttempt, exam: ExamSpec, marks: float, max_marks: float
 ) -> None:
     assert attempt.id is not None and attempt.submitted_at is not None
     assert attempt.score_percent is not None and attempt.passed is not None
@@ -212,7 +212,7 @@ def exam_scored(
             submitted=submitted,
             percent=percent,
             marks=marks,
-            items=items,
+            max_marks=max_marks,
             passed=passed,
         ),
     )

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -17,7 +26,7 @@ from elearn.auth import roles_required
 from elearn.clock import utcnow
 from elearn.db import get_session
 from elearn.i18n import current_language
-from elearn.services import accounts, audit, certificates, exams
+from elearn.services import accounts, audit, certificates, exams, reports
 from elearn.services import exposure as exposure_report
 from elearn.services import review as reviewing
 from elearn.services.audit import verify_chain
@@ -206,6 +215,16 @@ def statistics(exam_id: str) -> Any:
         which=cast(reviewing.Which, which),
         lang=current_language(),
     )
+    if request.args.get("format") == "csv":
+        return _statistics_csv(f"statistics-{exam_id}-{which}", items)
+    scores = reviewing.attempt_scores(
+        session=session, exam_id=exam_id, which=cast(reviewing.Which, which)
+    )
+    plotted = [
+        (it.item_key, it.stats.facility, it.stats.discrimination_index, bool(it.stats.flags))
+        for it in items
+        if it.stats.facility is not None and it.stats.discrimination_index is not None
+    ]
     return render_template(
         "certify/statistics.html",
         exam_id=exam_id,
@@ -215,6 +234,56 @@ def statistics(exam_id: str) -> Any:
         which=which,
         form=RetireForm(),
         exams=[v.exam.id for v in exams.active_exams(session=session)],
+        histogram=reports.histogram(scores=scores),
+        scatter=reports.scatter(items=plotted),
+    )
+
+
+STATISTICS_CSV_HEADER = [
+    "item",
+    "topic",
+    "n",
+    "max_mark",
+    "intended_weight",
+    "random_guess_score",
+    "facility",
+    "sd",
+    "discrimination_index",
+    "discriminative_efficiency",
+    "effective_weight",
+    "flags",
+    "retired",
+]
+
+
+def _statistics_csv(name: str, items: list[reviewing.ItemReport]) -> Response:
+    """The item table: fractions (facility, SD, random guess) 0..1, the rest in percent."""
+
+    def fixed(value: float | None, decimals: int) -> str:
+        return "" if value is None else f"{value:.{decimals}f}"
+
+    rows = [
+        [
+            it.item_key,
+            it.topic,
+            it.stats.n,
+            "" if it.stats.max_mark is None else f"{it.stats.max_mark:g}",
+            fixed(it.stats.intended_weight, 2),
+            fixed(it.random_guess, 4),
+            fixed(it.stats.facility, 4),
+            fixed(it.stats.sd, 4),
+            fixed(it.stats.discrimination_index, 2),
+            fixed(it.stats.discriminative_efficiency, 2),
+            fixed(it.stats.effective_weight, 2),
+            "; ".join(it.stats.flags),
+            "yes" if it.retired else "",
+        ]
+        for it in items
+    ]
+    return Response(
+        reports.to_csv(header=STATISTICS_CSV_HEADER, rows=rows),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
     )
 
 

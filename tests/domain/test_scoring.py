@@ -205,6 +205,81 @@ def test_partial_marks_count_as_fractions() -> None:
     assert result.marks == {1: 0.5, 2: 1.0} and result.total_percent == 75.0 and result.passed
 
 
+def marked(spec: ItemSpec, mark: float) -> ItemSpec:
+    return spec.model_copy(update={"mark": mark})
+
+
+def test_marks_weigh_items_by_their_maximum_mark() -> None:
+    # Worked by hand: legal: 2 × 1 (right) + 1 × 0.5 (half of a multiple response) = 2.5 of 3;
+    # gpp: 3 × 0 (wrong) + 1 × 1 = 1 of 4. Total 3.5 of 7 = 50 %.
+    slots = [
+        Answered(1, "legal", marked(SINGLE, 2), "b"),
+        Answered(2, "legal", MULTI_LIST, ["a"]),
+        Answered(3, "gpp", marked(TF, 3), True),
+        Answered(4, "gpp", SINGLE, "b"),
+    ]
+    result = score_attempt(slots, PassRules(overall_percent=50, topics={"legal": 80}), "nb")
+    assert result.marks == {1: 1.0, 2: 0.5, 3: 0.0, 4: 1.0}  # fractions of each item
+    assert (result.earned, result.maximum, result.total_percent) == (3.5, 7.0, 50.0)
+    legal, gpp = result.topics
+    assert (legal.items, legal.marks, legal.maximum) == (2, 2.5, 3.0)
+    assert legal.percent == pytest.approx(250 / 3) and legal.met
+    assert (gpp.items, gpp.marks, gpp.maximum, gpp.percent) == (2, 1.0, 4.0, 25.0)
+    assert result.passed
+    # The same answers with every item worth one: 2.5 of 4 = 62.5 %.
+    plain = score_attempt(
+        [Answered(s.number, s.topic, marked(s.item, 1), s.response) for s in slots],
+        PassRules(overall_percent=50),
+        "nb",
+    )
+    assert (plain.earned, plain.maximum, plain.total_percent) == (2.5, 4.0, 62.5)
+
+
+def test_an_item_of_mark_zero_counts_for_nothing() -> None:
+    base = [Answered(1, "t", SINGLE, "b"), Answered(2, "t", SINGLE, "a")]
+    rules = PassRules(overall_percent=50)
+    expected = score_attempt(base, rules, "nb")
+    for response in ("a", "b"):
+        result = score_attempt([*base, Answered(3, "t", marked(SINGLE, 0), response)], rules, "nb")
+        assert result.marks[3] == (1.0 if response == "b" else 0.0)  # scored, as the key says
+        assert (result.earned, result.maximum) == (1.0, 2.0)
+        assert result.total_percent == expected.total_percent == 50.0
+        assert result.topics[0].items == 3 and result.topics[0].percent == 50.0
+
+
+def test_a_topic_of_zero_mark_items_is_left_out_and_cannot_meet_a_rule() -> None:
+    slots = [Answered(1, "gpp", SINGLE, "b"), Answered(2, "legal", marked(SINGLE, 0), "b")]
+    result = score_attempt(slots, PassRules(overall_percent=50), "nb")
+    assert [t.topic for t in result.topics] == ["gpp"]  # legal has no percentage
+    assert result.total_percent == 100.0 and result.passed
+    # A rule on it cannot be judged: the attempt fails safe, as for a topic not on the form.
+    named = score_attempt(slots, PassRules(overall_percent=50, topics={"legal": 50}), "nb")
+    assert not named.passed and named.reasons == ("legal carries no marks on the form",)
+
+
+def test_a_form_without_marks_cannot_pass() -> None:
+    slots = [Answered(1, "t", marked(SINGLE, 0), "b")]
+    result = score_attempt(slots, PassRules(overall_percent=0), "nb")
+    assert (result.earned, result.maximum, result.total_percent) == (0.0, 0.0, 0.0)
+    assert result.topics == () and not result.passed
+    assert result.reasons == ("the form carries no marks",)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["a", "b"]), st.booleans()), min_size=1, max_size=12))
+def test_with_every_mark_one_the_percentages_are_the_share_of_items(
+    answers: list[tuple[str, bool]],
+) -> None:
+    """Marks change nothing while every item is worth one: right items over items."""
+    slots = answered(answers)
+    result = score_attempt(slots, PassRules(overall_percent=0), "nb")
+    assert result.total_percent == 100 * sum(r for _, r in answers) / len(answers)
+    assert result.maximum == len(answers) and result.earned == sum(r for _, r in answers)
+    for t in result.topics:
+        mine = [r for topic, r in answers if topic == t.topic]
+        assert t.percent == 100 * sum(mine) / len(mine) and t.maximum == len(mine)
+
+
 # --- eligibility -----------------------------------------------------------------------------------
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)

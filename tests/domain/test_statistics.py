@@ -9,6 +9,8 @@ import math
 import statistics
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from elearn.domain.statistics import (
     FLAG_EASY,
@@ -304,6 +306,155 @@ def test_analyse_refuses_a_matrix_that_does_not_fit() -> None:
         analyse(["a", "a"], [[1, 0]])
 
 
+# --- maximum marks ------------------------------------------------------------------------------
+# Items a, b and c are worth 1, 2 and 0 marks. Fractions per attempt (A..E), and in marks:
+MAXED_ITEMS = ["a", "b", "c"]
+MAXED_MARKS = [1.0, 2.0, 0.0]
+MAXED: list[list[float | None]] = [
+    [1, 1, 1],  # A: x_a = 1, x_b = 2,   x_c = 0 → X = 3
+    [1, 0.5, 0],  # B: 1, 1,   0 → X = 2
+    [0, 0.5, 1],  # C: 0, 1,   0 → X = 1
+    [1, 0.25, 0],  # D: 1, 0.5, 0 → X = 1.5
+    [0, 0, 1],  # E: 0, 0,   0 → X = 0
+]
+# -----------------------------------------------------------------------------------------------
+# Worked by hand with Moodle's formulas on marks (qas.fraction × maxmark), N = 5, (N − 1) = 4.
+# c is worth 0: it adds nothing to any total and is left out of every statistic but its count.
+#
+# a: x = (1, 1, 0, 1, 0), Σx = 3, Σx² = 3, V(x_a) = (3 − 9/5)/4 = 0.3
+#    facility = mean mark / max mark = 0.6 / 1 = 0.6;  SD = √0.3 / 1 = 0.547723
+# b: x = (2, 1, 1, 0.5, 0), Σx = 4.5, Σx² = 6.25, V(x_b) = (6.25 − 20.25/5)/4 = 0.55
+#    facility = (4.5/5) / 2 = 0.45;  SD = √0.55 / 2 = 0.741620 / 2 = 0.370810
+# The rest of the test of a is x_b and that of b is x_a (c adds 0):
+#    Σ x_a x_b = 2 + 1 + 0 + 0.5 + 0 = 3.5,  C(x_a, x_b) = (3.5 − 3 · 4.5/5)/4 = 0.2
+#    D_a = D_b = 100 · 0.2 / √(0.3 · 0.55) = 20 / 0.406202 = 49.2366
+#    sorted alike: (0, 0, 1, 1, 1) with (0, 0.5, 1, 1, 2): Σ = 4, C_max = (4 − 2.7)/4 = 0.325
+#    DE_a = DE_b = 100 · 0.2 / 0.325 = 61.5385
+# Totals X = (3, 2, 1, 1.5, 0), ΣX = 7.5, ΣX² = 16.25, V(X) = (16.25 − 56.25/5)/4 = 1.25
+#    C(x_a, X) = V(x_a) + C(x_a, x_b) = 0.5,  C(x_b, X) = 0.55 + 0.2 = 0.75
+#    EW_a = 100 · √0.5 / (√0.5 + √0.75) = 70.7107 / 1.573132 = 44.9490;  EW_b = 55.0510
+# Intended weight: max mark over the form's maximum 1 + 2 + 0 = 3: a 33.33 %, b 66.67 %, c 0 %.
+# Test, in percent of the maximum 3: T = (100, 66.67, 33.33, 50, 0)
+#    mean = 100 · 1.5 / 3 = 50 %;  median X = 1.5 → 50 %;  SD = 100 · √1.25 / 3 = 37.2678 %
+#    deviations d = X − 1.5 = (1.5, 0.5, −0.5, 0, −1.5): Σd² = 5, Σd³ = 0, Σd⁴ = 10.25
+#    m2 = 1, m3 = 0, m4 = 2.05;  k2 = 1.25, k3 = 0 → skewness 0
+#    k4 = 25 · (6 · 2.05 − 3 · 4 · 1) / (4 · 3 · 2) = 25 · 0.3 / 24 = 0.3125
+#    kurtosis = 0.3125 / 1.25² = 0.2
+#    alpha over the k = 2 items that carry marks = 2/1 · (1 − (0.3 + 0.55)/1.25) = 0.64
+#    ER = 100 · √(1 − 0.64) = 60 %;  SE = 0.6 · 37.2678 = 22.3607 %
+# (Moodle counts a zero-mark slot in k, which would give 3/2 · 0.32 = 0.48: see the docs.)
+# -----------------------------------------------------------------------------------------------
+HAND_MAXED = {
+    "a": (0.6, 0.547723, 49.2366, 61.5385, 44.9490, 1.0, 33.3333),
+    "b": (0.45, 0.370810, 49.2366, 61.5385, 55.0510, 2.0, 66.6667),
+}
+HAND_MAXED_TEST = {
+    "mean": 50.0,
+    "median": 50.0,
+    "sd": 37.2678,
+    "skewness": 0.0,
+    "kurtosis": 0.2,
+    "alpha": 0.64,
+    "error_ratio": 60.0,
+    "standard_error": 22.3607,
+}
+
+
+def test_unequal_maximum_marks_match_the_hand_worked_values() -> None:
+    stats, test = analyse(MAXED_ITEMS, MAXED, max_marks=MAXED_MARKS)
+    for item, (facility, sd, d, de, ew, top, intended) in HAND_MAXED.items():
+        s = by_item(stats)[item]
+        assert s.n == 5 and s.max_mark == top and s.flags == ()
+        got = (s.facility, s.sd, s.discrimination_index, s.discriminative_efficiency)
+        for value, expected in zip(got, (facility, sd, d, de), strict=True):
+            assert close(value, expected), (item, got)
+        assert close(s.effective_weight, ew) and close(s.intended_weight, intended)
+    for name, expected in HAND_MAXED_TEST.items():
+        assert close(getattr(test, name), expected), (name, getattr(test, name), expected)
+    assert test.n_attempts == 5
+
+
+def test_a_zero_mark_item_is_counted_but_left_out_of_every_statistic() -> None:
+    stats, test = analyse(MAXED_ITEMS, MAXED, max_marks=MAXED_MARKS)
+    c = by_item(stats)["c"]
+    assert c == ItemStatistics("c", 5, None, None, None, None, None, (), 0.0, 0.0)
+    # Without c at all the figures are the same, but for each item's count of the test's items.
+    without, plain = analyse(["a", "b"], [row[:2] for row in MAXED], max_marks=[1, 2])
+    assert plain == test
+    assert [s for s in stats if s.item != "c"] == without
+
+
+def test_every_item_worth_one_is_the_same_as_no_maximum_marks() -> None:
+    for items, marks in ((ITEMS, MARKS), (FLAG_ITEMS, FLAG_MARKS), (list("1234567"), MOODLE_00)):
+        assert analyse(items, marks, max_marks=[1.0] * len(items)) == analyse(items, marks)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.sampled_from([0.0, 0.25, 0.5, 1.0, None]), min_size=4, max_size=4),
+        min_size=0,
+        max_size=12,
+    ),
+    st.sampled_from([0.5, 2.0, 3.0, 10.0]),
+)
+def test_the_same_maximum_mark_on_every_item_changes_no_figure(
+    marks: list[list[float | None]], worth: float
+) -> None:
+    """Facility and SD are fractions of the maximum, the indices are ratios, the test's figures
+    percentages: scaling every item alike leaves them all as they were."""
+    scaled, scaled_test = analyse(ITEMS, marks, max_marks=[worth] * 4)
+    plain, plain_test = analyse(ITEMS, marks)
+
+    def same(a: float | None, b: float | None) -> bool:
+        if a is None or b is None:
+            return a is b
+        return math.isclose(a, b, abs_tol=1e-7)
+
+    numbers = ("facility", "sd", "discrimination_index", "discriminative_efficiency")
+    for a, b in zip(scaled, plain, strict=True):
+        assert a.max_mark == worth and a.n == b.n
+        for name in (*numbers, "effective_weight", "intended_weight"):
+            assert same(getattr(a, name), getattr(b, name)), (name, a, b)
+    for name in SUMMARY_FIELDS:
+        assert same(getattr(scaled_test, name), getattr(plain_test, name)), name
+
+
+SUMMARY_FIELDS = (
+    "n_attempts", "mean", "median", "sd", "skewness", "kurtosis", "alpha", "error_ratio",
+    "standard_error",
+)  # fmt: skip
+
+
+def test_an_item_whose_maximum_mark_differs_between_forms() -> None:
+    # q was worth 1 on the first two forms and 3 on the last two (a new version of it).
+    stats, _ = analyse(
+        ["q", "r"],
+        [[1, 1], [0, 1], [1, 0], [0.5, 0]],
+        cell_max_marks=[[1, 1], [1, 1], [3, 1], [3, 1]],
+    )
+    q = stats[0]
+    # Facility is the marks earned over the marks available: (1 + 0 + 3 + 1.5) / (1 + 1 + 3 + 3).
+    assert q.facility == pytest.approx(5.5 / 8)
+    assert q.max_mark == 2.0  # the mean over its forms
+    assert q.intended_weight == pytest.approx((50 + 50 + 75 + 75) / 4)
+
+
+def test_maximum_marks_that_do_not_fit_are_refused() -> None:
+    with pytest.raises(ValueError, match="2 maximum marks for 3 items"):
+        analyse(["a", "b", "c"], [[1, 0, 1]], max_marks=[1, 2])
+    with pytest.raises(ValueError, match="number ≥ 0"):
+        analyse(["a"], [[1]], max_marks=[-1])
+    with pytest.raises(ValueError, match="number ≥ 0"):
+        analyse(["a"], [[1]], max_marks=[math.inf])
+    with pytest.raises(ValueError, match="not both"):
+        analyse(["a"], [[1]], max_marks=[1], cell_max_marks=[[1]])
+    with pytest.raises(ValueError, match="1 rows of maximum marks for 2 attempts"):
+        analyse(["a"], [[1], [0]], cell_max_marks=[[1]])
+    with pytest.raises(ValueError, match="a mark without a maximum mark"):
+        analyse(["a"], [[1]], cell_max_marks=[[None]])
+
+
 # --- read_marks_csv ---------------------------------------------------------------------------
 
 GOOD = '\ufeffattempt, q1 ,q2,"q,3"\nA1,1,0.5,\n\nA2, 0 ,,0.25\r\nA3,1.0,1,1\n'
@@ -407,3 +558,118 @@ def test_summary_dict_keys_and_json() -> None:
     assert summary["alpha"] == test.alpha
     empty = summary_dict(analyse(["a"], [])[1])
     assert json.loads(json.dumps(empty)) == {**dict.fromkeys(summary), "n_attempts": 0}
+
+
+# --- Moodle's own fixture ---------------------------------------------------------------------
+# Moodle checks its quiz statistics with a walkthrough of 25 attempts at a 7-slot quiz, every slot
+# worth 1 (mod/quiz/report/statistics/tests/fixtures/results00.csv for the marks, qstats00.csv and
+# stats_from_steps_walkthrough_test.php for the expected figures, which its authors worked out in a
+# spreadsheet). The one mark the fixture rounds to 0.3333333 is a third.
+MOODLE_00: list[list[float | None]] = [
+    [1, 1, 1, 1, 1, 0, 1],
+    [1, 1, 1, 1, 0.5, 1, 0],
+    [1, 1, 1, 1, 0.5, 0, 1],
+    [0, 0, 1, 1, 1, 0, 0],
+    [1, 0, 1, 0, 0, 1, 0.5],
+    [1, 1, 1, 1, 0.5, 0, 0.5],
+    [0, 1, 1, 1, 0.5, 1, 0.5],
+    [1, 1, 1, 0, 0.5, 1, 0.5],
+    [1, 0, 1, 1, 1, 1, 1],
+    [0, 1, 1, 0, 0.5, 1, 0.5],
+    [0.8, 0, 1, 1, 0.5, 1, 0.5],
+    [1, 1, 1, 0, 0.5, 1, 1],
+    [1, 0, 1, 1, 0.5, 1, 0.5],
+    [1, 0, 1, 1, 1, 0, 0.5],
+    [0, 0, 1, 1, 0, 1, 1],
+    [1, 0, 1, 0, 0.5, 1, 1],
+    [0.8, 0, 1, 1, 0.5, 0, 1],
+    [1, 0, 1, 1, 0, 1, 0.5],
+    [1, 0, 1, 1, 0.5, 0, 0.5],
+    [0, 1, 1, 0, 0.5, 1, 0],
+    [1, 1, 1 / 3, 1, 0.5, 0, 0.5],
+    [1, 1, 1, 0, 0.5, 0, 0.5],
+    [1, 1, 1, 1, 0, 1, 0.5],
+    [0, 0, 1, 0, 0.5, 1, 1],
+    [0, 0, 1, 1, 1, 1, 1],
+]
+# Per slot: facility, SD, discrimination index, discriminative efficiency, effective weight.
+MOODLE_00_SLOTS = [
+    (0.704, 0.4513682901, -7.0650767526, -9.4550536967, 21.2922742344),
+    (0.48, 0.5099019514, -28.8982125772, -36.7834118938, 18.8979800309),
+    (0.973333332, 0.13333334, -9.1230674268, -21.6545012165, 4.443012573),
+    (0.68, 0.4760952286, -22.6306444113, -31.4411395613, 18.9347251357),
+    (0.52, 0.3055050463, -17.6997047674, -21.1794802584, 11.1450138688),
+    (0.64, 0.4898979486, -45.3785178421, -56.9365974439, 9.8081339177),
+    (0.62, 0.331662479, -5.6543166602, -6.5043742058, 15.4788602394),
+]
+# The quiz: Moodle gives the mean, median, SD and SE in marks out of 7, the CIC in percent.
+MOODLE_00_QUIZ = {
+    "mean": 4.617333332,
+    "median": 4.5,
+    "sd": 0.8117265554,
+    "skewness": -0.092502502,
+    "kurtosis": -0.7073968557,
+    "cic": -87.2230935542,
+    "error_ratio": 136.8294900795,
+    "standard_error": 1.1106813066,
+}
+
+
+def test_moodle_walkthrough_fixture_00() -> None:
+    """Every figure within the tolerance Moodle's own test allows (relative 1e-5 or finer)."""
+    stats, test = analyse([str(slot) for slot in range(1, 8)], MOODLE_00)
+    for s, (facility, sd, d, de, ew) in zip(stats, MOODLE_00_SLOTS, strict=True):
+        assert s.n == 25
+        assert s.facility == pytest.approx(facility, rel=1e-6)
+        assert s.sd == pytest.approx(sd, rel=1e-6)
+        assert s.discrimination_index == pytest.approx(d, rel=1e-5)
+        assert s.discriminative_efficiency == pytest.approx(de, rel=1e-5)
+        assert s.effective_weight == pytest.approx(ew, rel=1e-5)
+    out_of = 7 / 100  # our percentages back to Moodle's marks out of 7
+    assert test.n_attempts == 25
+    ours = {
+        "mean": (test.mean or 0) * out_of,
+        "median": (test.median or 0) * out_of,
+        "sd": (test.sd or 0) * out_of,
+        "skewness": test.skewness,
+        "kurtosis": test.kurtosis,
+        "cic": 100 * (test.alpha or 0),
+        "error_ratio": test.error_ratio,
+        "standard_error": (test.standard_error or 0) * out_of,
+    }
+    for name, expected in MOODLE_00_QUIZ.items():
+        assert ours[name] == pytest.approx(expected, rel=1.5e-5), name
+
+
+# The figures the analysis gave on Moodle's fixture before items had maximum marks, to the last
+# digit: with every item worth 1 (given or not) it must give them still.
+MOODLE_00_BEFORE_MARKS = [
+    (0.7040000000000001, 0.45136829012828683, -7.065076635234516, -9.455053563111317, 21.292274341564447),
+    (0.48, 0.5099019513592785, -28.89821245018274, -36.783411744206305, 18.897980152435462),
+    (0.9733333333333333, 0.13333333333333333, -9.123067426824704, -21.654501216544986, 4.443012228952126),
+    (0.68, 0.47609522856952335, -22.630644322387763, -31.441139505655638, 18.93472523895462),
+    (0.52, 0.30550504633038933, -17.699704788552026, -21.17948027467349, 11.145013909191835),
+    (0.64, 0.4898979485566356, -45.378518014980145, -56.936597614563716, 9.808133842578913),
+    (0.62, 0.33166247903553997, -5.654316728540787, -6.504374286801068, 15.478860286322607),
+]  # fmt: skip
+MOODLE_00_TEST_BEFORE_MARKS = (
+    65.96190476190476, 64.28571428571429, 11.596093642046101, -0.0925025068530546,
+    -0.7073968488775252, -0.8722309348352755, 136.82949005368965, 15.86687579656001,
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("max_marks", [None, [1.0] * 7])
+def test_moodle_fixture_figures_are_unchanged_by_marks_of_one(
+    max_marks: list[float] | None,
+) -> None:
+    stats, test = analyse(list("1234567"), MOODLE_00, max_marks=max_marks)
+    for s, before in zip(stats, MOODLE_00_BEFORE_MARKS, strict=True):
+        now = (s.facility, s.sd, s.discrimination_index, s.discriminative_efficiency)
+        for value, old in zip((*now, s.effective_weight), before, strict=True):
+            assert value is not None and abs(value - old) <= 1e-10
+        assert s.max_mark == 1.0 and s.intended_weight == pytest.approx(100 / 7)
+    figures = (test.mean, test.median, test.sd, test.skewness, test.kurtosis, test.alpha)
+    for value, old in zip(
+        (*figures, test.error_ratio, test.standard_error), MOODLE_00_TEST_BEFORE_MARKS, strict=True
+    ):
+        assert value is not None and abs(value - old) <= 1e-10

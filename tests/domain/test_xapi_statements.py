@@ -81,7 +81,7 @@ def test_an_exam_result_statement() -> None:
         submitted=WHEN + timedelta(minutes=41, seconds=2),
         percent=77.5,
         marks=31,
-        items=40,
+        max_marks=40,
         passed=True,
     )
     assert statement["verb"] == {
@@ -102,6 +102,13 @@ def test_an_exam_result_statement() -> None:
     assert statement["timestamp"] == "2026-11-21T10:11:07.123Z"
     failed = xapi.exam_scored(
         SITE, KARI, exam_id="soa", exam_title={"nb": "S"}, attempt_id=3, lang="nb",
-        started=WHEN, submitted=WHEN, percent=0, marks=0, items=40, passed=False,
+        started=WHEN, submitted=WHEN, percent=0, marks=0, max_marks=40, passed=False,
     )  # fmt: skip
     assert failed["verb"]["id"].endswith("/failed") and failed["id"] == statement["id"]
+    # Items of unequal maximum marks: raw and max are in marks, and scaled is their ratio.
+    weighted = xapi.exam_scored(
+        SITE, KARI, exam_id="soa", exam_title={"nb": "S"}, attempt_id=3, lang="nb",
+        started=WHEN, submitted=WHEN, percent=100 * 12.5 / 15.5, marks=12.5, max_marks=15.5,
+        passed=True,
+    )  # fmt: skip
+    assert weighted["result"]["score"] == {"scaled": 0.8065, "raw": 12.5, "min": 0, "max": 15.5}

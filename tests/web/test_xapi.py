@@ -26,7 +26,7 @@ from elearn.clock import utcnow
 from elearn.db import engine_of
 from elearn.domain import xapi as statements
 from elearn.jobs import xapi as outbox
-from elearn.models import XapiStatement
+from elearn.models import AttemptSlot, ExamAttempt, ItemVersion, XapiStatement
 from elearn.services import xapi
 from tests.conftest import (
     Template,
@@ -180,6 +180,45 @@ def test_a_failed_exam_says_failed_with_its_score(app_with_lrs: Flask) -> None:
     assert [s["verb"]["display"]["en-US"] for s in rows] == ["attempted", "failed"]
     assert rows[1]["result"]["success"] is False
     assert rows[1]["result"]["score"]["scaled"] == 0.0
+
+
+def test_marks_agree_in_the_attempt_its_pages_and_its_statement(app_with_lrs: Flask) -> None:
+    """Items of unequal maximum marks: 2, 1, 0, 3, 1, 1. The first three answered right earn
+    2 + 1 + 0 = 3 of 8 marks, 37.5 %, wherever the attempt is reported."""
+    client = signed_in(app_with_lrs, "learner@example.org")
+    attempt_id = start(client)
+    served = slots(app_with_lrs, attempt_id)
+    with Session(engine_of(app_with_lrs)) as s:
+        for (slot, spec), mark in zip(served, [2, 1, 0, 3, 1, 1], strict=True):
+            version = s.get(ItemVersion, slot.item_version_id)
+            assert version is not None
+            version.spec = {**spec, "mark": mark}
+        s.commit()
+    for slot, spec in served[:3]:
+        post(client, f"/attempts/{attempt_id}/{slot.number}", right_answer(slot, spec))
+    post(client, f"/attempts/{attempt_id}/submit")
+    with Session(engine_of(app_with_lrs)) as s:
+        attempt = s.get(ExamAttempt, attempt_id)
+        assert attempt is not None and attempt.result is not None
+        assert attempt.score_percent == 37.5 and not attempt.passed
+        assert (attempt.result["marks"], attempt.result["maximum"]) == (3.0, 8.0)
+        marks = [
+            x.mark
+            for x in s.exec(
+                select(AttemptSlot)
+                .where(AttemptSlot.attempt_id == attempt_id)
+                .order_by(col(AttemptSlot.number))
+            )
+        ]
+        assert marks == [1.0, 1.0, 1.0, 0.0, 0.0, 0.0]  # each slot keeps its fraction
+    scored = [r.statement for r in queued(app_with_lrs)][1]
+    assert scored["result"]["score"] == {"scaled": 0.375, "raw": 3.0, "min": 0, "max": 8}
+    page = client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
+    assert "3 of 8 marks" in page
+    certifier = signed_in(app_with_lrs, "certifier@example.org")
+    review = certifier.get(f"/certify/attempts/{attempt_id}").get_data(as_text=True)
+    assert "37.5 % (3 of 8 marks)" in review
+    assert "Mark: 2 of 2" in review and "Mark: 0 of 3" in review
 
 
 def test_account_mode_names_learners_by_an_opaque_id(

@@ -257,6 +257,12 @@ class ItemType:
         """The response that the key gives full marks (for tests and the review of answers)."""
         return item.key
 
+    def random_guess_score(self, item: ItemSpec) -> float | None:
+        """The fraction 0..1 a candidate is expected to score by answering at random, as
+        Moodle's question types estimate it for the statistics report (their
+        ``get_random_guess_score``); None where it is not estimated."""
+        return None
+
     def chosen_options(self, response: Response) -> list[str]:
         """The authored options a response picked, for the distractor analysis of statistics."""
         return []

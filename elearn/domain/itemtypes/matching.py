@@ -108,6 +108,12 @@ class Matching(ItemType):
     def key_response(self, item: ItemSpec, lang: str) -> Response:
         return dict(item.key)
 
+    def random_guess_score(self, item: ItemSpec) -> float | None:
+        """Moodle's matching: each part right with one chance in the number of options (spare
+        ones included), so the expected share of parts is 1 / options."""
+        options = option_ids(item)
+        return 1 / len(options) if options else None
+
     def present(
         self, item: ItemSpec, lang: str, served: Served, response: Response
     ) -> PresentedItem:

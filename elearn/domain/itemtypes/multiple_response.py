@@ -109,6 +109,11 @@ class MultipleResponse(ChoiceType):
     def key_response(self, item: ItemSpec, lang: str) -> Response:
         return [o for o, w in weights(item).items() if w > 0]
 
+    def random_guess_score(self, item: ItemSpec) -> float | None:
+        """None, as Moodle's multiple-answer multichoice: a guess may tick any number of
+        options, so there is no one chance to give."""
+        return None
+
     def picked(self, response: Response) -> frozenset[str]:
         return frozenset(response) if isinstance(response, list) else frozenset()
 

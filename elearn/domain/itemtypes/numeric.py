@@ -125,6 +125,11 @@ class Numeric(ItemType):
         key = item.key
         return key["value"] if "value" in key else (key["min"] + key["max"]) / 2
 
+    def random_guess_score(self, item: ItemSpec) -> float | None:
+        """0, as Moodle's numerical: it gives the credit of a catch-all answer ("*"), which an
+        elearn item has not, so a guessed number scores nothing."""
+        return 0.0
+
     def value_text(self, response: Response) -> str | None:
         if isinstance(response, str):  # an unfinished answer: the text as typed
             return response

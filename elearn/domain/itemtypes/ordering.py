@@ -25,7 +25,9 @@ Moodle XML ``ordering`` (read and written, all steps shown); QTI 3.0 ``qti-order
 
 from __future__ import annotations
 
+import functools
 import itertools
+import math
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from typing import Any
@@ -189,6 +191,43 @@ def _longest_run(correct: list[str], current: list[str], contiguous: bool) -> in
     return max(best, default=0)
 
 
+# --- guessing -----------------------------------------------------------------------------------
+
+# Up to this many steps (8! = 40 320 orders) the expected guess is counted over every order.
+COUNTED_STEPS = 8
+# Gradings whose expectation over random orders has a closed form, for any number of steps n:
+# every step is in its place with chance 1/n, is followed by its successor with chance 1/n (and
+# the last step is last with chance 1/n), and every pair of steps is in its order half the time.
+_CLOSED_FORMS = {
+    "all_or_nothing": lambda n: 1 / math.factorial(n),
+    "absolute_position": lambda n: 1 / n,
+    "relative_next_exclude_last": lambda n: 1 / n,
+    "relative_next_include_last": lambda n: 1 / n,
+    "relative_all_previous_and_next": lambda n: 0.5,
+}
+
+
+def counted_guess(steps: int, grading: str) -> float:
+    """The mean fraction over every order of ``steps`` steps: n! orders, each graded."""
+    correct = [str(i) for i in range(steps)]
+    total = math.fsum(grade(correct, order, grading) for order in itertools.permutations(correct))
+    return total / math.factorial(steps)
+
+
+@functools.cache
+def expected_guess(steps: int, grading: str) -> float | None:
+    """What a candidate who puts the steps in a random order scores on average: the mean
+    fraction over all orders, each equally likely. The key's own order does not matter (the
+    gradings see only places), so this depends on the number of steps and the grading alone.
+    A closed form where the grading has one; else counted over every order up to
+    :data:`COUNTED_STEPS` steps, and None beyond."""
+    if grading in _CLOSED_FORMS:
+        return float(_CLOSED_FORMS[grading](steps))
+    if steps > COUNTED_STEPS:
+        return None
+    return counted_guess(steps, grading)
+
+
 # --- the type ------------------------------------------------------------------------------------
 
 
@@ -272,6 +311,11 @@ class Ordering(ItemType):
 
     def key_response(self, item: ItemSpec, lang: str) -> Response:
         return order_of(item)
+
+    def random_guess_score(self, item: ItemSpec) -> float | None:
+        """The expected fraction of a random order under the item's grading (Moodle's ordering
+        question does not estimate it and reports 0)."""
+        return expected_guess(len(order_of(item)), grading_of(item))
 
     # -- pages
 

@@ -94,6 +94,11 @@ class ShortAnswer(ItemType):
     def key_response(self, item: ItemSpec, lang: str) -> Response:
         return next(a.answer for a in text_in(item, lang).accepted or [] if a.credit == 1.0)
 
+    def random_guess_score(self, item: ItemSpec) -> float | None:
+        """0, as Moodle's shortanswer: it gives the credit of a catch-all answer ("*"), which
+        elearn does not accept (wildcards are refused), so a guessed text scores nothing."""
+        return 0.0
+
     def describe(self, item: ItemSpec, lang: str) -> tuple[str, ...]:
         return tuple(a.answer for a in text_in(item, lang).accepted or [] if a.credit == 1.0)
 

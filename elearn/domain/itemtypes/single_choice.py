@@ -67,6 +67,11 @@ class SingleChoice(ChoiceType):
     def picked(self, response: Response) -> frozenset[str]:
         return frozenset([response]) if isinstance(response, str) else frozenset()
 
+    def random_guess_score(self, item: ItemSpec) -> float | None:
+        """Moodle's single-answer multichoice: the mean fraction of its options, 1/n here."""
+        fractions = self.fractions(item)
+        return sum(fractions.values()) / len(fractions) if fractions else None
+
     def describe(self, item: ItemSpec, lang: str) -> tuple[str, ...]:
         return ((text_in(item, lang).options or {})[item.key],)
 

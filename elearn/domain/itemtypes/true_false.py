@@ -66,6 +66,10 @@ class TrueFalse(ItemType):
     def value_text(self, response: Response) -> str | None:
         return None if response is None else ("true" if response else "false")
 
+    def random_guess_score(self, item: ItemSpec) -> float | None:
+        """One of two, as Moodle's truefalse."""
+        return 0.5
+
     def describe(self, item: ItemSpec, lang: str) -> tuple[str, ...]:
         return ("true" if item.key else "false",)
 
