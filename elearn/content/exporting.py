@@ -6,11 +6,13 @@ and says when a format has no such question: that item is left out and reported 
 :attr:`Exported.skipped` (GIFT has no ordering question, for one).
 
 The item id is the question name and the topic id the last part of its category
-(``$course$/top/<bank>/<topic>``), so that importing the file again gives the same ids, topics,
-texts and keys. Texts are written as HTML (escaped), answers of short-answer and matching
-questions as plain text, as Moodle keeps them. What neither format holds: the other languages,
-``pinned`` options (Moodle XML turns shuffling off for such a question), ``difficulty``,
-``angoff``, ``outcome`` and ``as_of``; GIFT keeps the source and the date as a comment.
+(``$course$/top/<bank>/<topic>``, or ``$course$/top/<bank>/<pool>/<topic>`` for an item of a
+named pool), so that importing the file again gives the same ids, topics, texts and keys; the
+maximum mark is Moodle XML's ``defaultgrade``. Texts are written as HTML (escaped), answers of
+short-answer and matching questions as plain text, as Moodle keeps them. What neither format
+holds: the other languages, enemy groups, ``pinned`` options (Moodle XML turns shuffling off for
+such a question), ``difficulty``, ``angoff``, ``outcome`` and ``as_of``; GIFT has no maximum
+mark, and keeps the source and the date as a comment.
 """
 
 from __future__ import annotations
@@ -54,11 +56,22 @@ class ExportSource:
     def topic_title(self, topic_id: str) -> str:
         return self.title(next(t.title for t in self.bank.topics if t.id == topic_id))
 
-    def by_topic(self) -> list[tuple[str, list[ItemSpec]]]:
-        """The items grouped by topic, topics in the bank's order, items in file order."""
+    def by_category(self) -> list[tuple[str, str, list[ItemSpec]]]:
+        """The items by Moodle category: (path, topic, items), the main pool's topics first in
+        the bank's order, then each named pool's; items in file order. A named pool is a
+        category level of its own (``$course$/top/<bank>/<pool>/<topic>``), so that a Moodle
+        quiz drawing random questions from a certification category never gets practice items.
+        """
         order = [t.id for t in self.bank.topics]
-        groups = {t: [i for i in self.items if i.topic == t] for t in order}
-        return [(t, group) for t, group in groups.items() if group]
+        pools = sorted({i.pool for i in self.items if i.pool})
+        out = []
+        for pool in [None, *pools]:
+            base = f"$course$/top/{self.bank.id}" + (f"/{pool}" if pool else "")
+            for topic in order:
+                group = [i for i in self.items if i.topic == topic and i.pool == pool]
+                if group:
+                    out.append((f"{base}/{topic}", topic, group))
+        return out
 
 
 @dataclass(frozen=True)
@@ -102,10 +115,10 @@ def write_gift(source: ExportSource) -> Exported:
         "",
     ]
     skips = Skips()
-    for topic, items in source.by_topic():
+    for path, topic, items in source.by_category():
         out += [
             f"// topic {topic}: {_comment(source.topic_title(topic))}",
-            f"$CATEGORY: $course$/top/{source.bank.id}/{topic}",
+            f"$CATEGORY: {path}",
             "",
         ]
         for lines in skips.each(items, lambda item: _gift_question(item, lang)):
@@ -133,9 +146,9 @@ def write_moodle_xml(source: ExportSource) -> Exported:
     quiz = ET.Element("quiz")
     quiz.append(ET.Comment(f" {EXPORT_NOTE}: bank {source.bank.id}, language {source.lang} "))
     skips = Skips()
-    for topic, items in source.by_topic():
+    for path, topic, items in source.by_category():
         category = ET.SubElement(quiz, "question", {"type": "category"})
-        moodle_text(category, "category", f"$course$/top/{source.bank.id}/{topic}", fmt=None)
+        moodle_text(category, "category", path, fmt=None)
         moodle_text(category, "info", as_html(source.topic_title(topic)))
         for question in skips.each(items, lambda item: _moodle_question(item, source.lang)):
             quiz.append(question)
@@ -154,7 +167,7 @@ def _moodle_question(item: ItemSpec, lang: str) -> ET.Element:
     moodle_text(q, "name", item.id, fmt=None)
     moodle_text(q, "questiontext", as_html(text.stem))
     moodle_text(q, "generalfeedback", as_html(text.feedback) if text.feedback else "")
-    moodle_simple(q, "defaultgrade", "1")
+    moodle_simple(q, "defaultgrade", f"{item.mark:g}")
     moodle_simple(q, "penalty", "0")
     moodle_simple(q, "hidden", "0")
     moodle_simple(q, "idnumber", item.id)

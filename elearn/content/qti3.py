@@ -171,7 +171,7 @@ def write_test(exam: ExamSpec, source: ExportSource) -> bytes:
         _el(section, "qti-selection", select=str(entry.items))
         _el(section, "qti-ordering", shuffle="true")
         for item in source.items:
-            if item.topic == entry.topic:
+            if item.topic == entry.topic and item.pool == exam.pool:
                 _el(
                     section,
                     "qti-assessment-item-ref",
@@ -241,7 +241,7 @@ def write_manifest(source: ExportSource) -> bytes:
         _el(resource, "file", href=test_path(exam))
         drawn = {entry.topic for entry in exam.blueprint}
         for item in source.items:
-            if item.topic in drawn:
+            if item.topic in drawn and item.pool == exam.pool:
                 _el(resource, "dependency", identifierref=f"item-{item.id}")
     return _document(root)
 

@@ -21,7 +21,7 @@ import pytest
 from elearn.content.exporting import ExportSource, percent
 from elearn.content.formats import BINARY_IMPORTS, EXPORTERS, export_items, import_items
 from elearn.content.loader import ContentSet, load_content
-from elearn.content.qti3 import QTI_NS
+from elearn.content.qti3 import CP_NS, QTI_NS
 from elearn.domain.content import BankSpec, ExamSpec, ItemSpec
 from elearn.domain.itemtypes import full_key_response, get_item_type, option_ids, text_in
 from elearn.domain.itemtypes.multiple_response import weights
@@ -30,6 +30,7 @@ from tests.qti import QtiItem, as_qti, open_package
 
 ROOT = Path(__file__).resolve().parents[2]
 Q = f"{{{QTI_NS}}}"
+CP = f"{{{CP_NS}}}"
 
 
 @pytest.fixture(scope="module")
@@ -428,6 +429,39 @@ def test_the_shipped_certification_exam_as_a_qti_test(shipped: ContentSet) -> No
     assert limits is not None and limits.get("max-time") == str(exam.time_limit_minutes * 60)
     # 211 certification items and the 75 of the practice pool (issue 13)
     assert len([n for n in files if n.startswith("items/")]) == len(source.items) == 286
+    # each test draws from its own pool only: the certification test holds no practice item
+    # and the practice test no certification item
+    pool_of = {i.id: i.pool for i in source.items}
+    for spec in source.exams:
+        refs = files[f"tests/{spec.id}.xml"].iter(f"{Q}qti-assessment-item-ref")
+        pools = {pool_of[str(r.get("identifier"))] for r in refs}
+        assert pools == {spec.pool}, (spec.id, pools)
+    manifest = files["imsmanifest.xml"]
+    for resource in manifest.iter(f"{CP}resource"):
+        if resource.get("identifier") == f"test-{exam.id}":
+            needs = {str(d.get("identifierref")) for d in resource.iter(f"{CP}dependency")}
+            assert needs == {f"item-{i.id}" for i in source.items if i.pool is None}
+
+
+@pytest.mark.parametrize("fmt", ["gift", "moodle-xml"])
+def test_a_named_pool_is_a_category_of_its_own(shipped: ContentSet, fmt: str) -> None:
+    """A Moodle quiz drawing random questions from a certification category gets no practice
+    item, and the import reads the topic back from the last part of the path."""
+    source = source_of(shipped, "soa-baerekraft", "en")
+    text = export_items(fmt, source).data.decode("utf-8")
+    assert "$course$/top/soa-baerekraft/legal" in text
+    assert "$course$/top/soa-baerekraft/practice/legal" in text
+    back = import_items(fmt, text, lang="en", default_topic="nowhere")
+    topics = {i.id: i.topic for i in back.items}
+    assert all(topics[i.id] == i.topic for i in source.items if i.id in topics)
+    assert {i.id for i in source.items if i.pool} <= set(topics)
+
+
+def test_moodle_xml_carries_the_maximum_mark() -> None:
+    item = _item("heavy", "true_false", True, stem="Heavy").model_copy(update={"mark": 2.5})
+    quiz = ET.fromstring(export_items("moodle-xml", ExportSource(BANK, [item], [], "en")).data)
+    grade = quiz.find("question[@type='truefalse']/defaultgrade")
+    assert grade is not None and grade.text == "2.5"
 
 
 def test_the_package_is_the_same_bytes_each_time() -> None:
