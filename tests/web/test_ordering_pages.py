@@ -3,6 +3,7 @@ the review of answers and the certifier's view, and the type's script."""
 
 from __future__ import annotations
 
+import html
 import re
 import shutil
 from collections.abc import Iterator
@@ -36,7 +37,7 @@ def check_fields(page: str, number: int) -> list[str]:
     """The steps of check item ``number`` as the page lists them, by served position."""
     found = re.findall(rf'<label for="q{number}-place-(\d)">.*?</span>(.*?)</label>', page)
     assert found, "the page shows no ordering item"
-    return [text for _position, text in sorted(found)]
+    return [html.unescape(text) for _position, text in sorted(found)]
 
 
 def places_for(order: list[str], shown: list[str], prefix: str) -> dict[str, str]:
