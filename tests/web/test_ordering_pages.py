@@ -3,6 +3,7 @@ the review of answers and the certifier's view, and the type's script."""
 
 from __future__ import annotations
 
+import html
 import re
 import shutil
 from collections.abc import Iterator
@@ -19,15 +20,16 @@ from elearn.models import AttemptSlot, ExamAttempt, ItemVersion
 from tests.conftest import english_client, login, make_app, post
 
 ROOT = Path(__file__).resolve().parents[2]
-CHECK = "/courses/social-responsibility/modules/02-due-diligence"
-STEPS_EN = {
-    "a": "Cease, prevent or mitigate adverse impacts",
-    "b": "Embed responsible business conduct in policies and management systems",
-    "c": "Communicate how impacts are addressed",
-    "d": "Provide for or cooperate in remediation",
-    "e": "Identify and assess adverse impacts",
-    "f": "Track implementation and results",
+# A knowledge check with an ordering item: the travelling advisory team's four phases.
+CHECK = "/courses/green-procurement-dk/modules/03-travelling-advisory-team"
+PHASES_EN = {
+    "a": "A kick-off meeting at each organisation, attended by the head of procurement",
+    "b": "A closing workshop summing up the programme",
+    "c": "A joint kick-off workshop for all participating organisations",
+    "d": "Specific advice on the organisation's own purchases and tenders",
 }
+CHECK_RIGHT = ["c", "a", "d", "b"]
+# The exam's ordering item (the bank below): the six OECD steps.
 RIGHT = ["b", "e", "a", "f", "c", "d"]
 
 
@@ -35,12 +37,12 @@ def check_fields(page: str, number: int) -> list[str]:
     """The steps of check item ``number`` as the page lists them, by served position."""
     found = re.findall(rf'<label for="q{number}-place-(\d)">.*?</span>(.*?)</label>', page)
     assert found, "the page shows no ordering item"
-    return [text for _position, text in sorted(found)]
+    return [html.unescape(text) for _position, text in sorted(found)]
 
 
 def places_for(order: list[str], shown: list[str], prefix: str) -> dict[str, str]:
     """The fields that place each shown step (by served position) where ``order`` puts it."""
-    wanted = [STEPS_EN[step] for step in order]
+    wanted = [PHASES_EN[step] for step in order]
     return {f"{prefix}answer-{i}": str(wanted.index(text) + 1) for i, text in enumerate(shown, 1)}
 
 
@@ -48,39 +50,40 @@ def test_an_ordering_knowledge_check_is_answered_with_list_boxes_and_marked_at_o
     learner: FlaskClient,
 ) -> None:
     page = learner.get(CHECK).get_data(as_text=True)
-    assert "Give each step its place, from 1 (first) to 6 (last)." in page
+    assert "Give each step its place, from 1 (first) to 4 (last)." in page
     assert "/itemtypes/ordering.js" in page
     shown = check_fields(page, 4)
-    assert sorted(shown) == sorted(STEPS_EN.values())
-    right = post(learner, f"{CHECK}/check", places_for(RIGHT, shown, "q4-")).get_data(as_text=True)
+    assert sorted(shown) == sorted(PHASES_EN.values())
+    fields = places_for(CHECK_RIGHT, shown, "q4-")
+    right = post(learner, f"{CHECK}/check", fields).get_data(as_text=True)
     result = right.split('id="q4-stem"')[1].split("check-item")[0]
     assert "<strong>Right</strong>" in result
-    # Two steps swapped: the longest ordered run is 5 of 6 steps: partly right, key shown.
-    swapped = ["e", "b", "a", "f", "c", "d"]
+    # The first two phases swapped: two of four in their own place: partly right, key shown.
+    swapped = ["a", "c", "d", "b"]
     partly = post(learner, f"{CHECK}/check", places_for(swapped, shown, "q4-")).get_data(
         as_text=True
     )
     result = partly.split('id="q4-stem"')[1].split("check-item")[0]
     assert "<strong>Partly right</strong>" in result
-    assert "1. Embed responsible business conduct" in result  # the key, as numbered steps
+    assert "1. A joint kick-off workshop" in result  # the key, as numbered steps
 
 
 def test_an_unfinished_order_in_a_knowledge_check_says_what_to_do_and_keeps_the_others(
     learner: FlaskClient,
 ) -> None:
     shown = check_fields(learner.get(CHECK).get_data(as_text=True), 4)
-    fields = places_for(RIGHT, shown, "q4-")
+    fields = places_for(CHECK_RIGHT, shown, "q4-")
     fields["q4-answer-1"] = fields["q4-answer-2"]  # two steps in one place
     page = post(learner, f"{CHECK}/check", fields).get_data(as_text=True)
     result = page.split('id="q4-stem"')[1].split("check-item")[0]
     assert "Give each step its own place: one step to each place." in result
     # What the learner gave stays in the list boxes, to be finished.
-    assert result.count(" selected>") == 6
+    assert result.count(" selected>") == 4
 
 
 @pytest.mark.parametrize(
     "forged",
-    [{"q4-answer-7": "1"}, {"q4-answer-1": "9"}, {"q4-answer-1": "²"}, {"q4-answer-x": "1"}],
+    [{"q4-answer-5": "1"}, {"q4-answer-1": "9"}, {"q4-answer-1": "²"}, {"q4-answer-x": "1"}],
 )
 def test_a_forged_place_in_a_knowledge_check_is_refused(
     learner: FlaskClient, forged: dict[str, str]
