@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from elearn.content.markdown import outline
+from elearn.content.ratings import FOLDER as RATINGS_FOLDER
+from elearn.content.ratings import LoadedRatings, load_ratings
 from elearn.content.yamlsrc import Located, YamlSyntaxError, locate, parse_yaml, validate
 from elearn.domain.content import (
     BankSpec,
@@ -61,6 +63,8 @@ class LoadedBank:
     items: list[LoadedItem] = field(default_factory=list)
     exams: list[LoadedExam] = field(default_factory=list)
     refused_item_files: list[str] = field(default_factory=list)
+    ratings: list[LoadedRatings] = field(default_factory=list)  # standard-setting studies
+    refused_ratings_files: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -416,6 +420,10 @@ def _load_bank(
         problems += exam_problems
         if not exam_problems:
             bank.exams.append(LoadedExam(exam, exam_rel))
+    bank.ratings, bank.refused_ratings_files, rating_problems = load_ratings(
+        reader, bank_dir / RATINGS_FOLDER, seen_items
+    )
+    problems += rating_problems
     return bank, problems
 
 
