@@ -17,7 +17,7 @@ from elearn.auth import roles_required
 from elearn.clock import utcnow
 from elearn.db import get_session
 from elearn.i18n import current_language
-from elearn.services import accounts, audit, certificates, exams
+from elearn.services import accounts, audit, certificates, exams, standard_setting
 from elearn.services import review as reviewing
 from elearn.services.audit import verify_chain
 from elearn.web import authority
@@ -206,6 +206,7 @@ def statistics(exam_id: str) -> Any:
         which=which,
         form=RetireForm(),
         exams=[v.exam.id for v in exams.active_exams(session=session)],
+        standard=standard_setting.exam_standard(session=session, exam_id=exam_id),
     )
 
 
