@@ -15,12 +15,17 @@ from typing import TYPE_CHECKING
 
 from elearn.content.yamlsrc import locate, validate
 from elearn.domain.problems import Problem
-from elearn.domain.standard_setting import RatingsFile, StudyInfo, check_ratings_file
+from elearn.domain.standard_setting import (
+    RATINGS_FOLDER,
+    RatingsFile,
+    StudyInfo,
+    check_ratings_file,
+)
 
 if TYPE_CHECKING:
     from elearn.content.loader import _Reader
 
-FOLDER = "ratings"
+FOLDER = RATINGS_FOLDER
 
 
 @dataclass(frozen=True)

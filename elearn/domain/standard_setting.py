@@ -49,6 +49,7 @@ MIN_RESPONSES = 30
 # in steps of 0.05 needs no more.
 DECIMALS = 4
 _SLACK = 1e-9
+RATINGS_FOLDER = "ratings"  # question_banks/<bank>/ratings/<study-id>.yaml
 
 
 # --- single ratings ------------------------------------------------------------------------------
@@ -143,6 +144,15 @@ class TopicResult:
     def key(self) -> bool:
         """A key topic: the exam's pass rules name it."""
         return self.required is not None
+
+    @property
+    def below_rule(self) -> bool:
+        """A minimally competent candidate is expected below the exam's rule for the topic."""
+        return (
+            self.percent is not None
+            and self.required is not None
+            and (self.percent + _SLACK < self.required)
+        )
 
 
 @dataclass(frozen=True)

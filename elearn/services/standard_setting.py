@@ -27,6 +27,7 @@ from elearn.domain.itemtypes import (
     prompt_ids,
 )
 from elearn.domain.standard_setting import (
+    RATINGS_FOLDER,
     Spread,
     StudyInfo,
     StudyResult,
@@ -239,6 +240,7 @@ class StudyDetail:
     panel: list[PanelMember]
     items: int
     status: str
+    ratings_path: str  # where its ratings file goes in the content tree
 
 
 def study_detail(*, session: Session, study_id: int) -> StudyDetail:
@@ -261,7 +263,15 @@ def study_detail(*, session: Session, study_id: int) -> StudyDetail:
     panel = [
         PanelMember(u, len(rated[u.id or 0]), revised[u.id or 0]) for u in _panel(session, study_id)
     ]
-    return StudyDetail(study, _spec(session, study), runner, panel, items, _status(study))
+    return StudyDetail(
+        study,
+        _spec(session, study),
+        runner,
+        panel,
+        items,
+        _status(study),
+        _ratings_path(session, study),
+    )
 
 
 def open_round_two(*, session: Session, study_id: int, actor_id: int, now: datetime) -> Study:
@@ -713,9 +723,15 @@ def _study_key(study: Study) -> str:
     return f"{study.exam_id}-study-{study.id}"
 
 
+def _ratings_path(session: Session, study: Study) -> str:
+    exam = session.get(Exam, study.exam_id)
+    assert exam is not None
+    return f"question_banks/{exam.bank_id}/{RATINGS_FOLDER}/{_study_key(study)}.yaml"
+
+
 def ratings_file(*, session: Session, study_id: int) -> tuple[str, str]:
     """The ratings file of a closed study: its path in the content tree and its text."""
-    from elearn.content.ratings import FOLDER, ratings_yaml  # YAML only for the download
+    from elearn.content.ratings import ratings_yaml  # YAML only for the download
 
     study = _study(session, study_id)
     if study.closed_at is None:
@@ -730,10 +746,7 @@ def ratings_file(*, session: Session, study_id: int) -> tuple[str, str]:
         panellists=len(_panel(session, study_id)),
         rounds=study.round,
     )
-    exam = session.get(Exam, study.exam_id)
-    assert exam is not None
-    path = f"question_banks/{exam.bank_id}/{FOLDER}/{info.id}.yaml"
-    return path, ratings_yaml(info, item_ratings(result))
+    return _ratings_path(session, study), ratings_yaml(info, item_ratings(result))
 
 
 # --- the exam's standard, beside its statistics -------------------------------------------------

@@ -79,8 +79,8 @@ def test_items_and_topics_of_the_final_round() -> None:
     a, b = result.topics
     # Key topic A: a minimally competent candidate is expected at 70 %, below its 80 % rule.
     assert (a.topic, a.drawn, a.rated, a.items, a.key) == ("a", 2, 3, 3, True)
-    assert a.percent == pytest.approx(70.0) and a.required == 80
-    assert b.percent == pytest.approx(56.6667, abs=1e-4) and not b.key
+    assert a.percent == pytest.approx(70.0) and a.required == 80 and a.below_rule
+    assert b.percent == pytest.approx(56.6667, abs=1e-4) and not b.key and not b.below_rule
     assert item_ratings(result) == {"a1": 0.6, "a2": 0.7, "a3": 0.8, "b1": 0.5, "b2": 0.6333}
 
 

@@ -180,8 +180,10 @@ def test_csv_export_and_the_ratings_file(
     summary = {row[0]: row[1:] for row in rows[14:] if row}
     assert summary["recommended_cut_percent"] == ["67.50"]
     assert summary["standard_error_percent_points"] == ["2.50"]
-    response = certifier.get(f"/certify/studies/{study_id}/ratings.yaml")
     name = f"{EXAM}-study-{study_id}.yaml"
+    detail = certifier.get(f"/certify/studies/{study_id}").get_data(as_text=True)
+    assert f"question_banks/soa-baerekraft/ratings/{name}" in detail
+    response = certifier.get(f"/certify/studies/{study_id}/ratings.yaml")
     assert response.headers["Content-Disposition"] == f'attachment; filename="{name}"'
     data = yaml.safe_load(response.get_data(as_text=True))
     assert data["study"]["id"] == f"{EXAM}-study-{study_id}" and data["study"]["exam"] == EXAM
