@@ -70,7 +70,7 @@ def ratings_yaml(study: StudyInfo, ratings: dict[str, float]) -> str:
     header = (
         "# Final ratings of a modified-Angoff study: for each item, the panel's mean estimate of\n"
         "# the probability that a minimally competent candidate answers it right. Metadata: a\n"
-        "# changed rating makes no new item version. Check it with `flask --app elearn content\n"
-        "# check`, then `content sync` loads it.\n"
+        "# changed rating makes no new item version.\n"
+        "# Check: flask --app elearn content check    Load: flask --app elearn content sync\n"
     )
     return header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True)

@@ -291,7 +291,8 @@ def icc_consistency(matrix: Sequence[Sequence[float]]) -> float | None:
     denominator = ms_rows + (k - 1) * ms_error
     if denominator <= _SLACK:
         return None
-    return (ms_rows - ms_error) / denominator
+    icc = (ms_rows - ms_error) / denominator
+    return 0.0 if abs(icc) < _SLACK else icc  # no "-0.00" from rounding dust
 
 
 def item_ratings(result: StudyResult) -> dict[str, float]:

@@ -123,6 +123,9 @@ def test_one_panellist_gives_a_cut_but_no_spread() -> None:
 def test_icc_is_one_for_a_panel_that_differs_only_in_leniency_and_none_without_spread() -> None:
     assert icc_consistency([[0.5, 0.6], [0.7, 0.8], [0.9, 1.0]]) == pytest.approx(1.0)
     assert icc_consistency([[0.5, 0.5], [0.5, 0.5]]) is None
+    # One panellist rates all alike, the other splits them: no consistency, and exactly 0.
+    # MSR = 2 × 4 × 0.025² / 3, MSE = MSR: (MSR − MSE) / (MSR + MSE) = 0.
+    assert icc_consistency([[0.7, 0.7], [0.7, 0.7], [0.7, 0.6], [0.7, 0.6]]) == 0.0
     assert icc_consistency([[0.5, 0.6]]) is None and icc_consistency([]) is None
 
 
