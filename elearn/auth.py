@@ -21,6 +21,7 @@ ROLE_LABELS = {
     "learner": _l("Learner"),
     "manager": _l("Manager"),
     "certifier": _l("Certifier"),
+    "panellist": _l("Panellist (standard setting)"),
     "admin": _l("Admin"),
 }
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint, text
@@ -10,7 +10,7 @@ from sqlmodel import Field, SQLModel
 
 from elearn.clock import utcnow
 
-ROLES = ("learner", "manager", "certifier", "admin")
+ROLES = ("learner", "manager", "certifier", "panellist", "admin")
 
 
 # --- people and organisation ------------------------------------------------------------------
@@ -343,6 +343,80 @@ class ExtraTime(SQLModel, table=True):
     reason: str = Field(default="", max_length=500)
     granted_by_id: int | None = Field(default=None, foreign_key="user_account.id")
     granted_at: datetime
+
+
+# --- standard setting (modified Angoff) ---------------------------------------------------------
+
+
+class ItemPanelRating(SQLModel, table=True):
+    """The panel's rating of an item, from a ratings file of its bank (``content sync``).
+
+    Metadata beside the item, not in a version: a new rating makes no new version. The draw uses
+    it instead of the author's estimate (the ``angoff`` of the item's file).
+    """
+
+    __tablename__ = "item_panel_rating"
+
+    item_id: int = Field(foreign_key="item.id", primary_key=True)
+    rating: float
+    # Provenance, as the ratings file names it.
+    study: str = Field(max_length=80)
+    exam_id: str = Field(max_length=80)  # no foreign key: an exam may go, its ratings stay true
+    closed_on: date
+    panellists: int
+    rounds: int
+    source_path: str = Field(max_length=500)
+
+
+class Study(SQLModel, table=True):
+    """A standard-setting study of one exam: invited panellists rate its pool in one or two
+    rounds; whoever opened it runs it (and does not rate in it)."""
+
+    __tablename__ = "study"
+
+    id: int | None = Field(default=None, primary_key=True)
+    exam_id: str = Field(foreign_key="exam.id", index=True, max_length=80)
+    # The blueprint and pass rules it was opened for: the cut is computed over these.
+    exam_version_id: int = Field(foreign_key="exam_version.id")
+    round: int = 1  # the round open now; once closed, the last one held
+    opened_by_id: int = Field(foreign_key="user_account.id")
+    opened_at: datetime
+    round_two_at: datetime | None = None
+    closed_at: datetime | None = None
+    note: str = Field(default="", max_length=500)
+
+
+class StudyPanellist(SQLModel, table=True):
+    __tablename__ = "study_panellist"
+
+    study_id: int = Field(foreign_key="study.id", primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", primary_key=True, index=True)
+    invited_at: datetime
+
+
+class StudyItem(SQLModel, table=True):
+    """An item of the exam's pool when the study opened, with the version the panel rates."""
+
+    __tablename__ = "study_item"
+
+    study_id: int = Field(foreign_key="study.id", primary_key=True)
+    item_id: int = Field(foreign_key="item.id", primary_key=True)
+    item_version_id: int = Field(foreign_key="item_version.id")
+    topic: str = Field(max_length=80)
+    position: int
+
+
+class StudyRating(SQLModel, table=True):
+    """One panellist's rating of one item in one round (0..1 in steps of 0.05)."""
+
+    __tablename__ = "study_rating"
+
+    study_id: int = Field(foreign_key="study.id", primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", primary_key=True)
+    round: int = Field(primary_key=True)
+    item_id: int = Field(foreign_key="item.id", primary_key=True)
+    rating: float
+    rated_at: datetime
 
 
 # --- certificates ---------------------------------------------------------------------------------

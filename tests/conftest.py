@@ -25,6 +25,8 @@ ROLE_USERS = {
     "manager": "manager@example.org",
     "certifier": "certifier@example.org",
     "admin": "admin@example.org",
+    "panellist": "panellist@example.org",
+    "panellist2": "panellist2@example.org",
     "new-learner": "learner2@example.org",  # has not started any course
 }
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')

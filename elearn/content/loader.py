@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from elearn.content.markdown import outline
+from elearn.content.ratings import FOLDER as RATINGS_FOLDER
+from elearn.content.ratings import LoadedRatings, load_ratings
 from elearn.content.yamlsrc import Located, YamlSyntaxError, locate, parse_yaml, validate
 from elearn.domain.content import (
     BankSpec,
@@ -68,6 +70,8 @@ class LoadedBank:
     # Pairs of items (as "bank/item") a reviewer found alike in words but different in what
     # they ask: listed under ``distinct`` in the bank's similar.yaml.
     distinct: set[frozenset[str]] = field(default_factory=set)
+    ratings: list[LoadedRatings] = field(default_factory=list)  # standard-setting studies
+    refused_ratings_files: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -460,6 +464,10 @@ def _load_bank(
         problems += exam_problems
         if not exam_problems:
             bank.exams.append(LoadedExam(exam, exam_rel, exam_doc))
+    bank.ratings, bank.refused_ratings_files, rating_problems = load_ratings(
+        reader, bank_dir / RATINGS_FOLDER, seen_items
+    )
+    problems += rating_problems
     return bank, problems
 
 

@@ -9,7 +9,17 @@ from typing import TYPE_CHECKING, Any
 from sqlmodel import Session, col, func, select
 
 from elearn.domain.content import content_hash
-from elearn.models import Bank, Course, CourseModule, Exam, ExamVersion, Item, ItemVersion
+from elearn.domain.standard_setting import effective_ratings
+from elearn.models import (
+    Bank,
+    Course,
+    CourseModule,
+    Exam,
+    ExamVersion,
+    Item,
+    ItemPanelRating,
+    ItemVersion,
+)
 from elearn.services import audit
 
 if TYPE_CHECKING:  # the loader (and YAML) is for `content sync`, not for every app start
@@ -187,6 +197,66 @@ def _sync_bank(session: Session, loaded: LoadedBank, report: SyncReport) -> None
             exam.current_version_id, exam.active, exam.bank_id = version_id, True, loaded.spec.id
         else:
             report.unchanged += 1
+    session.flush()
+    _sync_ratings(session, loaded, report)
+
+
+def _sync_ratings(session: Session, loaded: LoadedBank, report: SyncReport) -> None:
+    """The panel ratings of the bank's ratings files onto its items: metadata, no new version.
+
+    An item rated by several studies takes the newest; a rating whose file is gone goes too,
+    unless a ratings file of the bank was refused (it may still hold it).
+    """
+    wanted = effective_ratings([(r.spec, r.path) for r in loaded.ratings])
+    items = {i.key: i for i in session.exec(select(Item).where(Item.bank_id == loaded.spec.id))}
+    rows = {
+        r.item_id: r
+        for r in session.exec(
+            select(ItemPanelRating)
+            .join(Item, col(Item.id) == col(ItemPanelRating.item_id))
+            .where(Item.bank_id == loaded.spec.id)
+        )
+    }
+    changed = removed = 0
+    for key, panel in wanted.items():
+        item = items.get(key)
+        if item is None or item.id is None:
+            continue  # its items file was refused before it was ever loaded
+        values: dict[str, object] = {
+            "rating": panel.rating,
+            "study": panel.study.id,
+            "exam_id": panel.study.exam,
+            "closed_on": panel.study.closed,
+            "panellists": panel.study.panellists,
+            "rounds": panel.study.rounds,
+            "source_path": panel.path,
+        }
+        row = rows.pop(item.id, None)
+        if row is None:
+            row = ItemPanelRating(
+                item_id=item.id,
+                rating=panel.rating,
+                study=panel.study.id,
+                exam_id=panel.study.exam,
+                closed_on=panel.study.closed,
+                panellists=panel.study.panellists,
+                rounds=panel.study.rounds,
+                source_path=panel.path,
+            )
+            session.add(row)
+            changed += 1
+        elif any(getattr(row, name) != value for name, value in values.items()):
+            for name, value in values.items():
+                setattr(row, name, value)
+            changed += 1
+    if not loaded.refused_ratings_files:
+        for row in rows.values():
+            session.delete(row)
+            removed += 1
+    if changed or removed:
+        report.updated.append(
+            f"panel ratings of bank {loaded.spec.id}: {changed} set, {removed} removed"
+        )
     session.flush()
 
 

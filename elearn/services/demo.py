@@ -19,6 +19,9 @@ DEMO_USERS: tuple[tuple[str, str, tuple[str, ...], str | None], ...] = (
     ("manager@example.org", "Magnus Leder", ("manager", "learner"), None),
     ("certifier@example.org", "Sara Sertifisør", ("certifier",), None),
     ("admin@example.org", "Ada Admin", ("admin",), None),
+    # The panel of a standard-setting study (modified Angoff).
+    ("panellist@example.org", "Pernille Panel", ("panellist",), None),
+    ("panellist2@example.org", "Per Paneldeltaker", ("panellist",), None),
     # Holders of the demo certificates: one valid, one revoked, one expired.
     ("kari.gyldig@example.org", "Kari Gyldig", ("learner",), "Innkjøp"),
     ("rune.tilbakekalt@example.org", "Rune Tilbakekalt", ("learner",), "Teknisk drift"),

@@ -45,6 +45,7 @@ from elearn.models import (
     ExtraTime,
     Item,
     ItemExposure,
+    ItemPanelRating,
     ItemVersion,
     User,
 )
@@ -193,9 +194,11 @@ def _pool(session: Session, view: ExamView, user_id: int) -> list[PoolItem]:
             col(ItemVersion.spec),
             col(ItemExposure.served),
             col(Item.enemy_group),
+            col(ItemPanelRating.rating),
         )
         .join(ItemVersion, col(ItemVersion.id) == col(Item.current_version_id))
         .join(ItemExposure, col(ItemExposure.item_version_id) == col(ItemVersion.id), isouter=True)
+        .join(ItemPanelRating, col(ItemPanelRating.item_id) == col(Item.id), isouter=True)
         .where(
             col(Item.bank_id) == view.exam.bank_id,
             col(Item.active).is_(True),
@@ -214,7 +217,7 @@ def _pool(session: Session, view: ExamView, user_id: int) -> list[PoolItem]:
         )
     )
     pool = []
-    for item_id, key, topic, version_id, digest, spec, served, enemy_group in rows:
+    for item_id, key, topic, version_id, digest, spec, served, enemy_group, panel in rows:
         # Read the few fields the draw needs straight from the stored JSON: no model per item.
         first_text = next(iter(spec["text"].values()))
         pool.append(
@@ -224,7 +227,8 @@ def _pool(session: Session, view: ExamView, user_id: int) -> list[PoolItem]:
                 item_key=key,
                 topic=topic,
                 outcome=spec.get("outcome"),
-                angoff=spec.get("angoff"),
+                # The panel's rating where a study gave one, else the author's estimate.
+                angoff=panel if panel is not None else spec.get("angoff"),
                 exposure=served or 0,
                 seen=item_id in seen,
                 options=tuple(first_text.get("options") or ()),

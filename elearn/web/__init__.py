@@ -93,7 +93,7 @@ def _item_type_partials(app: Flask) -> None:
 
 
 def init_app(app: Flask) -> None:
-    from elearn.web import admin, auth, certificates, certify, exam, learn, manage
+    from elearn.web import admin, auth, certificates, certify, exam, learn, manage, panel
 
     CSRFProtect(app)
     _item_type_partials(app)
@@ -104,6 +104,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(certify.bp)
     app.register_blueprint(certificates.bp)
     app.register_blueprint(manage.bp)
+    app.register_blueprint(panel.studies)
+    app.register_blueprint(panel.panel)
     app.after_request(_security_headers)
 
     # Every handler rolls back first: the request's commit only follows a view that returned.

@@ -26,7 +26,7 @@ from elearn.auth import roles_required
 from elearn.clock import utcnow
 from elearn.db import get_session
 from elearn.i18n import current_language
-from elearn.services import accounts, audit, certificates, exams, reports
+from elearn.services import accounts, audit, certificates, exams, reports, standard_setting
 from elearn.services import exposure as exposure_report
 from elearn.services import review as reviewing
 from elearn.services.audit import verify_chain
@@ -236,6 +236,7 @@ def statistics(exam_id: str) -> Any:
         exams=[v.exam.id for v in exams.active_exams(session=session)],
         histogram=reports.histogram(scores=scores),
         scatter=reports.scatter(items=plotted),
+        standard=standard_setting.exam_standard(session=session, exam_id=exam_id),
     )
 
 

@@ -12,13 +12,14 @@ from elearn.db import engine_of
 from elearn.models import User
 from tests.conftest import COURSE, csrf_token, english_client, login
 
-ROLES = ("anonymous", "learner", "manager", "certifier", "admin")
+ROLES = ("anonymous", "learner", "manager", "certifier", "panellist", "admin")
 # What each role reaches; the manager also holds the learner role in the demo data.
 HOLDS = {
     "anonymous": set(),
     "learner": {"learner"},
     "manager": {"manager", "learner"},
     "certifier": {"certifier"},
+    "panellist": {"panellist"},
     "admin": {"admin"},
 }
 # An example URL for every route with parameters; a new route without one fails the test.
@@ -51,6 +52,16 @@ EXAMPLES = {
     "certify.statistics": "/certify/exams/sdg-basics/statistics",
     "certify.exposure": "/certify/exams/soa-baerekraft-sertifisering/exposure",
     "certify.retire": "/certify/items/999999/retire",
+    # Made-up study: certifiers get "not found"; a panellist gets it for any study they were
+    # not invited to, so that nobody learns which studies exist.
+    "studies.detail": "/certify/studies/999999",
+    "studies.round_two": "/certify/studies/999999/round-2",
+    "studies.close": "/certify/studies/999999/close",
+    "studies.results": "/certify/studies/999999/results",
+    "studies.results_csv": "/certify/studies/999999/results.csv",
+    "studies.ratings_file": "/certify/studies/999999/ratings.yaml",
+    "panel.study": "/panel/studies/999999",
+    "panel.topic": "/panel/studies/999999/topics/sdgs",
     "manage.unit": "/manage/units/1",
     "manage.target": "/manage/units/1/course/sustainability-intro",
     "manage.person": "/manage/units/1/people/1",
@@ -70,6 +81,14 @@ NOT_FOUND_OK = {
     "certify.certificate_detail",
     "certify.attempt_detail",
     "manage.person",
+    "studies.detail",
+    "studies.round_two",
+    "studies.close",
+    "studies.results",
+    "studies.results_csv",
+    "studies.ratings_file",
+    "panel.study",
+    "panel.topic",
 }
 
 

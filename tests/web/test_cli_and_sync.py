@@ -18,6 +18,7 @@ from elearn.config import PROJECT_ROOT
 from elearn.content.loader import load_content
 from elearn.db import engine_of
 from elearn.models import AuditEntry, Course, Item, ItemVersion, User, UserRole
+from elearn.services.demo import DEMO_USERS
 from tests.conftest import english_client, login, make_app
 
 ITEMS = "question_banks/soa-baerekraft/items/sdgs.yaml"
@@ -161,7 +162,7 @@ def test_demo_is_idempotent_and_refused_in_production(tmp_path: Path, fresh: Fla
     code, out = run(fresh, "demo")
     assert code == 0 and "created" not in out
     with Session(engine_of(fresh)) as s:
-        assert len(s.exec(select(User)).all()) == 8
+        assert len(s.exec(select(User)).all()) == len(DEMO_USERS)
     prod = make_app(tmp_path / "prod", PRODUCTION=True)
     run(prod, "db", "upgrade")
     code, out = run(prod, "demo")
