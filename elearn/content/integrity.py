@@ -16,12 +16,15 @@ Warned (shown by ``content check``, not refused): two items of one bank that loo
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from elearn.content.loader import ContentSet, LoadedItem
 from elearn.domain.content import pool_name
 from elearn.domain.integrity import PlacedExam, Pool, exposure_problems, fillable, harvest_pools
 from elearn.domain.problems import Problem
 from elearn.domain.similarity import DEFAULT_THRESHOLD, similar_pairs
+
+if TYPE_CHECKING:  # the loader calls these checks: only its types are needed here
+    from elearn.content.loader import ContentSet, LoadedItem
 
 
 def check_integrity(content: ContentSet, threshold: float = DEFAULT_THRESHOLD) -> None:

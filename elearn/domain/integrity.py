@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from elearn.domain.content import ExamSpec, ItemSpec, pool_name
+from elearn.domain.content import ExamSpec, ItemSpec
 from elearn.domain.problems import LocatedMessage
 
 Pool = tuple[str, str | None]  # (bank id, pool name; None: the bank's main pool)
@@ -66,12 +66,17 @@ def exposure_problems(exams: Sequence[PlacedExam]) -> dict[str, list[LocatedMess
             out.setdefault(spec.id, []).append(
                 LocatedMessage(
                     ("pool",),
-                    f"draws from the {pool_name(spec.pool)} of bank '{exam.bank}', which the "
+                    f"draws from the {_pool_of(exam)}, which the "
                     f"certifying exam '{other.spec.id}' draws from, and {why}: its attempts "
                     "would hand out the certification keys (give it a pool of its own)",
                 )
             )
     return out
+
+
+def _pool_of(exam: PlacedExam) -> str:
+    pool = exam.spec.pool
+    return f"pool '{pool}' of bank '{exam.bank}'" if pool else f"main pool of bank '{exam.bank}'"
 
 
 def harvest_pools(exams: Sequence[PlacedExam]) -> tuple[set[Pool], set[Pool]]:

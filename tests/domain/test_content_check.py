@@ -301,11 +301,31 @@ def _with_practice(tree: Tree) -> None:
         "id: practice\nlanguages: [nb, en]\n"
         "title: {nb: Øving, en: Practice}\ntopics:\n  - {id: m1, title: {nb: M1, en: M1}}\n",
     )
-    tree.write(
+    tree.write(  # practice items of their own: copies of the exam's items would be refused
         "question_banks/practice/items/m1.yaml",
-        (tree.root / "question_banks/demo-bank/items/sdgs.yaml")
-        .read_text()
-        .replace("topic: sdgs", "topic: m1"),
+        """\
+        items:
+          - id: q-1
+            topic: m1
+            type: single_choice
+            key: a
+            source: "A/RES/70/1"
+            text:
+              nb:
+                stem: "Hvilket år ble Agenda 2030 vedtatt av FNs generalforsamling?"
+                options: {a: "2015", b: "2000"}
+              en:
+                stem: "In which year did the UN General Assembly adopt the 2030 Agenda?"
+                options: {a: "2015", b: "2000"}
+          - id: q-2
+            topic: m1
+            type: true_false
+            key: false
+            source: "A/RES/70/1"
+            text:
+              nb: {stem: "Bærekraftsmålene gjelder bare for utviklingsland."}
+              en: {stem: "The Sustainable Development Goals apply to developing countries only."}
+        """,
     )
     tree.replace(
         "courses/demo-course/course.yaml",

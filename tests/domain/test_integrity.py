@@ -57,7 +57,7 @@ def test_a_practice_exam_that_shows_answers_may_not_share_the_certifying_pool(tr
     practice_exam(tree)
     content = tree.load()
     assert [str(p) for p in content.problems] == [
-        "question_banks/demo-bank/exams/demo-practice.yaml:1: draws from the bank's main pool of "
+        "question_banks/demo-bank/exams/demo-practice.yaml:1: draws from the main pool of "
         "bank 'demo-bank', which the certifying exam 'demo-exam' draws from, and shows answers "
         "after an attempt: its attempts would hand out the certification keys (give it a pool "
         "of its own)"

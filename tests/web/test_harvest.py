@@ -134,9 +134,7 @@ def test_nothing_a_candidate_can_harvest_is_a_certification_item(app: Flask) -> 
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.metrics.pairwise import cosine_similarity
 
-    content = load_content(
-        Path(app.config["COURSES_DIR"]), Path(app.config["QUESTION_BANKS_DIR"])
-    )
+    content = load_content(Path(app.config["COURSES_DIR"]), Path(app.config["QUESTION_BANKS_DIR"]))
     exams = [PlacedExam(b, e.spec) for b, bank in content.banks.items() for e in bank.exams]
     practice_pools, certification_pools = harvest_pools(exams)
     assert certification_pools and practice_pools
