@@ -115,36 +115,59 @@ class Template:
 
     instance: Path
     database: str | None  # PostgreSQL database name; None: instance/elearn.sqlite
+    content: dict[str, str]  # COURSES_DIR and QUESTION_BANKS_DIR of the content it holds
+
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_EXAMS = {  # test-only exams added to a copy of the shipped content: bank -> files
+    "soa-baerekraft": [Path(__file__).parent / "fixtures" / "quick-certificate.yaml"],
+}
+
+
+def shipped_content_with_test_exams(root: Path) -> dict[str, str]:
+    """A copy of the shipped courses and banks, with the test exams added to it."""
+    shutil.copytree(ROOT / "courses", root / "courses")
+    shutil.copytree(ROOT / "question_banks", root / "question_banks")
+    for bank, files in TEST_EXAMS.items():
+        for file in files:
+            shutil.copy(file, root / "question_banks" / bank / "exams" / file.name)
+    return {
+        "COURSES_DIR": str(root / "courses"),
+        "QUESTION_BANKS_DIR": str(root / "question_banks"),
+    }
 
 
 @pytest.fixture(scope="session")
 def template_db(tmp_path_factory: pytest.TempPathFactory) -> Template:
     instance = tmp_path_factory.mktemp("template")
+    content = shipped_content_with_test_exams(tmp_path_factory.mktemp("content"))
     database = new_database() if POSTGRES else None
-    app = make_app(instance, **({"DATABASE_URL": _database_url(database)} if database else {}))
+    app = make_app(
+        instance, **content, **({"DATABASE_URL": _database_url(database)} if database else {})
+    )
     runner = app.test_cli_runner()
     for args in (["db", "upgrade"], ["content", "sync"], ["demo"]):
         result = runner.invoke(args=args)
         assert result.exit_code == 0, result.output
     engine_of(app).dispose()
-    return Template(instance, database)
+    return Template(instance, database, content)
 
 
 def copy_instance(template: Template, target: Path) -> dict[str, Any]:
     """The database with the keys that signed its certificates, as a backup would hold them.
 
-    Returns the configuration that points an app at the copy.
+    Returns the configuration that points an app at the copy (and at the template's content).
     """
     for folder in ("keys", "pdf-signing"):
         if (template.instance / folder).is_dir():
             shutil.copytree(template.instance / folder, target / folder)
     if template.database is not None:
-        return {"DATABASE_URL": _database_url(new_database(template.database))}
+        return {**template.content, "DATABASE_URL": _database_url(new_database(template.database))}
     for suffix in ("", "-wal", "-shm"):
         source = template.instance / f"elearn.sqlite{suffix}"
         if source.exists():
             shutil.copy(source, target / f"elearn.sqlite{suffix}")
-    return {}
+    return dict(template.content)
 
 
 @pytest.fixture

@@ -53,7 +53,9 @@ def exposure_problems(exams: Sequence[PlacedExam]) -> dict[str, list[LocatedMess
                     "and a retake would be easier (use 'topics')",
                 )
             )
-        if not harvestable(spec):
+        if not harvestable(spec) or certifying(spec):
+            # a certifying exam shows no item (above); without an attempt limit its candidates
+            # still see more of its pool over time, which the exposure report shows
             continue
         for other in exams:
             if other.spec.id == spec.id or not certifying(other.spec) or other.pool != exam.pool:

@@ -11,7 +11,7 @@ from playwright.sync_api import Browser, Page, expect
 from tests.e2e.conftest import axe_check
 from tests.e2e.test_journeys import sign_in
 
-ITEMS = [f"sdg-{n:03d}" for n in range(1, 13)]  # the 12 items sdg-basics draws its 6 from
+ITEMS = [f"sdg-{n:03d}" for n in range(1, 13)]  # the 12 items quick-certificate draws 6 from
 
 
 def person(browser: Browser, args: dict[str, Any], base: str, email: str) -> Page:
@@ -48,7 +48,7 @@ def test_a_panel_sets_a_standard_in_two_rounds(
         "link", name="Standard setting"
     ).click()
     axe_check(page, "studies")
-    page.get_by_label("Exam", exact=True).select_option("sdg-basics")
+    page.get_by_label("Exam", exact=True).select_option("quick-certificate")
     page.get_by_label("Pernille Panel").check()
     page.get_by_label("Per Paneldeltaker").check()
     page.get_by_label("Purpose").fill("Cut score of the knowledge test, first panel")
@@ -119,7 +119,7 @@ def test_a_panel_sets_a_standard_in_two_rounds(
     page.emulate_media(media="screen")
 
     # The statistics page puts the exam's cut beside the study's recommendation.
-    page.goto(f"{live_server}/certify/exams/sdg-basics/statistics")
+    page.goto(f"{live_server}/certify/exams/quick-certificate/statistics")
     expect(page.locator("#cut-in-file")).to_contain_text("80 %")
     expect(page.locator("#cut-recommended")).to_contain_text("71.5 %")
     page.locator("summary", has_text="Angoff ratings the draw uses").click()

@@ -20,7 +20,7 @@ from elearn.services import accounts
 from tests.conftest import english_client, login, post
 
 COURSE = "sustainability-intro"
-EXAM = "sdg-basics"
+EXAM = "quick-certificate"
 
 
 def unit_id(app: Flask, name: str) -> int:

@@ -119,20 +119,20 @@ items:
     topic: steps
     type: ordering
     key: {order: [b, e, a, f, c, d], grading: absolute_position}
-    source: "OECD Due Diligence Guidance for Responsible Business Conduct (2018)"
+    source: "A test drill: the steps of making bread"
     text:
       nb:
         stem: "Sett trinnene i rekkefølge."
-        options: {a: "Stanse", b: "Forankre", c: "Kommunisere", d: "Gjenopprette", e: "Kartlegge", f: "Følge med"}
+        options: {a: "Elte", b: "Veie opp", c: "Steke", d: "Avkjøle", e: "Blande", f: "Heve"}
       en:
         stem: "Put the steps in order."
         options:
-          a: "Cease, prevent or mitigate adverse impacts"
-          b: "Embed responsible business conduct in policies and management systems"
-          c: "Communicate how impacts are addressed"
-          d: "Provide for or cooperate in remediation"
-          e: "Identify and assess adverse impacts"
-          f: "Track implementation and results"
+          a: "Knead the dough until it is smooth"
+          b: "Weigh out the flour, water, yeast and salt"
+          c: "Bake the loaf in a hot oven"
+          d: "Let the bread cool on a rack"
+          e: "Mix everything into a rough dough"
+          f: "Leave the dough to rise under a cloth"
   - id: goals
     topic: steps
     type: true_false
@@ -243,13 +243,13 @@ def test_an_exam_saves_an_order_scores_it_and_shows_it_in_the_review(drill_app: 
         ).one()
         assert slot.mark == 1
     result = learner.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
-    assert "1. Embed responsible business conduct" in result  # the key, as the exam reveals it
+    assert "1. Weigh out the flour, water, yeast and salt" in result  # the key, as revealed
     assert '<ol class="steps-review">' in result  # the learner's own order
 
     certifier = english_client(drill_app)
     login(certifier, "certifier@example.org")
     view = certifier.get(f"/certify/attempts/{attempt_id}").get_data(as_text=True)
-    assert '<ol class="steps-review">' in view and "6. Provide for or cooperate" in view
+    assert '<ol class="steps-review">' in view and "6. Let the bread cool on a rack" in view
 
 
 def test_without_a_script_an_unfinished_order_is_shown_back_with_what_to_do(

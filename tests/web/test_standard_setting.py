@@ -47,7 +47,7 @@ from tests.conftest import (
     post,
 )
 
-EXAM = "sdg-basics"  # draws 6 items of topic sdgs from the 12 of the bank's main pool
+EXAM = "quick-certificate"  # the test exam: 6 items of topic sdgs from the 12 of the main pool
 TOPIC = "sdgs"
 FIELD = re.compile(r'name="rating-(\d+)"')
 
@@ -428,9 +428,11 @@ def copied_app(template_db: Template, tmp_path: Path, content_copy: Path) -> Ite
     instance.mkdir()
     application = make_app(
         instance,
-        COURSES_DIR=str(content_copy / "courses"),
-        QUESTION_BANKS_DIR=str(content_copy / "question_banks"),
-        **copy_instance(template_db, instance),
+        **{
+            **copy_instance(template_db, instance),
+            "COURSES_DIR": str(content_copy / "courses"),
+            "QUESTION_BANKS_DIR": str(content_copy / "question_banks"),
+        },
     )
     yield application
     engine_of(application).dispose()
@@ -526,6 +528,10 @@ def test_every_item_type_is_shown_to_the_panel_with_its_key(
         drawable = s.exec(
             select(func.count())
             .select_from(Item)
-            .where(col(Item.active).is_(True), col(Item.bank_id) == "soa-baerekraft")
+            .where(
+                col(Item.active).is_(True),
+                col(Item.bank_id) == "soa-baerekraft",
+                col(Item.pool) == "",  # the certification exam's pool: the main one
+            )
         ).one()
     assert shown == drawable

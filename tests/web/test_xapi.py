@@ -164,7 +164,7 @@ def test_an_exam_writes_attempted_passed_and_earned(app_with_lrs: Flask) -> None
     assert result["score"] == {"scaled": 1.0, "raw": 6.0, "min": 0, "max": 6}
     assert result["success"] is True and result["completion"] is True
     assert re.fullmatch(r"PT(\d+M)?\d+(\.\d+)?S", result["duration"])
-    assert passed["object"]["id"] == "https://elearn.example.org/exams/sdg-basics"
+    assert passed["object"]["id"] == "https://elearn.example.org/exams/quick-certificate"
     assert earned["object"]["definition"]["type"] == "http://activitystrea.ms/schema/1.0/badge"
     code = earned["result"]["extensions"][statements.BADGE_ASSERTION]["@id"].rsplit("/", 1)[1]
     assert earned["id"] == statements.statement_id(
