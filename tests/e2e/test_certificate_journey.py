@@ -47,7 +47,7 @@ def test_holder_sees_their_certificate(page: Page, live_server: str, shots: Path
     sign_in(page, live_server, "kari.gyldig@example.org")
     page.get_by_role("link", name="My certificates").click()
     heading = page.get_by_role("heading", level=2)
-    expect(heading).to_contain_text("Kunnskapstest")  # issued in Norwegian: marked as such
+    expect(heading).to_contain_text("ertifiseringsprøve")  # issued in Norwegian: marked as such
     expect(heading).to_have_attribute("lang", "nb")
     expect(page.get_by_text("Valid", exact=True)).to_be_visible()
     axe_check(page, "my certificates")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -77,7 +78,7 @@ def test_certifier_reads_the_statistics_charts(
     page.get_by_role("navigation", name="Certification").get_by_role(
         "link", name="Item statistics"
     ).click()
-    page.locator("a[href='/certify/exams/sdg-basics/statistics']").click()
+    page.locator("a[href='/certify/exams/quick-certificate/statistics']").click()
     page.get_by_label("Attempts counted").select_option("all")
     page.get_by_role("button", name="Show").click()
     expect(page.get_by_role("img", name="Number of attempts by total score")).to_be_visible()
@@ -87,3 +88,16 @@ def test_certifier_reads_the_statistics_charts(
     expect(page.get_by_role("columnheader", name="Intended weight")).to_be_visible()
     axe_check(page, "item statistics with charts")
     page.screenshot(path=shots / "15-item-statistics.png", full_page=True)
+
+
+def test_certifier_reads_the_exposure_report(page: Page, weighted_server: str, shots: Path) -> None:
+    sign_in(page, weighted_server, "certifier@example.org")
+    page.locator("#lang-select").select_option("en")
+    page.locator("form[action='/language'] button").click()
+    page.goto(f"{weighted_server}/certify/statistics")
+    page.get_by_role("link", name=re.compile(r"^Exposure\W+quick-certificate$")).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Exposure")
+    expect(page.get_by_role("table", name="Learners")).to_be_visible()
+    expect(page.get_by_role("table", name="Items")).to_be_visible()
+    axe_check(page, "exposure report")
+    page.screenshot(path=shots / "16-exposure.png", full_page=True)
