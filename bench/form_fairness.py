@@ -119,6 +119,13 @@ def simulate(
         final_spread = max(final_spread, max(counts) - min(counts))
         counts = [served[pool[i].version_id] for i in members if not pool[i].enemy_group]
         ungrouped_spread = max(ungrouped_spread, max(counts, default=0) - min(counts, default=0))
+    # the members of one enemy group in one topic share the group's place: they should be
+    # served alike (least exposed first among them)
+    shares: dict[tuple[str, str], list[int]] = {}
+    for p in pool:
+        if p.enemy_group:
+            shares.setdefault((p.enemy_group, p.topic), []).append(served[p.version_id])
+    group_spread = max((max(c) - min(c) for c in shares.values()), default=0)
     return {
         "draws": DRAWS,
         "mean_abs_deviation": round(statistics.fmean(deviations), 5),
@@ -130,6 +137,7 @@ def simulate(
         # end among the items in no enemy group (a group's members share its place on a form).
         "exposure_spread_final": final_spread,
         "exposure_spread_ungrouped_final": ungrouped_spread,
+        "exposure_spread_within_group_and_topic": group_spread,
         "exposure_spread_worst": worst_spread,
         "ms_per_draw": round(seconds / DRAWS * 1000, 3),
     }

@@ -123,10 +123,18 @@ def _draw(
     by_topic: Mapping[str, list[PoolItem]],
     rng: random.Random,
 ) -> dict[str, list[PoolItem]] | None:
-    """One draw, topic by topic; None when enemy groups left a topic short (try again)."""
+    """One draw, topic by topic; None when enemy groups left a topic short (try again).
+
+    When a group spans topics, the topic drawn first takes the group's one place on the form,
+    so the topics are drawn in a random order: in blueprint order a later topic's member of
+    such a group would hardly ever be drawn, and its exposure would fall far behind its
+    topic's."""
     chosen: dict[str, list[PoolItem]] = {}
     used: set[str] = set()
-    for entry in blueprint:
+    order = list(blueprint)
+    if _groups_span_topics(by_topic):
+        rng.shuffle(order)
+    for entry in order:
         items = _one_per_group(by_topic[entry.topic], used, rng)
         minima = dict(entry.outcomes or {})
         try:
@@ -136,6 +144,15 @@ def _draw(
         chosen[entry.topic] = _draw_topic(items, entry.items, minima, _fill(items), rng)
         used |= {p.enemy_group for p in chosen[entry.topic] if p.enemy_group}
     return chosen
+
+
+def _groups_span_topics(by_topic: Mapping[str, list[PoolItem]]) -> bool:
+    topics_of: dict[str, set[str]] = {}
+    for topic, items in by_topic.items():
+        for p in items:
+            if p.enemy_group:
+                topics_of.setdefault(p.enemy_group, set()).add(topic)
+    return any(len(topics) > 1 for topics in topics_of.values())
 
 
 def _one_per_group(items: list[PoolItem], used: set[str], rng: random.Random) -> list[PoolItem]:

@@ -474,3 +474,30 @@ def test_a_topic_short_because_of_its_groups_cannot_be_drawn() -> None:
         assemble([entry("t", 2)], [*twins, item(9, "t")][:4], random.Random(1))
     form = assemble([entry("t", 2)], [*twins, item(9, "t")], random.Random(1))
     assert 9 in versions(form) and len(versions(form) & {1, 2, 3, 4}) == 1
+
+
+def test_a_group_across_topics_gives_its_place_to_each_topic_in_turn() -> None:
+    """Twins in two topics: fed back over 2,000 draws, the later topic's twin is served at least
+    half as often as its own topic's other items, not starved by the topic drawn first; twins in
+    one topic share their place evenly."""
+    bank = rated_bank(11)
+    first = [p for p in bank if p.topic == "topic-0"][:3]  # 8 of 25 a form
+    later = next(p for p in bank if p.topic == "topic-5")  # 6 of 25 a form
+    same = [p for p in bank if p.topic == "topic-3"][:3]
+    twins = {p.version_id: "across" for p in first} | {later.version_id: "across"}
+    twins |= {p.version_id: "within" for p in same}
+    pool = [dataclasses.replace(p, enemy_group=twins.get(p.version_id)) for p in bank]
+    where = {p.version_id: n for n, p in enumerate(pool)}
+    served: Counter[int] = Counter()
+    rng = random.Random(5)
+    for _ in range(2_000):
+        for s in assemble(sim_blueprint(), pool, rng).slots:
+            served[s.version_id] += 1
+            n = where[s.version_id]
+            pool[n] = dataclasses.replace(pool[n], exposure=pool[n].exposure + 1)
+    others = [served[p.version_id] for p in pool if p.topic == "topic-5" and not p.enemy_group]
+    # the group asks for more than one place a form (3 x 8/25 + 6/25): its members get less
+    # than their topics' rate, but the later topic's twin is not left out
+    assert served[later.version_id] >= 0.5 * min(others), (served[later.version_id], others)
+    within = [served[p.version_id] for p in same]
+    assert max(within) - min(within) <= 2, within
