@@ -10,8 +10,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from fontTools.fontBuilder import FontBuilder
-from fontTools.pens.ttGlyphPen import TTGlyphPen
 
 from elearn.pdf import PAGE_HEIGHT, PAGE_WIDTH, CertificateText, render_certificate
 from elearn.pdf.text import FontError, FontFile, load
@@ -24,6 +22,7 @@ from tests.pdf.reading import (
     to_unicode,
     words,
 )
+from tests.pdf.testfont import FAMILY, build_devanagari_font
 
 TEXT = CertificateText(
     language="en",
@@ -183,30 +182,7 @@ def test_a_covered_name_has_no_note_about_latin_letters(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def devanagari_font(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A small TrueType font with glyf outlines for three Devanagari letters and a space."""
-    letters = {"space": 0x20, "ka": 0x915, "kha": 0x916, "ga": 0x917}
-    builder = FontBuilder(1000, isTTF=True)
-    builder.setupGlyphOrder([".notdef", *letters])
-    builder.setupCharacterMap({code: name for name, code in letters.items()})
-    glyphs = {}
-    for name in [".notdef", *letters]:
-        pen = TTGlyphPen(None)
-        if name != "space":
-            pen.moveTo((100, 0))
-            pen.lineTo((100, 700))
-            pen.lineTo((500, 700))
-            pen.lineTo((500, 0))
-            pen.closePath()
-        glyphs[name] = pen.glyph()
-    builder.setupGlyf(glyphs)
-    builder.setupHorizontalMetrics({name: (600, 100) for name in glyphs})
-    builder.setupHorizontalHeader(ascent=800, descent=-200)
-    builder.setupNameTable({"familyName": "ElearnTestDeva", "styleName": "Regular"})
-    builder.setupOS2(fsType=0)
-    builder.setupPost()
-    path = tmp_path_factory.mktemp("fonts") / "ElearnTestDeva.ttf"
-    builder.save(str(path))
-    return path
+    return build_devanagari_font(tmp_path_factory.mktemp("fonts") / "deva.ttf")
 
 
 def test_an_operators_font_prints_a_further_script_exactly(
@@ -215,7 +191,7 @@ def test_an_operators_font_prints_a_further_script_exactly(
     pdf = render_certificate(replace(TEXT, holder="कखग"), extra_fonts=[devanagari_font])
     assert_printed_whole(pdf, tmp_path)
     assert "कखग" in text_lines(pdf, tmp_path)
-    assert any("ElearnTestDeva" in font.name for font in pdffonts(pdf, tmp_path))
+    assert any(FAMILY in font.name for font in pdffonts(pdf, tmp_path))
     assert "Latin letters" not in flat_text(pdf, tmp_path)
 
 
