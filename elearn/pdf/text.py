@@ -72,6 +72,8 @@ class _Font(TTFont):  # type: ignore[misc]
 
     def _entry(self, match: re.Match[str]) -> str:
         code = int(match.group(2), 16)
+        if code < 0x0600:  # no presentation forms or private codes below Arabic: as written
+            return match.group(0)
         text = self.private_text.get(code) if code in _PRIVATE else None
         if text is None:
             char = chr(code)
@@ -118,9 +120,11 @@ def style(*, bold: bool = False, extra: Sequence[Path] = ()) -> Style:
     return Style((first, CJK, *(FontFile(Path(p)) for p in extra)), bold=bold)
 
 
-def _faces(style: Style) -> Iterable[_Font]:
-    """The style's fonts, each read only when a character needs it (the CJK font is large)."""
-    return (load(file) for file in style.files)
+@lru_cache(maxsize=4096)
+def _first_face(char: str, style: Style) -> _Font | None:
+    """The first of the style's fonts with a glyph for `char`; each font is read only when a
+    character needs it (the CJK font is large)."""
+    return next((font for font in map(load, style.files) if font.covers(char)), None)
 
 
 def _face_for(char: str, style: Style, previous: _Font | None) -> _Font | None:
@@ -128,7 +132,7 @@ def _face_for(char: str, style: Style, previous: _Font | None) -> _Font | None:
     before them when it has them, so a run is not split by a space."""
     if previous is not None and not _is_strong(char) and previous.covers(char):
         return previous
-    return next((face for face in _faces(style) if face.covers(char)), None)
+    return _first_face(char, style)
 
 
 # --- What gets printed --------------------------------------------------------------------------
@@ -144,6 +148,7 @@ class Printable:
     transliterated: bool
 
 
+@lru_cache(maxsize=1024)
 def printable(text: str, style: Style) -> Printable:
     """NFC, whitespace collapsed, invisible format characters dropped, and each character that
     no font covers written in Latin letters (anyascii), so that nothing is drawn as a box."""
