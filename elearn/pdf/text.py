@@ -189,6 +189,12 @@ def _needs_shaping(char: str) -> bool:
     )
 
 
+def _script(char: str) -> str:
+    """The script of a letter as far as shaping tells them apart: Unicode's name starts with it
+    ("ARABIC LETTER MEEM", "HEBREW LETTER DALET", "CJK UNIFIED IDEOGRAPH-5C71")."""
+    return unicodedata.name(char, "").split(" ", 1)[0]
+
+
 def _levels(text: str) -> list[int]:
     """Embedding levels by the Unicode bidirectional algorithm, reduced to what a name needs:
     the first strong letter sets the direction (P2), numbers run left to right, neutrals between
@@ -266,14 +272,19 @@ def layout(text: str, style: Style) -> Line:
     levels = _levels(text)
     pieces: list[tuple[_Font, int, str]] = []
     previous: _Font | None = None
+    script = ""
     for char, level in zip(text, levels, strict=True):
         font = _face_for(char, style, previous)
         if font is None:  # printable() leaves no such character; a joiner has no glyph
             font = previous or load(style.files[0])
-        if pieces and pieces[-1][0] is font and pieces[-1][1] == level:
+        # HarfBuzz shapes a run as one script: Hebrew next to Arabic are two runs.
+        same_script = not _is_strong(char) or _script(char) == script
+        if pieces and pieces[-1][0] is font and pieces[-1][1] == level and same_script:
             pieces[-1] = (font, level, pieces[-1][2] + char)
         else:
             pieces.append((font, level, char))
+        if _is_strong(char):
+            script = _script(char)
         previous = font
     if pieces:
         for level in range(max(p[1] for p in pieces), 0, -1):

@@ -51,6 +51,8 @@ NAMES = {
     "hebrew": "דוד כהן",
     "arabic": "محمد عبد الله",
     "arabic-2": "فاطمة الزهراء",
+    "persian": "پریسا گلچین",
+    "hebrew-arabic": "דוד محمد",
 }
 
 
@@ -90,11 +92,13 @@ def test_a_name_mixing_scripts_takes_each_letter_from_a_font_that_has_it(tmp_pat
     assert {"DejaVuSans-Bold", "WenQuanYiMicroHei-0"} <= names
 
 
-def test_arabic_letters_take_their_joined_forms(tmp_path: Path) -> None:
+@pytest.mark.parametrize("holder", ["محمد", "דוד محمد", "Łukasz محمد"])
+def test_arabic_letters_take_their_joined_forms(holder: str, tmp_path: Path) -> None:
     """Meem begins and continues "محمد": two different glyphs for one letter, each read back as
-    that letter. (Visual order is shown by the extraction test above: pdftotext reads a line
-    from right to left, so letters drawn in logical order would come out reversed.)"""
-    pdf = render_certificate(replace(TEXT, holder="محمد"))
+    that letter, also beside Hebrew or Latin. (Visual order is shown by the extraction test
+    above: pdftotext reads a line from right to left, so letters drawn in logical order would
+    come out reversed.)"""
+    pdf = render_certificate(replace(TEXT, holder=holder))
     shown = shown_codes(pdf)
     meem = [
         code
