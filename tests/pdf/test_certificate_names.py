@@ -215,3 +215,11 @@ def test_a_missing_font_file_is_refused(tmp_path: Path) -> None:
 def test_names_in_other_scripts_render_the_same_bytes_each_time(holder: str) -> None:
     text = replace(TEXT, holder=holder)
     assert render_certificate(text) == render_certificate(text)
+
+
+def test_a_character_beyond_the_bmp_extracts_as_itself(tmp_path: Path) -> None:
+    """reportlab writes such a code point into the ToUnicode map as five hex digits, which
+    readers cannot use; the map takes it as UTF-16 (a surrogate pair)."""
+    pdf = render_certificate(replace(TEXT, holder="Anna 😀 Berg"))
+    assert_printed_whole(pdf, tmp_path)
+    assert "Anna 😀 Berg" in text_lines(pdf, tmp_path)
