@@ -22,14 +22,23 @@ from elearn.pdf import CertificateText, PdfSigner, render_certificate  # noqa: E
 WARMUP = 20
 REPETITIONS = 200
 LANGUAGES = ("nb", "da", "en")
+# A name per script the bundled fonts cover, and a long one that wraps (issue 14, point 10).
+HOLDERS = {
+    "latin": "Åse Øvrebø Ærlig",
+    "latin_long": " ".join(["Maja Kristine Østergaard-Lindqvist Bjørnstad-Hægeland"] * 2),
+    "greek": "Γιώργος Παπαδόπουλος",
+    "cyrillic": "Анна Кузнецова",
+    "cjk": "山田 太郎",
+    "arabic": "محمد عبد الله",
+}
 
 
-def certificate(run: int) -> CertificateText:
+def certificate(run: int, holder: str = HOLDERS["latin"]) -> CertificateText:
     """A distinct certificate per run (new code, so a new QR code), cycling the languages."""
     code = f"K7QM-{run:04d}-9TRD"
     return CertificateText(
         language=LANGUAGES[run % len(LANGUAGES)],
-        holder="Åse Øvrebø Ærlig",
+        holder=holder,
         achievement="Knowledge test: sustainability in the public sector",
         issued=dt.date(2026, 11, 20),
         valid_until=dt.date(2028, 11, 20) if run % 2 else None,
@@ -58,15 +67,28 @@ def timed(work: Callable[[int], object]) -> dict[str, float]:
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as keys:
-        signer = PdfSigner.from_directory(Path(keys) / "signing")
+        signer = PdfSigner.from_directory(Path(keys) / "signing", now=dt.datetime.now(dt.UTC))
         pdfs = [render_certificate(certificate(run)) for run in range(REPETITIONS)]
         results = {
             "render": timed(lambda run: render_certificate(certificate(run))),
             "sign": timed(lambda run: signer.sign(pdfs[run % len(pdfs)])),
             "render_and_sign": timed(lambda run: signer.sign(render_certificate(certificate(run)))),
         }
+        for script, holder in HOLDERS.items():
+            if script != "latin":
+                results[f"render_{script}"] = timed(
+                    lambda run, h=holder: render_certificate(certificate(run, h))  # type: ignore[misc]
+                )
+        sizes = {
+            script: {
+                "rendered_bytes": len(pdf := render_certificate(certificate(0, holder))),
+                "signed_bytes": len(signer.sign(pdf)),
+            }
+            for script, holder in HOLDERS.items()
+        }
     result = {
         **results,
+        "pdf_bytes": sizes,
         "repetitions": REPETITIONS,
         "warmup": WARMUP,
         "key": "ECDSA P-256",

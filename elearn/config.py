@@ -38,6 +38,9 @@ class Defaults:
     PUBLIC_URL = "http://127.0.0.1:5000"
     ISSUER_NAME = "elearn"
     CERTIFICATE_EXPIRY_WARNING_DAYS = 90
+    # TrueType files (glyf outlines) for scripts the bundled fonts lack, asked after them in order;
+    # without one, such letters are printed in Latin letters (docs/decisions/0009).
+    CERTIFICATE_FONTS: tuple[str, ...] = ()
     VERIFY_LIMIT_PER_ADDRESS = "30 per minute"  # failed look-ups of codes: against guessing
     # Sign-in brakes (Flask-Limiter). Use a shared store (redis://...) with several app servers.
     RATELIMIT_STORAGE_URI = "memory://"

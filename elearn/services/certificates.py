@@ -24,6 +24,8 @@ from elearn.domain.errors import N_, Conflict, NotFound
 from elearn.domain.localize import pick
 from elearn.models import Bank, Certificate, Exam, ExamAttempt, ExamVersion, User
 from elearn.pdf import CertificateText, PdfSigner, render_certificate
+from elearn.pdf.text import FontError, FontFile
+from elearn.pdf.text import load as load_font
 from elearn.services import audit, xapi
 from elearn.services.attempts import exam_spec
 from elearn.services.paging import Page, contains, page_of
@@ -39,6 +41,7 @@ class Authority:
     issuer_name: str
     keys_dir: Path
     pdf_dir: Path
+    pdf_fonts: tuple[Path, ...] = ()  # CERTIFICATE_FONTS: asked after the bundled fonts
     _pdf_signer: PdfSigner | None = field(default=None, repr=False)
 
     @property
@@ -92,13 +95,21 @@ def authority_of(*, app: Any) -> Authority:
 
 
 def init_app(app: Any, *, now: datetime) -> None:
-    """Put the authority on the app; make the first signing key (named by ``now``) if none."""
+    """Put the authority on the app; make the first signing key (named by ``now``) if none.
+    A font in CERTIFICATE_FONTS that cannot be embedded stops the start, naming the file."""
     instance = Path(app.instance_path)
+    fonts = tuple(Path(path) for path in app.config.get("CERTIFICATE_FONTS", ()))
+    for path in fonts:
+        try:
+            load_font(FontFile(path))
+        except FontError as error:
+            raise FontError(f"CERTIFICATE_FONTS: {error}") from error
     authority = Authority(
         public_url=app.config["PUBLIC_URL"],
         issuer_name=app.config["ISSUER_NAME"],
         keys_dir=instance / "keys",
         pdf_dir=instance / "pdf-signing",
+        pdf_fonts=fonts,
     )
     if not authority.keys():
         authority.rotate(now=now)
@@ -432,7 +443,8 @@ def _render_pdf(
         code=certificate.code,
         verify_url=authority.url(f"/verify/{certificate.code}"),
     )
-    return authority.pdf_signer(now=now).sign(render_certificate(text))
+    pdf = render_certificate(text, extra_fonts=authority.pdf_fonts)
+    return authority.pdf_signer(now=now).sign(pdf)
 
 
 def pdf_of(*, authority: Authority, certificate: Certificate, now: datetime) -> bytes:

@@ -7,14 +7,12 @@ import datetime as dt
 import fcntl
 import io
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
-import reportlab
 import segno
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
@@ -27,10 +25,10 @@ from pyhanko.sign import fields, signers
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 from reportlab.lib.colors import Color
 from reportlab.lib.pagesizes import A4, landscape
-from reportlab.lib.utils import simpleSplit
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from reportlab.pdfgen.canvas import Canvas
+
+from elearn.pdf import text as pdftext
+from elearn.pdf.text import Line
 
 # --- Labels ---------------------------------------------------------------------------------
 
@@ -50,6 +48,8 @@ class _Labels:
     code: str
     verify_at: str
     scan: str
+    name: str
+    transliterated: str
     months: tuple[str, ...]
     day_dot: bool  # "20. november 2026" (nb, da) or "20 November 2026" (en)
 
@@ -67,6 +67,10 @@ _LABELS: dict[str, _Labels] = {
         code="Verifiseringskode",
         verify_at="Verifiser på",
         scan="Skann for å verifisere",
+        name="Navn",
+        transliterated=(
+            "med latinske bokstaver; navnet slik det er registrert, står på verifiseringssiden"
+        ),
         months=(
             "januar",
             "februar",
@@ -95,6 +99,8 @@ _LABELS: dict[str, _Labels] = {
         code="Verifikationskode",
         verify_at="Verificér på",
         scan="Scan for at verificere",
+        name="Navn",
+        transliterated="med latinske bogstaver; navnet som registreret står på verifikationssiden",
         months=(
             "januar",
             "februar",
@@ -123,6 +129,8 @@ _LABELS: dict[str, _Labels] = {
         code="Verification code",
         verify_at="Verify at",
         scan="Scan to verify",
+        name="Name",
+        transliterated="in Latin letters; the name as registered is on the verification page",
         months=(
             "January",
             "February",
@@ -170,42 +178,11 @@ class CertificateText:
             raise ValueError(f"unsupported certificate language {self.language!r}")
 
 
-# --- Fonts ----------------------------------------------------------------------------------
-
-_DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
-_VERA = Path(reportlab.__file__).resolve().parent / "fonts"
-
-
-@dataclass(frozen=True)
-class _Fonts:
-    """The regular and bold font names registered with reportlab."""
-
-    regular: str
-    bold: str
-
-
-@cache
-def _fonts() -> _Fonts:
-    """Register an embeddable TrueType font with æøå once per process; Helvetica as last resort."""
-    candidates = (
-        ("ElearnDejaVu", _DEJAVU / "DejaVuSans.ttf", _DEJAVU / "DejaVuSans-Bold.ttf"),
-        ("ElearnVera", _VERA / "Vera.ttf", _VERA / "VeraBd.ttf"),
-    )
-    for name, regular, bold in candidates:
-        if regular.is_file() and bold.is_file():
-            try:
-                pdfmetrics.registerFont(TTFont(name, str(regular)))
-                pdfmetrics.registerFont(TTFont(f"{name}-Bold", str(bold)))
-            except (OSError, TTFError):  # an unreadable font: try the next one
-                continue
-            return _Fonts(regular=name, bold=f"{name}-Bold")
-    return _Fonts(regular="Helvetica", bold="Helvetica-Bold")
-
-
 # --- Rendering ------------------------------------------------------------------------------
 
 PAGE_WIDTH, PAGE_HEIGHT = landscape(A4)
 _MARGIN = 28.0
+_INSET = _MARGIN + 6  # the inner frame line: nothing is drawn beyond it
 _INK = Color(0.12, 0.16, 0.22)
 _MUTED = Color(0.36, 0.40, 0.46)
 _ACCENT = Color(0.11, 0.33, 0.40)
@@ -217,13 +194,12 @@ QR_X = PAGE_WIDTH - _MARGIN - 40.0 - QR_SIDE
 QR_Y = _MARGIN + 62.0
 _QUIET = 24.0  # clear space around the QR code: at least the 4 modules scanners need
 
-
-def _fit(text: str, font: str, size: float, width: float, smallest: float) -> float:
-    """The largest font size up to `size` at which `text` fits `width` (never below `smallest`)."""
-    natural = pdfmetrics.stringWidth(text, font, size)
-    if natural <= width:
-        return size
-    return max(smallest, size * width / natural)
+# The holder's name: one line from 32 down to 22 points, then two lines from 22 down to 12, then
+# smaller still rather than cut (a 120-character name fits two lines at about 17 points).
+_NAME_ONE_LINE = (32.0, 30.0, 28.0, 26.0, 24.0, 22.0)
+_NAME_TWO_LINES = (22.0, 21.0, 20.0, 19.0, 18.0, 17.0, 16.0, 15.0, 14.0, 13.0, 12.0)
+_NAME_LAST_RESORT = (11.0, 10.0, 9.0, 8.0, 7.0, 6.0)
+_NAME_BAND_MIDDLE = 238.0  # below the top: between "certifies that" and "has completed"
 
 
 def _draw_qr(canvas: Canvas, url: str, x: float, y: float, side: float) -> None:
@@ -249,10 +225,24 @@ def _draw_qr(canvas: Canvas, url: str, x: float, y: float, side: float) -> None:
     canvas.restoreState()
 
 
-def render_certificate(text: CertificateText) -> bytes:
-    """Render the certificate as a one-page A4 landscape PDF; same text gives the same bytes."""
+def _holder_lines(holder: str, bold: pdftext.Style, width: float) -> tuple[float, list[Line]]:
+    """The name whole on at most two lines, as large as it goes (see the sizes above)."""
+    found = (
+        pdftext.fit(holder, bold, width, _NAME_ONE_LINE, 1)
+        or pdftext.fit(holder, bold, width, _NAME_TWO_LINES, 2)
+        or pdftext.fit(holder, bold, width, _NAME_LAST_RESORT, 2)
+        or pdftext.fit(holder, bold, width, _NAME_LAST_RESORT[-1:], len(holder))
+    )
+    assert found is not None  # the last try allows a line per character
+    return found
+
+
+def render_certificate(text: CertificateText, *, extra_fonts: Sequence[Path] = ()) -> bytes:
+    """Render the certificate as a one-page A4 landscape PDF; same text gives the same bytes.
+    `extra_fonts` are TrueType files asked after the bundled ones (CERTIFICATE_FONTS)."""
     labels = _LABELS[text.language]
-    fonts = _fonts()
+    regular = pdftext.style(extra=extra_fonts)
+    bold = pdftext.style(bold=True, extra=extra_fonts)
     buffer = io.BytesIO()
     canvas = Canvas(
         buffer,
@@ -260,7 +250,7 @@ def render_certificate(text: CertificateText) -> bytes:
         invariant=True,
         lang=text.language,
         pageCompression=1,
-        initialFontName=fonts.regular,
+        initialFontName=pdftext.load(pdftext.DEJAVU).fontName,
     )
     issued = text.issued
     canvas.setDateFormatter(lambda *_: f"D:{issued:%Y%m%d}000000+00'00'")
@@ -273,59 +263,79 @@ def render_certificate(text: CertificateText) -> bytes:
     width, height, centre = PAGE_WIDTH, PAGE_HEIGHT, PAGE_WIDTH / 2
     text_width = width - 2 * _MARGIN - 120
 
+    def line(
+        value: str,
+        style: pdftext.Style,
+        size: float,
+        x: float,
+        y: float,
+        ink: Color,
+        centred: bool = True,
+    ) -> None:
+        shown = pdftext.printable(value, style).text
+        pdftext.draw(
+            canvas, pdftext.layout(shown, style), x=x, y=y, size=size, ink=ink, centred=centred
+        )
+
     # Frame: a firm outer line and a hairline inside it.
     canvas.setStrokeColor(_ACCENT)
     canvas.setLineWidth(2.0)
     canvas.rect(_MARGIN, _MARGIN, width - 2 * _MARGIN, height - 2 * _MARGIN, stroke=1, fill=0)
     canvas.setLineWidth(0.5)
-    inset = _MARGIN + 6
-    canvas.rect(inset, inset, width - 2 * inset, height - 2 * inset, stroke=1, fill=0)
+    canvas.rect(_INSET, _INSET, width - 2 * _INSET, height - 2 * _INSET, stroke=1, fill=0)
 
     # Issuer above the title, title, accent rule.
-    canvas.setFillColor(_MUTED)
-    size = _fit(text.issuer, fonts.regular, 12, text_width, 8)
-    canvas.setFont(fonts.regular, size)
-    canvas.drawCentredString(centre, height - 92, text.issuer)
-    canvas.setFillColor(_ACCENT)
-    canvas.setFont(fonts.bold, 36)
-    canvas.drawCentredString(centre, height - 142, labels.title)
+    issuer = pdftext.printable(text.issuer, regular).text
+    size = pdftext.single(issuer, regular, 12, text_width, 8)
+    line(issuer, regular, size, centre, height - 92, _MUTED)
+    line(labels.title, bold, 36, centre, height - 142, _ACCENT)
     canvas.setStrokeColor(_ACCENT)
     canvas.setLineWidth(1.2)
     canvas.line(centre - 40, height - 160, centre + 40, height - 160)
 
     # "This certifies that" / holder / "has completed" / achievement.
-    canvas.setFillColor(_MUTED)
-    canvas.setFont(fonts.regular, 14)
-    canvas.drawCentredString(centre, height - 200, labels.certifies)
-    canvas.setFillColor(_INK)
-    size = _fit(text.holder, fonts.bold, 32, text_width, 14)
-    canvas.setFont(fonts.bold, size)
-    canvas.drawCentredString(centre, height - 246, text.holder)
-    canvas.setFillColor(_MUTED)
-    canvas.setFont(fonts.regular, 14)
-    canvas.drawCentredString(centre, height - 280, labels.completed)
-    canvas.setFillColor(_INK)
+    line(labels.certifies, regular, 14, centre, height - 200, _MUTED)
+    holder = pdftext.printable(text.holder, bold)
+    size, lines = _holder_lines(holder.text, bold, text_width)
+    leading = size * 1.2
+    if len(lines) == 1:
+        first = height - 246  # where a one-line name has always stood
+    else:  # centred on the name's band; letters stand about 0.3 of the size over the baseline
+        first = height - _NAME_BAND_MIDDLE + (len(lines) - 1) * leading / 2 - 0.3 * size
+    for index, name_line in enumerate(lines):
+        pdftext.draw(
+            canvas,
+            name_line,
+            x=centre,
+            y=first - index * leading,
+            size=size,
+            ink=_INK,
+            centred=True,
+        )
+    line(labels.completed, regular, 14, centre, height - 280, _MUTED)
     # Long achievements step down in size to stay within three lines; nothing is ever cut off.
+    achievement = pdftext.printable(text.achievement, regular).text
     for size, most in ((19.0, 2), (16.0, 3), (13.0, 3), (11.0, 3)):
-        lines = simpleSplit(text.achievement, fonts.regular, size, text_width)
-        if len(lines) <= most:
+        wrapped = pdftext.wrap(achievement, regular, size, text_width)
+        if len(wrapped) <= most:
             break
-    canvas.setFont(fonts.regular, size)
-    for index, line in enumerate(lines):
-        canvas.drawCentredString(centre, height - 312 - index * size * 1.25, line)
+    for index, part in enumerate(wrapped):
+        line(part, regular, size, centre, height - 312 - index * size * 1.25, _INK)
 
     # Details, bottom left: label column and value column.
     if text.valid_until is None:
         validity = (labels.validity, labels.no_expiry)
     else:
         validity = (labels.valid_until, format_date(text.valid_until, text.language))
-    rows = (
+    rows = [
         (labels.issued, format_date(text.issued, text.language)),
         validity,
         (labels.issued_by, text.issuer),
         (labels.code, text.code),
         (labels.verify_at, text.verify_url),
-    )
+    ]
+    if holder.transliterated:
+        rows.append((labels.name, labels.transliterated))
     label_x = _MARGIN + 40
     value_x = label_x + 118
     value_width = QR_X - _QUIET - value_x
@@ -335,21 +345,16 @@ def render_certificate(text: CertificateText) -> bytes:
     canvas.line(label_x, rule_y, QR_X + QR_SIDE, rule_y)
     row_y = QR_Y + QR_SIDE - 10
     for label, value in rows:
-        canvas.setFillColor(_MUTED)
-        canvas.setFont(fonts.regular, 10)
-        canvas.drawString(label_x, row_y, label)
-        canvas.setFillColor(_INK)
-        bold = fonts.bold if label == labels.code else fonts.regular
-        size = _fit(value, bold, 11, value_width, 6)
-        canvas.setFont(bold, size)
-        canvas.drawString(value_x, row_y, value)
+        line(label, regular, 10, label_x, row_y, _MUTED, centred=False)
+        style = bold if label == labels.code else regular
+        shown = pdftext.printable(value, style).text
+        size = pdftext.single(shown, style, 11, value_width, 6)
+        line(shown, style, size, value_x, row_y, _INK, centred=False)
         row_y -= 21
 
     # QR code, bottom right, with its caption.
     _draw_qr(canvas, text.verify_url, QR_X, QR_Y, QR_SIDE)
-    canvas.setFillColor(_MUTED)
-    canvas.setFont(fonts.regular, 9)
-    canvas.drawCentredString(QR_X + QR_SIDE / 2, QR_Y - _QUIET - 7, labels.scan)
+    line(labels.scan, regular, 9, QR_X + QR_SIDE / 2, QR_Y - _QUIET - 7, _MUTED)
 
     canvas.showPage()
     canvas.save()
