@@ -2,6 +2,7 @@
 
 import multiprocessing
 import os
+from typing import Any
 
 # Loopback by default: nginx (TLS) in front. ELEARN_BIND=0.0.0.0:8000 only behind a firewall.
 bind = os.environ.get("ELEARN_BIND", "127.0.0.1:8000")
@@ -17,3 +18,18 @@ max_requests_jitter = 500
 accesslog = os.environ.get("ELEARN_ACCESS_LOG", "-")
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("ELEARN_FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def on_starting(server: Any) -> None:
+    """Before any worker starts: production must not count sign-ins apart in each worker."""
+    from elearn.config import read_settings
+    from elearn.limits import check_store
+
+    settings = read_settings()
+    warning = check_store(
+        production=bool(settings["PRODUCTION"]),
+        storage_uri=str(settings["RATELIMIT_STORAGE_URI"]),
+        workers=int(server.cfg.workers),
+    )  # raises PerProcessStore (a RuntimeError): gunicorn prints it and exits 1
+    if warning:
+        server.log.warning(warning)

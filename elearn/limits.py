@@ -2,6 +2,11 @@
 
 A whole municipality may sign in from one NAT address when an exam starts, so the limit per
 address is generous; the limit per account is strict and counts only failed sign-ins.
+
+The counts must be shared by every process that serves the site (``RATELIMIT_STORAGE_URI``,
+e.g. Redis): with ``memory://`` each gunicorn worker counts apart, so N workers allow N times
+as many guesses, and a recycled worker starts from zero. Production refuses that (``check_store``,
+called by the gunicorn master before it forks).
 """
 
 from __future__ import annotations
@@ -17,6 +22,37 @@ from elearn.domain.staff import normalise_email
 GUARDED = ("auth.login", "auth.signup", "auth.reset")
 # Look-ups of certificate codes: only failed ones count, so a verifier is never slowed down.
 LOOKUPS = ("certificates.verify", "certificates.pdf", "certificates.credential")
+
+
+# Stores whose counts live in one process: each worker would count for itself.
+PER_PROCESS_SCHEMES = frozenset({"memory"})
+
+
+class PerProcessStore(RuntimeError):
+    """Production with several worker processes and a limiter store of each process's own."""
+
+
+def per_process(storage_uri: str) -> bool:
+    return storage_uri.partition("://")[0].lower() in PER_PROCESS_SCHEMES
+
+
+def check_store(*, production: bool, storage_uri: str, workers: int) -> str | None:
+    """Raise when production would count sign-ins apart in several workers; return a warning
+    when one production worker does (its counts start again whenever it is recycled)."""
+    if not production or not per_process(storage_uri):
+        return None
+    if workers > 1:
+        raise PerProcessStore(
+            f"RATELIMIT_STORAGE_URI is {storage_uri!r}, a store of each worker process's own: "
+            f"with {workers} workers the sign-in limits would allow {workers} times as many "
+            "guesses and start again whenever a worker is recycled. Set RATELIMIT_STORAGE_URI to "
+            "a shared store such as redis://127.0.0.1:6379/0 (in instance/config.py, or "
+            "ELEARN_RATELIMIT_STORAGE_URI), or run a single worker; see docs/deploy.md."
+        )
+    return (
+        f"RATELIMIT_STORAGE_URI is {storage_uri!r}: the sign-in limits start again whenever "
+        "the worker is recycled; a shared store such as redis:// keeps them (docs/deploy.md)."
+    )
 
 
 def _account_key() -> str:
