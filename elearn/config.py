@@ -46,7 +46,11 @@ class Defaults:
     RATELIMIT_HEADERS_ENABLED = False
     # While the shared store does not answer, count in the process rather than refuse sign-ins.
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
-    SIGN_IN_LIMIT_PER_ACCOUNT = "10 per 10 minutes"  # failed sign-ins to one account
+    # Failed sign-ins to one account from one address: the guesser waits, the owner elsewhere not.
+    SIGN_IN_LIMIT_PER_ACCOUNT_AND_ADDRESS = "10 per 10 minutes"
+    # Failed sign-ins to one account from everywhere: a ceiling against guessing from many
+    # addresses, out of reach of any one address under the limit above (at most 70 an hour).
+    SIGN_IN_LIMIT_PER_ACCOUNT = "100 per hour"
     SIGN_IN_LIMIT_PER_ADDRESS = "300 per minute"  # sign-in, sign-up, reset from one address
     # Learning records (xAPI 1.0.3) to an LRS: off unless XAPI_ENDPOINT is set. Keep the password
     # in instance/config.py or ELEARN_XAPI_PASSWORD. `flask --app elearn xapi flush` sends.

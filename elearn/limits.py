@@ -1,7 +1,11 @@
 """Brakes on password guessing: Flask-Limiter, one limiter per app, storage configurable.
 
 A whole municipality may sign in from one NAT address when an exam starts, so the limit per
-address is generous; the limit per account is strict and counts only failed sign-ins.
+address is generous. Failed sign-ins are counted per account *and* address, strictly: a guesser
+is slowed down without locking the owner out, who signs in from their own machine (ten wrong
+passwords for someone else's e-mail used to lock its owner out everywhere for ten minutes). A
+much higher ceiling per account as a whole stops guessing spread over many addresses. Nothing
+sleeps: a throttled attempt is answered at once with 429.
 
 The counts must be shared by every process that serves the site (``RATELIMIT_STORAGE_URI``,
 e.g. Redis): with ``memory://`` each gunicorn worker counts apart, so N workers allow N times
@@ -59,6 +63,14 @@ def _account_key() -> str:
     return "account:" + normalise_email(request.form.get("email", ""))
 
 
+def _account_and_address_key() -> str:
+    return f"{_account_key()}|address:{get_remote_address()}"
+
+
+def _failed(response: Any) -> bool:
+    return bool(response.status_code == 401)
+
+
 def init_app(app: Flask) -> None:
     limiter = Limiter(
         key_func=get_remote_address,
@@ -73,10 +85,16 @@ def init_app(app: Flask) -> None:
         )(view)
         if endpoint == "auth.login":
             wrapped = limiter.limit(
+                lambda: current_app.config["SIGN_IN_LIMIT_PER_ACCOUNT_AND_ADDRESS"],
+                key_func=_account_and_address_key,
+                methods=["POST"],
+                deduct_when=_failed,
+            )(wrapped)
+            wrapped = limiter.limit(
                 lambda: current_app.config["SIGN_IN_LIMIT_PER_ACCOUNT"],
                 key_func=_account_key,
                 methods=["POST"],
-                deduct_when=lambda response: response.status_code == 401,
+                deduct_when=_failed,
             )(wrapped)
         wrapped.access = view.access  # read by the route matrix test
         app.view_functions[endpoint] = wrapped

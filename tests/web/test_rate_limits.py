@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import socket
 import subprocess
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from limits import parse
 from sqlalchemy.engine import make_url
 
 from elearn.db import engine_of
@@ -30,16 +32,69 @@ ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = Path(sys.executable).parent / "gunicorn"
 
 
-def test_failed_sign_ins_to_one_account_are_capped(app: Flask, client: FlaskClient) -> None:
+GUESSER = "203.0.113.9"  # one address (documentation ranges, RFC 5737)
+OWNER = "198.51.100.7"
+
+
+def from_address(app: Flask, address: str) -> FlaskClient:
+    client = english_client(app)
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def test_a_guesser_is_throttled_on_the_account_from_their_address(app: Flask) -> None:
+    guesser = from_address(app, GUESSER)
     for _ in range(10):
-        assert login(client, "learner@example.org", "wrong-guess").status_code == 401
-    blocked = login(client, "learner@example.org", "wrong-guess")
+        assert login(guesser, "learner@example.org", "wrong-guess").status_code == 401
+    blocked = login(guesser, "learner@example.org", "wrong-guess")
     assert blocked.status_code == 429
     assert "too many attempts" in blocked.get_data(as_text=True).lower()
-    # Even the right password waits now: the guesser learns nothing.
-    assert login(english_client(app), "learner@example.org").status_code == 429
+    # Even the right password waits there now: the guesser learns nothing.
+    assert login(from_address(app, GUESSER), "learner@example.org").status_code == 429
     # Other accounts from the same address are not affected.
-    assert login(english_client(app), "manager@example.org").status_code == 302
+    assert login(from_address(app, GUESSER), "manager@example.org").status_code == 302
+
+
+def test_the_owner_still_signs_in_from_their_own_machine(app: Flask) -> None:
+    guesser = from_address(app, GUESSER)
+    for _ in range(10):
+        assert login(guesser, "learner@example.org", "wrong-guess").status_code == 401
+    for _ in range(5):  # the guesser goes on, and is refused
+        assert login(guesser, "learner@example.org", "wrong-guess").status_code == 429
+    owner = from_address(app, OWNER)
+    assert login(owner, "learner@example.org", "typo-in-it").status_code == 401
+    assert login(owner, "learner@example.org").status_code == 302
+
+
+def test_one_address_cannot_lock_a_whole_unit_out(app: Flask) -> None:
+    guesser = from_address(app, GUESSER)
+    unit = ("learner@example.org", "learner2@example.org", "manager@example.org")
+    for email in unit:
+        for _ in range(11):
+            login(guesser, email, "wrong-guess")
+    for email in unit:
+        assert login(from_address(app, OWNER), email).status_code == 302
+
+
+def test_the_ceiling_per_account_applies_across_addresses(app: Flask) -> None:
+    app.config["SIGN_IN_LIMIT_PER_ACCOUNT"] = "25 per hour"
+    for address, guesses in (("203.0.113.1", 10), ("203.0.113.2", 10), ("203.0.113.3", 5)):
+        client = from_address(app, address)
+        for _ in range(guesses):
+            assert login(client, "learner@example.org", "wrong-guess").status_code == 401
+    # 25 failures from many addresses: the account waits, wherever the next try comes from.
+    assert login(from_address(app, "203.0.113.4"), "learner@example.org", "x").status_code == 429
+    assert login(from_address(app, OWNER), "learner@example.org").status_code == 429
+    assert login(from_address(app, OWNER), "manager@example.org").status_code == 302
+
+
+def test_one_address_alone_never_reaches_the_ceiling_per_account(app: Flask) -> None:
+    per_pair = parse(app.config["SIGN_IN_LIMIT_PER_ACCOUNT_AND_ADDRESS"])
+    ceiling = parse(app.config["SIGN_IN_LIMIT_PER_ACCOUNT"])
+    # Fixed windows: one address gets a full allowance in every pair window that touches the
+    # ceiling's window, one more than fit in it.
+    windows = math.ceil(ceiling.get_expiry() / per_pair.get_expiry()) + 1
+    assert per_pair.amount * windows < ceiling.amount
 
 
 def test_successful_sign_ins_do_not_count_against_the_account(app: Flask) -> None:
