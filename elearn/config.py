@@ -29,11 +29,15 @@ class Defaults:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False  # True in production (set below)
     REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"  # not sent on other sites' form posts
+    REMEMBER_COOKIE_SECURE = False  # True in production (set below)
     REMEMBER_COOKIE_DURATION = timedelta(days=14)
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
     WTF_CSRF_TIME_LIMIT = 12 * 3600
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024
     TRUSTED_PROXIES = 0  # reverse proxies in front (nginx: 1) whose X-Forwarded-* to believe
+    # Sent in production only (HTTPS): browsers then refuse plain HTTP to this site for a year.
+    STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
     # Certificates: the public address is part of every signed credential; keep it stable.
     PUBLIC_URL = "http://127.0.0.1:5000"
     ISSUER_NAME = "elearn"

@@ -188,16 +188,21 @@ def copy_instance(template: Template, target: Path) -> dict[str, Any]:
     return {}
 
 
-@pytest.fixture
-def app(template_db: Template, tmp_path: Path) -> Iterator[Flask]:
-    application = make_app(tmp_path, **copy_instance(template_db, tmp_path))
-    yield application
+def release_app(application: Flask) -> None:
+    """Give back what an app of the tests holds: its counters, connections and database."""
     clear_limits(application)
     engine_of(application).dispose()
     if POSTGRES:
         from sqlalchemy.engine import make_url
 
         drop_database(str(make_url(application.config["DATABASE_URL"]).database))
+
+
+@pytest.fixture
+def app(template_db: Template, tmp_path: Path) -> Iterator[Flask]:
+    application = make_app(tmp_path, **copy_instance(template_db, tmp_path))
+    yield application
+    release_app(application)
 
 
 def english_client(app: Flask) -> FlaskClient:
