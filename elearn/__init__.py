@@ -10,21 +10,14 @@ if TYPE_CHECKING:
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app. Flask is imported here so that ``import elearn.domain`` stays pure."""
-    import os
-    from pathlib import Path
-
     from elearn import auth, cli, db, i18n, limits
     from elearn.clock import utcnow
-    from elearn.config import PROJECT_ROOT, load_config
+    from elearn.config import instance_path_of, load_config
     from elearn.services.certificates import init_app as init_certificates
     from elearn.services.xapi import init_app as init_xapi
     from elearn.web import init_app as init_web
 
-    instance_path = Path(
-        (test_config or {}).get("INSTANCE_PATH")
-        or os.environ.get("ELEARN_INSTANCE_PATH")
-        or PROJECT_ROOT / "instance"
-    ).resolve()
+    instance_path = instance_path_of(test_config)
     instance_path.mkdir(parents=True, exist_ok=True)
     app = db.App(__name__, instance_path=str(instance_path))
     load_config(app.config, instance_path, test_config)

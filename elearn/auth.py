@@ -12,8 +12,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, UserMixin, current_user
 from sqlmodel import select
 
+from elearn.clock import utcnow
 from elearn.db import get_session
-from elearn.models import User, UserRole
+from elearn.models import LoginSession, User, UserRole
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -35,18 +36,19 @@ class Principal(UserMixin):  # type: ignore[misc]
     name: str
     locale: str | None
     roles: frozenset[str]
-    session_token: str
+    session_token: str  # this browser's login session (a LoginSession row), not the user's
     org_unit_id: int | None
 
     def get_id(self) -> str:
-        # The session holds this token, not the user id: a new password ends other sessions.
+        # The session and remember cookies hold this token, never the user id: deleting the
+        # token's row on the server ends this browser's session, wherever its cookies went.
         return self.session_token
 
     def has_role(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))
 
 
-def principal_of(user: User, roles: set[str] | frozenset[str]) -> Principal:
+def principal_of(user: User, roles: set[str] | frozenset[str], session_token: str) -> Principal:
     assert user.id is not None
     return Principal(
         user.id,
@@ -54,18 +56,26 @@ def principal_of(user: User, roles: set[str] | frozenset[str]) -> Principal:
         user.name,
         user.locale,
         frozenset(roles),
-        user.session_token,
+        session_token,
         user.org_unit_id,
     )
 
 
 def _load_user(token: str) -> Principal | None:
+    """The user of a live login session, from the session or the remember cookie; reads only."""
     session = get_session()
-    user = session.exec(select(User).where(User.session_token == token)).first()
-    if user is None or not user.active:
+    found = session.exec(
+        select(User, LoginSession.expires_at)
+        .join(LoginSession, LoginSession.user_id == User.id)  # type: ignore[arg-type]
+        .where(LoginSession.token_hash == LoginSession.digest(token))
+    ).first()
+    if found is None:
+        return None
+    user, expires_at = found
+    if expires_at <= utcnow() or not user.active:
         return None
     roles = set(session.exec(select(UserRole.role).where(UserRole.user_id == user.id)))
-    return principal_of(user, roles)
+    return principal_of(user, roles, token)
 
 
 def roles_required(*roles: str) -> Callable[[F], F]:

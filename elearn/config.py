@@ -29,11 +29,15 @@ class Defaults:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False  # True in production (set below)
     REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"  # not sent on other sites' form posts
+    REMEMBER_COOKIE_SECURE = False  # True in production (set below)
     REMEMBER_COOKIE_DURATION = timedelta(days=14)
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
     WTF_CSRF_TIME_LIMIT = 12 * 3600
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024
     TRUSTED_PROXIES = 0  # reverse proxies in front (nginx: 1) whose X-Forwarded-* to believe
+    # Sent in production only (HTTPS): browsers then refuse plain HTTP to this site for a year.
+    STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
     # Certificates: the public address is part of every signed credential; keep it stable.
     PUBLIC_URL = "http://127.0.0.1:5000"
     ISSUER_NAME = "elearn"
@@ -42,10 +46,18 @@ class Defaults:
     # without one, such letters are printed in Latin letters (docs/decisions/0009).
     CERTIFICATE_FONTS: tuple[str, ...] = ()
     VERIFY_LIMIT_PER_ADDRESS = "30 per minute"  # failed look-ups of codes: against guessing
-    # Sign-in brakes (Flask-Limiter). Use a shared store (redis://...) with several app servers.
+    # Sign-in brakes (Flask-Limiter). memory:// counts in each process apart: with several
+    # gunicorn workers or servers use a shared store, e.g. redis://127.0.0.1:6379/0 (production
+    # with more than one worker refuses to start on memory://; see docs/deploy.md).
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = False
-    SIGN_IN_LIMIT_PER_ACCOUNT = "10 per 10 minutes"  # failed sign-ins to one account
+    # While the shared store does not answer, count in the process rather than refuse sign-ins.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    # Failed sign-ins to one account from one address: the guesser waits, the owner elsewhere not.
+    SIGN_IN_LIMIT_PER_ACCOUNT_AND_ADDRESS = "10 per 10 minutes"
+    # Failed sign-ins to one account from everywhere: a ceiling against guessing from many
+    # addresses, out of reach of any one address under the limit above (at most 70 an hour).
+    SIGN_IN_LIMIT_PER_ACCOUNT = "100 per hour"
     SIGN_IN_LIMIT_PER_ADDRESS = "300 per minute"  # sign-in, sign-up, reset from one address
     # Learning records (xAPI 1.0.3) to an LRS: off unless XAPI_ENDPOINT is set. Keep the password
     # in instance/config.py or ELEARN_XAPI_PASSWORD. `flask --app elearn xapi flush` sends.
@@ -59,8 +71,20 @@ class Defaults:
     XAPI_RETRY_MAX_SECONDS = 3600  # ... up to this
 
 
-def load_config(config: Any, instance_path: Path, test_config: dict[str, Any] | None) -> None:
-    """Fill a Flask config in the documented order; make a secret key when none is set."""
+def instance_path_of(test_config: dict[str, Any] | None) -> Path:
+    """The instance folder: the test's, ``ELEARN_INSTANCE_PATH``, or ``instance/`` here."""
+    return Path(
+        (test_config or {}).get("INSTANCE_PATH")
+        or os.environ.get("ELEARN_INSTANCE_PATH")
+        or PROJECT_ROOT / "instance"
+    ).resolve()
+
+
+def load_config(
+    config: Any, instance_path: Path, test_config: dict[str, Any] | None, make_secret: bool = True
+) -> None:
+    """Fill a Flask config in the documented order; make a secret key when none is set (unless
+    ``make_secret`` is false: a reader of the settings, such as the gunicorn master, needs none)."""
     config.from_object(Defaults)
     if test_config is None:
         config.from_pyfile(str(instance_path / "config.py"), silent=True)
@@ -72,8 +96,18 @@ def load_config(config: Any, instance_path: Path, test_config: dict[str, Any] | 
     if config["PRODUCTION"]:
         config["SESSION_COOKIE_SECURE"] = True
         config["REMEMBER_COOKIE_SECURE"] = True
-    if not config.get("SECRET_KEY"):
+    if make_secret and not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = _instance_secret(instance_path / "secret_key")
+
+
+def read_settings() -> Any:
+    """The settings the app will run with, read without starting it (the gunicorn master checks
+    them before it forks workers); no secret key is made."""
+    from flask import Config
+
+    config = Config(str(PROJECT_ROOT))
+    load_config(config, instance_path_of(None), None, make_secret=False)
+    return config
 
 
 def _instance_secret(path: Path) -> str:

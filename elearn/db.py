@@ -9,7 +9,10 @@ as in the tests).
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 from flask import Flask, current_app, g, request
@@ -29,9 +32,31 @@ def _lower(value: Any) -> Any:
     return value.lower() if isinstance(value, str) else value
 
 
+def _private_sqlite_file(url: str) -> None:
+    """Make a new SQLite database file readable by its owner only (0600, like the secret key):
+    it holds password hashes and session tokens. SQLite gives its -wal and -shm files the same
+    mode. An existing file is left as it is."""
+    from sqlalchemy.engine import make_url
+
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    create_private_file(Path(database))
+
+
+def create_private_file(path: Path) -> None:
+    """An empty file only its owner may read and write (0600), unless the file exists already."""
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):  # another process made it first: theirs
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def make_engine(url: str, echo: bool = False) -> Engine:
     """An engine with SQLite tuned for a web app: WAL, foreign keys, busy timeout, IMMEDIATE."""
     if url.startswith("sqlite"):
+        _private_sqlite_file(url)
         engine = create_engine(
             url, echo=echo, connect_args={"check_same_thread": False, "timeout": 5}
         )

@@ -1,7 +1,16 @@
 """Brakes on password guessing: Flask-Limiter, one limiter per app, storage configurable.
 
 A whole municipality may sign in from one NAT address when an exam starts, so the limit per
-address is generous; the limit per account is strict and counts only failed sign-ins.
+address is generous. Failed sign-ins are counted per account *and* address, strictly: a guesser
+is slowed down without locking the owner out, who signs in from their own machine (ten wrong
+passwords for someone else's e-mail used to lock its owner out everywhere for ten minutes). A
+much higher ceiling per account as a whole stops guessing spread over many addresses. Nothing
+sleeps: a throttled attempt is answered at once with 429.
+
+The counts must be shared by every process that serves the site (``RATELIMIT_STORAGE_URI``,
+e.g. Redis): with ``memory://`` each gunicorn worker counts apart, so N workers allow N times
+as many guesses, and a recycled worker starts from zero. Production refuses that (``check_store``,
+called by the gunicorn master before it forks).
 """
 
 from __future__ import annotations
@@ -19,8 +28,47 @@ GUARDED = ("auth.login", "auth.signup", "auth.reset")
 LOOKUPS = ("certificates.verify", "certificates.pdf", "certificates.credential")
 
 
+# Stores whose counts live in one process: each worker would count for itself.
+PER_PROCESS_SCHEMES = frozenset({"memory"})
+
+
+class PerProcessStore(RuntimeError):
+    """Production with several worker processes and a limiter store of each process's own."""
+
+
+def per_process(storage_uri: str) -> bool:
+    return storage_uri.partition("://")[0].lower() in PER_PROCESS_SCHEMES
+
+
+def check_store(*, production: bool, storage_uri: str, workers: int) -> str | None:
+    """Raise when production would count sign-ins apart in several workers; return a warning
+    when one production worker does (its counts start again whenever it is recycled)."""
+    if not production or not per_process(storage_uri):
+        return None
+    if workers > 1:
+        raise PerProcessStore(
+            f"RATELIMIT_STORAGE_URI is {storage_uri!r}, a store of each worker process's own: "
+            f"with {workers} workers the sign-in limits would allow {workers} times as many "
+            "guesses and start again whenever a worker is recycled. Set RATELIMIT_STORAGE_URI to "
+            "a shared store such as redis://127.0.0.1:6379/0 (in instance/config.py, or "
+            "ELEARN_RATELIMIT_STORAGE_URI), or run a single worker; see docs/deploy.md."
+        )
+    return (
+        f"RATELIMIT_STORAGE_URI is {storage_uri!r}: the sign-in limits start again whenever "
+        "the worker is recycled; a shared store such as redis:// keeps them (docs/deploy.md)."
+    )
+
+
 def _account_key() -> str:
     return "account:" + normalise_email(request.form.get("email", ""))
+
+
+def _account_and_address_key() -> str:
+    return f"{_account_key()}|address:{get_remote_address()}"
+
+
+def _failed(response: Any) -> bool:
+    return bool(response.status_code == 401)
 
 
 def init_app(app: Flask) -> None:
@@ -37,10 +85,16 @@ def init_app(app: Flask) -> None:
         )(view)
         if endpoint == "auth.login":
             wrapped = limiter.limit(
+                lambda: current_app.config["SIGN_IN_LIMIT_PER_ACCOUNT_AND_ADDRESS"],
+                key_func=_account_and_address_key,
+                methods=["POST"],
+                deduct_when=_failed,
+            )(wrapped)
+            wrapped = limiter.limit(
                 lambda: current_app.config["SIGN_IN_LIMIT_PER_ACCOUNT"],
                 key_func=_account_key,
                 methods=["POST"],
-                deduct_when=lambda response: response.status_code == 401,
+                deduct_when=_failed,
             )(wrapped)
         wrapped.access = view.access  # read by the route matrix test
         app.view_functions[endpoint] = wrapped

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date, datetime
 from typing import Any
 
@@ -32,13 +33,30 @@ class User(SQLModel, table=True):
     email: str = Field(max_length=254, unique=True, index=True)
     name: str = Field(max_length=200)
     password_hash: str = Field(max_length=255)
-    # Rotated on password change and reset: every other session of the user ends.
-    session_token: str = Field(max_length=64, unique=True, index=True)
     locale: str | None = Field(default=None, max_length=8)
     active: bool = True
     org_unit_id: int | None = Field(default=None, foreign_key="org_unit.id", index=True)
     created_at: datetime = Field(default_factory=utcnow)
     last_login_at: datetime | None = None
+
+
+class LoginSession(SQLModel, table=True):
+    """One signed-in browser. Its cookies carry a random token; only the token's SHA-256 is kept.
+    Signing out deletes the row, so a copied session or remember cookie stops working."""
+
+    __tablename__ = "login_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    remember: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+
+    @staticmethod
+    def digest(token: str) -> str:
+        """What is stored for a token (a stolen database holds no usable cookie)."""
+        return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
 
 
 class UserRole(SQLModel, table=True):

@@ -86,6 +86,42 @@ def drop_database(name: str) -> None:
         _CREATED.remove(name)
 
 
+# The sign-in limits count in Redis when it answers, as in production (its own database; each app
+# its own key prefix, so that tests and other checkouts sharing the server never meet; see
+# recipes.md). ELEARN_TEST_REDIS_URL=none keeps them in memory; ELEARN_TEST_REQUIRE_REDIS=1 (CI)
+# makes a missing server an error rather than a skip.
+TEST_REDIS_URL = os.environ.get("ELEARN_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _redis_answers(url: str) -> bool:
+    if not url.startswith("redis"):
+        return False
+    import redis
+
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
+        answered = bool(client.ping())
+        client.close()
+        return answered
+    except redis.RedisError:
+        return False
+
+
+REDIS = _redis_answers(TEST_REDIS_URL)
+if not REDIS and os.environ.get("ELEARN_TEST_REQUIRE_REDIS"):
+    raise RuntimeError(f"no Redis answers at {TEST_REDIS_URL}: .ci/run starts one")
+
+
+def limiter_store() -> dict[str, Any]:
+    """Settings for a limiter store of one app's own: a fresh key prefix on Redis, or memory."""
+    if not REDIS:
+        return {"RATELIMIT_STORAGE_URI": "memory://"}
+    return {
+        "RATELIMIT_STORAGE_URI": TEST_REDIS_URL,
+        "RATELIMIT_STORAGE_OPTIONS": {"key_prefix": f"LIMITS-test-{uuid.uuid4().hex}"},
+    }
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _drop_test_databases() -> Iterator[None]:
     yield
@@ -104,9 +140,16 @@ def make_app(instance: Path, **config: Any) -> Flask:
             "SECRET_KEY": "test-secret",
             "TESTING": True,
             "FAIL_ON_GET_WRITES": True,
+            **limiter_store(),
             **config,
         }
     )
+
+
+def clear_limits(app: Flask) -> None:
+    """Delete the app's own counters from Redis (its key prefix only)."""
+    if app.config["RATELIMIT_STORAGE_URI"].startswith("redis"):
+        app.extensions["elearn.limiter"].reset()
 
 
 @dataclass(frozen=True)
@@ -170,15 +213,21 @@ def copy_instance(template: Template, target: Path) -> dict[str, Any]:
     return dict(template.content)
 
 
-@pytest.fixture
-def app(template_db: Template, tmp_path: Path) -> Iterator[Flask]:
-    application = make_app(tmp_path, **copy_instance(template_db, tmp_path))
-    yield application
+def release_app(application: Flask) -> None:
+    """Give back what an app of the tests holds: its counters, connections and database."""
+    clear_limits(application)
     engine_of(application).dispose()
     if POSTGRES:
         from sqlalchemy.engine import make_url
 
         drop_database(str(make_url(application.config["DATABASE_URL"]).database))
+
+
+@pytest.fixture
+def app(template_db: Template, tmp_path: Path) -> Iterator[Flask]:
+    application = make_app(tmp_path, **copy_instance(template_db, tmp_path))
+    yield application
+    release_app(application)
 
 
 def english_client(app: Flask) -> FlaskClient:

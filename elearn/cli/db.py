@@ -15,7 +15,7 @@ from flask import current_app
 from sqlalchemy.engine import make_url
 
 from elearn.cli import GROUPS
-from elearn.db import engine_of
+from elearn.db import create_private_file, engine_of
 
 group = GROUPS["db"]
 
@@ -59,7 +59,7 @@ def db_backup(target: Path) -> None:
     keys.
     """
     url = make_url(current_app.config["DATABASE_URL"])
-    target.parent.mkdir(parents=True, exist_ok=True)
+    create_private_file(target)  # a copy of the database is as secret as the database
     if url.get_backend_name() == "sqlite":
         source = sqlite3.connect(str(url.database))
         copy = sqlite3.connect(str(target))

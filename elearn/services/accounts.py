@@ -8,12 +8,22 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from functools import cache
 
+from sqlalchemy import delete
 from sqlmodel import Session, col, func, or_, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from elearn.domain.errors import N_, AccountError, NotFound
 from elearn.domain.staff import normalise_email
-from elearn.models import ROLES, AppSetting, ManagerUnit, OrgUnit, PasswordReset, User, UserRole
+from elearn.models import (
+    ROLES,
+    AppSetting,
+    LoginSession,
+    ManagerUnit,
+    OrgUnit,
+    PasswordReset,
+    User,
+    UserRole,
+)
 from elearn.services import audit
 from elearn.services.paging import Page, contains, page_of
 
@@ -31,8 +41,67 @@ def _dummy_hash() -> str:
     return generate_password_hash("not-a-password")
 
 
-def new_session_token() -> str:
-    return secrets.token_urlsafe(32)
+# --- login sessions: one row per signed-in browser ------------------------------------------------
+
+
+def start_session(
+    *, session: Session, user_id: int, remember: bool, now: datetime, lifetime: timedelta
+) -> str:
+    """A login session for one browser; returns the token its cookies carry. The user's expired
+    sessions are swept away here, so the table holds live sessions and a few stale ones."""
+    session.execute(
+        delete(LoginSession).where(
+            col(LoginSession.user_id) == user_id, col(LoginSession.expires_at) <= now
+        )
+    )
+    token = secrets.token_urlsafe(32)
+    session.add(
+        LoginSession(
+            user_id=user_id,
+            token_hash=LoginSession.digest(token),
+            remember=remember,
+            created_at=now,
+            expires_at=now + lifetime,
+        )
+    )
+    session.flush()
+    return token
+
+
+def end_session(*, session: Session, token: str) -> None:
+    """Sign one browser out: its session and remember cookies stop working, wherever they are."""
+    session.execute(
+        delete(LoginSession).where(col(LoginSession.token_hash) == LoginSession.digest(token))
+    )
+
+
+def end_all_sessions(*, session: Session, user_id: int) -> int:
+    """Sign the user out on every device; returns how many sessions ended."""
+    result = session.execute(delete(LoginSession).where(col(LoginSession.user_id) == user_id))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def live_sessions(*, session: Session, user_id: int, now: datetime) -> int:
+    """How many browsers the user is signed in on."""
+    return session.exec(
+        select(func.count())
+        .select_from(LoginSession)
+        .where(col(LoginSession.user_id) == user_id, col(LoginSession.expires_at) > now)
+    ).one()
+
+
+def sign_out_everywhere(*, session: Session, user_id: int, now: datetime) -> int:
+    """The user's own "sign out everywhere": every session ends, this one too."""
+    ended = end_all_sessions(session=session, user_id=user_id)
+    audit.record(
+        session=session,
+        action="user.signed_out_everywhere",
+        subject=f"user:{user_id}",
+        now=now,
+        actor_id=user_id,
+        data={"sessions": ended},
+    )
+    return ended
 
 
 def user_roles(*, session: Session, user_id: int) -> set[str]:
@@ -95,7 +164,6 @@ def create_user(
         name=name.strip(),
         # No password: the person signs in first through a reset link an admin gives them.
         password_hash=generate_password_hash(password) if password is not None else UNUSABLE,
-        session_token=new_session_token(),
         locale=locale,
         org_unit_id=org_unit_id,
         created_at=now,
@@ -128,9 +196,10 @@ def authenticate(*, session: Session, email: str, password: str, now: datetime) 
 
 
 def set_password(*, session: Session, user: User, password: str) -> None:
-    """A new password ends every other session of the user."""
+    """A new password ends every session of the user (the caller may start a new one)."""
     user.password_hash = generate_password_hash(password)
-    user.session_token = new_session_token()
+    assert user.id is not None
+    end_all_sessions(session=session, user_id=user.id)
     session.flush()
 
 
@@ -322,7 +391,7 @@ def edit_account(
     user.email = normalise_email(email)
     user.org_unit_id = org_unit_id
     if user.active and not active:
-        user.session_token = new_session_token()  # ends their sessions
+        end_all_sessions(session=session, user_id=user_id)
     user.active = active
     set_roles(session=session, user=user, roles=wanted, actor_id=actor_id, now=now)
     _apply_managed_units(session=session, user=user, manages=manages, actor_id=actor_id, now=now)

@@ -19,6 +19,11 @@ CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
+# Powerful browser features no page here uses: refused to the site and anything it embeds.
+PERMISSIONS_POLICY = (
+    "accelerometer=(), autoplay=(), camera=(), display-capture=(), geolocation=(), "
+    "gyroscope=(), magnetometer=(), microphone=(), midi=(), payment=(), usb=()"
+)
 
 
 def safe_next(target: str | None, fallback: str) -> str:
@@ -41,6 +46,11 @@ def _security_headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+    if current_app.config["PRODUCTION"]:  # production is served over HTTPS only
+        response.headers.setdefault(
+            "Strict-Transport-Security", current_app.config["STRICT_TRANSPORT_SECURITY"]
+        )
     if current_user and current_user.is_authenticated:
         response.headers["Cache-Control"] = "no-store"
     return response

@@ -47,12 +47,29 @@ def signup_open() -> bool:
 
 
 def _sign_in(user: User, remember: bool) -> None:
+    """A new login session on the server for this browser, and its cookies."""
     session_ = get_session()
     assert user.id is not None
-    login_user(
-        principal_of(user, accounts.user_roles(session=session_, user_id=user.id)),
-        remember=remember,
+    # The server forgets the session when its cookie would expire: 12 hours, or 14 days when
+    # the browser is remembered (config PERMANENT_SESSION_LIFETIME, REMEMBER_COOKIE_DURATION).
+    lifetime = current_app.config[
+        "REMEMBER_COOKIE_DURATION" if remember else "PERMANENT_SESSION_LIFETIME"
+    ]
+    token = accounts.start_session(
+        session=session_, user_id=user.id, remember=remember, now=utcnow(), lifetime=lifetime
     )
+    roles = accounts.user_roles(session=session_, user_id=user.id)
+    login_user(principal_of(user, roles, token), remember=remember)
+
+
+def _forget_in_browser() -> None:
+    """Drop the user from this browser's cookies: the session's contents and the remember
+    cookie (Flask-Login deletes it when ``_remember`` says "clear", so that survives)."""
+    logout_user()
+    remember = session.get("_remember")
+    session.clear()
+    if remember:
+        session["_remember"] = remember
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -83,9 +100,20 @@ def login() -> Any:
 @bp.post("/logout")
 @signed_in
 def logout() -> Any:
-    logout_user()
-    session.clear()
+    # This browser's session ends on the server: copies of its cookies stop working too.
+    # The user's other devices stay signed in.
+    accounts.end_session(session=get_session(), token=current_user.session_token)
+    _forget_in_browser()
     flash(_("You are signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.post("/account/sign-out-everywhere")
+@signed_in
+def sign_out_everywhere() -> Any:
+    accounts.sign_out_everywhere(session=get_session(), user_id=current_user.id, now=utcnow())
+    _forget_in_browser()
+    flash(_("You are signed out everywhere, on this device too."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -136,7 +164,8 @@ def account() -> Any:
         flash(_("Your profile is saved."), "success")
         return redirect(url_for("auth.account"))
     unit = accounts.unit_path(session=get_session(), unit_id=user.org_unit_id)
-    return render_template("auth/account.html", form=form, user=user, unit=unit)
+    live = accounts.live_sessions(session=get_session(), user_id=current_user.id, now=utcnow())
+    return render_template("auth/account.html", form=form, user=user, unit=unit, live_sessions=live)
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
@@ -177,7 +206,7 @@ def reset(token: str) -> Any:
         except AccountError:
             return render_template("auth/reset_invalid.html"), 404
         if current_user.is_authenticated:
-            logout_user()
+            _forget_in_browser()  # the new password ended every session, this one too
         flash(_("Your new password is set. Sign in with it."), "success")
         return redirect(url_for("auth.login"))
     return render_template("auth/reset.html", form=form)

@@ -20,7 +20,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "pdf": {"domain"},
     "db": {"domain"},
     "services": {"domain", "content", "models", "db", "clock", "pdf"},
-    "auth": {"db", "models"},
+    "auth": {"db", "models", "clock"},
     "i18n": {"db", "models"},
     "limits": {"domain"},
     "jobs": {"services", "domain", "content", "models", "db", "clock"},

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from werkzeug.serving import make_server
 
-from tests.conftest import Template, copy_instance, make_app
+from tests.conftest import Template, clear_limits, copy_instance, make_app
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -61,6 +61,7 @@ def live_server(template_db: Template, tmp_path_factory: pytest.TempPathFactory)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
+    clear_limits(app)
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 from playwright.sync_api import Page, expect
 
@@ -114,3 +115,18 @@ def test_small_screen_layout(page: Page, live_server: str, shots: Path) -> None:
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 375, "the page scrolls sideways on a phone"
     page.screenshot(path=shots / "06-module-phone.png", full_page=True)
+
+
+def test_account_page_signs_out_everywhere(page: Page, live_server: str, browser: Any) -> None:
+    other = browser.new_context(locale="en-GB")  # the same person on another device
+    phone = other.new_page()
+    sign_in(phone, live_server, "eva.utlopt@example.org")
+    sign_in(page, live_server, "eva.utlopt@example.org")
+    page.goto(f"{live_server}/account")
+    expect(page.get_by_text("You are signed in on 2 devices or browsers.")).to_be_visible()
+    axe_check(page, "account")
+    page.get_by_role("button", name="Sign out everywhere").click()
+    expect(page.get_by_text("You are signed out everywhere, on this device too.")).to_be_visible()
+    phone.goto(f"{live_server}/account")
+    expect(phone).to_have_url(re.compile("/login"))
+    other.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import stat
 import subprocess
 from pathlib import Path
 
@@ -30,6 +31,7 @@ def test_backup_and_restore(app: Flask, tmp_path: Path) -> None:
     result = app.test_cli_runner().invoke(args=["db", "backup", str(target)])
     assert result.exit_code == 0, result.output
     assert target.stat().st_size > 0
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600  # as secret as the database
     restored_instance = tmp_path / "restored"
     restored_instance.mkdir()
     for folder in ("keys", "pdf-signing"):

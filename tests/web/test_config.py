@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import stat
 import subprocess
 from pathlib import Path
@@ -102,4 +103,29 @@ def test_unexpected_error_shows_a_page_without_a_trace(tmp_path: Path) -> None:
     assert response.status_code == 500
     assert "Something went wrong" in body
     assert "secret internals" not in body and "Traceback" not in body
+    engine_of(app).dispose()
+
+
+def current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def test_the_database_file_the_app_makes_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    app = create_app({"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x"})
+    assert app.test_cli_runner().invoke(args=["db", "upgrade"]).exit_code == 0
+    with engine_of(app).connect() as connection:  # open: the -wal and -shm files exist
+        connection.execute(text("SELECT count(*) FROM user_account"))
+        files = [tmp_path / f"elearn.sqlite{suffix}" for suffix in ("", "-wal", "-shm")]
+        assert all(f.exists() for f in files)
+        for f in files:
+            assert stat.S_IMODE(f.stat().st_mode) == 0o600, f
+    engine_of(app).dispose()
+
+
+def test_an_existing_database_file_keeps_its_mode(tmp_path: Path) -> None:
+    (tmp_path / "elearn.sqlite").touch(mode=0o640)
+    app = create_app({"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x"})
+    assert stat.S_IMODE((tmp_path / "elearn.sqlite").stat().st_mode) == 0o640 & ~current_umask()
     engine_of(app).dispose()

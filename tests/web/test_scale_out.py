@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import runpy
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -24,6 +27,7 @@ from tests.conftest import Template, copy_instance, make_app
 
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = Path(sys.executable).parent / "gunicorn"
+GUNICORNC = Path(sys.executable).parent / "gunicornc"
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
@@ -135,3 +139,49 @@ def test_an_exam_across_two_servers_loses_nothing_and_scores_once(
     engine_of(app).dispose()
     assert flags == [True] * 6  # every save, whichever server took it
     assert len(scored) == 1 and row.submitted_at is not None
+
+
+@pytest.mark.skipif(shutil.which(str(GUNICORN)) is None, reason="gunicorn not installed")
+def test_each_server_answers_on_a_control_socket_of_its_own(
+    two_servers: tuple[list[str], str], tmp_path: Path
+) -> None:
+    urls, _ = two_servers
+    masters = set()
+    for url in urls:
+        bind = url.removeprefix("http://")
+        path = tmp_path / f"gunicorn-{bind.replace(':', '_')}.ctl"
+        assert path.is_socket() and stat.S_IMODE(path.stat().st_mode) == 0o600, path
+        stats = subprocess.run(
+            [str(GUNICORNC), "-s", str(path), "-c", "show stats", "-j"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        )
+        masters.add(json.loads(stats.stdout)["pid"])
+    assert len(masters) == 2  # not one socket, taken over by whichever server started last
+
+
+def control_socket(monkeypatch: pytest.MonkeyPatch, instance: Path, bind: str) -> str:
+    monkeypatch.setenv("ELEARN_INSTANCE_PATH", str(instance))
+    monkeypatch.setenv("ELEARN_BIND", bind)
+    monkeypatch.delenv("ELEARN_CONTROL_SOCKET", raising=False)
+    return str(runpy.run_path(str(ROOT / "gunicorn.conf.py"))["control_socket"])
+
+
+def test_control_sockets_differ_per_instance_and_address(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    one = control_socket(monkeypatch, tmp_path / "a", "127.0.0.1:8000")
+    assert one == str(tmp_path / "a" / "gunicorn-127.0.0.1_8000.ctl")
+    assert control_socket(monkeypatch, tmp_path / "b", "127.0.0.1:8000") != one
+    assert control_socket(monkeypatch, tmp_path / "a", "127.0.0.1:8001") != one
+    # A folder too deep for a socket's path: a private one under gunicorn's folder, still its own.
+    deep = tmp_path / ("d" * 120)
+    first = control_socket(monkeypatch, deep, "127.0.0.1:8000")
+    assert first.startswith(str(Path.home() / ".gunicorn" / "elearn-"))
+    assert control_socket(monkeypatch, deep, "127.0.0.1:8001") != first
+    monkeypatch.setenv("ELEARN_CONTROL_SOCKET", "/run/elearn/ctl.sock")
+    assert str(runpy.run_path(str(ROOT / "gunicorn.conf.py"))["control_socket"]) == (
+        "/run/elearn/ctl.sock"
+    )
