@@ -6,9 +6,9 @@ items share. Character n-grams catch the same words inflected or compounded (Nor
 Danish join words); TF-IDF weighs down what every item of a bank says ("under the 2024 rules").
 
 ``DEFAULT_THRESHOLD`` was chosen on the shipped certification bank (see
-``docs/form-fairness.md``): it is the highest value at which the twins an expert review named
+``docs/enemy-groups.md``): it is the highest value at which the twins an expert review named
 (legal-011 with plan-013; legal-025, env-029, tender-014 and social-016 on equivalent labels)
-are all found, and it finds about 66 pairs among 211 items for authors to review.
+are all found, and it finds 66 pairs among 211 items for authors to review.
 """
 
 from __future__ import annotations
