@@ -7,8 +7,11 @@ its observed facility, and may revise. The final rating of a panellist for an it
 round-2 rating where they gave one, else their round-1 rating.
 
 The exam draws a different form for every candidate, per topic from a blueprint, so the cut is
-that of an *expected* form: Σ over topics of (items the blueprint draws × the topic's mean
-rating), over the form's items, as a percentage. Each item counts one, as scoring counts it.
+that of an *expected* form, in marks as scoring counts them: per topic the mark-weighted mean
+rating (Σ mark × rating / Σ mark over its rated items) and the mean mark of its items; the cut
+is Σ over topics of (items drawn × mean mark × weighted mean rating) over Σ (items drawn × mean
+mark), as a percentage. With every item worth one mark this is Σ (items drawn × mean rating)
+over the form's items.
 
 Panel agreement is given twice, because a panel can agree in two ways:
 
@@ -187,17 +190,28 @@ def _mean(values: Sequence[float]) -> float | None:
     return math.fsum(values) / len(values) if values else None
 
 
+def _weighted_mean(pairs: Sequence[tuple[float, float]]) -> float | None:
+    """Σ mark × rating / Σ mark over (rating, mark) pairs; None without marks."""
+    marks = math.fsum(m for _, m in pairs)
+    return math.fsum(r * m for r, m in pairs) / marks if marks else None
+
+
 def _form_cut(
-    blueprint: Sequence[BlueprintEntry], topic_means: Mapping[str, float | None]
+    blueprint: Sequence[BlueprintEntry],
+    topic_means: Mapping[str, float | None],
+    topic_marks: Mapping[str, float] | None = None,
 ) -> float | None:
-    """Σ count × topic mean over Σ count, as a percent; None if any topic has no mean."""
-    total = sum(entry.items for entry in blueprint)
-    parts = []
+    """Σ count × mean mark × topic mean over Σ count × mean mark, as a percent; None if any
+    topic has no mean."""
+    parts, weights = [], []
     for entry in blueprint:
         mean = topic_means.get(entry.topic)
         if mean is None:
             return None
-        parts.append(entry.items * mean)
+        weight = entry.items * (topic_marks or {}).get(entry.topic, 1.0)
+        parts.append(weight * mean)
+        weights.append(weight)
+    total = math.fsum(weights)
     return 100 * math.fsum(parts) / total if total else None
 
 
@@ -208,12 +222,15 @@ def study_result(
     items: Sequence[tuple[str, str]],
     ratings: Mapping[tuple[str, str], float],
     panellists: Sequence[str],
+    marks: Mapping[str, float] | None = None,
 ) -> StudyResult:
     """The results of a study from its final ratings.
 
     ``items`` are (item, topic) in the study's order; ``ratings`` map (panellist, item) to the
-    final rating (0..1); ``panellists`` name the panel in the order to report them.
+    final rating (0..1); ``panellists`` name the panel in the order to report them; ``marks``
+    give each item's maximum mark (1 where not given).
     """
+    mark = {key: (marks or {}).get(key, 1.0) for key, _ in items}
     by_item: dict[str, list[float]] = {key: [] for key, _ in items}
     for p in panellists:
         for key in by_item:
@@ -232,9 +249,15 @@ def study_result(
     topic_of = dict(items)
     topics = []
     topic_means: dict[str, float | None] = {}
+    topic_marks: dict[str, float] = {}
     for entry in blueprint:
-        means = [r.mean for r in item_results if r.topic == entry.topic and r.mean is not None]
-        topic_means[entry.topic] = _mean(means)
+        rated = [r for r in item_results if r.topic == entry.topic and r.mean is not None]
+        means = [r.mean for r in rated if r.mean is not None]
+        topic_means[entry.topic] = _weighted_mean(
+            [(r.mean, mark[r.item]) for r in rated if r.mean is not None]
+        )
+        in_topic = [mark[key] for key, topic in items if topic == entry.topic]
+        topic_marks[entry.topic] = _mean(in_topic) or 0.0
         topics.append(
             TopicResult(
                 topic=entry.topic,
@@ -247,12 +270,16 @@ def study_result(
         )
     cuts = []
     for p in panellists:
-        own: dict[str, list[float]] = {}
+        own: dict[str, list[tuple[float, float]]] = {}
         for key, topic in items:
             if (p, key) in ratings:
-                own.setdefault(topic, []).append(ratings[(p, key)])
-        own_means = {entry.topic: _mean(own.get(entry.topic, [])) for entry in blueprint}
-        cuts.append(PanellistCut(p, _form_cut(blueprint, own_means), sum(map(len, own.values()))))
+                own.setdefault(topic, []).append((ratings[(p, key)], mark[key]))
+        own_means = {entry.topic: _weighted_mean(own.get(entry.topic, [])) for entry in blueprint}
+        cuts.append(
+            PanellistCut(
+                p, _form_cut(blueprint, own_means, topic_marks), sum(map(len, own.values()))
+            )
+        )
     counted = [c.cut for c in cuts if c.cut is not None]
     sd = statistics.stdev(counted) if len(counted) > 1 else None
     complete = [key for key, _ in items if all((p, key) in ratings for p in panellists)]
@@ -260,7 +287,7 @@ def study_result(
     return StudyResult(
         items=item_results,
         topics=tuple(topics),
-        cut=_form_cut(blueprint, topic_means),
+        cut=_form_cut(blueprint, topic_means, topic_marks),
         panellists=tuple(cuts),
         cut_sd=sd,
         standard_error=sd / math.sqrt(len(counted)) if sd is not None else None,

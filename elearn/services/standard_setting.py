@@ -578,12 +578,20 @@ def _result(session: Session, study: Study) -> StudyResult:
     for r in ratings:
         by_round[r.round][(str(r.user_id), keys[r.item_id])] = r.rating
     spec = _spec(session, study)
+    rated = dict(
+        session.exec(  # type: ignore[call-overload]
+            select(ItemVersion.id, ItemVersion.spec).where(
+                col(ItemVersion.id).in_([si.item_version_id for si, _ in items])
+            )
+        ).all()
+    )
     return study_result(
         blueprint=spec.blueprint,
         rules=spec.pass_rules,
         items=[(item.key, si.topic) for si, item in items],
         ratings=final_ratings(by_round[1], by_round[2]),
         panellists=[str(u.id) for u in _panel(session, study.id)],
+        marks={item.key: float(rated[si.item_version_id].get("mark", 1.0)) for si, item in items},
     )
 
 

@@ -68,6 +68,40 @@ def test_the_recommended_cut_and_its_standard_error_match_the_hand_computation()
     assert result.icc == pytest.approx(37 / 39) and result.icc_items == 5
 
 
+def test_unequal_maximum_marks_weigh_the_cut_as_scoring_does() -> None:
+    """a1 worth 2 marks, b2 worth 3, the rest 1. Worked by hand:
+    topic A: mean mark (2 + 1 + 1) / 3 = 4/3; weighted mean (2·0.6 + 0.7 + 0.8) / 4 = 0.675
+    topic B: mean mark (1 + 3) / 2 = 2;      weighted mean (0.5 + 3·0.63333) / 4 = 0.6
+    cut 100 × (2·4/3·0.675 + 1·2·0.6) / (2·4/3 + 1·2) = 100 × 3 / (14/3) = 64.2857 %
+    P: A (1.2 + 0.7 + 0.8) / 4 = 0.675, B (0.5 + 1.8) / 4 = 0.575 → 100 × (1.8 + 1.15) / (14/3)
+       = 63.2143 %"""
+    result = study_result(
+        blueprint=BLUEPRINT,
+        rules=RULES,
+        items=ITEMS,
+        ratings=RATINGS,
+        panellists=list(TABLE),
+        marks={"a1": 2.0, "b2": 3.0},
+    )
+    topics = {t.topic: t.mean for t in result.topics}
+    assert topics == pytest.approx({"a": 0.675, "b": 0.6})
+    assert result.cut == pytest.approx(100 * 3 / (14 / 3)) == pytest.approx(64.2857, abs=1e-4)
+    assert result.panellists[0].cut == pytest.approx(63.2143, abs=1e-4)
+    # every mark 1: the same as without marks
+    plain = study_result(
+        blueprint=BLUEPRINT, rules=RULES, items=ITEMS, ratings=RATINGS, panellists=list(TABLE)
+    )
+    ones = study_result(
+        blueprint=BLUEPRINT,
+        rules=RULES,
+        items=ITEMS,
+        ratings=RATINGS,
+        panellists=list(TABLE),
+        marks=dict.fromkeys(("a1", "a2", "a3", "b1", "b2"), 1.0),
+    )
+    assert ones.cut == pytest.approx(plain.cut)
+
+
 def test_items_and_topics_of_the_final_round() -> None:
     result = study_result(
         blueprint=BLUEPRINT, rules=RULES, items=ITEMS, ratings=RATINGS, panellists=list(TABLE)
