@@ -10,6 +10,7 @@ as in the tests).
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -53,12 +54,21 @@ def create_private_file(path: Path) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
+def json_text(value: Any) -> str:
+    """JSON for a JSON column: never NaN or Infinity, which are no JSON (PostgreSQL refuses them,
+    and SQLite would keep text that no JSON reader takes back): ValueError instead."""
+    return json.dumps(value, allow_nan=False)
+
+
 def make_engine(url: str, echo: bool = False) -> Engine:
     """An engine with SQLite tuned for a web app: WAL, foreign keys, busy timeout, IMMEDIATE."""
     if url.startswith("sqlite"):
         _private_sqlite_file(url)
         engine = create_engine(
-            url, echo=echo, connect_args={"check_same_thread": False, "timeout": 5}
+            url,
+            echo=echo,
+            connect_args={"check_same_thread": False, "timeout": 5},
+            json_serializer=json_text,
         )
 
         @event.listens_for(engine, "connect")
@@ -85,7 +95,14 @@ def make_engine(url: str, echo: bool = False) -> Engine:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, echo=echo, pool_size=2, max_overflow=2, pool_pre_ping=True)
+    return create_engine(
+        url,
+        echo=echo,
+        pool_size=2,
+        max_overflow=2,
+        pool_pre_ping=True,
+        json_serializer=json_text,
+    )
 
 
 SESSION_INFO = "elearn.session_info"

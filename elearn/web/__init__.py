@@ -103,8 +103,9 @@ def _item_type_partials(app: Flask) -> None:
 
 
 def init_app(app: Flask) -> None:
-    from elearn.web import admin, auth, certificates, certify, exam, learn, manage, panel
+    from elearn.web import admin, auth, certificates, certify, exam, inputs, learn, manage, panel
 
+    inputs.init_app(app)  # first: routes take its converter, and CSRF reads a form it checked
     CSRFProtect(app)
     _item_type_partials(app)
     app.register_blueprint(auth.bp)
@@ -148,6 +149,7 @@ def init_app(app: Flask) -> None:
             404: _("Page not found"),
             405: _("Not allowed"),
             413: _("Too large"),
+            415: _("Not a form"),
             429: _("Too many attempts"),
         }
         messages = {
