@@ -63,7 +63,10 @@ class StrictFormDataParser(FormDataParser):
         options: dict[str, str],
     ) -> Any:
         parsed = super()._parse_multipart(stream, mimetype, content_length, options)
-        if any(REPLACEMENT in value for value in parsed[1].values()):
+        _stream, form, files = parsed
+        if any(name is None for name in [*form.keys(), *files.keys()]):
+            raise ValueError("a part without a name")  # its header was cut by a line break
+        if any(REPLACEMENT in value for value in form.values()):
             raise ValueError("a value that is not UTF-8")
         return parsed
 

@@ -46,6 +46,7 @@ UNREADABLE = {
     "multipart without boundary": ("multipart/form-data", multipart(("answer", b"1")), 400),
     "truncated multipart": (MULTIPART, multipart(("answer", b"1"))[:-30], 400),
     "multipart, not UTF-8": (MULTIPART, multipart(("answer", b"\xff\xfe")), 400),
+    "multipart part without a name": (MULTIPART, multipart(("\r", b"1")), 400),
     "form, not UTF-8": ("application/x-www-form-urlencoded", b"answer=\xff", 400),
     "form, %-escape not UTF-8": ("application/x-www-form-urlencoded", b"answer=%FF", 400),
     "form with NUL": ("application/x-www-form-urlencoded", b"answer=1%00", 400),
