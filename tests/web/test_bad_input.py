@@ -298,3 +298,26 @@ def test_nul_in_an_address_or_a_field_is_refused(app: Flask, as_role: Any) -> No
         assert (
             s.exec(select(Reflection).where(col(Reflection.answer).contains("a"))).first() is None
         )
+
+
+def test_a_due_date_in_the_year_9999_is_refused_and_the_unit_page_still_shows(
+    app: Flask, as_role: Any
+) -> None:
+    """Found by the fuzz: 31 December 9999 was saved, and the unit's page crashed showing it."""
+    from elearn.models import Assignment
+
+    manager = as_role("manager")
+    with Session(engine_of(app)) as s:
+        before = s.exec(select(func.count()).select_from(Assignment)).one()
+    unit = 1
+    for due in ("9999-12-31", "2200-01-01"):
+        response = post(
+            manager,
+            f"/manage/units/{unit}/assignments",
+            {"target": f"course:{COURSE}", "due": due},
+        )
+        assert response.status_code == 409
+        assert "within ten years" in response.get_data(as_text=True)
+    assert manager.get(f"/manage/units/{unit}").status_code == 200
+    with Session(engine_of(app)) as s:
+        assert s.exec(select(func.count()).select_from(Assignment)).one() == before

@@ -416,29 +416,43 @@ def test_no_state_changing_route_crashes_and_a_refusal_changes_nothing(world: Wo
         phases=(Phase.explicit, Phase.generate, Phase.target, Phase.shrink),
     )
     @given(request=requests(world, rules))
-    def one(request: dict[str, Any]) -> None:
-        started = time.perf_counter()
-        response = send(world, request)
-        status = response.status_code
-        world.timings["request"] = world.timings.get("request", 0.0) + time.perf_counter() - started
-        world.seen[str(status)] = world.seen.get(str(status), 0) + 1
-        what = (
-            f"{request['method']} {request['path'][:120]} ({request['rule']}) as {request['who']}"
-        )
-        assert status < 500, f"{status} on {what}"
+    def timed(what: str, started: float) -> None:
+        world.timings[what] = world.timings.get(what, 0.0) + time.perf_counter() - started
+
+    def changed_tables() -> list[str]:
         started = time.perf_counter()
         after = table_digests(world.app)
-        world.timings["hash"] = world.timings.get("hash", 0.0) + time.perf_counter() - started
-        changed = sorted(name for name, digest in after.items() if world.baseline[name] != digest)
-        if changed:
-            started = time.perf_counter()
-            world.restore(changed)
-            world.timings["restore"] = (
-                world.timings.get("restore", 0.0) + time.perf_counter() - started
-            )
-            world.seen["restored"] = world.seen.get("restored", 0) + 1
-        _restore_cookies(world, request["who"])
-        assert not (changed and status >= 400), f"{status} changed {changed}: {what}"
+        timed("hash", started)
+        return sorted(name for name, digest in after.items() if world.baseline[name] != digest)
+
+    def one(request: dict[str, Any]) -> None:
+        who = request["who"]
+        what = f"{request['method']} {request['path'][:120]} ({request['rule']}) as {who}"
+        started = time.perf_counter()
+        response = send(world, request)
+        timed("request", started)
+        status = response.status_code
+        world.seen[str(status)] = world.seen.get(str(status), 0) + 1
+        changed: list[str] = []
+        try:
+            assert status < 500, f"{status} on {what}"
+            changed = changed_tables()
+            assert not (changed and status >= 400), f"{status} changed {changed}: {what}"
+            location = response.headers.get("Location", "")
+            if 300 <= status < 400 and location.startswith("/"):
+                # Where an accepted change leads must show it (a due date of 9999 did not).
+                shown = world.clients[who].get(location)
+                assert shown.status_code < 500, (
+                    f"{shown.status_code} on GET {location} after {what}"
+                )
+                changed = changed_tables()
+        finally:
+            if changed:
+                started = time.perf_counter()
+                world.restore(changed)
+                timed("restore", started)
+                world.seen["restored"] = world.seen.get("restored", 0) + 1
+            _restore_cookies(world, who)
 
     one()
     print("fuzz answers:", world.seen, {k: round(v, 1) for k, v in world.timings.items()})
