@@ -321,3 +321,35 @@ def test_a_due_date_in_the_year_9999_is_refused_and_the_unit_page_still_shows(
     assert manager.get(f"/manage/units/{unit}").status_code == 200
     with Session(engine_of(app)) as s:
         assert s.exec(select(func.count()).select_from(Assignment)).one() == before
+
+
+def test_a_staff_file_with_a_nul_character_is_refused_and_nothing_is_imported(
+    app: Flask, as_role: Any
+) -> None:
+    """Found by probing after the fuzz: a NUL in the unit column reached a PostgreSQL query (500)."""
+    import io
+
+    from elearn.models import User
+
+    admin = as_role("admin")
+    with Session(engine_of(app)) as s:
+        before = s.exec(select(func.count()).select_from(User)).one()
+    for content in (
+        b"name,email,unit,roles\nAnn,ann@example.org,\x00,learner\n",
+        b"name,email,unit,roles\nAnn\x00Admin,ann@example.org,,learner\n",
+    ):
+        response = admin.post(
+            "/admin/staff",
+            data={
+                "csrf_token": csrf_token(admin),
+                "confirm": "y",
+                "file": (io.BytesIO(content), "staff.csv"),
+            },
+            content_type="multipart/form-data",
+        )
+        assert response.status_code == 200
+        assert "NUL character" in response.get_data(as_text=True)
+    carried = post(admin, "/admin/staff", {"confirm": "y", "text": "name,email\nA\x00,a@b.no"})
+    assert carried.status_code == 400
+    with Session(engine_of(app)) as s:
+        assert s.exec(select(func.count()).select_from(User)).one() == before

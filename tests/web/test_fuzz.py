@@ -407,15 +407,6 @@ def test_no_state_changing_route_crashes_and_a_refusal_changes_nothing(world: Wo
     rules = _rules(world.app)
     assert len(rules) > 25  # every form of the app, not a handful
 
-    @settings(
-        max_examples=EXAMPLES,
-        deadline=None,
-        derandomize=not os.environ.get("ELEARN_FUZZ_RANDOM"),
-        database=None,
-        suppress_health_check=list(HealthCheck),
-        phases=(Phase.explicit, Phase.generate, Phase.target, Phase.shrink),
-    )
-    @given(request=requests(world, rules))
     def timed(what: str, started: float) -> None:
         world.timings[what] = world.timings.get(what, 0.0) + time.perf_counter() - started
 
@@ -425,6 +416,15 @@ def test_no_state_changing_route_crashes_and_a_refusal_changes_nothing(world: Wo
         timed("hash", started)
         return sorted(name for name, digest in after.items() if world.baseline[name] != digest)
 
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        derandomize=not os.environ.get("ELEARN_FUZZ_RANDOM"),
+        database=None,
+        suppress_health_check=list(HealthCheck),
+        phases=(Phase.explicit, Phase.generate, Phase.target, Phase.shrink),
+    )
+    @given(request=requests(world, rules))
     def one(request: dict[str, Any]) -> None:
         who = request["who"]
         what = f"{request['method']} {request['path'][:120]} ({request['rule']}) as {who}"
