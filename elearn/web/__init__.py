@@ -28,9 +28,14 @@ PERMISSIONS_POLICY = (
 
 def safe_next(target: str | None, fallback: str) -> str:
     """Only a path on this site: never an open redirect."""
-    if not target:
+    # Browsers read a backslash as '/' and drop tabs and line breaks, so that '/' + backslash +
+    # 'evil.example' leads to another site.
+    if not target or "\\" in target or any(ord(c) < 32 or ord(c) == 127 for c in target):
         return fallback
-    parts = urlsplit(target)
+    try:
+        parts = urlsplit(target)
+    except ValueError:  # '//[' is no address at all (it was a 500)
+        return fallback
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return fallback
     return target

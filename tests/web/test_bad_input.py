@@ -353,3 +353,14 @@ def test_a_staff_file_with_a_nul_character_is_refused_and_nothing_is_imported(
     assert carried.status_code == 400
     with Session(engine_of(app)) as s:
         assert s.exec(select(func.count()).select_from(User)).one() == before
+
+
+@pytest.mark.parametrize("target", ["//[", "http://[x", "/\\evil.example", "/\t/evil.example"])
+def test_a_next_address_that_is_no_path_here_goes_home(client: FlaskClient, target: str) -> None:
+    """Found by probing after the fuzz: '//[' made urlsplit raise (a 500); a backslash, which
+    browsers read as '/', led to another site."""
+    response = post(client, "/language", {"lang": "en", "next": target})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    kept = post(client, "/language", {"lang": "en", "next": "/courses?x=1"})
+    assert kept.headers["Location"] == "/courses?x=1"

@@ -298,6 +298,8 @@ def world(template_db: Template, tmp_path: Path) -> Iterator[World]:
         "a\x00b",
         "\u202eevil",
         "=HYPERLINK(1)",
+        "//[",
+        "/\\evil.example",
     ]
     tokens = {who: csrf_token(client) for who, client in clients.items()}
     world = World(
