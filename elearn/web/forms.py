@@ -8,6 +8,7 @@ from wtforms import (
     BooleanField,
     EmailField,
     HiddenField,
+    IntegerField,
     PasswordField,
     RadioField,
     SelectField,
@@ -23,6 +24,17 @@ from wtforms.widgets import CheckboxInput, ListWidget
 PASSWORD_MIN = 10
 NAME_MAX = 200
 TEXT_MAX = 10_000
+
+
+class SmallIntegerField(IntegerField):
+    """A whole number of at most nine digits. WTForms' IntegerField takes any length, and its
+    NumberRange then fails on a number too large for a float (400 nines: a 500)."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        if valuelist and len(valuelist[0].strip()) > 9:
+            self.data = None
+            raise ValueError(self.gettext("Not a valid integer value."))
+        super().process_formdata(valuelist)
 
 
 def language_choices() -> list[SelectChoice]:

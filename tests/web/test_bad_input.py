@@ -364,3 +364,20 @@ def test_a_next_address_that_is_no_path_here_goes_home(client: FlaskClient, targ
     assert response.headers["Location"] == "/"
     kept = post(client, "/language", {"lang": "en", "next": "/courses?x=1"})
     assert kept.headers["Location"] == "/courses?x=1"
+
+
+@pytest.mark.parametrize("field", ["minutes", "percent"])
+def test_extra_time_of_400_nines_is_refused_on_the_form(
+    app: Flask, as_role: Any, field: str
+) -> None:
+    """Found by the fuzz: WTForms' NumberRange turned 400 nines into a float and crashed (500)."""
+    from elearn.models import ExtraTime
+
+    certifier = as_role("certifier")
+    values = {"email": "learner@example.org", "exam": "quick-certificate", "minutes": "0"}
+    for number in ("9" * 400, "9" * 10):
+        response = post(certifier, "/certify/extra-time", {**values, field: number})
+        assert response.status_code == 200
+        assert "Not a valid integer value." in response.get_data(as_text=True)
+    with Session(engine_of(app)) as s:
+        assert s.exec(select(ExtraTime)).first() is None
