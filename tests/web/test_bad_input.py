@@ -381,3 +381,30 @@ def test_extra_time_of_400_nines_is_refused_on_the_form(
         assert "Not a valid integer value." in response.get_data(as_text=True)
     with Session(engine_of(app)) as s:
         assert s.exec(select(ExtraTime)).first() is None
+
+
+ODD_QUERIES = (
+    "page=²&q=%25_%5C&person=²&exam=²&certificate=%FF&code=²&next=//[&table=units&attempts=all",
+    f"format=csv&table=units&page={HUGE * 10**6}&attempts=last&q={DIGITS}",
+)
+
+
+def test_no_page_answers_5xx_to_odd_addresses_and_queries(app: Flask, as_role: Any) -> None:
+    """Every GET route, its parts filled with '²', and odd query values (a huge page, '²',
+    5,000 digits, LIKE wildcards, bytes that are not UTF-8), for four kinds of user."""
+    clients = {role: as_role(role) for role in ("learner", "certifier", "admin", "manager")}
+    start(clients["learner"])
+    crashed, tried = [], 0
+    for rule in app.url_map.iter_rules():
+        if "GET" not in (rule.methods or ()):
+            continue
+        path = rule.rule
+        for name in rule.arguments:
+            path = path.replace(f"<int:{name}>", "1").replace(f"<{name}>", "²")
+        for query in ODD_QUERIES:
+            for role, client in clients.items():
+                response = client.get(f"{path}?{query}")
+                tried += 1
+                if response.status_code >= 500:
+                    crashed.append((role, path, query[:40], response.status_code))
+    assert tried > 200 and crashed == []
