@@ -422,3 +422,21 @@ def test_the_demo_has_two_certifiers_and_its_revocation_is_not_by_the_holder(app
     assert {"certifier@example.org", SIRI} <= certifiers
     assert revoked and all(c.revoked_by_id != c.user_id for c in revoked)
     assert all(c.revoked_by_id == user_id(app, "certifier@example.org") for c in revoked)
+
+
+def test_a_refusal_that_cannot_be_recorded_is_still_a_403_and_logged(
+    app: Flask, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from elearn.services import duties as duty_records
+
+    def fails(**_kw: Any) -> None:
+        raise OperationalError("INSERT INTO audit_entry", {}, Exception("disk full"))
+
+    code = certificate_of_siri(app)
+    monkeypatch.setattr(duty_records, "record_refusal", fails)
+    response = post(signed_in(app, SIRI), f"/certify/certificates/{code}", {"reason": "mine"})
+    assert response.status_code == 403 and REFUSED_PAGE in response.get_data(as_text=True)
+    assert "could not keep a record after an error" in caplog.text
+    assert certificate_row(app, code).revoked_at is None and refusals(app) == []
