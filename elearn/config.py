@@ -47,7 +47,7 @@ class Defaults:
     CERTIFICATE_FONTS: tuple[str, ...] = ()
     VERIFY_LIMIT_PER_ADDRESS = "30 per minute"  # failed look-ups of codes: against guessing
     # PDF signing (docs/decisions/0015, docs/deploy.md). Without PDF_SIGNING_PKCS12 the app makes
-    # its own P-256 key and a self-signed certificate issued to ISSUER_NAME in instance/pdf-signing/.
+    # its own P-256 key and a self-signed certificate issued to ISSUER_NAME (instance/pdf-signing/).
     # Relative paths are read from the instance folder. The passphrase: here (instance/config.py),
     # ELEARN_PDF_SIGNING_PKCS12_PASSPHRASE, or a file named by PDF_SIGNING_PKCS12_PASSPHRASE_FILE.
     PDF_SIGNING_PKCS12: str | None = None  # the organisation's key and chain, e.g. "signing.p12"

@@ -15,10 +15,10 @@ from reportlab.lib.pagesizes import A4, landscape
 from reportlab.pdfgen.canvas import Canvas
 
 from elearn.pdf import text as pdftext
-from elearn.pdf.text import Line
 from elearn.pdf.signing import PdfCheck as PdfCheck
 from elearn.pdf.signing import PdfSigner as PdfSigner
 from elearn.pdf.signing import SigningSetupError as SigningSetupError
+from elearn.pdf.text import Line
 
 # --- Labels ---------------------------------------------------------------------------------
 
@@ -354,5 +354,3 @@ def render_certificate(text: CertificateText, *, extra_fonts: Sequence[Path] = (
     canvas.showPage()
     canvas.save()
     return buffer.getvalue()
-
-

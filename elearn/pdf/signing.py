@@ -252,9 +252,7 @@ class PdfSigner:
             signers.PdfSigner(
                 metadata,
                 signer=signer,
-                timestamper=HTTPTimeStamper(
-                    self.timestamp_url, timeout=_TIMESTAMP_TIMEOUT_SECONDS
-                ),
+                timestamper=HTTPTimeStamper(self.timestamp_url, timeout=_TIMESTAMP_TIMEOUT_SECONDS),
             )
             if self.timestamp_url
             else None

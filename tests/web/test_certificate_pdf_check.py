@@ -21,11 +21,11 @@ from sqlmodel import Session, select
 from elearn.clock import utcnow
 from elearn.db import engine_of
 from elearn.models import Certificate, User
-from elearn.pdf import PdfSigner, render_certificate
+from elearn.pdf import PdfSigner, SigningSetupError, render_certificate
 from elearn.services import certificates
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, make_app, release_app
 from tests.pdf.test_certificate_pdf import TEXT, flip_byte
-from tests.pdf.test_pdf_authorship import append_drawing
+from tests.pdf.test_pdf_authorship import append_drawing, make_chain, p12
 from tests.web.test_certificates import demo_code
 
 
@@ -267,3 +267,50 @@ def test_a_valid_certificate_still_downloads_its_signed_pdf(
     certificate = stored(app, KARI)
     response = client.get(f"/verify/{certificate.code}/pdf")
     assert response.status_code == 200 and response.data == certificate.pdf
+
+
+# --- settings: the organisation's own chain, a timestamp authority ----------------------------
+
+
+def test_the_app_signs_with_the_organisations_pkcs12(tmp_path: Path) -> None:
+    key, leaf, root = make_chain("Eksempel kommune")
+    (tmp_path / "signing.p12").write_bytes(p12(key, leaf, [root], b"s3cret"))
+    (tmp_path / "p12-passphrase").write_text("s3cret\n")
+    app = make_app(
+        tmp_path,
+        PDF_SIGNING_PKCS12="signing.p12",  # relative: in the instance folder
+        PDF_SIGNING_PKCS12_PASSPHRASE_FILE="p12-passphrase",
+    )
+    try:
+        authority = certificates.authority_of(app=app)
+        published = authority.pdf_signing_certificate(now=utcnow())
+        assert published.sha256 == leaf.fingerprint(hashes.SHA256()).hex()
+        assert published.chain_pem.count("BEGIN CERTIFICATE") == 2
+        pdf = authority.pdf_signer(now=utcnow()).sign(render_certificate(TEXT))
+        assert authority.pdf_signer(now=utcnow()).check(pdf).verdict == "genuine"
+        assert not (tmp_path / "pdf-signing" / "key.pem").exists()  # no key of its own made
+    finally:
+        release_app(app)
+
+
+@pytest.mark.parametrize(
+    ("settings", "named"),
+    [
+        ({"PDF_SIGNING_PKCS12_PASSPHRASE": "wrong"}, "PDF_SIGNING_PKCS12_PASSPHRASE"),
+        ({"PDF_SIGNING_PKCS12": "missing.p12"}, "PDF_SIGNING_PKCS12"),
+        (
+            {"PDF_SIGNING_PKCS12": None, "PDF_TIMESTAMP_URL": "http://127.0.0.1:9/"},
+            "PDF_TIMESTAMP_ROOTS",
+        ),
+    ],
+)
+def test_a_signing_setting_that_cannot_work_stops_the_start(
+    tmp_path: Path, settings: dict[str, Any], named: str
+) -> None:
+    key, leaf, root = make_chain()
+    (tmp_path / "signing.p12").write_bytes(p12(key, leaf, [root], b"right"))
+    config = {"PDF_SIGNING_PKCS12": "signing.p12", "PDF_SIGNING_PKCS12_PASSPHRASE": "right"}
+    with pytest.raises(SigningSetupError, match=named):  # before any database is touched
+        make_app(
+            tmp_path, DATABASE_URL=f"sqlite:///{tmp_path / 'e.sqlite'}", **{**config, **settings}
+        )
