@@ -195,8 +195,8 @@ class PdfSigner:
         timestamp_roots: Sequence[bytes] = (),
     ) -> None:
         """Parse the key pair once, checking the certificate belongs to the key. `chain` (PEM)
-        is embedded after the signing certificate; `previous` are earlier certificates of the
-        same key that still verify earlier PDFs; `timestamp_roots` (PEM) are the trust anchors
+        is embedded after the signing certificate; `previous` are earlier certificates (of this
+        key, or of the key used before PDF_SIGNING_PKCS12) whose PDFs still verify; `timestamp_roots` (PEM) are the trust anchors
         of the timestamp authority at `timestamp_url`."""
         key = serialization.load_pem_private_key(key_pem, password=None)
         if not isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
@@ -319,10 +319,12 @@ class PdfSigner:
         data: bytes,
         passphrase: str | None,
         *,
+        previous: Sequence[bytes] = (),
         timestamp_url: str | None = None,
         timestamp_roots: Sequence[bytes] = (),
     ) -> PdfSigner:
-        """The organisation's own key and certificate chain from a PKCS#12 file."""
+        """The organisation's own key and certificate chain from a PKCS#12 file; `previous`
+        certificates (PEM, of other keys) still verify the PDFs they signed."""
         try:
             key, certificate, chain = pkcs12.load_key_and_certificates(
                 data, passphrase.encode() if passphrase else None
@@ -343,6 +345,7 @@ class PdfSigner:
             key_pem,
             certificate.public_bytes(serialization.Encoding.PEM),
             chain=[c.public_bytes(serialization.Encoding.PEM) for c in chain],
+            previous=previous,
             timestamp_url=timestamp_url,
             timestamp_roots=timestamp_roots,
         )

@@ -103,9 +103,16 @@ class Authority:
                     data = self.pdf_pkcs12.read_bytes()
                 except OSError as error:
                     raise SigningSetupError(f"PDF_SIGNING_PKCS12: {error}") from error
+                # PDFs signed before the switch, with the key made here, still verify.
+                earlier = [
+                    path.read_bytes()
+                    for path in sorted(self.pdf_dir.glob("*.pem"))
+                    if path.name != "key.pem"
+                ]
                 self._pdf_signer = PdfSigner.from_pkcs12(
                     data,
                     self.pdf_pkcs12_passphrase,
+                    previous=earlier,
                     timestamp_url=self.pdf_timestamp_url,
                     timestamp_roots=self.pdf_timestamp_roots,
                 )

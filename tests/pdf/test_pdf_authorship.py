@@ -32,7 +32,7 @@ from werkzeug.wrappers import Request, Response
 
 from elearn.pdf import PdfSigner, SigningSetupError, render_certificate
 from tests.conftest import off_loop
-from tests.pdf.test_certificate_pdf import TEXT, flip_byte, forge_code, pdfsig
+from tests.pdf.test_certificate_pdf import TEXT, flip_byte, forge_code, pdfsig, run, tool
 
 NOW = dt.datetime.now(dt.UTC)
 
@@ -427,3 +427,41 @@ def test_a_tsa_that_does_not_answer_leaves_the_pdf_signed_without_a_timestamp(
     assert "signing without a timestamp" in caplog.text
     check = signer.check(pdf)
     assert check.verdict == "genuine" and check.timestamp is None
+
+
+def test_pdfsig_with_our_certificate_imported_refuses_a_forgery_of_the_same_name(
+    ours: PdfSigner, signed: bytes, tmp_path: Path
+) -> None:
+    """The README's pdfsig recipe: import the published certificate, then a genuine copy reads
+    "Total document signed", "Signature is Valid." and "Certificate is Trusted."; a copy
+    re-signed under the same name is not trusted, an appended revision is not total."""
+    certutil = tool("certutil")
+    nss = tmp_path / "nss"
+    nss.mkdir()
+    (tmp_path / "ours.pem").write_bytes(ours.certificate_pem)
+    run(certutil, "-N", "-d", f"sql:{nss}", "--empty-password")
+    run(
+        certutil,
+        "-A",
+        "-d",
+        f"sql:{nss}",
+        "-n",
+        "ours",
+        "-t",
+        "C,C,C",
+        "-a",
+        "-i",
+        tmp_path / "ours.pem",
+    )
+    forger = PdfSigner.from_directory(tmp_path / "forger", now=NOW, common_name="Eksempel kommune")
+    forged = forger.sign(render_certificate(replace(TEXT, holder="Mallory")))
+
+    def report(pdf: bytes, name: str) -> str:
+        return pdfsig(pdf, tmp_path / name, "-nssdir", f"sql:{nss}")
+
+    genuine = report(signed, "genuine.pdf")
+    assert "Total document signed" in genuine and "Certificate is Trusted." in genuine, genuine
+    other = report(forged, "forged.pdf")
+    assert "Signature is Valid." in other and "Certificate is Trusted." not in other, other
+    appended = report(append_drawing(signed), "appended.pdf")
+    assert "Not total document signed" in appended, appended

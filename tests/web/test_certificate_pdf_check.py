@@ -273,6 +273,10 @@ def test_a_valid_certificate_still_downloads_its_signed_pdf(
 
 
 def test_the_app_signs_with_the_organisations_pkcs12(tmp_path: Path) -> None:
+    """Switching to the organisation's chain: PDFs signed before with the key elearn made
+    keep verifying."""
+    before = PdfSigner.from_directory(tmp_path / "pdf-signing", now=utcnow(), common_name="x")
+    earlier_pdf = before.sign(render_certificate(TEXT))
     key, leaf, root = make_chain("Eksempel kommune")
     (tmp_path / "signing.p12").write_bytes(p12(key, leaf, [root], b"s3cret"))
     (tmp_path / "p12-passphrase").write_text("s3cret\n")
@@ -288,7 +292,7 @@ def test_the_app_signs_with_the_organisations_pkcs12(tmp_path: Path) -> None:
         assert published.chain_pem.count("BEGIN CERTIFICATE") == 2
         pdf = authority.pdf_signer(now=utcnow()).sign(render_certificate(TEXT))
         assert authority.pdf_signer(now=utcnow()).check(pdf).verdict == "genuine"
-        assert not (tmp_path / "pdf-signing" / "key.pem").exists()  # no key of its own made
+        assert authority.pdf_signer(now=utcnow()).check(earlier_pdf).verdict == "genuine"
     finally:
         release_app(app)
 
