@@ -196,8 +196,8 @@ class PdfSigner:
     ) -> None:
         """Parse the key pair once, checking the certificate belongs to the key. `chain` (PEM)
         is embedded after the signing certificate; `previous` are earlier certificates (of this
-        key, or of the key used before PDF_SIGNING_PKCS12) whose PDFs still verify; `timestamp_roots` (PEM) are the trust anchors
-        of the timestamp authority at `timestamp_url`."""
+        key, or of the key used before PDF_SIGNING_PKCS12) whose PDFs still verify;
+        `timestamp_roots` (PEM) are the trust anchors of the authority at `timestamp_url`."""
         key = serialization.load_pem_private_key(key_pem, password=None)
         if not isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
             raise SigningSetupError(
