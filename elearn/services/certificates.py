@@ -587,7 +587,6 @@ class PdfVerification:
     outcome: str
     record: Verification | None = None
     differences: tuple[str, ...] = ()
-    same_as_issued: bool = False  # byte for byte the copy made at issuance
 
 
 def verify_pdf(
@@ -612,11 +611,7 @@ def verify_pdf(
     if not check.info.get("CreationDate", "").startswith(f"D:{certificate.issued_at:%Y%m%d}"):
         differences.append("issued")
     return PdfVerification(
-        check,
-        "differs" if differences else record.state,
-        record,
-        tuple(differences),
-        same_as_issued=certificate.pdf == data,
+        check, "differs" if differences else record.state, record, tuple(differences)
     )
 
 

@@ -133,9 +133,13 @@ def pdf(code: str) -> Any:
     if certificate is None:
         return render_template("certificates/unknown.html", code=code), 404
     result = certificates.verify(certificate=certificate, authority=authority(), now=utcnow())
-    data = certificates.pdf_of(authority=authority(), certificate=certificate, now=utcnow())
-    if data is None or result.state in ("revoked", "expired"):
-        # No PDF that could pass for a valid certificate: a page that says why, with the date.
+    # No PDF that could pass for a valid certificate: a page that says why, with the date.
+    data = (
+        None
+        if result.state in ("revoked", "expired")
+        else certificates.pdf_of(authority=authority(), certificate=certificate, now=utcnow())
+    )
+    if data is None:
         return render_template("certificates/withdrawn.html", result=result, c=certificate), 410
     return Response(
         data,

@@ -238,27 +238,33 @@ def test_an_expired_certificate_has_no_pdf_but_a_page_that_says_expired(
     assert b"%PDF" not in response.data
 
 
-def test_no_fresh_signature_for_a_revoked_certificate(app: Flask, client: FlaskClient) -> None:
-    """A revoked row without a stored PDF is neither signed on download nor by make-pdfs."""
-    code = demo_code(app, "rune.tilbakekalt@example.org")
+def test_no_fresh_signature_for_a_revoked_or_expired_download(
+    app: Flask, client: FlaskClient
+) -> None:
+    """Rows without a stored PDF (issued before PDFs were stored): a revoked or expired one is
+    not signed on download, and make-pdfs never signs a revoked one."""
+    revoked = demo_code(app, "rune.tilbakekalt@example.org")
+    expired = demo_code(app, "eva.utlopt@example.org")
     with Session(engine_of(app)) as s:
-        row = s.exec(select(Certificate).where(Certificate.code == code)).one()
-        row.pdf = None
-        s.add(row)
+        for row in s.exec(select(Certificate)).all():
+            row.pdf = None
+            s.add(row)
         s.commit()
     signer = certificates.authority_of(app=app).pdf_signer(now=utcnow())
-    calls: list[bytes] = []
+    signed: list[bytes] = []
     original = signer.sign
-    signer.sign = lambda pdf: calls.append(pdf) or original(pdf)  # type: ignore[method-assign]
+    signer.sign = lambda pdf: signed.append(pdf) or original(pdf)  # type: ignore[method-assign]
     try:
-        assert client.get(f"/verify/{code}/pdf").status_code == 410
+        assert client.get(f"/verify/{revoked}/pdf").status_code == 410
+        assert client.get(f"/verify/{expired}/pdf").status_code == 410
+        assert signed == []
         made = app.test_cli_runner().invoke(args=["certificates", "make-pdfs"])
-        assert made.exit_code == 0, made.output
+        assert made.exit_code == 0 and made.output.strip() == "made 2 PDF(s)", made.output
     finally:
         del signer.sign
+    assert len(signed) == 2 and not any(revoked.encode() in pdf for pdf in signed)
     with Session(engine_of(app)) as s:
-        assert s.exec(select(Certificate).where(Certificate.code == code)).one().pdf is None
-    assert calls == []
+        assert s.exec(select(Certificate).where(Certificate.code == revoked)).one().pdf is None
 
 
 def test_a_valid_certificate_still_downloads_its_signed_pdf(
