@@ -91,6 +91,7 @@ def signing_certificate_pem() -> Any:
         headers={
             "Content-Disposition": 'attachment; filename="pdf-signing-certificate.pem"',
             "Cache-Control": "public, max-age=3600",
+            "Access-Control-Allow-Origin": "*",  # public and read-only: any verifier's page
         },
     )
 
@@ -106,6 +107,7 @@ def signing_certificate_der() -> Any:
         headers={
             "Content-Disposition": 'attachment; filename="pdf-signing-certificate.cer"',
             "Cache-Control": "public, max-age=3600",
+            "Access-Control-Allow-Origin": "*",  # public and read-only: any verifier's page
         },
     )
 

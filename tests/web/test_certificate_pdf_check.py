@@ -23,7 +23,7 @@ from elearn.db import engine_of
 from elearn.models import Certificate, User
 from elearn.pdf import PdfSigner, SigningSetupError, render_certificate
 from elearn.services import certificates
-from tests.conftest import csrf_token, make_app, release_app
+from tests.conftest import csrf_token, login, make_app, release_app
 from tests.pdf.test_certificate_pdf import TEXT, flip_byte
 from tests.pdf.test_pdf_authorship import append_drawing, make_chain, p12
 from tests.web.test_certificates import demo_code
@@ -184,6 +184,8 @@ def test_the_signing_certificate_and_fingerprint_are_published(
     der = client.get("/pdf-signing-certificate.cer")
     assert pem.status_code == der.status_code == 200
     assert der.mimetype == "application/pkix-cert"
+    assert pem.headers["Access-Control-Allow-Origin"] == der.headers["Access-Control-Allow-Origin"]
+    assert pem.headers["Access-Control-Allow-Origin"] == "*"
     certificate = x509.load_der_x509_certificate(der.data)
     assert x509.load_pem_x509_certificates(pem.data)[0] == certificate
     digest = certificate.fingerprint(hashes.SHA256()).hex()
@@ -324,3 +326,17 @@ def test_a_signing_setting_that_cannot_work_stops_the_start(
         make_app(
             tmp_path, DATABASE_URL=f"sqlite:///{tmp_path / 'e.sqlite'}", **{**config, **settings}
         )
+
+
+@pytest.mark.parametrize(
+    ("email", "offered"),
+    [(KARI, True), ("rune.tilbakekalt@example.org", False), ("eva.utlopt@example.org", False)],
+)
+def test_the_holder_is_offered_a_pdf_only_while_it_is_valid(
+    app: Flask, client: FlaskClient, email: str, offered: bool
+) -> None:
+    assert login(client, email).status_code == 302
+    page = client.get("/me/certificates").get_data(as_text=True)
+    code = demo_code(app, email)
+    assert code in page
+    assert (f"/verify/{code}/pdf" in page) is offered
