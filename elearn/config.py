@@ -46,6 +46,17 @@ class Defaults:
     # without one, such letters are printed in Latin letters (docs/decisions/0009).
     CERTIFICATE_FONTS: tuple[str, ...] = ()
     VERIFY_LIMIT_PER_ADDRESS = "30 per minute"  # failed look-ups of codes: against guessing
+    # PDF signing (docs/decisions/0015, docs/deploy.md). Without PDF_SIGNING_PKCS12 the app makes
+    # its own P-256 key and a self-signed certificate issued to ISSUER_NAME (instance/pdf-signing/).
+    # Relative paths are read from the instance folder. The passphrase: here (instance/config.py),
+    # ELEARN_PDF_SIGNING_PKCS12_PASSPHRASE, or a file named by PDF_SIGNING_PKCS12_PASSPHRASE_FILE.
+    PDF_SIGNING_PKCS12: str | None = None  # the organisation's key and chain, e.g. "signing.p12"
+    PDF_SIGNING_PKCS12_PASSPHRASE = ""
+    PDF_SIGNING_PKCS12_PASSPHRASE_FILE: str | None = None
+    # An RFC 3161 timestamp authority; its root certificate(s) as a PEM file are then required.
+    PDF_TIMESTAMP_URL: str | None = None
+    PDF_TIMESTAMP_ROOTS: str | None = None
+    VERIFY_UPLOAD_LIMIT_PER_ADDRESS = "20 per minute"  # PDFs checked on /verify: each costs CPU
     # Sign-in brakes (Flask-Limiter). memory:// counts in each process apart: with several
     # gunicorn workers or servers use a shared store, e.g. redis://127.0.0.1:6379/0 (production
     # with more than one worker refuses to start on memory://; see docs/deploy.md).

@@ -26,6 +26,7 @@ from elearn.domain.staff import normalise_email
 GUARDED = ("auth.login", "auth.signup", "auth.reset")
 # Look-ups of certificate codes: only failed ones count, so a verifier is never slowed down.
 LOOKUPS = ("certificates.verify", "certificates.pdf", "certificates.credential")
+UPLOAD = "certificates.verify_upload"
 
 
 # Stores whose counts live in one process: each worker would count for itself.
@@ -106,4 +107,11 @@ def init_app(app: Flask) -> None:
         )(view)
         wrapped.access = view.access
         app.view_functions[endpoint] = wrapped
+    # Each uploaded PDF is parsed and its signature checked: a brake on one address's uploads.
+    view = app.view_functions[UPLOAD]
+    wrapped = limiter.limit(
+        lambda: current_app.config["VERIFY_UPLOAD_LIMIT_PER_ADDRESS"], methods=["POST"]
+    )(view)
+    wrapped.access = view.access
+    app.view_functions[UPLOAD] = wrapped
     app.extensions["elearn.limiter"] = limiter

@@ -2,7 +2,8 @@
 
 The ``Authority`` holds what signs: the Ed25519 keys in ``instance/keys/`` (every key ever used
 stays published, so that old certificates still verify after a rotation) and the P-256 key that
-signs PDFs. It lives on the app; services receive it as an argument.
+certifies PDFs (or the organisation's own chain, PDF_SIGNING_PKCS12). It lives on the app;
+services receive it as an argument.
 """
 
 from __future__ import annotations
@@ -24,7 +25,14 @@ from elearn.domain.content import BankSpec, ExamSpec
 from elearn.domain.errors import N_, Conflict, NotFound
 from elearn.domain.localize import pick
 from elearn.models import Bank, Certificate, Exam, ExamAttempt, ExamVersion, User
-from elearn.pdf import CertificateText, PdfSigner, render_certificate
+from elearn.pdf import (
+    CertificateText,
+    PdfCheck,
+    PdfSigner,
+    SigningSetupError,
+    document_title,
+    render_certificate,
+)
 from elearn.pdf.text import FontError, FontFile
 from elearn.pdf.text import load as load_font
 from elearn.services import audit, xapi
@@ -43,6 +51,11 @@ class Authority:
     keys_dir: Path
     pdf_dir: Path
     pdf_fonts: tuple[Path, ...] = ()  # CERTIFICATE_FONTS: asked after the bundled fonts
+    # The organisation's own key and chain (PDF_SIGNING_PKCS12) instead of pdf_dir's own pair.
+    pdf_pkcs12: Path | None = None
+    pdf_pkcs12_passphrase: str | None = field(default=None, repr=False)
+    pdf_timestamp_url: str | None = None  # PDF_TIMESTAMP_URL: an RFC 3161 authority
+    pdf_timestamp_roots: tuple[bytes, ...] = ()  # PDF_TIMESTAMP_ROOTS: its root (PEM)
     _pdf_signer: PdfSigner | None = field(default=None, repr=False)
 
     @property
@@ -83,10 +96,64 @@ class Authority:
         return vc.jwks(self.keys())
 
     def pdf_signer(self, *, now: datetime) -> PdfSigner:
-        """The PDF signer, made once; ``now`` dates its certificate when there is none yet."""
+        """The PDF signer, made once; ``now`` dates its certificate when there is none yet.
+        The certificate is issued to ISSUER_NAME, or comes from PDF_SIGNING_PKCS12."""
         if self._pdf_signer is None:
-            self._pdf_signer = PdfSigner.from_directory(self.pdf_dir, now=now)
+            if self.pdf_pkcs12 is not None:
+                try:
+                    data = self.pdf_pkcs12.read_bytes()
+                except OSError as error:
+                    raise SigningSetupError(f"PDF_SIGNING_PKCS12: {error}") from error
+                # PDFs signed before the switch, with the key made here, still verify.
+                earlier = [
+                    path.read_bytes()
+                    for path in sorted(self.pdf_dir.glob("*.pem"))
+                    if path.name != "key.pem"
+                ]
+                self._pdf_signer = PdfSigner.from_pkcs12(
+                    data,
+                    self.pdf_pkcs12_passphrase,
+                    previous=earlier,
+                    timestamp_url=self.pdf_timestamp_url,
+                    timestamp_roots=self.pdf_timestamp_roots,
+                )
+            else:
+                self._pdf_signer = PdfSigner.from_directory(
+                    self.pdf_dir,
+                    now=now,
+                    common_name=self.issuer_name,
+                    timestamp_url=self.pdf_timestamp_url,
+                    timestamp_roots=self.pdf_timestamp_roots,
+                )
         return self._pdf_signer
+
+    def pdf_signing_certificate(self, *, now: datetime) -> SigningCertificate:
+        """The certificate that signs the PDFs, as published (verify page, issuer profile);
+        init_app makes it at start-up, ``now`` only dates one made here."""
+        signer = self.pdf_signer(now=now)
+        return SigningCertificate(
+            pem=signer.certificate_pem.decode("ascii"),
+            der=signer.certificate_der,
+            chain_pem=signer.chain_pem.decode("ascii"),
+            sha256=signer.fingerprint,
+            subject=signer.subject,
+        )
+
+
+@dataclass(frozen=True)
+class SigningCertificate:
+    """The PDF signing certificate: PEM, DER, the whole chain, and its SHA-256 fingerprint."""
+
+    pem: str
+    der: bytes
+    chain_pem: str
+    sha256: str  # lowercase hex of the DER's SHA-256
+    subject: str  # RFC 4514
+
+    @property
+    def sha256_colons(self) -> str:
+        """The fingerprint as pdfsig, certutil and browsers show it (AB:CD:...)."""
+        return ":".join(self.sha256[i : i + 2] for i in range(0, 64, 2)).upper()
 
 
 def authority_of(*, app: Any) -> Authority:
@@ -111,10 +178,37 @@ def init_app(app: Any, *, now: datetime) -> None:
         keys_dir=instance / "keys",
         pdf_dir=instance / "pdf-signing",
         pdf_fonts=fonts,
+        **_pdf_settings(app.config, instance),
     )
     if not authority.keys():
         authority.rotate(now=now)
+    authority.pdf_signer(now=now)  # a PDF_SIGNING_PKCS12 or TSA setting that fails stops here
     app.extensions["elearn.authority"] = authority
+
+
+def _pdf_settings(config: Any, instance: Path) -> dict[str, Any]:
+    """The PDF signing settings as the authority's fields; relative paths are in instance/."""
+
+    def path(name: str) -> Path | None:
+        value = config.get(name)
+        return instance / value if value else None
+
+    pkcs12 = path("PDF_SIGNING_PKCS12")
+    passphrase = config.get("PDF_SIGNING_PKCS12_PASSPHRASE") or None
+    passphrase_file = path("PDF_SIGNING_PKCS12_PASSPHRASE_FILE")
+    try:
+        if passphrase_file is not None:
+            passphrase = passphrase_file.read_text(encoding="utf-8").rstrip("\r\n")
+        roots_file = path("PDF_TIMESTAMP_ROOTS")
+        roots = (roots_file.read_bytes(),) if roots_file is not None else ()
+    except OSError as error:
+        raise SigningSetupError(f"PDF signing settings: {error}") from error
+    return {
+        "pdf_pkcs12": pkcs12,
+        "pdf_pkcs12_passphrase": passphrase,
+        "pdf_timestamp_url": config.get("PDF_TIMESTAMP_URL") or None,
+        "pdf_timestamp_roots": roots,
+    }
 
 
 # --- issuing -------------------------------------------------------------------------------------
@@ -446,11 +540,17 @@ def status_list_token(
     return vc.sign_credential(credential, authority.current_key(now=now))
 
 
+def _pdf_language(certificate: Certificate) -> str:
+    return certificate.language if certificate.language in ("nb", "da", "en") else "en"
+
+
 def _render_pdf(
     authority: Authority, certificate: Certificate, achievement: str, now: datetime
 ) -> bytes:
+    if certificate.revoked_at is not None:  # never a fresh signature on a revoked certificate
+        raise Conflict(N_("This certificate is revoked."))
     text = CertificateText(
-        language=certificate.language if certificate.language in ("nb", "da", "en") else "en",
+        language=_pdf_language(certificate),
         holder=certificate.holder_name,
         achievement=achievement,
         issued=certificate.issued_at.date(),
@@ -463,9 +563,12 @@ def _render_pdf(
     return authority.pdf_signer(now=now).sign(pdf)
 
 
-def pdf_of(*, authority: Authority, certificate: Certificate, now: datetime) -> bytes:
-    """The signed PDF made at issuance. A row older than that gets a fresh copy that is not kept,
-    so that reading never writes (``flask --app elearn certificates make-pdfs`` stores them)."""
+def pdf_of(*, authority: Authority, certificate: Certificate, now: datetime) -> bytes | None:
+    """The signed PDF made at issuance; none for a revoked certificate. A row older than that
+    gets a fresh copy that is not kept, so that reading never writes (``flask --app elearn
+    certificates make-pdfs`` stores them)."""
+    if certificate.revoked_at is not None:
+        return None
     if certificate.pdf is not None:
         return certificate.pdf
     return _render_pdf(authority, certificate, achievement_name(certificate=certificate), now)
@@ -477,7 +580,7 @@ def make_missing_pdfs(
     """Store the PDF of up to ``limit`` certificates issued before PDFs were made at issuance."""
     missing = session.exec(
         select(Certificate)
-        .where(col(Certificate.pdf).is_(None))
+        .where(col(Certificate.pdf).is_(None), col(Certificate.revoked_at).is_(None))
         .order_by(col(Certificate.id))
         .limit(limit)
     ).all()
@@ -487,6 +590,45 @@ def make_missing_pdfs(
         )
     session.flush()
     return len(missing)
+
+
+@dataclass(frozen=True)
+class PdfVerification:
+    """What an uploaded PDF proves. ``outcome`` is the PDF check's verdict when it is not a
+    genuine certificate of ours (see ``PdfCheck``); for a genuine one, ``unknown code`` (no
+    record), ``differs`` (the record says otherwise: ``differences`` names what), or the
+    record's standing (valid | revoked | expired | not yet valid | invalid)."""
+
+    check: PdfCheck
+    outcome: str
+    record: Verification | None = None
+    differences: tuple[str, ...] = ()
+
+
+def verify_pdf(
+    *, session: Session, authority: Authority, data: bytes, now: datetime
+) -> PdfVerification:
+    """Is `data` an unchanged certificate PDF signed with this issuer's key, and does it match
+    the record (holder, achievement, date of issue) and the record's standing?"""
+    check = authority.pdf_signer(now=now).check(data)
+    if not check.genuine:
+        return PdfVerification(check, check.verdict)
+    keywords = check.info.get("Keywords", "").split()
+    certificate = find(session=session, code=keywords[0]) if keywords else None
+    if certificate is None:
+        return PdfVerification(check, "unknown code")
+    record = verify(certificate=certificate, authority=authority, now=now)
+    differences = []
+    title = document_title(_pdf_language(certificate), certificate.holder_name)
+    if check.info.get("Title") != title:
+        differences.append("holder")
+    if check.info.get("Subject") != achievement_name(certificate=certificate):
+        differences.append("achievement")
+    if not check.info.get("CreationDate", "").startswith(f"D:{certificate.issued_at:%Y%m%d}"):
+        differences.append("issued")
+    return PdfVerification(
+        check, "differs" if differences else record.state, record, tuple(differences)
+    )
 
 
 def achievement_name(*, certificate: Certificate) -> str:

@@ -178,6 +178,11 @@ def init_app(app: Flask) -> None:
             404: _(
                 "There is no page at this address. It may have moved, or the link may be wrong."
             ),
+            413: _(
+                "The file is larger than %(size)s MB, the most this site accepts. Nothing was "
+                "kept. Send a smaller file.",
+                size=int((app.config["MAX_CONTENT_LENGTH"] or 0) // (1024 * 1024)),
+            ),
         }
         code = exc.code
         return _error_page(
