@@ -135,7 +135,7 @@ def signup() -> Any:
                 locale=str(session.get("lang")) if session.get("lang") else None,
             )
         except AccountError as exc:
-            form.email.errors = [_(exc.message)]
+            getattr(form, exc.field or "email").errors = [_(exc.message)]
         else:
             _sign_in(user, remember=False)
             flash(_("Welcome! Your account is ready."), "success")
