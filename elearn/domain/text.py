@@ -81,3 +81,19 @@ def clean_text(value: str, *, multiline: bool = False, required: bool = False) -
 def clean_name(value: str) -> str:
     """A person's or a unit's name: one line, NFC, trimmed, with something visible in it."""
     return clean_text(value, multiline=False, required=True)
+
+
+def refused_characters(text: str) -> list[tuple[int, TextRefused]]:
+    """Each line (1-based) of a file's text that holds a control (but tab and CR) or a
+    bidi-override character, with the first of them: for files (content, imports), which are
+    checked, not cleaned."""
+    found = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        for char in line:
+            if char in BIDI_CONTROLS:
+                found.append((number, TextRefused(BIDI, _code(char))))
+                break
+            if char not in MULTILINE_ALLOWED and unicodedata.category(char) in ("Cc", "Cs"):
+                found.append((number, TextRefused(CONTROL, _code(char))))
+                break
+    return found

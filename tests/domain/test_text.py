@@ -6,7 +6,16 @@ import unicodedata
 
 import pytest
 
-from elearn.domain.text import BIDI, BLANK, CONTROL, LINE, TextRefused, clean_name, clean_text
+from elearn.domain.text import (
+    BIDI,
+    BLANK,
+    CONTROL,
+    LINE,
+    TextRefused,
+    clean_name,
+    clean_text,
+    refused_characters,
+)
 
 
 def refusal(value: str, **kw: bool) -> TextRefused:
@@ -79,3 +88,9 @@ def test_optional_text_of_spaces_is_empty_but_invisible_text_is_refused() -> Non
     assert clean_text("   ") == "" and clean_text(" \n\t ", multiline=True) == ""
     assert refusal("\u200b").message == BLANK
     assert refusal("  ", multiline=True, required=True).message == BLANK
+
+
+def test_refused_characters_names_each_line_of_a_file() -> None:
+    text = "title: ok\r\nbody: a\x00b\n\n  \t\nnote: \u202eevil\n\u200b\n"
+    assert [(n, r.char) for n, r in refused_characters(text)] == [(2, "U+0000"), (5, "U+202E")]
+    assert refused_characters("plain\ntext\twith tab\r\n") == []
