@@ -14,7 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from elearn.domain.errors import N_, AccountError, NotFound
 from elearn.domain.staff import normalise_email
-from elearn.domain.text import TextRefused, clean_name
+from elearn.domain.text import TextRefused, clean_name, refused_characters
 from elearn.models import (
     ROLES,
     AppSetting,
@@ -142,7 +142,16 @@ def set_roles(
 
 
 def find_user(*, session: Session, email: str) -> User | None:
+    if refused_characters(email):  # no account has one; PostgreSQL cannot even compare a NUL
+        return None
     return session.exec(select(User).where(User.email == normalise_email(email))).first()
+
+
+def _checked_email(email: str) -> str:
+    """The address as it is stored; AccountError if it holds a control character."""
+    if refused_characters(email):
+        raise AccountError(N_("An e-mail address cannot hold control characters."), "email")
+    return normalise_email(email)
 
 
 def _clean_name(name: str) -> str:
@@ -167,7 +176,7 @@ def create_user(
     org_unit_id: int | None = None,
     actor_id: int | None = None,
 ) -> User:
-    email = normalise_email(email)
+    email = _checked_email(email)
     name = _clean_name(name)
     if find_user(session=session, email=email) is not None:
         raise AccountError(N_("An account with this e-mail address already exists."), "email")
@@ -400,7 +409,7 @@ def edit_account(
     if user.id == actor_id and ("admin" not in wanted or not active):
         raise AccountError(N_("You cannot take away your own admin role or account."), "roles")
     user.name = _clean_name(name)
-    user.email = normalise_email(email)
+    user.email = _checked_email(email)
     user.org_unit_id = org_unit_id
     if user.active and not active:
         end_all_sessions(session=session, user_id=user_id)

@@ -18,7 +18,7 @@ from wtforms.fields import EmailField
 
 from elearn.db import engine_of
 from elearn.models import AuditEntry, Certificate, ExtraTime, Reflection, User
-from tests.conftest import ROLE_USERS, csrf_token, login, post
+from tests.conftest import ROLE_USERS, csrf_token, english_client, login, post
 
 NUL = "Ann\x00Admin"
 RLO = "Ann\u202eNIMDA"
@@ -279,3 +279,48 @@ def test_every_text_field_of_every_form_checks_its_text(app: Flask) -> None:
             if not any(isinstance(v, PlainText) for v in validators):
                 missing.append(f"{form_class.__module__}.{form_class.__name__}.{name}")
     assert checked >= 10 and missing == []
+
+
+# --- NUL where PostgreSQL would refuse it --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/?q=a%00b",
+        "/certify/attempts?q=%00",
+        "/certify/certificates?q=%00",
+        "/certify/audit?person=a%00b",
+        "/certify/audit?exam=a%00b",
+        "/certify/audit?certificate=a%00b",
+        "/?x%00=1",
+    ],
+)
+def test_a_nul_in_a_query_string_is_a_bad_request(as_role: Any, path: str) -> None:
+    client = as_role("admin")
+    assert client.get(path).status_code == 400
+
+
+def test_a_nul_in_an_e_mail_address_finds_no_account(app: Flask, as_role: Any) -> None:
+    client = english_client(app)
+    response = client.post(
+        "/login",
+        data={
+            "email": ROLE_USERS["learner"] + "\x00",
+            "password": "elearn-demo",
+            "csrf_token": csrf_token(client, "/login"),
+        },
+    )
+    assert response.status_code == 401  # the failed sign-in, as for any unknown address
+    response = post(
+        as_role("certifier"),
+        "/certify/extra-time",
+        {"email": "a\x00@example.org", "exam": "quick-certificate", "minutes": "5"},
+    )
+    assert response.status_code == 200
+    assert "There is no account with this e-mail address." in page_of(response)
+    result = app.test_cli_runner().invoke(
+        args=["users", "create", "--email", "a\x00b@example.org", "--name", "A",
+              "--password", "a-long-password"],
+    )  # fmt: skip
+    assert result.exit_code == 1 and "--email: " in result.output
