@@ -446,6 +446,11 @@ def sign_off(
         raise NotFound(N_("There is no passed attempt to review here."))
     if attempt.review_decision is not None:
         raise Conflict(N_("This attempt has been reviewed already."))
+    version = session.get(ExamVersion, attempt.exam_version_id)
+    if version is None or not version.spec.get("sign_off"):
+        # Only passes that wait for a sign-off are decided here: "rejecting" a pass of an exam
+        # that issues at once would leave its valid certificate beside a rejected attempt.
+        raise Conflict(N_("This exam's passes need no sign-off: there is nothing to decide."))
     attempt.review_decision = "approved" if approve else "rejected"
     attempt.reviewed_at, attempt.reviewed_by_id = now, reviewer_id
     attempt.review_comment = comment.strip() or None

@@ -66,6 +66,15 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
+def _refuse_nul_in_query() -> None:
+    """A query string with a NUL is a bad request: PostgreSQL cannot hold NUL in text, so a
+    search or filter that passed one on would fail there (a 500), and no address needs one."""
+    if any("\x00" in key or "\x00" in value for key, value in request.args.items(multi=True)):
+        from flask import abort
+
+        abort(400)
+
+
 def _error_page(status: int, title: str, message: str) -> tuple[str, int]:
     return render_template("error.html", status=status, title=title, message=message), status
 
@@ -126,6 +135,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(manage.bp)
     app.register_blueprint(panel.studies)
     app.register_blueprint(panel.panel)
+    app.before_request(_refuse_nul_in_query)
     app.after_request(_security_headers)
 
     # Every handler rolls back first: the request's commit only follows a view that returned.

@@ -32,6 +32,7 @@ from elearn.services import exposure as exposure_report
 from elearn.services import review as reviewing
 from elearn.services.audit import verify_chain
 from elearn.web import authority
+from elearn.web.forms import PlainText
 
 bp = Blueprint("certify", __name__, url_prefix="/certify")
 certifier = roles_required("certifier", "admin")
@@ -61,7 +62,7 @@ class ExtraTimeForm(FlaskForm):
         validators=[Optional(), NumberRange(min=0, max=400)],
     )
     reason = StringField(
-        _l("Reason (kept with the grant)"), validators=[Optional(), Length(max=500)]
+        _l("Reason (kept with the grant)"), validators=[PlainText(), Optional(), Length(max=500)]
     )
     submit = SubmitField(_l("Grant extra time"))
 
@@ -96,12 +97,17 @@ def extra_time() -> Any:
 
 
 class RevokeForm(FlaskForm):
-    reason = TextAreaField(_l("Reason for revoking"), validators=[InputRequired(), Length(max=500)])
+    reason = TextAreaField(
+        _l("Reason for revoking"),
+        validators=[InputRequired(), PlainText(multiline=True), Length(max=500)],
+    )
     submit = SubmitField(_l("Revoke the certificate"))
 
 
 class ReviewForm(FlaskForm):
-    comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=2000)])
+    comment = TextAreaField(
+        _l("Comment"), validators=[PlainText(multiline=True), Optional(), Length(max=2000)]
+    )
 
 
 @bp.get("/")
@@ -310,7 +316,9 @@ def _statistics_csv(name: str, items: list[reviewing.ItemReport]) -> Response:
 
 
 class RetireForm(FlaskForm):
-    reason = StringField(_l("Why retire it"), validators=[InputRequired(), Length(max=500)])
+    reason = StringField(
+        _l("Why retire it"), validators=[InputRequired(), PlainText(), Length(max=500)]
+    )
 
 
 @bp.post("/items/<int:item_id>/retire")

@@ -16,7 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from joserfc import jws
 from joserfc.jwk import KeySet
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from elearn.clock import utcnow
 from elearn.db import engine_of
@@ -91,6 +91,30 @@ def test_sign_off_waits_for_the_certifier(app: Flask, learner: FlaskClient, as_r
     assert certificate_of(app, attempt_id) is not None
     again = post(certifier, f"/certify/reviews/{attempt_id}", {"decision": "reject"})
     assert again.status_code == 409
+
+
+def test_a_pass_that_needs_no_sign_off_cannot_be_rejected(
+    app: Flask, learner: FlaskClient, as_role: Any
+) -> None:
+    attempt_id = pass_exam(app, learner)  # the exam issues at once: no sign-off
+    cert = certificate_of(app, attempt_id)
+    assert cert is not None
+    certifier = as_role("certifier")
+    for decision in ("reject", "approve"):
+        refused = post(certifier, f"/certify/reviews/{attempt_id}", {"decision": decision})
+        assert refused.status_code == 409
+        assert "need no sign-off" in refused.get_data(as_text=True)
+    with Session(engine_of(app)) as s:
+        attempt = s.get(ExamAttempt, attempt_id)
+        assert attempt is not None and attempt.review_decision is None
+        assert attempt.reviewed_by_id is None
+        certs = s.exec(select(Certificate).where(Certificate.attempt_id == attempt_id)).all()
+        assert [c.code for c in certs] == [cert.code] and certs[0].revoked_at is None
+        decided = select(AuditEntry).where(
+            AuditEntry.subject == f"attempt:{attempt_id}",
+            col(AuditEntry.action).in_(["attempt.rejected", "attempt.approved"]),
+        )
+        assert s.exec(decided).all() == []
 
 
 def test_verify_page_api_and_jwks(app: Flask, client: FlaskClient) -> None:
