@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import timedelta
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -80,7 +81,7 @@ def test_entries_are_written_unsealed_and_sealed_in_order_with_a_signed_checkpoi
     assert code == 0 and out.startswith("sealed 3 entries")
     chain = sealed(app)
     assert [e.seq for e in chain] == list(range(1, len(chain) + 1))
-    assert all(b.prev_hash == a.hash for a, b in zip(chain, chain[1:], strict=False))
+    assert all(b.prev_hash == a.hash for a, b in pairwise(chain))
     assert [e.id for e in chain[-3:]] == sorted(e.id for e in waiting if e.id)
     code, out = run(app, "audit", "checkpoint")
     checkpoint = Checkpoint.from_json(out)
@@ -398,3 +399,68 @@ def test_export_lists_sealed_entries_in_chain_order_and_the_checkpoints(app: Fla
     assert lines[1]["prev_hash"] == lines[0]["hash"]
     checkpoints = run(app, "audit", "export", "--checkpoints")[1].splitlines()
     assert Checkpoint.from_json(checkpoints[-1]).seq == lines[-2]["seq"]
+
+
+def test_the_upgrade_keeps_old_entries_in_order_pseudonymous_and_sealable(tmp_path: Path) -> None:
+    from importlib import import_module
+
+    from tests.conftest import make_app
+
+    legacy = import_module("elearn.migrations.versions.0011_audit_sealer")
+    app = make_app(tmp_path / "instance")
+    assert run(app, "db", "upgrade", "0008")[0] == 0
+    at = utcnow()
+    prev, rows = "0" * 64, []
+    with engine_of(app).begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO user_account (id, email, name, password_hash, active, created_at) "
+                "VALUES (7, 'old@example.org', 'Old', 'x', :t, :at)"
+            ),
+            {"t": True, "at": at},
+        )
+        for i, (actor, subject) in enumerate([(7, "user:7"), (None, "content"), (7, "exam:x")]):
+            data = {"i": i}
+            digest = legacy.legacy_hash(at, actor, "old.action", subject, data, prev)
+            rows.append(digest)
+            connection.execute(
+                text(
+                    "INSERT INTO audit_entry (at, actor_id, action, subject, data, prev_hash, hash)"
+                    " VALUES (:at, :actor, 'old.action', :subject, :data, :prev, :hash)"
+                ),
+                {
+                    "at": at,
+                    "actor": actor,
+                    "subject": subject,
+                    "data": json.dumps(data),
+                    "prev": prev,
+                    "hash": digest,
+                },
+            )
+            prev = digest
+    assert run(app, "db", "upgrade")[0] == 0
+    with Session(engine_of(app)) as s:
+        pseudonym = s.exec(select(AuditSubject.pseudonym).where(AuditSubject.user_id == 7)).one()
+        entries = list(s.exec(select(AuditEntry).order_by(col(AuditEntry.id))))
+    assert [(e.actor, e.subject) for e in entries[:3]] == [
+        (pseudonym, f"person:{pseudonym}"),
+        (None, "content"),
+        (pseudonym, "exam:x"),
+    ]
+    assert entries[3].action == "audit.migrated" and entries[3].data == {
+        "legacy_entries": 3,
+        "legacy_head": rows[-1],
+        "legacy_chain_held": True,
+        "legacy_broken_at": None,
+    }
+    assert all(e.seq is None and e.hash is None for e in entries)
+    assert run(app, "audit", "seal")[1].startswith("sealed 4 entries")
+    assert [e.id for e in sealed(app)] == [e.id for e in entries]
+    assert verify(app)[0] == 0
+    assert run(app, "db", "downgrade", "0008")[0] == 0  # and back: re-chained by the old rule
+    with engine_of(app).connect() as connection:
+        back = connection.execute(
+            text("SELECT actor_id, subject, prev_hash, hash FROM audit_entry ORDER BY id")
+        ).all()
+    assert [(r[0], r[1]) for r in back[:3]] == [(7, "user:7"), (None, "content"), (7, "exam:x")]
+    assert back[0][3] == rows[0] and back[1][2] == back[0][3]
