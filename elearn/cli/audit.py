@@ -14,7 +14,7 @@ from flask import current_app
 from elearn.cli import GROUPS
 from elearn.domain.audit import Checkpoint, Problem
 from elearn.jobs import audit as audit_jobs
-from elearn.jobs import unit_of_work
+from elearn.jobs import reading
 from elearn.services.audit import SealRefused, checkpoints_json, export_lines
 
 group = GROUPS["audit"]
@@ -109,7 +109,7 @@ def audit_prune(before: datetime) -> None:
 @click.option("--checkpoints", is_flag=True, help="Export the signed checkpoints instead.")
 def audit_export(out: Path | None, checkpoints: bool) -> None:
     """Every entry (or checkpoint) as JSON Lines, in chain order, with its hashes."""
-    with unit_of_work(current_app) as session:
+    with reading(current_app) as session:
         lines = list(
             checkpoints_json(session=session) if checkpoints else export_lines(session=session)
         )

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from elearn.db import open_session
+from elearn.db import READ_ONLY, open_session
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -27,3 +27,17 @@ def unit_of_work(app: Flask, **session_options: Any) -> Iterator[Session]:
             session.rollback()
             raise
         session.commit()
+
+
+@contextmanager
+def reading(app: Flask) -> Iterator[Session]:
+    """A session for batch work that only reads (a full check, an export): on SQLite it takes no
+    write lock, so learners' saves go on while it reads; it is rolled back at the end."""
+    from sqlmodel import Session
+
+    engine = app.extensions["elearn.engine"].execution_options(**{READ_ONLY: True})
+    with Session(engine) as session:
+        try:
+            yield session
+        finally:
+            session.rollback()

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from elearn.clock import utcnow
 from elearn.domain.audit import Checkpoint
-from elearn.jobs import unit_of_work
+from elearn.jobs import reading, unit_of_work
 from elearn.services import audit
 from elearn.services.certificates import authority_of
 
@@ -46,7 +46,7 @@ def seal(
 
 def verify(app: Flask, *, outside: Checkpoint | None = None) -> audit.LogCheck:
     keys = authority_of(app=app).public_keys()
-    with unit_of_work(app) as session:
+    with reading(app) as session:
         return audit.verify_log(session=session, public_key=keys, outside=outside)
 
 

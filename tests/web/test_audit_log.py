@@ -7,6 +7,7 @@ whose link can be erased; old entries can be pruned behind a signed checkpoint.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -18,7 +19,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event, text
+from sqlalchemy import event, func, text
 from sqlmodel import Session, col, select
 
 from elearn.clock import utcnow
@@ -264,17 +265,32 @@ def test_a_rewritten_stretch_with_fresh_hashes_misses_the_signed_checkpoint(app:
 
 
 def test_concurrent_appends_are_all_sealed_into_one_chain(app: Flask) -> None:
+    """Many requests write at once, the first entries about one new person among them: every
+    entry is kept, the person gets one pseudonym, and the sealer makes one chain of them."""
     before = len(sealed(app))
+    with Session(engine_of(app)) as s:
+        newcomer = User(email="new@example.org", name="New", password_hash="x")
+        s.add(newcomer)
+        s.commit()
+        person = newcomer.id
 
     def append(i: int) -> None:
         with Session(engine_of(app)) as s:
-            audit.record(session=s, action="test.concurrent", subject=f"n:{i}", now=utcnow())
+            audit.record(
+                session=s, action="test.concurrent", subject=f"user:{person}", now=utcnow()
+            )
             s.commit()
 
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(append, range(32)))
     assert audit_jobs.seal(app, size=10) == 32
     assert len(sealed(app)) == before + 32
+    with Session(engine_of(app)) as s:
+        names = s.exec(select(AuditSubject.pseudonym).where(AuditSubject.user_id == person)).all()
+        subjects = set(
+            s.exec(select(AuditEntry.subject).where(AuditEntry.action == "test.concurrent"))
+        )
+    assert len(names) == 1 and subjects == {f"person:{names[0]}"}
     assert verify(app)[0] == 0
 
 
@@ -464,3 +480,19 @@ def test_the_upgrade_keeps_old_entries_in_order_pseudonymous_and_sealable(tmp_pa
         ).all()
     assert [(r[0], r[1]) for r in back[:3]] == [(7, "user:7"), (None, "content"), (7, "exam:x")]
     assert back[0][3] == rows[0] and back[1][2] == back[0][3]
+
+
+def test_a_full_check_takes_no_write_lock_while_it_reads(app: Flask) -> None:
+    """``audit verify`` may read for seconds: learners' saves must not wait for it (SQLite)."""
+    from elearn.jobs import reading, unit_of_work
+
+    with reading(app) as reader:
+        assert reader.exec(select(func.count()).select_from(AuditEntry)).one() > 0
+        began = time.perf_counter()
+        with unit_of_work(app) as writer:  # would wait for the lock, then fail, under IMMEDIATE
+            audit.record(session=writer, action="test.meanwhile", subject="x", now=utcnow())
+        assert time.perf_counter() - began < 1
+        # the reader keeps its snapshot: the entry written meanwhile is not in it
+        assert not reader.exec(
+            select(AuditEntry).where(AuditEntry.action == "test.meanwhile")
+        ).first()
