@@ -32,10 +32,15 @@ def unit_of_work(app: Flask, **session_options: Any) -> Iterator[Session]:
 @contextmanager
 def reading(app: Flask) -> Iterator[Session]:
     """A session for batch work that only reads (a full check, an export): on SQLite it takes no
-    write lock, so learners' saves go on while it reads; it is rolled back at the end."""
+    write lock, so learners' saves go on while it reads, and sees one snapshot throughout; it is
+    rolled back at the end."""
     from sqlmodel import Session
 
-    engine = app.extensions["elearn.engine"].execution_options(**{READ_ONLY: True})
+    base = app.extensions["elearn.engine"]
+    # One snapshot for the whole read (SQLite's deferred transaction under WAL gives one too), so
+    # a sealer committing meanwhile does not look like tampering to a check.
+    snapshot = {"isolation_level": "REPEATABLE READ"} if base.dialect.name == "postgresql" else {}
+    engine = base.execution_options(**{READ_ONLY: True}, **snapshot)
     with Session(engine) as session:
         try:
             yield session

@@ -291,10 +291,10 @@ def verify_log(
     *, session: Session, public_key: PublicKeys, outside: Checkpoint | None = None
 ) -> LogCheck:
     """Check every kept entry against the signed checkpoints (and one kept outside, if given):
-    names an edited, deleted or inserted entry, a cut-off tail, a forged checkpoint."""
-    if session.get_bind().dialect.name == "postgresql":
-        # One snapshot for every query below: a sealer committing meanwhile is not tampering.
-        session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+    names an edited, deleted or inserted entry, a cut-off tail, a forged checkpoint.
+
+    Give it a session that reads one snapshot (``elearn.jobs.reading``): a sealer committing
+    between two of its queries would otherwise look like an inserted entry."""
     stored = _checkpoints(session)
     every = stored + ([outside] if outside is not None else [])
     count_waiting = waiting(session=session)
