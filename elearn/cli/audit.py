@@ -12,10 +12,10 @@ import click
 from flask import current_app
 
 from elearn.cli import GROUPS
-from elearn.domain.audit import Checkpoint, Problem
+from elearn.domain.audit import Checkpoint, Problem, SealRefused
 from elearn.jobs import audit as audit_jobs
 from elearn.jobs import reading
-from elearn.services.audit import SealRefused, checkpoints_json, export_lines
+from elearn.services.audit import checkpoints_json, export_lines
 
 group = GROUPS["audit"]
 

@@ -30,6 +30,11 @@ PERSON = "person:"  # a subject that is a person: "person:<pseudonym>"
 CHECKPOINT_CONTEXT = b"elearn audit checkpoint v1\n"  # no other signature can pass for one
 
 
+class SealRefused(Exception):
+    """The sealed chain's head does not match the newest signed checkpoint: sealing on top of
+    a tampered log would sign the tampering. ``audit verify`` says what is wrong."""
+
+
 @dataclass(frozen=True)
 class AuditRecord:
     """What an entry says, as hashed: the actor and a person subject are pseudonyms."""

@@ -32,6 +32,7 @@ from elearn.domain.audit import (
     Finding,
     Problem,
     SealedEntry,
+    SealRefused,
     check_checkpoints,
     seal_hash,
     tail_finding,
@@ -135,11 +136,6 @@ def people(*, session: Session, names: set[str]) -> dict[str, str]:
 
 
 # --- sealing -------------------------------------------------------------------------------------
-
-
-class SealRefused(Exception):
-    """The sealed chain's head does not match the newest signed checkpoint: sealing on top of
-    a tampered log would sign the tampering. ``audit verify`` says what is wrong."""
 
 
 def _lock_sealer(session: Session) -> None:
