@@ -510,6 +510,9 @@ def seed_storm(database: str, instance: Path, staff: int, audit_entries: int) ->
                 session.commit()
         session.commit()
         unit_id = unit.id
+    from elearn.jobs.audit import seal
+
+    seal(app)  # as the sealer's cron would have: the audit page shows a sealed log
     engine_of(app).dispose()
     return unit_id
 

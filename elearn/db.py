@@ -54,6 +54,9 @@ def create_private_file(path: Path) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
+READ_ONLY = "elearn_read_only"  # an execution option: a transaction that will not write
+
+
 def make_engine(url: str, echo: bool = False) -> Engine:
     """An engine with SQLite tuned for a web app: WAL, foreign keys, busy timeout, IMMEDIATE."""
     if url.startswith("sqlite"):
@@ -82,8 +85,11 @@ def make_engine(url: str, echo: bool = False) -> Engine:
         @event.listens_for(engine, "begin")
         def _on_begin(connection: Any) -> None:
             # A deferred transaction that reads then writes fails at once under WAL with
-            # "database is locked"; IMMEDIATE waits for the lock instead (see recipes).
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            # "database is locked"; IMMEDIATE waits for the lock instead (see recipes). Work that
+            # only reads (READ_ONLY: ``audit verify``) begins deferred: under WAL it reads one
+            # snapshot and never holds the write lock, however long it takes.
+            read_only = connection.get_execution_options().get(READ_ONLY)
+            connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, echo=echo, pool_size=2, max_overflow=2, pool_pre_ping=True)

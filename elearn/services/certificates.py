@@ -11,12 +11,14 @@ from __future__ import annotations
 import os
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import jwt
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlmodel import Session, col, func, or_, select
 
 from elearn.domain import credentials as vc
@@ -91,6 +93,10 @@ class Authority:
         with os.fdopen(fd, "wb") as f:
             f.write(vc.key_to_pem(key))
         return key
+
+    def public_keys(self) -> Callable[[str], Ed25519PublicKey | None]:
+        """Every key ever used, by kid (what signed an audit checkpoint, after rotations too)."""
+        return {key.kid: key.private_key.public_key() for key in self.keys()}.get
 
     def jwks(self) -> dict[str, Any]:
         return vc.jwks(self.keys())
@@ -706,20 +712,3 @@ def all_certificates(*, session: Session) -> list[tuple[Certificate, str]]:
             .order_by(col(Certificate.issued_at))
         ).all()
     ]
-
-
-def sign_checkpoint(*, authority: Authority, head: str, count: int, now: datetime) -> str:
-    """The audit log's head hash signed with the credential key: an outside party who keeps
-    these can later prove that the log up to that point was not rewritten."""
-    key = authority.current_key(now=now)
-    return jwt.encode(
-        {
-            "iss": authority.issuer.id,
-            "iat": int(now.timestamp()),
-            "audit_head": head,
-            "audit_count": count,
-        },
-        key.private_key,
-        algorithm="EdDSA",
-        headers={"kid": key.kid, "typ": "JWT"},
-    )

@@ -26,11 +26,11 @@ from elearn.auth import roles_required
 from elearn.clock import utcnow
 from elearn.db import get_session
 from elearn.domain import duties
+from elearn.domain.audit import PERSON
 from elearn.i18n import current_language
 from elearn.services import accounts, audit, certificates, exams, reports, standard_setting
 from elearn.services import exposure as exposure_report
 from elearn.services import review as reviewing
-from elearn.services.audit import verify_chain
 from elearn.web import authority
 from elearn.web.forms import PlainText
 
@@ -342,21 +342,28 @@ def retire(item_id: int) -> Any:
 @bp.get("/audit")
 @certifier
 def audit_log() -> Any:
-    """The log by person, exam or certificate, with a signed checkpoint of its head."""
+    """The log by person, exam or certificate, a page at a time, with its seal status: the
+    newest batch is checked against its signed checkpoint (the full check is ``audit verify``)."""
     session = get_session()
     person = request.args.get("person", "").strip()
     exam = request.args.get("exam", "").strip()
     code = request.args.get("certificate", "").strip()
-    entries = audit.search(session=session, person=person, exam=exam, code=code)
-    check = verify_chain(session=session)
-    checkpoint = certificates.sign_checkpoint(
-        authority=authority(), head=check.head, count=check.count, now=utcnow()
+    page = audit.search(
+        session=session,
+        person=person,
+        exam=exam,
+        code=code,
+        number=request.args.get("page", 1, type=int) or 1,
     )
+    names = {e.actor for e in page.rows if e.actor} | {
+        e.subject.removeprefix(PERSON) for e in page.rows if e.subject.startswith(PERSON)
+    }
     return render_template(
         "certify/audit.html",
-        entries=entries,
-        check=check,
-        checkpoint=checkpoint,
+        page=page,
+        status=audit.seal_status(session=session, public_key=authority().public_keys()),
+        people=audit.people(session=session, names=names),
+        person_prefix=PERSON,
         person=person,
         exam=exam,
         code=code,
