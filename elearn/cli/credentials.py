@@ -88,7 +88,7 @@ def credentials_verify(
         except StatusUnknown as exc:
             unknown = str(exc)
     standing = vc.standing(payload, revoked, utcnow())
-    state = standing.state
+    state: str = standing.state
     if unknown is not None and state == "valid":
         state = "status unknown"
     subject = payload["credentialSubject"]

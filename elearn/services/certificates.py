@@ -386,11 +386,12 @@ def _sign_and_store(
     status_list = session.get(StatusList, list_number)
     assert status_list is not None
     achievement = _achievement(authority, exam_id, spec, bank, language)
+    holder_url = authority.id_url(f"/users/{user.id}")
     info = vc.CredentialInfo(
         id=authority.url(f"/api/v1/credentials/{code}"),
         code=code,
         holder_name=user.name,
-        holder_id=f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, authority.id_url(f'/users/{user.id}'))}",
+        holder_id=f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, holder_url)}",
         achievement=achievement,
         issuer=authority.issuer,
         valid_from=issued_at,
@@ -642,16 +643,6 @@ def signed_status_list(
     session.add(row)
     session.flush()
     return row
-
-
-def status_list_token(
-    *, session: Session, authority: Authority, status_list: int, now: datetime
-) -> str:
-    """The signed revocation list: one bit per certificate slot, set where revoked."""
-    row = signed_status_list(session=session, authority=authority, number=status_list, now=now)
-    if row is None or row.token is None:
-        raise NotFound(N_("There is no such revocation list."))
-    return row.token
 
 
 def status_etag(row: StatusList) -> str:

@@ -29,7 +29,6 @@ from elearn.config import DefaultPublicUrl
 from elearn.db import engine_of
 from elearn.domain import credentials as vc
 from elearn.models import Certificate, StatusList
-from elearn.services import certificates
 from elearn.services.certificates import authority_of
 from tests.conftest import (
     ROOT,
@@ -434,3 +433,21 @@ def test_certificates_still_verify_after_the_address_moves(app: Flask, tmp_path:
     kids = [k["kid"] for k in client.get("/elearn/.well-known/jwks.json").json["keys"]]
     assert all(kid.startswith(OLD + "/.well-known/jwks.json#") for kid in kids)
     release_app(moved)
+
+
+def test_the_upgrade_records_the_url_of_a_list_already_in_use(app: Flask) -> None:
+    """Certificates issued before lists were rows: the upgrade records the URL they carry, not
+    today's address."""
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["db", "downgrade", "0008"]).exit_code == 0
+    with Session(engine_of(app)) as s:
+        token = s.exec(select(Certificate.credential)).first()
+    assert token is not None
+    carried = jwt.decode(token, options={"verify_signature": False})["credentialStatus"]
+    result = runner.invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    with Session(engine_of(app)) as s:
+        row = s.get(StatusList, 1)
+        assert row is not None and row.url == carried["statusListCredential"]
+        assert row.size == vc.STATUS_LIST_SIZE and row.token is None
+    assert english_client(app).get("/status/1").status_code == 200
