@@ -19,6 +19,7 @@ from typing import Any
 
 import jwt
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import object_session
 from sqlmodel import Session, col, func, or_, select
 
@@ -66,6 +67,7 @@ class Authority:
     jwks_max_age: int = 300  # JWKS_MAX_AGE: a rotated key signs only once this has passed
     status_list_size: int = vc.STATUS_LIST_SIZE
     _pdf_signer: PdfSigner | None = field(default=None, repr=False)
+    _base: str | None = field(default=None, repr=False)  # recorded once, never changes
 
     @property
     def issuer(self) -> vc.Issuer:
@@ -82,6 +84,11 @@ class Authority:
 
     def issuer_base(self) -> str:
         """The base URL recorded on first start (today's address if nothing is recorded yet)."""
+        if self._base is None:
+            self._base = self._recorded_base()
+        return self._base
+
+    def _recorded_base(self) -> str:
         path = self.keys_dir / IDENTITY_FILE
         try:
             return str(json.loads(path.read_text(encoding="utf-8"))["base"])
@@ -263,16 +270,23 @@ def _status_list(
 ) -> StatusList:
     """List ``number``, opened (its URL recorded at today's address) if it is not yet."""
     row = session.get(StatusList, number)
-    if row is None:
-        row = StatusList(
-            id=number,
-            url=authority.url(f"/status/{number}"),
-            size=authority.status_list_size,
-            opened_at=now,
-        )
-        session.add(row)
-        session.flush()
-    return row
+    if row is not None:
+        return row
+    try:
+        with session.begin_nested():  # another server may open the same list at this moment
+            session.add(
+                StatusList(
+                    id=number,
+                    url=authority.url(f"/status/{number}"),
+                    size=authority.status_list_size,
+                    opened_at=now,
+                )
+            )
+    except IntegrityError:
+        pass  # theirs holds: the same number, the URL recorded by whoever came first
+    found = session.get(StatusList, number)
+    assert found is not None
+    return found
 
 
 def _free_slot(*, session: Session, authority: Authority, now: datetime) -> tuple[int, int]:

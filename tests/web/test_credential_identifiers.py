@@ -9,6 +9,7 @@ import json
 import os
 import socket
 import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -168,8 +169,14 @@ def test_verify_page_says_status_unknown_when_the_list_cannot_be_trusted(
             s.commit()
             page = client.get(f"/verify/{code}").get_data(as_text=True)
             assert "Status unknown" in page and "<strong>Valid</strong>" not in page
-        row.url = "http://elsewhere.example/status/1"  # not the list the credential names
         row.token = good
+        cert = s.exec(select(Certificate).where(Certificate.code == code)).one()
+        row.size = cert.status_index  # the index is now outside the list
+        s.add(row)
+        s.commit()
+        assert "Status unknown" in client.get(f"/verify/{code}").get_data(as_text=True)
+        row.size = vc.STATUS_LIST_SIZE
+        row.url = "http://elsewhere.example/status/1"  # not the list the credential names
         s.add(row)
         s.commit()
         assert "Status unknown" in client.get(f"/verify/{code}").get_data(as_text=True)
@@ -304,6 +311,33 @@ def test_production_refuses_the_default_public_url(tmp_path: Path) -> None:
             config["PUBLIC_URL"] = url
         with pytest.raises(DefaultPublicUrl, match="PUBLIC_URL"):
             create_app(config)
+
+
+def test_gunicorn_refuses_to_start_production_with_the_default_public_url(tmp_path: Path) -> None:
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("ELEARN_", "FLASK_RUN"))},
+        "ELEARN_INSTANCE_PATH": str(tmp_path),
+        "ELEARN_SECRET_KEY": "x",
+        "ELEARN_PRODUCTION": "true",
+        "ELEARN_WORKERS": "1",
+        "ELEARN_BIND": f"127.0.0.1:{closed_port()}",
+    }
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "-c",
+            str(ROOT / "gunicorn.conf.py"),
+            "elearn.wsgi:app",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "PUBLIC_URL is not set" in result.stderr, result.stderr
+    assert "Booting worker" not in result.stderr
 
 
 def test_production_refuses_an_address_whose_identifiers_no_longer_answer(
