@@ -659,7 +659,7 @@ def signed_status_list(
     return row
 
 
-def status_etag(row: StatusList) -> str:
+def status_etag(*, row: StatusList) -> str:
     """A strong validator of the signed copy: the same on every server that serves it."""
     assert row.token is not None
     return hashlib.sha256(row.token.encode("ascii")).hexdigest()[:32]

@@ -97,7 +97,7 @@ def status(status_list: int) -> Any:
     # The stored copy, the same on every server until a bit changes: cacheable, as the
     # Bitstring Status List spec advises; a revocation shows within max-age.
     response = Response(row.token, mimetype="application/vc+jwt")
-    response.set_etag(certificates.status_etag(row))
+    response.set_etag(certificates.status_etag(row=row))
     response.last_modified = row.signed_at
     response.headers["Cache-Control"] = (
         f"public, max-age={current_app.config['STATUS_LIST_MAX_AGE']}"
