@@ -84,8 +84,8 @@ def credentials_verify(
     status = payload.get("credentialStatus")
     if check_status and status is not None:
         try:
-            revoked = _revoked(status, status_source, key_set)
-        except StatusUnknown as exc:
+            revoked = _revoked(status, status_source, key_set, _issuer_of(payload))
+        except vc.StatusUnknown as exc:
             unknown = str(exc)
     standing = vc.standing(payload, revoked, utcnow())
     state: str = standing.state
@@ -108,36 +108,43 @@ def credentials_verify(
     sys.exit(STATUS_UNKNOWN if state == "status unknown" else NOT_VALID)
 
 
-class StatusUnknown(Exception):
-    """The revocation list could not be read, verified or matched (the message says why)."""
+def _issuer_of(payload: dict[str, object]) -> object:
+    """The issuer's id, whether the credential names it as a URL or as a Profile."""
+    issuer = payload.get("issuer")
+    return issuer.get("id") if isinstance(issuer, dict) else issuer
 
 
-def _revoked(status: object, source: str | None, key_set: dict[str, object]) -> bool:
-    """Whether the credential's bit is set in its revocation list, verified with the same keys."""
+def _revoked(
+    status: object, source: str | None, key_set: dict[str, object], issuer: object
+) -> bool:
+    """Whether the credential's bit is set in its revocation list, verified with the same keys
+    and published by the credential's own issuer."""
     try:
         if not isinstance(status, dict):
             raise ValueError("credentialStatus is not an object")
         list_url = status["statusListCredential"]
         index = int(status["statusListIndex"])
     except (KeyError, TypeError, ValueError) as exc:
-        raise StatusUnknown(f"the credential's status entry is unreadable ({exc})") from None
+        raise vc.StatusUnknown(f"the credential's status entry is unreadable ({exc})") from None
     try:
         text = _read(source or str(list_url)).strip()
     except (OSError, ValueError) as exc:  # URLError is an OSError; a missing file too
-        raise StatusUnknown(f"the revocation list cannot be read ({exc})") from None
+        raise vc.StatusUnknown(f"the revocation list cannot be read ({exc})") from None
     try:
         listing = vc.verify_credential(text, key_set)
     except vc.CredentialInvalid as exc:
-        raise StatusUnknown(f"the revocation list does not verify ({exc.reason})") from None
+        raise vc.StatusUnknown(f"the revocation list does not verify ({exc.reason})") from None
     if listing.get("id") != list_url:
-        raise StatusUnknown("that is not the credential's revocation list")
+        raise vc.StatusUnknown("that is not the credential's revocation list")
+    if _issuer_of(listing) != issuer:
+        raise vc.StatusUnknown("the revocation list is another issuer's")
     types = listing.get("type") or []
     subject = listing.get("credentialSubject")
     if "BitstringStatusListCredential" not in types or not isinstance(subject, dict):
-        raise StatusUnknown("that is not a revocation list")
+        raise vc.StatusUnknown("that is not a revocation list")
     if subject.get("statusPurpose") != "revocation":
-        raise StatusUnknown("that list is not for revocation")
+        raise vc.StatusUnknown("that list is not for revocation")
     try:
         return vc.status_bit(str(subject.get("encodedList")), index)
     except ValueError as exc:
-        raise StatusUnknown(f"the revocation list cannot answer ({exc})") from None
+        raise vc.StatusUnknown(f"the revocation list cannot answer ({exc})") from None

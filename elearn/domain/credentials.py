@@ -431,6 +431,12 @@ def _is_int(value: object) -> bool:
     return type(value) is int
 
 
+class StatusUnknown(Exception):
+    """A credential's revocation status cannot be established: its list is missing, unreachable,
+    tampered, signed by another key, or does not hold its index (the message says which). The
+    Bitstring Status List spec calls this a STATUS_RETRIEVAL_ERROR; it is never "valid"."""
+
+
 # --- Standing ----------------------------------------------------------------------------------
 
 

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import object_session
 from sqlmodel import Session, col, func, or_, select
 
+from elearn.config import UnrecordedAddress
 from elearn.domain import credentials as vc
 from elearn.domain.content import BankSpec, ExamSpec
 from elearn.domain.errors import N_, Conflict, NotFound
@@ -180,10 +181,6 @@ def _write_private(path: Path, text: str, *, exclusive: bool = True) -> None:
     fd = os.open(path, flags, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(text)
-
-
-class UnrecordedAddress(RuntimeError):
-    """Production whose recorded identifiers name an address it does not answer for."""
 
 
 def authority_of(*, app: Any) -> Authority:
@@ -551,7 +548,7 @@ def verify(*, certificate: Certificate, authority: Authority, now: datetime) -> 
         return Verification("invalid", certificate, None, exc.reason)
     try:
         listed = _listed_as_revoked(certificate=certificate, payload=payload, authority=authority)
-    except StatusUnknown as exc:
+    except vc.StatusUnknown as exc:
         revoked_anyway = certificate.revoked_at is not None
         if not revoked_anyway:
             return Verification("status unknown", certificate, payload, str(exc))
@@ -560,30 +557,26 @@ def verify(*, certificate: Certificate, authority: Authority, now: datetime) -> 
     return Verification(standing.state, certificate, payload)
 
 
-class StatusUnknown(Exception):
-    """The revocation status of a credential cannot be established (the message says why)."""
-
-
 def _listed_as_revoked(
     *, certificate: Certificate, payload: dict[str, Any], authority: Authority
 ) -> bool:
-    """Whether the signed revocation list the credential names has its bit set; StatusUnknown
+    """Whether the signed revocation list the credential names has its bit set; vc.StatusUnknown
     when that list cannot be read as the credential names it."""
     session = object_session(certificate)
     entry = payload.get("credentialStatus")
     if session is None or not isinstance(entry, dict):
-        raise StatusUnknown("the credential names no revocation list")
+        raise vc.StatusUnknown("the credential names no revocation list")
     row = session.get(StatusList, certificate.status_list)
     if row is None:
-        raise StatusUnknown("the revocation list is missing")
+        raise vc.StatusUnknown("the revocation list is missing")
     try:
         index = int(entry["statusListIndex"])
     except (KeyError, TypeError, ValueError):
-        raise StatusUnknown("the credential's status index is unreadable") from None
+        raise vc.StatusUnknown("the credential's status index is unreadable") from None
     if entry.get("statusListCredential") != row.url or index != certificate.status_index:
-        raise StatusUnknown("the credential names another revocation list")
+        raise vc.StatusUnknown("the credential names another revocation list")
     if not 0 <= index < row.size:
-        raise StatusUnknown("the status index is outside the revocation list")
+        raise vc.StatusUnknown("the status index is outside the revocation list")
     if row.token is None:
         return False  # never signed yet: nothing was revoked since it was opened
     try:
@@ -592,7 +585,7 @@ def _listed_as_revoked(
             raise ValueError("another list")
         return vc.status_bit(listing["credentialSubject"]["encodedList"], index)
     except (vc.CredentialInvalid, ValueError, KeyError, TypeError):
-        raise StatusUnknown("the revocation list does not verify") from None
+        raise vc.StatusUnknown("the revocation list does not verify") from None
 
 
 def revoke(

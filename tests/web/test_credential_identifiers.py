@@ -343,7 +343,7 @@ def test_gunicorn_refuses_to_start_production_with_the_default_public_url(tmp_pa
 def test_production_refuses_an_address_whose_identifiers_no_longer_answer(
     app: Flask, tmp_path: Path
 ) -> None:
-    from elearn.services.certificates import UnrecordedAddress
+    from elearn.config import UnrecordedAddress
 
     config = {
         "INSTANCE_PATH": app.instance_path,
