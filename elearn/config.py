@@ -119,10 +119,6 @@ class DefaultPublicUrl(RuntimeError):
     """Production without an address of its own: certificates would name the development one."""
 
 
-class UnrecordedAddress(RuntimeError):
-    """Production whose recorded identifiers name an address it does not answer for."""
-
-
 def _public_url(config: Any) -> None:
     """Settle PUBLIC_URL (and its aliases) without a trailing slash: the configured address, or
     in development the one ``flask run`` serves at; production refuses the default."""

@@ -431,6 +431,10 @@ def _is_int(value: object) -> bool:
     return type(value) is int
 
 
+class UnrecordedAddress(RuntimeError):
+    """Production whose recorded identifiers name an address it no longer answers for."""
+
+
 class StatusUnknown(Exception):
     """A credential's revocation status cannot be established: its list is missing, unreachable,
     tampered, signed by another key, or does not hold its index (the message says which). The

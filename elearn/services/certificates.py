@@ -23,7 +23,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import object_session
 from sqlmodel import Session, col, func, or_, select
 
-from elearn.config import UnrecordedAddress
 from elearn.domain import credentials as vc
 from elearn.domain.content import BankSpec, ExamSpec
 from elearn.domain.errors import N_, Conflict, NotFound
@@ -224,7 +223,7 @@ def init_app(app: Any, *, now: datetime) -> None:
             "see docs/deploy.md"
         )
         if app.config.get("PRODUCTION"):
-            raise UnrecordedAddress(message)
+            raise vc.UnrecordedAddress(message)
         if hasattr(app, "logger"):
             app.logger.warning(message)
     app.extensions["elearn.authority"] = authority

@@ -343,8 +343,6 @@ def test_gunicorn_refuses_to_start_production_with_the_default_public_url(tmp_pa
 def test_production_refuses_an_address_whose_identifiers_no_longer_answer(
     app: Flask, tmp_path: Path
 ) -> None:
-    from elearn.config import UnrecordedAddress
-
     config = {
         "INSTANCE_PATH": app.instance_path,
         "PRODUCTION": True,
@@ -352,7 +350,7 @@ def test_production_refuses_an_address_whose_identifiers_no_longer_answer(
         "DATABASE_URL": app.config["DATABASE_URL"],
         "PUBLIC_URL": "https://kurs.example.no",
     }
-    with pytest.raises(UnrecordedAddress, match="PUBLIC_URL_ALIASES"):
+    with pytest.raises(vc.UnrecordedAddress, match="PUBLIC_URL_ALIASES"):
         create_app(config)
     moved = create_app({**config, "PUBLIC_URL_ALIASES": ["http://127.0.0.1:5000"]})
     engine_of(moved).dispose()
