@@ -465,6 +465,24 @@ class Certificate(SQLModel, table=True):
     revoked_by_id: int | None = Field(default=None, foreign_key="user_account.id")
 
 
+class StatusList(SQLModel, table=True):
+    """A revocation list: its URL, recorded when it was opened and never rebuilt from today's
+    address, its size, and the signed copy every app server serves until a bit changes."""
+
+    __tablename__ = "status_list"
+
+    # The list's number, as in /status/<n> and Certificate.status_list.
+    id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    url: str = Field(max_length=500)
+    size: int
+    opened_at: datetime
+    version: int = 1  # one more whenever a bit changes (a revocation)
+    token: str | None = Field(default=None, sa_column=Column(Text))  # the signed list served
+    signed_version: int | None = None  # the version that token holds
+    signed_kid: str | None = Field(default=None, max_length=500)
+    signed_at: datetime | None = None
+
+
 # --- audit --------------------------------------------------------------------------------------
 
 

@@ -26,7 +26,7 @@ from wtforms import FileField
 
 from elearn.auth import public, roles_required
 from elearn.clock import utcnow
-from elearn.db import get_session
+from elearn.db import get_session, writes_on_get
 from elearn.services import certificates
 from elearn.web import authority
 
@@ -167,21 +167,29 @@ def credential(code: str) -> Any:
 @public
 def jwks() -> Any:
     response = jsonify(authority().jwks())
-    response.headers["Cache-Control"] = "public, max-age=300"
+    # A rotated key is published at once and signs only after this has passed (keys rotate).
+    response.headers["Cache-Control"] = f"public, max-age={current_app.config['JWKS_MAX_AGE']}"
     return response
 
 
 @bp.get("/status/<int:status_list>")
 @public
+@writes_on_get("signs the revocation list again when a bit changed or the key rotated")
 def status(status_list: int) -> Any:
-    if status_list != 1:
-        return jsonify(error="not found"), 404
-    token = certificates.status_list_token(
-        session=get_session(), authority=authority(), status_list=status_list, now=utcnow()
+    row = certificates.signed_status_list(
+        session=get_session(), authority=authority(), number=status_list, now=utcnow()
     )
-    response = Response(token, mimetype="application/vc+jwt")
-    response.headers["Cache-Control"] = "no-cache"  # a revocation must show at once
-    return response
+    if row is None or row.token is None:
+        return jsonify(error="not found"), 404
+    # The stored copy, the same on every server until a bit changes: cacheable, as the
+    # Bitstring Status List spec advises; a revocation shows within max-age.
+    response = Response(row.token, mimetype="application/vc+jwt")
+    response.set_etag(certificates.status_etag(row=row))
+    response.last_modified = row.signed_at
+    response.headers["Cache-Control"] = (
+        f"public, max-age={current_app.config['STATUS_LIST_MAX_AGE']}"
+    )
+    return response.make_conditional(request)
 
 
 @bp.get("/me/certificates")

@@ -172,14 +172,42 @@ def test_unknown_code_gives_no_hint_and_guessing_is_rate_limited(
     assert page(malformed, "not-a-code") == page(well_formed, "AAAA-BBBB-CCCC")
     for _ in range(28):
         client.get("/verify/AAAA-BBBB-CCCC")
-    assert client.get("/verify/AAAA-BBBB-CCCC").status_code == 429
-    # The address that guessed waits, even with a real code; other addresses are not affected.
-    assert client.get(f"/verify/{demo_code(app, 'kari.gyldig@example.org')}").status_code == 429
-    other = client.get(
-        f"/verify/{demo_code(app, 'kari.gyldig@example.org')}",
-        environ_base={"REMOTE_ADDR": "127.0.0.2"},
-    )
-    assert other.status_code == 200
+    refused = client.get("/verify/AAAA-BBBB-CCCC")
+    assert refused.status_code == 429
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    # A real code is always answered, even from the address that guessed: the page, the PDF and
+    # the credential alike.
+    real = demo_code(app, "kari.gyldig@example.org")
+    assert client.get(f"/verify/{real}").status_code == 200
+    assert client.get(f"/verify/{real}/pdf").status_code == 200
+    assert client.get(f"/api/v1/credentials/{real}").status_code == 200
+    other = client.get("/verify/AAAA-BBBB-CCCC", environ_base={"REMOTE_ADDR": "127.0.0.2"})
+    assert other.status_code == 404  # other addresses have their own budget
+
+
+def test_the_three_lookup_endpoints_share_one_budget(app: Flask, client: FlaskClient) -> None:
+    for path in ("/verify/AAAA-BBBB-CCC{}", "/verify/AAAA-BBBB-CCC{}/pdf"):
+        for n in range(10):
+            assert client.get(path.format("ABCDEFGHJK"[n])).status_code == 404
+    for n in range(10):
+        assert client.get(f"/api/v1/credentials/AAAA-BBBB-DDD{'ABCDEFGHJK'[n]}").status_code == 404
+    # 30 failed look-ups spread over the three endpoints: the 31st is refused on any of them.
+    for path in ("/verify/XXXX-XXXX-XXXX", "/verify/XXXX-XXXX-XXXX/pdf"):
+        refused = client.get(path)
+        assert refused.status_code == 429 and refused.headers["Retry-After"]
+    api = client.get("/api/v1/credentials/XXXX-XXXX-XXXX")
+    assert api.status_code == 429 and api.json == {"error": "too many failed look-ups"}
+    assert int(api.headers["Retry-After"]) >= 1
+    with app.test_request_context():
+        from elearn.limits import LOOKUP_SCOPE
+
+        limiter = app.extensions["elearn.limiter"]
+        if app.config["RATELIMIT_STORAGE_URI"].startswith("redis"):
+            # Counted in the shared store (Redis), where every worker and server sees it.
+            keys = limiter.storage.storage.keys(
+                f"{app.config['RATELIMIT_STORAGE_OPTIONS']['key_prefix']}*"
+            )
+            assert any(LOOKUP_SCOPE.encode() in key for key in keys), keys
 
 
 def test_revocation_flips_the_bit_at_once_and_is_audited(
@@ -244,23 +272,31 @@ def test_tampered_credential_and_wrong_key_are_refused(app: Flask, client: Flask
 
 
 def test_rotated_keys_keep_old_certificates_valid(
-    app: Flask, client: FlaskClient, learner: FlaskClient
+    app: Flask, client: FlaskClient, learner: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     old = demo_code(app, "kari.gyldig@example.org")
+    old_kid = jwt.get_unverified_header(
+        client.get(f"/api/v1/credentials/{old}").get_data(as_text=True)
+    )["kid"]
     out = app.test_cli_runner().invoke(args=["keys", "rotate"]).output
-    assert out.startswith("new signing key ")
+    assert out.startswith("new signing key ") and "signs from" in out
+    new_kid = out.split()[3]
+    # Published at once ...
+    key_set = client.get("/.well-known/jwks.json").json
+    assert [k["kid"] for k in key_set["keys"]] == [old_kid, new_kid]
+    # ... but a certificate issued now is still signed with the old key: a verifier may hold
+    # the key set it fetched up to JWKS_MAX_AGE ago, without the new key in it.
     attempt_id = pass_exam(app, learner)
     new = certificate_of(app, attempt_id)
     assert new is not None
-    key_set = client.get("/.well-known/jwks.json").json
-    assert len(key_set["keys"]) == 2
-    kids = {
-        jwt.get_unverified_header(client.get(f"/api/v1/credentials/{c}").get_data(as_text=True))[
-            "kid"
-        ]
-        for c in (old, new.code)
-    }
-    assert len(kids) == 2
+    assert jwt.get_unverified_header(new.credential)["kid"] == old_kid
+    # Once the cache time has passed, the new key signs (the status list is signed again).
+    import elearn.web.certificates as pages
+
+    later = utcnow() + timedelta(seconds=app.config["JWKS_MAX_AGE"] + 1)
+    monkeypatch.setattr(pages, "utcnow", lambda: later)
+    listing = client.get("/status/1").get_data(as_text=True)
+    assert jwt.get_unverified_header(listing)["kid"] == new_kid
     for code in (old, new.code):
         assert "Valid" in client.get(f"/verify/{code}").get_data(as_text=True)
 
