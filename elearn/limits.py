@@ -25,7 +25,12 @@ from elearn.domain.staff import normalise_email
 
 GUARDED = ("auth.login", "auth.signup", "auth.reset")
 # Look-ups of certificate codes: only failed ones count, so a verifier is never slowed down.
-LOOKUPS = ("certificates.verify", "certificates.pdf", "certificates.credential")
+LOOKUPS = (
+    "certificates.verify",
+    "certificates.pdf",
+    "certificates.credential",
+    "issuer.credential_jsonld",
+)
 
 
 # Stores whose counts live in one process: each worker would count for itself.

@@ -1,6 +1,7 @@
 """Certificates: issued for passes, signed as Open Badges 3.0 credentials, verified, revoked.
 
-The ``Authority`` holds what signs: the Ed25519 keys in ``instance/keys/`` (every key ever used
+The ``Authority`` holds what signs: the credential keys in ``instance/keys/`` (Ed25519 ``k-*.pem``
+for the Data Integrity proof and EdDSA JWTs, RSA ``r-*.pem`` for RS256 JWTs; every key ever used
 stays published, so that old certificates still verify after a rotation) and the P-256 key that
 signs PDFs. It lives on the app; services receive it as an argument.
 """
@@ -18,7 +19,10 @@ from typing import Any
 import jwt
 from sqlmodel import Session, col, func, or_, select
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from elearn.domain import credentials as vc
+from elearn.domain import dataintegrity as di
 from elearn.domain.content import BankSpec, ExamSpec
 from elearn.domain.errors import N_, Conflict, NotFound
 from elearn.domain.localize import pick
@@ -30,7 +34,11 @@ from elearn.services import audit, xapi
 from elearn.services.attempts import exam_spec
 from elearn.services.paging import Page, contains, page_of
 
-KEY_PREFIX = "k-"
+KEY_PREFIX = "k-"  # Ed25519
+RSA_KEY_PREFIX = "r-"
+_PREFIXES = {vc.EDDSA: KEY_PREFIX, vc.RS256: RSA_KEY_PREFIX}
+# The JWT claims sign_credential adds around the credential; the JSON-LD form leaves them out.
+_JWT_CLAIMS = ("iss", "sub", "jti", "nbf", "iat", "exp")
 
 
 @dataclass
@@ -42,6 +50,7 @@ class Authority:
     keys_dir: Path
     pdf_dir: Path
     pdf_fonts: tuple[Path, ...] = ()  # CERTIFICATE_FONTS: asked after the bundled fonts
+    jwt_algorithm: str = vc.RS256  # CREDENTIAL_JWT_ALG
     _pdf_signer: PdfSigner | None = field(default=None, repr=False)
 
     @property
@@ -52,26 +61,39 @@ class Authority:
         return self.public_url.rstrip("/") + path
 
     def kid(self, name: str) -> str:
+        """The key's id: a URL that returns that one public JWK (OB 3.0 8.2, JOSE header)."""
+        return self.url(f"/keys/{name}")
+
+    def legacy_kid(self, name: str) -> str:
+        """The id Ed25519 keys were published under before: a fragment of the JWK Set."""
         return self.url(f"/.well-known/jwks.json#{name}")
 
-    def keys(self) -> list[vc.SigningKey]:
-        """Every signing key, oldest first."""
+    def _key_paths(self, algorithm: str | None = None) -> list[Path]:
+        """The key files of one algorithm (or all), oldest first (names carry the time)."""
+        prefixes = [_PREFIXES[algorithm]] if algorithm else list(_PREFIXES.values())
+        paths = [p for prefix in prefixes for p in self.keys_dir.glob(f"{prefix}*.pem")]
+        return sorted(paths, key=lambda p: (p.stem[2:], p.stem))
+
+    def keys(self, algorithm: str | None = None) -> list[vc.SigningKey]:
+        """Every signing key (of one algorithm, or all), oldest first."""
         return [
             vc.key_from_pem(self.kid(path.stem), path.read_bytes())
-            for path in sorted(self.keys_dir.glob(f"{KEY_PREFIX}*.pem"))
+            for path in self._key_paths(algorithm)
         ]
 
-    def current_key(self, *, now: datetime) -> vc.SigningKey:
-        """The newest key; the first one is made (named by ``now``) when there is none."""
-        keys = self.keys()
-        return keys[-1] if keys else self.rotate(now=now)
+    def current_key(self, *, now: datetime, algorithm: str | None = None) -> vc.SigningKey:
+        """The newest key for ``algorithm`` (default: the JWT's, CREDENTIAL_JWT_ALG); the first
+        one is made (named by ``now``) when there is none."""
+        algorithm = algorithm or self.jwt_algorithm
+        keys = self.keys(algorithm)
+        return keys[-1] if keys else self.rotate(now=now, algorithm=algorithm)
 
-    def rotate(self, *, now: datetime) -> vc.SigningKey:
-        """A new signing key; the old ones stay published."""
+    def rotate(self, *, now: datetime, algorithm: str = vc.EDDSA) -> vc.SigningKey:
+        """A new signing key for ``algorithm``; the old ones stay published."""
         self.keys_dir.mkdir(parents=True, exist_ok=True)
         os.chmod(self.keys_dir, 0o700)
-        name = f"{KEY_PREFIX}{now.strftime('%Y%m%dT%H%M%S%f')}"
-        key = vc.generate_key(self.kid(name))
+        name = f"{_PREFIXES[algorithm]}{now.strftime('%Y%m%dT%H%M%S%f')}"
+        key = vc.generate_key(self.kid(name), algorithm)
         path = self.keys_dir / f"{name}.pem"
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as f:
@@ -79,7 +101,22 @@ class Authority:
         return key
 
     def jwks(self) -> dict[str, Any]:
-        return vc.jwks(self.keys())
+        """Every public key, under its id; Ed25519 keys also under the id they had before, so
+        that the certificates signed then still find their key."""
+        keys = self.keys()
+        aliases = [
+            vc.SigningKey(kid=self.legacy_kid(path.stem), private_key=key.private_key)
+            for path, key in zip(self._key_paths(), keys, strict=True)
+            if path.stem.startswith(KEY_PREFIX)
+        ]
+        return vc.jwks([*keys, *aliases])
+
+    def public_jwk(self, name: str) -> dict[str, str] | None:
+        """The one public JWK published as ``/keys/<name>``, or None if there is no such key."""
+        for path in self._key_paths():
+            if path.stem == name:
+                return vc.public_jwk(vc.key_from_pem(self.kid(name), path.read_bytes()))
+        return None
 
     def pdf_signer(self, *, now: datetime) -> PdfSigner:
         """The PDF signer, made once; ``now`` dates its certificate when there is none yet."""
@@ -104,15 +141,23 @@ def init_app(app: Any, *, now: datetime) -> None:
             load_font(FontFile(path))
         except FontError as error:
             raise FontError(f"CERTIFICATE_FONTS: {error}") from error
+    algorithm = app.config.get("CREDENTIAL_JWT_ALG", vc.RS256)
+    if algorithm not in vc.ALGORITHMS:
+        raise ValueError(
+            f"CREDENTIAL_JWT_ALG must be one of {', '.join(vc.ALGORITHMS)}, not {algorithm!r}"
+        )
     authority = Authority(
         public_url=app.config["PUBLIC_URL"],
         issuer_name=app.config["ISSUER_NAME"],
         keys_dir=instance / "keys",
         pdf_dir=instance / "pdf-signing",
         pdf_fonts=fonts,
+        jwt_algorithm=algorithm,
     )
-    if not authority.keys():
-        authority.rotate(now=now)
+    # The Ed25519 key signs the Data Integrity proof whatever the JWT's algorithm is.
+    for needed in {vc.EDDSA, algorithm}:
+        if not authority.keys(needed):
+            authority.rotate(now=now, algorithm=needed)
     app.extensions["elearn.authority"] = authority
 
 
@@ -153,30 +198,111 @@ def _free_index(session: Session, status_list: int) -> int:
             return index
 
 
-def _achievement(
+# The criteria narrative in the certificate's language (signed into it, so not a UI string).
+_CRITERIA = {
+    "en": (
+        "Passed the exam “{title}”: {total} questions drawn at random from a reviewed question "
+        "bank ({per_topic}), {minutes} minutes, at least {overall} overall{rules}."
+    ),
+    "nb": (
+        "Bestått eksamen «{title}»: {total} spørsmål trukket tilfeldig fra en kvalitetssikret "
+        "spørsmålsbank ({per_topic}), {minutes} minutter, minst {overall} samlet{rules}."
+    ),
+    "da": (
+        "Bestået eksamen »{title}«: {total} spørgsmål trukket tilfældigt fra en kvalitetssikret "
+        "spørgsmålsbank ({per_topic}), {minutes} minutter, mindst {overall} samlet{rules}."
+    ),
+}
+_AND = {"en": " and ", "nb": " og ", "da": " og "}
+
+
+def _percent(value: float, lang: str) -> str:
+    """75 % / 62,5 %: the decimal mark of the language, a space before the sign."""
+    text = f"{value:g}"
+    return (text if lang == "en" else text.replace(".", ",")) + "\u00a0%"
+
+
+def criteria_text(*, spec: ExamSpec, bank: BankSpec, lang: str) -> str:
+    """What earning the certificate took, in nb, da or en (English for any other language),
+    with the number drawn from each topic and the total."""
+    default = bank.languages[0]
+    lang_text = lang if lang in _CRITERIA else "en"
+    topics = {t.id: pick(t.title, lang, default).value for t in bank.topics}
+    per_topic: dict[str, int] = {}
+    for entry in spec.blueprint:
+        per_topic[entry.topic] = per_topic.get(entry.topic, 0) + entry.items
+    rules = "; ".join(
+        f"{topics.get(t, t)} ≥ {_percent(p, lang_text)}" for t, p in spec.pass_rules.topics.items()
+    )
+    return _CRITERIA[lang_text].format(
+        title=pick(spec.title, lang, default).value,
+        total=sum(per_topic.values()),
+        per_topic=", ".join(f"{topics.get(t, t)}: {n}" for t, n in per_topic.items()),
+        minutes=spec.time_limit_minutes,
+        overall=_percent(spec.pass_rules.overall_percent, lang_text),
+        rules=(_AND[lang_text] + rules) if rules else "",
+    )
+
+
+def achievement_url(authority: Authority, exam_id: str) -> str:
+    """The achievement's id: a public page (HTML or JSON-LD) that alignments link into."""
+    return authority.url(f"/achievements/{exam_id}")
+
+
+def achievement_info(
     authority: Authority, exam_id: str, spec: ExamSpec, bank: BankSpec, lang: str
 ) -> vc.AchievementInfo:
     default = bank.languages[0]
     title = pick(spec.title, lang, default).value
     topics = {t.id: pick(t.title, lang, default).value for t in bank.topics}
-    items = sum(entry.items for entry in spec.blueprint)
-    rules = "; ".join(f"{topics.get(t, t)} ≥ {p:g} %" for t, p in spec.pass_rules.topics.items())
-    criteria = (
-        f"Passed the exam '{title}': {items} questions drawn at random per topic from a reviewed "
-        f"question bank, {spec.time_limit_minutes} minutes, at least "
-        f"{spec.pass_rules.overall_percent:g} % overall" + (f" and {rules}" if rules else "") + "."
-    )
+    criteria = criteria_text(spec=spec, bank=bank, lang=lang)
     description = pick(spec.description, lang, default).value if spec.description else criteria
+    url = achievement_url(authority, exam_id)
     return vc.AchievementInfo(
-        id=authority.url(f"/achievements/{exam_id}"),
+        id=url,
         name=title,
         description=description,
         criteria=criteria,
         alignments=tuple(
-            (topics.get(e.topic, e.topic), authority.url(f"/exams/{exam_id}#topic-{e.topic}"))
-            for e in spec.blueprint
+            (topics.get(topic, topic), f"{url}#topic-{topic}")
+            for topic in dict.fromkeys(e.topic for e in spec.blueprint)
         ),
     )
+
+
+def subject_id(*, session: Session, user: User) -> str:
+    """The holder's credentialSubject.id: random, made once per person and kept, so that it
+    links that person's certificates without revealing anything about them."""
+    if user.credential_subject_id is None:
+        user.credential_subject_id = f"urn:uuid:{uuid.uuid4()}"
+        session.add(user)
+        session.flush()
+    return user.credential_subject_id
+
+
+def seal(*, credential: dict[str, Any], authority: Authority, now: datetime) -> str:
+    """Both proofs for an unsigned credential: first the embedded Data Integrity proof
+    (eddsa-rdfc-2022, Ed25519), then the JWT around it, as OB 3.0 8.2.2 orders them."""
+    ed25519 = authority.current_key(now=now, algorithm=vc.EDDSA)
+    assert isinstance(ed25519.private_key, Ed25519PrivateKey)
+    secured = di.add_proof(credential, ed25519.private_key, created=credential["validFrom"])
+    return vc.sign_credential(secured, authority.current_key(now=now))
+
+
+def jsonld_credential(*, certificate: Certificate, authority: Authority, now: datetime) -> dict[str, Any]:
+    """The credential as JSON-LD with its embedded Data Integrity proof, for wallets.
+
+    It is the signed JWT's payload without the JWT claims: the proof inside was made before the
+    JWT. A certificate issued before embedded proofs gets one now (without "created"; the same
+    bytes every time while the key is the same), not stored, so that reading never writes.
+    """
+    payload = vc.verify_credential(certificate.credential, authority.jwks())
+    document = {k: v for k, v in payload.items() if k not in _JWT_CLAIMS}
+    if "proof" in document:
+        return document
+    ed25519 = authority.current_key(now=now, algorithm=vc.EDDSA)
+    assert isinstance(ed25519.private_key, Ed25519PrivateKey)
+    return di.add_proof(document, ed25519.private_key, created=None)
 
 
 def issue(
@@ -242,12 +368,12 @@ def _sign_and_store(
     while session.exec(select(Certificate.id).where(Certificate.code == code)).first():
         code = vc.new_code(secrets.SystemRandom())
     index = _free_index(session, 1)
-    achievement = _achievement(authority, exam_id, spec, bank, language)
+    achievement = achievement_info(authority, exam_id, spec, bank, language)
     info = vc.CredentialInfo(
         id=authority.url(f"/api/v1/credentials/{code}"),
         code=code,
         holder_name=user.name,
-        holder_id=f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, authority.url(f'/users/{user.id}'))}",
+        holder_id=subject_id(session=session, user=user),
         achievement=achievement,
         issuer=authority.issuer,
         valid_from=issued_at,
@@ -268,9 +394,7 @@ def _sign_and_store(
         valid_until=valid_until,
         status_list=1,
         status_index=index,
-        credential=vc.sign_credential(
-            vc.build_credential(info), authority.current_key(now=issued_at)
-        ),
+        credential=seal(credential=vc.build_credential(info), authority=authority, now=issued_at),
     )
     # Made now, once: every download is the same file, and reading it never writes.
     certificate.pdf = _render_pdf(authority, certificate, achievement.name, now)
@@ -378,6 +502,9 @@ class Verification:
     certificate: Certificate
     payload: dict[str, Any] | None
     reason: str | None = None
+    # The dates as signed into the credential (what a verifier can prove), None when invalid.
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
 
 
 def verify(*, certificate: Certificate, authority: Authority, now: datetime) -> Verification:
@@ -387,7 +514,9 @@ def verify(*, certificate: Certificate, authority: Authority, now: datetime) -> 
     except vc.CredentialInvalid as exc:
         return Verification("invalid", certificate, None, exc.reason)
     standing = vc.standing(payload, certificate.revoked_at is not None, now)
-    return Verification(standing.state, certificate, payload)
+    return Verification(
+        standing.state, certificate, payload, None, standing.valid_from, standing.valid_until
+    )
 
 
 def revoke(
@@ -548,7 +677,7 @@ def all_certificates(*, session: Session) -> list[tuple[Certificate, str]]:
 def sign_checkpoint(*, authority: Authority, head: str, count: int, now: datetime) -> str:
     """The audit log's head hash signed with the credential key: an outside party who keeps
     these can later prove that the log up to that point was not rewritten."""
-    key = authority.current_key(now=now)
+    key = authority.current_key(now=now, algorithm=vc.EDDSA)
     return jwt.encode(
         {
             "iss": authority.issuer.id,

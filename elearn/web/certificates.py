@@ -25,6 +25,7 @@ from elearn.clock import utcnow
 from elearn.db import get_session
 from elearn.services import certificates
 from elearn.web import authority
+from elearn.web.issuer import cors
 
 bp = Blueprint("certificates", __name__)
 
@@ -65,6 +66,7 @@ def pdf(code: str) -> Any:
 
 @bp.get("/api/v1/credentials/<code>")
 @public
+@cors
 def credential(code: str) -> Any:
     certificate = certificates.find(session=get_session(), code=code)
     if certificate is None:
@@ -78,6 +80,7 @@ def credential(code: str) -> Any:
 
 @bp.get("/.well-known/jwks.json")
 @public
+@cors
 def jwks() -> Any:
     response = jsonify(authority().jwks())
     response.headers["Cache-Control"] = "public, max-age=300"
@@ -86,6 +89,7 @@ def jwks() -> Any:
 
 @bp.get("/status/<int:status_list>")
 @public
+@cors
 def status(status_list: int) -> Any:
     if status_list != 1:
         return jsonify(error="not found"), 404

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from urllib.parse import urlsplit
 import subprocess
 import warnings
 from datetime import UTC, datetime, timedelta
@@ -114,10 +115,31 @@ def test_an_independent_jose_library_verifies_with_the_published_key_alone(
     code = demo_code(app, "kari.gyldig@example.org")
     token = client.get(f"/api/v1/credentials/{code}").get_data(as_text=True)
     key_set = KeySet.import_key_set(client.get("/.well-known/jwks.json").json)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        result = jws.deserialize_compact(token, key_set, algorithms=["EdDSA"])
+    result = jws.deserialize_compact(token, key_set, algorithms=["RS256"])
     assert json.loads(result.payload)["credentialSubject"]["name"] == "Kari Gyldig"
+
+
+def test_the_kid_dereferences_to_that_one_jwk_which_verifies_the_rs256_jwt(
+    app: Flask, client: FlaskClient
+) -> None:
+    """OB 3.0 8.2: header {alg, kid, typ: JWT}; the kid is a URI that returns a JWK (not a set)."""
+    code = demo_code(app, "kari.gyldig@example.org")
+    token = client.get(f"/api/v1/credentials/{code}").get_data(as_text=True)
+    header = jwt.get_unverified_header(token)
+    assert header == {"alg": "RS256", "kid": header["kid"], "typ": "JWT"}
+    response = client.get(urlsplit(header["kid"]).path)
+    assert response.status_code == 200 and response.mimetype == "application/jwk+json"
+    jwk = response.json
+    assert "keys" not in jwk and jwk["kid"] == header["kid"] and jwk["kty"] == "RSA"
+    assert not {"d", "p", "q", "dp", "dq", "qi"} & set(jwk)
+    from joserfc.jwk import RSAKey
+
+    result = jws.deserialize_compact(token, RSAKey.import_key(jwk), algorithms=["RS256"])
+    claims = json.loads(result.payload)
+    assert claims["iss"] == claims["issuer"]["id"] and claims["jti"] == claims["id"]
+    assert claims["sub"] == claims["credentialSubject"]["id"] and "iat" not in claims
+    assert client.get("/keys/k-nonexistent").status_code == 404
+    assert client.get("/keys/..%2Fconfig").status_code == 404
 
 
 def test_revoked_and_expired_demo_certificates(app: Flask, client: FlaskClient) -> None:
@@ -229,7 +251,8 @@ def test_rotated_keys_keep_old_certificates_valid(
     new = certificate_of(app, attempt_id)
     assert new is not None
     key_set = client.get("/.well-known/jwks.json").json
-    assert len(key_set["keys"]) == 2
+    published = [k["kty"] for k in key_set["keys"] if "/keys/" in k["kid"]]
+    assert sorted(published) == ["OKP", "OKP", "RSA", "RSA"]  # "keys rotate" makes one of each
     kids = {
         jwt.get_unverified_header(client.get(f"/api/v1/credentials/{c}").get_data(as_text=True))[
             "kid"
@@ -471,9 +494,11 @@ def test_the_first_signing_key_is_named_by_the_clock_it_is_given(tmp_path: Path)
     )
     init_app(app, now=datetime(2031, 2, 3, 4, 5, 6, tzinfo=UTC))
     keys = sorted(p.name for p in (tmp_path / "keys").glob("*.pem"))
-    assert keys == ["k-20310203T040506000000.pem"]
+    # Ed25519 for the Data Integrity proof, RSA for the RS256 JWT (the default)
+    assert keys == ["k-20310203T040506000000.pem", "r-20310203T040506000000.pem"]
     init_app(app, now=datetime(2032, 1, 1, tzinfo=UTC))  # keys exist: no new one
-    assert len(list((tmp_path / "keys").glob("*.pem"))) == 1
-    (tmp_path / "keys" / keys[0]).unlink()
+    assert len(list((tmp_path / "keys").glob("*.pem"))) == 2
+    (tmp_path / "keys" / keys[1]).unlink()
     key = authority_of(app=app).current_key(now=datetime(2033, 3, 3, tzinfo=UTC))
-    assert key.kid.endswith("#k-20330303T000000000000")
+    assert key.kid == "https://elearn.example.org/keys/r-20330303T000000000000"
+    assert key.algorithm == "RS256"

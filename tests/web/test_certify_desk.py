@@ -248,7 +248,8 @@ def test_audit_log_page_with_signed_checkpoint(app: Flask, as_role: Any) -> None
     assert "The chain holds" in page
     token = page.split('id="checkpoint" readonly rows="3" class="wide">')[1].split("<")[0]
     key_set = certifier.get("/.well-known/jwks.json").json
-    key = jwt.PyJWK(key_set["keys"][-1])
+    kid = jwt.get_unverified_header(token)["kid"]
+    key = jwt.PyJWK(next(k for k in key_set["keys"] if k["kid"] == kid))
     claims = jwt.decode(token, key=key, algorithms=["EdDSA"])
     assert claims["audit_count"] > 0 and len(claims["audit_head"]) == 64
     filtered = certifier.get("/certify/audit?person=learner@example.org").get_data(as_text=True)
