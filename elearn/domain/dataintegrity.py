@@ -194,11 +194,13 @@ def add_proof(
     *,
     created: str | None,
     loader: Loader = shipped_loader,
+    proof_set: bool = False,
 ) -> dict[str, Any]:
     """document with an eddsa-rdfc-2022 proof by private_key (a did:key verification method).
 
     Refuses a document that already has a proof, or has a term its contexts do not define
     (it would not be signed). ``created`` is an XML Schema dateTime, or None to leave it out.
+    ``proof_set`` writes the proof as a one-element array, as OB 3.0's JSON Schema requires.
     """
     if "proof" in document:
         raise ValueError("the document has a proof already")
@@ -212,7 +214,8 @@ def add_proof(
     proof["proofPurpose"] = "assertionMethod"
     config = {**proof, "@context": document["@context"]}
     signature = private_key.sign(_hash_data(document, config, loader))
-    return {**copy.deepcopy(dict(document)), "proof": {**proof, "proofValue": "z" + base58btc(signature)}}
+    signed = {**proof, "proofValue": "z" + base58btc(signature)}
+    return {**copy.deepcopy(dict(document)), "proof": [signed] if proof_set else signed}
 
 
 def verify_proof(
@@ -223,6 +226,8 @@ def verify_proof(
     The caller decides whether that key is one the issuer publishes.
     """
     proof = secured.get("proof")
+    if isinstance(proof, list) and len(proof) == 1:  # a proof set of one
+        proof = proof[0]
     if not isinstance(proof, Mapping):
         raise ProofInvalid("there is no single proof")
     if proof.get("type") != PROOF_TYPE or proof.get("cryptosuite") != CRYPTOSUITE:

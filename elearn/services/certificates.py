@@ -285,7 +285,9 @@ def seal(*, credential: dict[str, Any], authority: Authority, now: datetime) -> 
     (eddsa-rdfc-2022, Ed25519), then the JWT around it, as OB 3.0 8.2.2 orders them."""
     ed25519 = authority.current_key(now=now, algorithm=vc.EDDSA)
     assert isinstance(ed25519.private_key, Ed25519PrivateKey)
-    secured = di.add_proof(credential, ed25519.private_key, created=credential["validFrom"])
+    secured = di.add_proof(
+        credential, ed25519.private_key, created=credential["validFrom"], proof_set=True
+    )
     return vc.sign_credential(secured, authority.current_key(now=now))
 
 
@@ -302,7 +304,7 @@ def jsonld_credential(*, certificate: Certificate, authority: Authority, now: da
         return document
     ed25519 = authority.current_key(now=now, algorithm=vc.EDDSA)
     assert isinstance(ed25519.private_key, Ed25519PrivateKey)
-    return di.add_proof(document, ed25519.private_key, created=None)
+    return di.add_proof(document, ed25519.private_key, created=None, proof_set=True)
 
 
 def issue(
