@@ -1,8 +1,9 @@
 """Certificates as signed Open Badges 3.0 credentials with a revocation bit, checkable without us.
 
-The JWT proof follows OB 3.0 section 8.2 (JSON Web Token Proof Format): header ``alg``, ``kid``,
-``typ: JWT``; the payload is the credential with ``iss``, ``sub``, ``nbf``, ``exp``, ``jti`` mirroring
-it. It is signed with RS256 (OB 3.0's baseline) or EdDSA, whichever key the caller passes.
+The JWT proof follows OB 3.0 section 8.2 (JSON Web Token Proof Format): header ``alg``,
+``kid``, ``typ: JWT``; the payload is the credential with ``iss``, ``sub``, ``nbf``, ``exp``,
+``jti`` mirroring it. It is signed with RS256 (OB 3.0's baseline) or EdDSA, whichever key the
+caller passes.
 """
 
 from __future__ import annotations
@@ -414,9 +415,7 @@ def verify_credential(token: str, key_set: dict[str, Any]) -> dict[str, Any]:
     return payload
 
 
-def _find_key(
-    key_set: Mapping[str, Any], kid: object
-) -> Ed25519PublicKey | RSAPublicKey | None:
+def _find_key(key_set: Mapping[str, Any], kid: object) -> Ed25519PublicKey | RSAPublicKey | None:
     """The public key the JWKS publishes under kid, or None if it has no usable one."""
     if not isinstance(kid, str):
         return None

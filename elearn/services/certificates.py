@@ -17,9 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import jwt
-from sqlmodel import Session, col, func, or_, select
-
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlmodel import Session, col, func, or_, select
 
 from elearn.domain import credentials as vc
 from elearn.domain import dataintegrity as di
@@ -244,20 +243,20 @@ def criteria_text(*, spec: ExamSpec, bank: BankSpec, lang: str) -> str:
     )
 
 
-def achievement_url(authority: Authority, exam_id: str) -> str:
+def achievement_url(*, authority: Authority, exam_id: str) -> str:
     """The achievement's id: a public page (HTML or JSON-LD) that alignments link into."""
     return authority.url(f"/achievements/{exam_id}")
 
 
 def achievement_info(
-    authority: Authority, exam_id: str, spec: ExamSpec, bank: BankSpec, lang: str
+    *, authority: Authority, exam_id: str, spec: ExamSpec, bank: BankSpec, lang: str
 ) -> vc.AchievementInfo:
     default = bank.languages[0]
     title = pick(spec.title, lang, default).value
     topics = {t.id: pick(t.title, lang, default).value for t in bank.topics}
     criteria = criteria_text(spec=spec, bank=bank, lang=lang)
     description = pick(spec.description, lang, default).value if spec.description else criteria
-    url = achievement_url(authority, exam_id)
+    url = achievement_url(authority=authority, exam_id=exam_id)
     return vc.AchievementInfo(
         id=url,
         name=title,
@@ -291,7 +290,9 @@ def seal(*, credential: dict[str, Any], authority: Authority, now: datetime) -> 
     return vc.sign_credential(secured, authority.current_key(now=now))
 
 
-def jsonld_credential(*, certificate: Certificate, authority: Authority, now: datetime) -> dict[str, Any]:
+def jsonld_credential(
+    *, certificate: Certificate, authority: Authority, now: datetime
+) -> dict[str, Any]:
     """The credential as JSON-LD with its embedded Data Integrity proof, for wallets.
 
     It is the signed JWT's payload without the JWT claims: the proof inside was made before the
@@ -370,7 +371,9 @@ def _sign_and_store(
     while session.exec(select(Certificate.id).where(Certificate.code == code)).first():
         code = vc.new_code(secrets.SystemRandom())
     index = _free_index(session, 1)
-    achievement = achievement_info(authority, exam_id, spec, bank, language)
+    achievement = achievement_info(
+        authority=authority, exam_id=exam_id, spec=spec, bank=bank, lang=language
+    )
     info = vc.CredentialInfo(
         id=authority.url(f"/api/v1/credentials/{code}"),
         code=code,

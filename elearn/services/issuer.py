@@ -118,7 +118,9 @@ def achievement(
             raise NotFound(N_("There is no such achievement."))
     bank = BankSpec.model_validate(bank_row.spec)
     language = lang if lang in bank.languages else bank.languages[0]
-    info = achievement_info(authority, exam_id, spec, bank, language)
+    info = achievement_info(
+        authority=authority, exam_id=exam_id, spec=spec, bank=bank, lang=language
+    )
     titles = {t.id: pick(t.title, language, bank.languages[0]).value for t in bank.topics}
     counts: dict[str, int] = {}
     for entry in spec.blueprint:

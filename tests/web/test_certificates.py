@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import re
-from urllib.parse import urlsplit
 import subprocess
-import warnings
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import jwt
 import pytest

@@ -26,7 +26,6 @@ from jwcrypto import jws as jwcrypto_jws
 from sqlmodel import Session, select
 
 from elearn.db import engine_of
-from elearn.domain import credentials as vc
 from elearn.domain import dataintegrity as di
 from elearn.domain.content import BankSpec, ExamSpec
 from elearn.models import Bank, Certificate, Exam, ExamVersion, User
@@ -109,9 +108,7 @@ def test_joserfc_and_jwcrypto_verify_the_issued_jwt_from_its_kid(
     assert claims["iss"] == claims["issuer"]["id"]
     assert claims["sub"] == claims["credentialSubject"]["id"]
     assert claims["jti"] == claims["id"]
-    assert datetime.fromtimestamp(claims["nbf"], UTC) == datetime.fromisoformat(
-        claims["validFrom"]
-    )
+    assert datetime.fromtimestamp(claims["nbf"], UTC) == datetime.fromisoformat(claims["validFrom"])
     assert "exp" not in claims and "validUntil" not in claims  # this exam's never expire
     assert "iat" not in claims and "vc" not in claims
 
@@ -149,7 +146,9 @@ def test_a_certificate_issued_before_as_vc_jwt_with_eddsa_still_verifies(
         ed25519 = authority.keys("EdDSA")[0]
         legacy_kid = authority.legacy_kid(urlsplit(ed25519.kid).path.rsplit("/", 1)[1])
         certificate.credential = jwt.encode(
-            payload, ed25519.private_key, algorithm="EdDSA",
+            payload,
+            ed25519.private_key,
+            algorithm="EdDSA",
             headers={"kid": legacy_kid, "typ": "vc+jwt"},
         )
         session.add(certificate)
@@ -228,7 +227,7 @@ def test_a_stored_credential_that_does_not_verify_gets_no_fresh_proof(
     code = demo_code(app, "kari.gyldig@example.org")
     with Session(engine_of(app)) as session:
         certificate = session.exec(select(Certificate).where(Certificate.code == code)).one()
-        head, body, sig = certificate.credential.split(".")
+        head, _body, sig = certificate.credential.split(".")
         payload = _payload(certificate.credential)
         payload["credentialSubject"]["name"] = "Forged"
         forged = base64.urlsafe_b64encode(json.dumps(payload).encode()).rstrip(b"=").decode()
@@ -248,7 +247,11 @@ def test_the_issuer_id_returns_the_profile_as_jsonld_and_as_a_page(
     code = demo_code(app, "kari.gyldig@example.org")
     payload = _payload(client.get(f"/api/v1/credentials/{code}").get_data(as_text=True))
     issuer_path = _path(payload["iss"])
-    for accept, mimetype in ((LD, "application/ld+json"), ({"Accept": "application/json"}, "application/json"), ({}, "application/ld+json")):
+    for accept, mimetype in (
+        (LD, "application/ld+json"),
+        ({"Accept": "application/json"}, "application/json"),
+        ({}, "application/ld+json"),
+    ):
         response = client.get(issuer_path, headers=accept)
         assert response.status_code == 200 and response.mimetype == mimetype, accept
         assert response.headers["Access-Control-Allow-Origin"] == "*"
@@ -336,9 +339,7 @@ def _public_read_only_paths(app: Flask, client: FlaskClient) -> list[str]:
     ]
 
 
-def test_every_public_read_only_endpoint_allows_any_origin(
-    app: Flask, client: FlaskClient
-) -> None:
+def test_every_public_read_only_endpoint_allows_any_origin(app: Flask, client: FlaskClient) -> None:
     for path in _public_read_only_paths(app, client):
         response = client.get(path, headers={"Origin": "https://wallet.example"})
         assert response.status_code == 200, path
@@ -366,9 +367,7 @@ def test_pages_that_are_not_public_data_get_no_cors(client: FlaskClient) -> None
 # --- smaller points ------------------------------------------------------------------------------
 
 
-def test_the_subject_id_is_random_and_kept_per_holder(
-    app: Flask, learner: FlaskClient
-) -> None:
+def test_the_subject_id_is_random_and_kept_per_holder(app: Flask, learner: FlaskClient) -> None:
     first = certificate_of(app, pass_exam(app, learner))
     assert first is not None
     with Session(engine_of(app)) as session:
@@ -378,9 +377,7 @@ def test_the_subject_id_is_random_and_kept_per_holder(
         assert subject == user.credential_subject_id
         parsed = uuid.UUID(subject.removeprefix("urn:uuid:"))
         assert parsed.version == 4
-        old_style = uuid.uuid5(
-            uuid.NAMESPACE_URL, authority_of(app=app).url(f"/users/{user.id}")
-        )
+        old_style = uuid.uuid5(uuid.NAMESPACE_URL, authority_of(app=app).url(f"/users/{user.id}"))
         assert parsed != old_style
         # A second certificate of the same person names the same subject.
         other = session.exec(select(User).where(User.id != user.id)).first()
@@ -451,4 +448,8 @@ def test_an_expired_certificate_says_until_when_by_its_signed_date(
         session.add(certificate)
         session.commit()
     page = client.get(f"/verify/{code}").get_data(as_text=True)
-    assert "Expired" in page and str(until.year) in page and str((until + timedelta(days=4000)).year) not in page
+    assert (
+        "Expired" in page
+        and str(until.year) in page
+        and str((until + timedelta(days=4000)).year) not in page
+    )
