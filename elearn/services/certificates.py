@@ -51,6 +51,8 @@ class Authority:
     pdf_fonts: tuple[Path, ...] = ()  # CERTIFICATE_FONTS: asked after the bundled fonts
     jwt_algorithm: str = vc.RS256  # CREDENTIAL_JWT_ALG
     _pdf_signer: PdfSigner | None = field(default=None, repr=False)
+    # Parsed keys by file: loading an RSA key checks it (about 0.1 s), too slow for each verify.
+    _loaded: dict[Path, tuple[int, vc.SigningKey]] = field(default_factory=dict, repr=False)
 
     @property
     def issuer(self) -> vc.Issuer:
@@ -73,12 +75,18 @@ class Authority:
         paths = [p for prefix in prefixes for p in self.keys_dir.glob(f"{prefix}*.pem")]
         return sorted(paths, key=lambda p: (p.stem[2:], p.stem))
 
+    def _load(self, path: Path) -> vc.SigningKey:
+        """The key in one file, parsed once while the file stays the same."""
+        stamp = path.stat().st_mtime_ns
+        cached = self._loaded.get(path)
+        if cached is None or cached[0] != stamp:
+            cached = (stamp, vc.key_from_pem(self.kid(path.stem), path.read_bytes()))
+            self._loaded[path] = cached
+        return cached[1]
+
     def keys(self, algorithm: str | None = None) -> list[vc.SigningKey]:
         """Every signing key (of one algorithm, or all), oldest first."""
-        return [
-            vc.key_from_pem(self.kid(path.stem), path.read_bytes())
-            for path in self._key_paths(algorithm)
-        ]
+        return [self._load(path) for path in self._key_paths(algorithm)]
 
     def current_key(self, *, now: datetime, algorithm: str | None = None) -> vc.SigningKey:
         """The newest key for ``algorithm`` (default: the JWT's, CREDENTIAL_JWT_ALG); the first
@@ -114,7 +122,7 @@ class Authority:
         """The one public JWK published as ``/keys/<name>``, or None if there is no such key."""
         for path in self._key_paths():
             if path.stem == name:
-                return vc.public_jwk(vc.key_from_pem(self.kid(name), path.read_bytes()))
+                return vc.public_jwk(self._load(path))
         return None
 
     def pdf_signer(self, *, now: datetime) -> PdfSigner:
