@@ -98,9 +98,7 @@ def main() -> None:
 
     def both_proofs() -> str:
         credential = build_credential(info)
-        secured = di.add_proof(
-            credential, ed25519, created=credential["validFrom"], proof_set=True
-        )
+        secured = di.add_proof(credential, ed25519, created=credential["validFrom"], proof_set=True)
         return sign_credential(secured, rsa)
 
     secured = di.add_proof(build_credential(info), ed25519, created=None, proof_set=True)
@@ -118,10 +116,7 @@ def main() -> None:
     for name in ("issue", "verify", "issue_both_proofs", "verify_data_integrity"):
         r = result[name]
         assert isinstance(r, dict)
-        print(
-            f"{name:<6} median {r['median_ms']} ms, p95 {r['p95_ms']} ms, "
-            f"max {r['max_ms']} ms"
-        )
+        print(f"{name:<6} median {r['median_ms']} ms, p95 {r['p95_ms']} ms, max {r['max_ms']} ms")
     print(f"token {len(token)} characters (Python {result['python']}, {result['cpus']} cores)")
     out = ROOT / "bench" / "credential_speed.json"
     out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
