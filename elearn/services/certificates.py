@@ -22,6 +22,7 @@ from sqlmodel import Session, col, func, or_, select
 
 from elearn.domain import credentials as vc
 from elearn.domain import dataintegrity as di
+from elearn.domain import duties
 from elearn.domain.content import BankSpec, ExamSpec
 from elearn.domain.errors import N_, Conflict, NotFound
 from elearn.domain.localize import pick
@@ -474,8 +475,16 @@ def sign_off(
     reviewer_id: int,
     now: datetime,
 ) -> Certificate | None:
-    """A certifier's sign-off of a pass; approval issues the certificate at once."""
+    """A certifier's sign-off of another person's pass; approval issues the certificate at once."""
     attempt = session.get(ExamAttempt, attempt_id)
+    if attempt is not None:
+        duties.require(
+            actor_id=reviewer_id,
+            subject_user_id=attempt.user_id,
+            action=duties.ATTEMPT_APPROVE if approve else duties.ATTEMPT_REJECT,
+            subject=f"attempt:{attempt_id}",
+            exam=attempt.exam_id,
+        )
     if attempt is None or not attempt.passed:
         raise NotFound(N_("There is no passed attempt to review here."))
     if attempt.review_decision is not None:
@@ -538,6 +547,13 @@ def revoke(
     certificate = find(session=session, code=code)
     if certificate is None:
         raise NotFound(N_("There is no certificate with this code."))
+    duties.require(
+        actor_id=revoker_id,
+        subject_user_id=certificate.user_id,
+        action=duties.CERTIFICATE_REVOKE,
+        subject=f"certificate:{certificate.code}",
+        exam=certificate.exam_id,
+    )
     if certificate.revoked_at is not None:
         raise Conflict(N_("This certificate is revoked already."))
     if not reason.strip():

@@ -11,8 +11,18 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
-from elearn.db import CommitFailed, UndocumentedWrite, get_session, ping, rollback_request
+from elearn.clock import utcnow
+from elearn.db import (
+    CommitFailed,
+    UndocumentedWrite,
+    get_session,
+    keep_after_error,
+    ping,
+    rollback_request,
+)
+from elearn.domain.duties import OwnCase
 from elearn.domain.errors import DomainError
+from elearn.services import duties
 from elearn.services.certificates import Authority, authority_of
 
 CSP = (
@@ -137,6 +147,15 @@ def init_app(app: Flask) -> None:
         rollback_request()
         title = _("Page not found") if exc.status == 404 else _("That could not be done")
         return _error_page(exc.status, title, _(exc.message))
+
+    @app.errorhandler(OwnCase)
+    def _own_case(exc: OwnCase) -> Any:
+        # Nothing of the refused action is kept, but the refusal is: the audit log shows who
+        # tried to act on their own case, and what (decision 0013).
+        keep_after_error(
+            lambda session: duties.record_refusal(session=session, refusal=exc, now=utcnow())
+        )
+        return _error_page(403, _("Not on your own case"), _(exc.message))
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Any:

@@ -25,6 +25,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from elearn.auth import roles_required
 from elearn.clock import utcnow
 from elearn.db import get_session
+from elearn.domain import duties
 from elearn.i18n import current_language
 from elearn.services import accounts, audit, certificates, exams, reports, standard_setting
 from elearn.services import exposure as exposure_report
@@ -35,6 +36,17 @@ from elearn.web import authority
 bp = Blueprint("certify", __name__, url_prefix="/certify")
 certifier = roles_required("certifier", "admin")
 PAGE_SIZE = 50
+
+
+@bp.context_processor
+def _duties() -> dict[str, Any]:
+    """Lists show one's own attempts and certificates, but without the links and buttons that
+    act on them (decision 0013)."""
+
+    def may_act_on(user_id: int) -> bool:
+        return duties.may_act_on(actor_id=current_user.id, subject_user_id=user_id)
+
+    return {"may_act_on": may_act_on}
 
 
 class ExtraTimeForm(FlaskForm):
@@ -149,6 +161,13 @@ def certificate_detail(code: str) -> Any:
     certificate = certificates.find(session=session, code=code)
     if certificate is None:
         abort(404)
+    duties.require(
+        actor_id=current_user.id,
+        subject_user_id=certificate.user_id,
+        action=duties.CERTIFICATE_REVOKE if request.method == "POST" else duties.CERTIFICATE_VIEW,
+        subject=f"certificate:{certificate.code}",
+        exam=certificate.exam_id,
+    )
     form = RevokeForm()
     if form.validate_on_submit():
         certificates.revoke(
@@ -183,7 +202,9 @@ def attempts() -> Any:
 @bp.get("/attempts/<int:attempt_id>")
 @certifier
 def attempt_detail(attempt_id: int) -> Any:
-    served = reviewing.served_attempt(session=get_session(), attempt_id=attempt_id)
+    served = reviewing.served_attempt(
+        session=get_session(), attempt_id=attempt_id, viewer_id=current_user.id
+    )
     return render_template("certify/attempt.html", r=served)
 
 
