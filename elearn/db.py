@@ -2,9 +2,10 @@
 
 The unit of work: ``App.dispatch_request`` commits the request's session when the view returns
 (whatever status it answers with); an exception skips the commit, and the error handlers roll
-back. A GET or HEAD commits only when its view is marked ``@writes_on_get(reason)``; any other
-GET that changed rows is rolled back and reported (raised where ``FAIL_ON_GET_WRITES`` is set,
-as in the tests).
+back. One handler then commits a record of its own: the audit entry of a refused certifier's
+action on their own case (``keep_after_error``, decision 0013). A GET or HEAD commits only when
+its view is marked ``@writes_on_get(reason)``; any other GET that changed rows is rolled back and
+reported (raised where ``FAIL_ON_GET_WRITES`` is set, as in the tests).
 """
 
 from __future__ import annotations
@@ -60,6 +61,9 @@ def json_text(value: Any) -> str:
     return json.dumps(value, allow_nan=False)
 
 
+READ_ONLY = "elearn_read_only"  # an execution option: a transaction that will not write
+
+
 def make_engine(url: str, echo: bool = False) -> Engine:
     """An engine with SQLite tuned for a web app: WAL, foreign keys, busy timeout, IMMEDIATE."""
     if url.startswith("sqlite"):
@@ -91,8 +95,11 @@ def make_engine(url: str, echo: bool = False) -> Engine:
         @event.listens_for(engine, "begin")
         def _on_begin(connection: Any) -> None:
             # A deferred transaction that reads then writes fails at once under WAL with
-            # "database is locked"; IMMEDIATE waits for the lock instead (see recipes).
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            # "database is locked"; IMMEDIATE waits for the lock instead (see recipes). Work that
+            # only reads (READ_ONLY: ``audit verify``) begins deferred: under WAL it reads one
+            # snapshot and never holds the write lock, however long it takes.
+            read_only = connection.get_execution_options().get(READ_ONLY)
+            connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(
@@ -171,6 +178,22 @@ def rollback_request() -> None:
     session: Session | None = g.get("db_session")
     if session is not None:
         session.rollback()
+
+
+def keep_after_error(write: Callable[[Session], object]) -> bool:
+    """After an error rolled the request back, keep the one record that must outlive it (the
+    audit entry of a refused action, decision 0013): ``write`` it and commit it alone. Returns
+    whether it was kept; a refused commit is logged and rolled back, never an error of its own."""
+    session = get_session()
+    session.rollback()
+    try:
+        write(session)
+        session.commit()
+    except SQLAlchemyError:
+        session.rollback()
+        current_app.logger.exception("could not keep a record after an error on %s", request.path)
+        return False
+    return True
 
 
 class UndocumentedWrite(RuntimeError):

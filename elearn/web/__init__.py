@@ -11,8 +11,18 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
-from elearn.db import CommitFailed, UndocumentedWrite, get_session, ping, rollback_request
+from elearn.clock import utcnow
+from elearn.db import (
+    CommitFailed,
+    UndocumentedWrite,
+    get_session,
+    keep_after_error,
+    ping,
+    rollback_request,
+)
+from elearn.domain.duties import OwnCase
 from elearn.domain.errors import DomainError
+from elearn.services import duties
 from elearn.services.certificates import Authority, authority_of
 
 CSP = (
@@ -59,6 +69,15 @@ def _security_headers(response: Response) -> Response:
     if current_user and current_user.is_authenticated:
         response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _refuse_nul_in_query() -> None:
+    """A query string with a NUL is a bad request: PostgreSQL cannot hold NUL in text, so a
+    search or filter that passed one on would fail there (a 500), and no address needs one."""
+    if any("\x00" in key or "\x00" in value for key, value in request.args.items(multi=True)):
+        from flask import abort
+
+        abort(400)
 
 
 def _error_page(status: int, title: str, message: str) -> tuple[str, int]:
@@ -108,7 +127,18 @@ def _item_type_partials(app: Flask) -> None:
 
 
 def init_app(app: Flask) -> None:
-    from elearn.web import admin, auth, certificates, certify, exam, inputs, learn, manage, panel
+    from elearn.web import (
+        admin,
+        auth,
+        certificates,
+        certify,
+        exam,
+        inputs,
+        issuer,
+        learn,
+        manage,
+        panel,
+    )
 
     inputs.init_app(app)  # first: routes take its converter, and CSRF reads a form it checked
     CSRFProtect(app)
@@ -119,9 +149,11 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(exam.bp)
     app.register_blueprint(certify.bp)
     app.register_blueprint(certificates.bp)
+    app.register_blueprint(issuer.bp)
     app.register_blueprint(manage.bp)
     app.register_blueprint(panel.studies)
     app.register_blueprint(panel.panel)
+    app.before_request(_refuse_nul_in_query)
     app.after_request(_security_headers)
 
     # Every handler rolls back first: the request's commit only follows a view that returned.
@@ -142,6 +174,15 @@ def init_app(app: Flask) -> None:
         rollback_request()
         title = _("Page not found") if exc.status == 404 else _("That could not be done")
         return _error_page(exc.status, title, _(exc.message))
+
+    @app.errorhandler(OwnCase)
+    def _own_case(exc: OwnCase) -> Any:
+        # Nothing of the refused action is kept, but the refusal is: the audit log shows who
+        # tried to act on their own case, and what (decision 0013).
+        keep_after_error(
+            lambda session: duties.record_refusal(session=session, refusal=exc, now=utcnow())
+        )
+        return _error_page(403, _("Not on your own case"), _(exc.message))
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Any:
@@ -165,6 +206,11 @@ def init_app(app: Flask) -> None:
             429: _("There were too many attempts. Wait a few minutes and try again."),
             404: _(
                 "There is no page at this address. It may have moved, or the link may be wrong."
+            ),
+            413: _(
+                "The file is larger than %(size)s MB, the most this site accepts. Nothing was "
+                "kept. Send a smaller file.",
+                size=int((app.config["MAX_CONTENT_LENGTH"] or 0) // (1024 * 1024)),
             ),
         }
         code = exc.code

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import warnings
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import jwt
 import pytest
@@ -16,7 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from joserfc import jws
 from joserfc.jwk import KeySet
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from elearn.clock import utcnow
 from elearn.db import engine_of
@@ -93,6 +93,30 @@ def test_sign_off_waits_for_the_certifier(app: Flask, learner: FlaskClient, as_r
     assert again.status_code == 409
 
 
+def test_a_pass_that_needs_no_sign_off_cannot_be_rejected(
+    app: Flask, learner: FlaskClient, as_role: Any
+) -> None:
+    attempt_id = pass_exam(app, learner)  # the exam issues at once: no sign-off
+    cert = certificate_of(app, attempt_id)
+    assert cert is not None
+    certifier = as_role("certifier")
+    for decision in ("reject", "approve"):
+        refused = post(certifier, f"/certify/reviews/{attempt_id}", {"decision": decision})
+        assert refused.status_code == 409
+        assert "need no sign-off" in refused.get_data(as_text=True)
+    with Session(engine_of(app)) as s:
+        attempt = s.get(ExamAttempt, attempt_id)
+        assert attempt is not None and attempt.review_decision is None
+        assert attempt.reviewed_by_id is None
+        certs = s.exec(select(Certificate).where(Certificate.attempt_id == attempt_id)).all()
+        assert [c.code for c in certs] == [cert.code] and certs[0].revoked_at is None
+        decided = select(AuditEntry).where(
+            AuditEntry.subject == f"attempt:{attempt_id}",
+            col(AuditEntry.action).in_(["attempt.rejected", "attempt.approved"]),
+        )
+        assert s.exec(decided).all() == []
+
+
 def test_verify_page_api_and_jwks(app: Flask, client: FlaskClient) -> None:
     code = demo_code(app, "kari.gyldig@example.org")
     page = client.get(f"/verify/{code.lower().replace('-', ' ')}")
@@ -114,10 +138,31 @@ def test_an_independent_jose_library_verifies_with_the_published_key_alone(
     code = demo_code(app, "kari.gyldig@example.org")
     token = client.get(f"/api/v1/credentials/{code}").get_data(as_text=True)
     key_set = KeySet.import_key_set(client.get("/.well-known/jwks.json").json)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        result = jws.deserialize_compact(token, key_set, algorithms=["EdDSA"])
+    result = jws.deserialize_compact(token, key_set, algorithms=["RS256"])
     assert json.loads(result.payload)["credentialSubject"]["name"] == "Kari Gyldig"
+
+
+def test_the_kid_dereferences_to_that_one_jwk_which_verifies_the_rs256_jwt(
+    app: Flask, client: FlaskClient
+) -> None:
+    """OB 3.0 8.2: header {alg, kid, typ: JWT}; the kid is a URI that returns a JWK (not a set)."""
+    code = demo_code(app, "kari.gyldig@example.org")
+    token = client.get(f"/api/v1/credentials/{code}").get_data(as_text=True)
+    header = jwt.get_unverified_header(token)
+    assert header == {"alg": "RS256", "kid": header["kid"], "typ": "JWT"}
+    response = client.get(urlsplit(header["kid"]).path)
+    assert response.status_code == 200 and response.mimetype == "application/jwk+json"
+    jwk = response.json
+    assert "keys" not in jwk and jwk["kid"] == header["kid"] and jwk["kty"] == "RSA"
+    assert not {"d", "p", "q", "dp", "dq", "qi"} & set(jwk)
+    from joserfc.jwk import RSAKey
+
+    result = jws.deserialize_compact(token, RSAKey.import_key(jwk), algorithms=["RS256"])
+    claims = json.loads(result.payload)
+    assert claims["iss"] == claims["issuer"]["id"] and claims["jti"] == claims["id"]
+    assert claims["sub"] == claims["credentialSubject"]["id"] and "iat" not in claims
+    assert client.get("/keys/k-nonexistent").status_code == 404
+    assert client.get("/keys/..%2Fconfig").status_code == 404
 
 
 def test_revoked_and_expired_demo_certificates(app: Flask, client: FlaskClient) -> None:
@@ -148,14 +193,42 @@ def test_unknown_code_gives_no_hint_and_guessing_is_rate_limited(
     assert page(malformed, "not-a-code") == page(well_formed, "AAAA-BBBB-CCCC")
     for _ in range(28):
         client.get("/verify/AAAA-BBBB-CCCC")
-    assert client.get("/verify/AAAA-BBBB-CCCC").status_code == 429
-    # The address that guessed waits, even with a real code; other addresses are not affected.
-    assert client.get(f"/verify/{demo_code(app, 'kari.gyldig@example.org')}").status_code == 429
-    other = client.get(
-        f"/verify/{demo_code(app, 'kari.gyldig@example.org')}",
-        environ_base={"REMOTE_ADDR": "127.0.0.2"},
-    )
-    assert other.status_code == 200
+    refused = client.get("/verify/AAAA-BBBB-CCCC")
+    assert refused.status_code == 429
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    # A real code is always answered, even from the address that guessed: the page, the PDF and
+    # the credential alike.
+    real = demo_code(app, "kari.gyldig@example.org")
+    assert client.get(f"/verify/{real}").status_code == 200
+    assert client.get(f"/verify/{real}/pdf").status_code == 200
+    assert client.get(f"/api/v1/credentials/{real}").status_code == 200
+    other = client.get("/verify/AAAA-BBBB-CCCC", environ_base={"REMOTE_ADDR": "127.0.0.2"})
+    assert other.status_code == 404  # other addresses have their own budget
+
+
+def test_the_three_lookup_endpoints_share_one_budget(app: Flask, client: FlaskClient) -> None:
+    for path in ("/verify/AAAA-BBBB-CCC{}", "/verify/AAAA-BBBB-CCC{}/pdf"):
+        for n in range(10):
+            assert client.get(path.format("ABCDEFGHJK"[n])).status_code == 404
+    for n in range(10):
+        assert client.get(f"/api/v1/credentials/AAAA-BBBB-DDD{'ABCDEFGHJK'[n]}").status_code == 404
+    # 30 failed look-ups spread over the three endpoints: the 31st is refused on any of them.
+    for path in ("/verify/XXXX-XXXX-XXXX", "/verify/XXXX-XXXX-XXXX/pdf"):
+        refused = client.get(path)
+        assert refused.status_code == 429 and refused.headers["Retry-After"]
+    api = client.get("/api/v1/credentials/XXXX-XXXX-XXXX")
+    assert api.status_code == 429 and api.json == {"error": "too many failed look-ups"}
+    assert int(api.headers["Retry-After"]) >= 1
+    with app.test_request_context():
+        from elearn.limits import LOOKUP_SCOPE
+
+        limiter = app.extensions["elearn.limiter"]
+        if app.config["RATELIMIT_STORAGE_URI"].startswith("redis"):
+            # Counted in the shared store (Redis), where every worker and server sees it.
+            keys = limiter.storage.storage.keys(
+                f"{app.config['RATELIMIT_STORAGE_OPTIONS']['key_prefix']}*"
+            )
+            assert any(LOOKUP_SCOPE.encode() in key for key in keys), keys
 
 
 def test_revocation_flips_the_bit_at_once_and_is_audited(
@@ -220,23 +293,36 @@ def test_tampered_credential_and_wrong_key_are_refused(app: Flask, client: Flask
 
 
 def test_rotated_keys_keep_old_certificates_valid(
-    app: Flask, client: FlaskClient, learner: FlaskClient
+    app: Flask, client: FlaskClient, learner: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     old = demo_code(app, "kari.gyldig@example.org")
+    old_kid = jwt.get_unverified_header(
+        client.get(f"/api/v1/credentials/{old}").get_data(as_text=True)
+    )["kid"]
+    before = [k["kid"] for k in client.get("/.well-known/jwks.json").json["keys"]]
     out = app.test_cli_runner().invoke(args=["keys", "rotate"]).output
-    assert out.startswith("new signing key ")
+    # "keys rotate" makes one key of each kind, each published now and signing later.
+    made = re.findall(r"new signing key (\S+) \((EdDSA|RS256)\)", out)
+    assert [alg for _kid, alg in made] == ["EdDSA", "RS256"] and out.count("signs from") == 2
+    new_kid = dict((alg, kid) for kid, alg in made)["RS256"]  # the JWT's (CREDENTIAL_JWT_ALG)
+    # Published at once ...
+    key_set = client.get("/.well-known/jwks.json").json
+    assert [k["kid"] for k in key_set["keys"]] == [*before, *(kid for kid, _alg in made)]
+    assert sorted(k["kty"] for k in key_set["keys"]) == ["OKP", "OKP", "RSA", "RSA"]
+    assert old_kid in before
+    # ... but a certificate issued now is still signed with the old key: a verifier may hold
+    # the key set it fetched up to JWKS_MAX_AGE ago, without the new key in it.
     attempt_id = pass_exam(app, learner)
     new = certificate_of(app, attempt_id)
     assert new is not None
-    key_set = client.get("/.well-known/jwks.json").json
-    assert len(key_set["keys"]) == 2
-    kids = {
-        jwt.get_unverified_header(client.get(f"/api/v1/credentials/{c}").get_data(as_text=True))[
-            "kid"
-        ]
-        for c in (old, new.code)
-    }
-    assert len(kids) == 2
+    assert jwt.get_unverified_header(new.credential)["kid"] == old_kid
+    # Once the cache time has passed, the new key signs (the status list is signed again).
+    import elearn.web.certificates as pages
+
+    later = utcnow() + timedelta(seconds=app.config["JWKS_MAX_AGE"] + 1)
+    monkeypatch.setattr(pages, "utcnow", lambda: later)
+    listing = client.get("/status/1").get_data(as_text=True)
+    assert jwt.get_unverified_header(listing)["kid"] == new_kid
     for code in (old, new.code):
         assert "Valid" in client.get(f"/verify/{code}").get_data(as_text=True)
 
@@ -451,7 +537,7 @@ def test_a_certificate_without_a_stored_pdf_is_served_read_only_and_backfilled(
     with Session(engine_of(app)) as s:
         assert all(c.pdf is None for c in s.exec(select(Certificate)).all())  # nothing written
     out = app.test_cli_runner().invoke(args=["certificates", "make-pdfs", "--batch", "2"]).output
-    assert out.strip() == "made 3 PDF(s)"
+    assert out.strip() == "made 2 PDF(s)"  # of 3: the revoked one gets no fresh signature
     with Session(engine_of(app)) as s:
         stored = s.exec(select(Certificate).where(Certificate.code == code)).one().pdf
     assert stored is not None and client.get(f"/verify/{code}/pdf").data == stored
@@ -471,9 +557,11 @@ def test_the_first_signing_key_is_named_by_the_clock_it_is_given(tmp_path: Path)
     )
     init_app(app, now=datetime(2031, 2, 3, 4, 5, 6, tzinfo=UTC))
     keys = sorted(p.name for p in (tmp_path / "keys").glob("*.pem"))
-    assert keys == ["k-20310203T040506000000.pem"]
+    # Ed25519 for the Data Integrity proof, RSA for the RS256 JWT (the default)
+    assert keys == ["k-20310203T040506000000.pem", "r-20310203T040506000000.pem"]
     init_app(app, now=datetime(2032, 1, 1, tzinfo=UTC))  # keys exist: no new one
-    assert len(list((tmp_path / "keys").glob("*.pem"))) == 1
-    (tmp_path / "keys" / keys[0]).unlink()
+    assert len(list((tmp_path / "keys").glob("*.pem"))) == 2
+    (tmp_path / "keys" / keys[1]).unlink()
     key = authority_of(app=app).current_key(now=datetime(2033, 3, 3, tzinfo=UTC))
-    assert key.kid.endswith("#k-20330303T000000000000")
+    assert key.kid == "https://elearn.example.org/keys/r-20330303T000000000000"
+    assert key.algorithm == "RS256"
