@@ -5,17 +5,22 @@ The unit of work: ``App.dispatch_request`` commits the request's session when th
 back. A GET or HEAD commits only when its view is marked ``@writes_on_get(reason)``; any other
 GET that changed rows is rolled back and reported (raised where ``FAIL_ON_GET_WRITES`` is set,
 as in the tests).
+
+On SQLite only requests that write take the write lock: a request that only reads (a GET or HEAD
+whose view has no ``@writes_on_get``) begins ``DEFERRED`` and never blocks a writer; every other
+request, command and job begins ``IMMEDIATE`` (see docs/performance.md).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, TypeVar
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g, has_request_context, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
@@ -26,6 +31,11 @@ from sqlmodel import Session, create_engine
 F = TypeVar("F", bound=Callable[..., Any])
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
 WROTE = "elearn.wrote"  # session.info key: set once the session has sent a change
+BEGIN = "elearn_begin"  # execution option: how a SQLite transaction begins (DEFERRED, IMMEDIATE)
+BUSY_TIMEOUT_MS = 5000  # how long a SQLite write waits for the lock before "database is locked"
+_APPLIED_BUSY = "elearn.busy_timeout_ms"  # on the DBAPI connection's info: the value it has now
+# A shorter wait for the lock in this context (a save that retries within its own budget).
+_busy_wait: ContextVar[int | None] = ContextVar("elearn_busy_wait", default=None)
 
 
 def _lower(value: Any) -> Any:
@@ -53,12 +63,32 @@ def create_private_file(path: Path) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
-def make_engine(url: str, echo: bool = False) -> Engine:
-    """An engine with SQLite tuned for a web app: WAL, foreign keys, busy timeout, IMMEDIATE."""
+@contextlib.contextmanager
+def lock_wait(milliseconds: int) -> Iterator[None]:
+    """Within the block a SQLite transaction that begins waits at most ``milliseconds`` for the
+    write lock (instead of the engine's busy timeout); other databases ignore it."""
+    token = _busy_wait.set(max(1, int(milliseconds)))
+    try:
+        yield
+    finally:
+        _busy_wait.reset(token)
+
+
+def is_locked(exc: BaseException) -> bool:
+    """The database refused because another connection holds its lock (SQLite's SQLITE_BUSY)."""
+    text_ = str(getattr(exc, "orig", None) or exc).lower()
+    return "database is locked" in text_ or "database table is locked" in text_
+
+
+def make_engine(url: str, echo: bool = False, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Engine:
+    """An engine with SQLite tuned for a web app: WAL, foreign keys, busy timeout, and
+    transactions that begin IMMEDIATE unless the connection asks for DEFERRED (reads)."""
     if url.startswith("sqlite"):
         _private_sqlite_file(url)
         engine = create_engine(
-            url, echo=echo, connect_args={"check_same_thread": False, "timeout": 5}
+            url,
+            echo=echo,
+            connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
         )
 
         @event.listens_for(engine, "connect")
@@ -69,7 +99,7 @@ def make_engine(url: str, echo: bool = False) -> Engine:
             for pragma in (
                 "journal_mode=WAL",
                 "synchronous=NORMAL",
-                "busy_timeout=5000",
+                f"busy_timeout={busy_timeout_ms}",
                 "foreign_keys=ON",
             ):
                 cursor.execute(f"PRAGMA {pragma}")
@@ -81,11 +111,28 @@ def make_engine(url: str, echo: bool = False) -> Engine:
         @event.listens_for(engine, "begin")
         def _on_begin(connection: Any) -> None:
             # A deferred transaction that reads then writes fails at once under WAL with
-            # "database is locked"; IMMEDIATE waits for the lock instead (see recipes).
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            # "database is locked"; IMMEDIATE waits for the lock instead (see recipes). So every
+            # transaction that may write begins IMMEDIATE; only known readers begin DEFERRED,
+            # and they neither take nor wait for the write lock.
+            mode = connection.get_execution_options().get(BEGIN, "IMMEDIATE")
+            if mode == "IMMEDIATE":
+                _set_busy_timeout(connection, _busy_wait.get() or busy_timeout_ms)
+            connection.exec_driver_sql(f"BEGIN {mode}")
 
         return engine
     return create_engine(url, echo=echo, pool_size=2, max_overflow=2, pool_pre_ping=True)
+
+
+def _set_busy_timeout(connection: Any, milliseconds: int) -> None:
+    """Give the connection this busy timeout, when it has another one: a connection setting
+    like the pragmas on connect, sent on the DBAPI connection (not a statement of the work)."""
+    dbapi = connection.connection  # the pool's proxy: its info lives as long as the connection
+    if dbapi.info.get(_APPLIED_BUSY) == milliseconds:
+        return
+    cursor = dbapi.cursor()
+    cursor.execute(f"PRAGMA busy_timeout={int(milliseconds)}")
+    cursor.close()
+    dbapi.info[_APPLIED_BUSY] = milliseconds
 
 
 SESSION_INFO = "elearn.session_info"
@@ -94,7 +141,8 @@ SESSION_INFO = "elearn.session_info"
 def open_session(app: Flask, **kwargs: Any) -> Session:
     """A new session that carries what services read from ``session.info`` (xAPI settings)."""
     info = dict(app.extensions.get(SESSION_INFO, {}))
-    return Session(app.extensions["elearn.engine"], info=info, **kwargs)
+    kwargs.setdefault("bind", app.extensions["elearn.engine"])
+    return Session(info=info, **kwargs)
 
 
 # --- noticing writes ------------------------------------------------------------------------------
@@ -131,10 +179,22 @@ def _forget_writes(session: Session) -> None:
 # --- the request's session ----------------------------------------------------------------------
 
 
+def _only_reads() -> bool:
+    """This request only reads: a GET or HEAD whose view is not marked ``@writes_on_get``."""
+    if not has_request_context() or request.method not in READS:
+        return False
+    view = current_app.view_functions.get(request.endpoint or "")
+    return not getattr(view, "writes_on_get", None)
+
+
 def get_session() -> Session:
-    """The request's session, opened on first use."""
+    """The request's session, opened on first use: on SQLite a request that only reads begins
+    DEFERRED (no write lock), any other IMMEDIATE."""
     if "db_session" not in g:
-        session = open_session(current_app, expire_on_commit=False)
+        options: dict[str, Any] = {"expire_on_commit": False}
+        if _only_reads():
+            options["bind"] = current_app.extensions["elearn.read_engine"]
+        session = open_session(current_app, **options)
         event.listen(session, "before_flush", _before_flush)
         event.listen(session, "do_orm_execute", _on_execute)
         for end in ("after_commit", "after_rollback"):
@@ -218,9 +278,14 @@ def _close_session(exc: BaseException | None) -> None:
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["elearn.engine"] = make_engine(
-        app.config["DATABASE_URL"], app.config["SQL_ECHO"]
+    engine = make_engine(
+        app.config["DATABASE_URL"],
+        app.config["SQL_ECHO"],
+        int(app.config.get("SQLITE_BUSY_TIMEOUT_MS", BUSY_TIMEOUT_MS)),
     )
+    app.extensions["elearn.engine"] = engine
+    # The same engine and pool; its transactions begin DEFERRED on SQLite (requests that read).
+    app.extensions["elearn.read_engine"] = engine.execution_options(**{BEGIN: "DEFERRED"})
     app.teardown_appcontext(_close_session)
 
 
