@@ -284,6 +284,8 @@ def init_app(app: Flask) -> None:
         int(app.config.get("SQLITE_BUSY_TIMEOUT_MS", BUSY_TIMEOUT_MS)),
     )
     app.extensions["elearn.engine"] = engine
+    # Parsed content that never changes under its key, for this app's sessions (services/attempts).
+    app.extensions.setdefault(SESSION_INFO, {})["elearn.specs"] = {}
     # The same engine and pool; its transactions begin DEFERRED on SQLite (requests that read).
     app.extensions["elearn.read_engine"] = engine.execution_options(**{BEGIN: "DEFERRED"})
     app.teardown_appcontext(_close_session)

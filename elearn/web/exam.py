@@ -139,7 +139,9 @@ def start(exam_id: str) -> Any:
 @writes_on_get(SHOWS_QUESTION)
 def item(attempt_id: int, number: int) -> Any:
     session, now = get_session(), utcnow()
-    attempt = exams.own_attempt(session=session, attempt_id=attempt_id, user_id=current_user.id)
+    attempt = exams.own_attempt(
+        session=session, attempt_id=attempt_id, user_id=current_user.id, slot=number
+    )
     if request.method == "POST":
         if not ConfirmForm().validate_on_submit():
             abort(400)
@@ -200,7 +202,9 @@ def _destination(attempt: ExamAttempt, number: int, go: str) -> str:
 def save(attempt_id: int, number: int) -> Any:
     """Autosave from the page's script: the same fields as the form, a JSON answer."""
     session, now = get_session(), utcnow()
-    attempt = exams.own_attempt(session=session, attempt_id=attempt_id, user_id=current_user.id)
+    attempt = exams.own_attempt(
+        session=session, attempt_id=attempt_id, user_id=current_user.id, slot=number
+    )
     try:
         _save_posted(attempt, number, now)
     except AttemptClosed:
