@@ -23,6 +23,9 @@ class Defaults:
     SAVE_LOCK_BUDGET_MS = 2000
     # The staff import commits every this many rows, so that it never holds the lock for long.
     STAFF_IMPORT_BATCH_ROWS = 300
+    # The upload page imports files up to this many rows; larger ones go through
+    # `flask --app elearn staff import` (a request must end well within gunicorn's 30 s).
+    STAFF_UPLOAD_MAX_ROWS = 5000
     # A GET that changes rows without @writes_on_get is rolled back and logged; True: it raises.
     FAIL_ON_GET_WRITES = False
     COURSES_DIR = str(PROJECT_ROOT / "courses")

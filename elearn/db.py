@@ -180,11 +180,14 @@ def _forget_writes(session: Session) -> None:
 
 
 def _only_reads() -> bool:
-    """This request only reads: a GET or HEAD whose view is not marked ``@writes_on_get``."""
-    if not has_request_context() or request.method not in READS:
+    """This request's session only reads: a GET or HEAD whose view is not marked
+    ``@writes_on_get``, or a view whose writes are done by jobs (``@writes_in_jobs``)."""
+    if not has_request_context():
         return False
     view = current_app.view_functions.get(request.endpoint or "")
-    return not getattr(view, "writes_on_get", None)
+    if getattr(view, "writes_in_jobs", None):
+        return True
+    return request.method in READS and not getattr(view, "writes_on_get", None)
 
 
 def get_session() -> Session:
@@ -234,13 +237,25 @@ def writes_on_get(reason: str) -> Callable[[F], F]:
     return mark
 
 
+def writes_in_jobs(reason: str) -> Callable[[F], F]:
+    """Marks a view whose writes are done by a job that commits its own parts (a long import):
+    the request's own session only reads, begins DEFERRED, and commits nothing."""
+
+    def mark(view: F) -> F:
+        view.writes_in_jobs = reason  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
 def end_of_view(app: Flask, view: Callable[..., Any]) -> None:
     """Commit the request's work once its view has returned; a GET without a reason to write
     commits nothing, and changes it made are rolled back and reported."""
     session: Session | None = g.get("db_session")
     if session is None:
         return
-    if request.method in READS and not getattr(view, "writes_on_get", None):
+    reads = request.method in READS and not getattr(view, "writes_on_get", None)
+    if reads or getattr(view, "writes_in_jobs", None):
         if wrote(session):
             session.rollback()
             problem = (

@@ -27,3 +27,14 @@ def unit_of_work(app: Flask, **session_options: Any) -> Iterator[Session]:
             session.rollback()
             raise
         session.commit()
+
+
+@contextmanager
+def reading(app: Flask) -> Iterator[Session]:
+    """A session that only reads: on SQLite it begins DEFERRED and never takes the write lock.
+    Whatever it would change is rolled back at the end."""
+    with open_session(app, bind=app.extensions["elearn.read_engine"]) as session:
+        try:
+            yield session
+        finally:
+            session.rollback()
