@@ -11,7 +11,7 @@ from flask import Flask, abort
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, UserMixin, current_user
 from sqlalchemy import func
-from sqlmodel import select
+from sqlmodel import col, select
 
 from elearn.clock import utcnow
 from elearn.db import get_session
@@ -67,7 +67,7 @@ def _load_user(token: str) -> Principal | None:
     session = get_session()
     # The roles come in the same statement, as one "a,b" string: one query per request.
     roles_of = (
-        select(func.aggregate_strings(UserRole.role, ","))
+        select(func.aggregate_strings(col(UserRole.role), ","))
         .where(UserRole.user_id == User.id)
         .scalar_subquery()
     )

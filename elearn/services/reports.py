@@ -248,15 +248,17 @@ class Facts:
 
 def read_facts(*, session: Session, unit_ids: set[int]) -> Facts:
     # Staff are the people who take courses: active accounts with the learner role.
-    people = list(
-        session.exec(
-            select(User)
-            .join(UserRole, col(UserRole.user_id) == col(User.id))
-            .where(col(User.org_unit_id).in_(unit_ids), User.active, UserRole.role == "learner")
-            .order_by(col(User.name))
-        )
+    staff = (
+        select(User.id)
+        .join(UserRole, col(UserRole.user_id) == col(User.id))
+        .where(col(User.org_unit_id).in_(unit_ids), User.active, UserRole.role == "learner")
     )
-    ids = [p.id for p in people]
+    people = list(
+        session.exec(select(User).where(col(User.id).in_(staff)).order_by(col(User.name)))
+    )
+    # The same people as a subquery, not a list of ids: 100,000 staff would be 100,000 bound
+    # parameters, past SQLite's limit (32,766).
+    ids = staff.scalar_subquery()
     progress = {
         (p.user_id, p.course_id): p
         for p in session.exec(select(CourseProgress).where(col(CourseProgress.user_id).in_(ids)))

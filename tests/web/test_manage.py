@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from elearn.clock import utcnow
 from elearn.db import engine_of
@@ -217,3 +217,50 @@ def test_a_malformed_due_date_saves_nothing(app: Flask, as_role: Any) -> None:
         assert "Choose a course or exam and a due date." in response.get_data(as_text=True)
     with Session(engine_of(app)) as s:
         assert s.exec(select(Assignment).where(Assignment.unit_id == unit)).first() is None
+
+
+def test_the_report_binds_no_parameter_per_person(app: Flask, admin: FlaskClient) -> None:
+    """Staff are read by a subquery, not by a list of ids: 100,000 staff as bound parameters
+    pass PostgreSQL's limit (65,535) and SQLite's default one (32,766)."""
+    from sqlalchemy import event, insert
+
+    from elearn.models import UserRole
+
+    n = 1_200
+    now = utcnow()
+    with Session(engine_of(app)) as s:
+        unit = OrgUnit(name="Stor kommune", parent_id=None)
+        s.add(unit)
+        s.flush()
+        last = s.exec(select(User.id).order_by(col(User.id).desc())).first() or 0
+        s.execute(
+            insert(User),
+            [
+                {
+                    "id": last + 1 + i,
+                    "email": f"stor-{i}@example.org",
+                    "name": f"Stor {i:05d}",
+                    "password_hash": "!",
+                    "active": True,
+                    "org_unit_id": unit.id,
+                    "created_at": now,
+                }
+                for i in range(n)
+            ],
+        )
+        s.execute(
+            insert(UserRole), [{"user_id": last + 1 + i, "role": "learner"} for i in range(n)]
+        )
+        s.commit()
+        unit_id = unit.id
+    widest: list[int] = []
+
+    def note(_conn: Any, _cursor: Any, _statement: str, parameters: Any, *_args: Any) -> None:
+        widest.append(len(parameters) if isinstance(parameters, (list, tuple, dict)) else 0)
+
+    event.listen(engine_of(app), "before_cursor_execute", note)
+    response = admin.get(f"/manage/units/{unit_id}?format=csv")
+    event.remove(engine_of(app), "before_cursor_execute", note)
+    assert response.status_code == 200
+    assert f",{n}," in response.get_data(as_text=True)
+    assert max(widest) < 100, max(widest)
