@@ -219,14 +219,12 @@ def test_a_malformed_due_date_saves_nothing(app: Flask, as_role: Any) -> None:
         assert s.exec(select(Assignment).where(Assignment.unit_id == unit)).first() is None
 
 
-def test_the_report_binds_no_parameter_per_person(app: Flask, admin: FlaskClient) -> None:
-    """Staff are read by a subquery, not by a list of ids: 100,000 staff as bound parameters
-    pass PostgreSQL's limit (65,535) and SQLite's default one (32,766)."""
-    from sqlalchemy import event, insert
+def add_staff(app: Flask, n: int) -> int:
+    """A new root unit with ``n`` learners ("Stor 00000" ...), written in two statements."""
+    from sqlalchemy import insert
 
     from elearn.models import UserRole
 
-    n = 1_200
     now = utcnow()
     with Session(engine_of(app)) as s:
         unit = OrgUnit(name="Stor kommune", parent_id=None)
@@ -252,7 +250,17 @@ def test_the_report_binds_no_parameter_per_person(app: Flask, admin: FlaskClient
             insert(UserRole), [{"user_id": last + 1 + i, "role": "learner"} for i in range(n)]
         )
         s.commit()
-        unit_id = unit.id
+        assert unit.id is not None
+        return unit.id
+
+
+def test_the_report_binds_no_parameter_per_person(app: Flask, admin: FlaskClient) -> None:
+    """Staff are read by a subquery, not by a list of ids: 100,000 staff as bound parameters
+    pass PostgreSQL's limit (65,535) and SQLite's default one (32,766)."""
+    from sqlalchemy import event
+
+    n = 1_200
+    unit_id = add_staff(app, n)
     widest: list[int] = []
 
     def note(_conn: Any, _cursor: Any, _statement: str, parameters: Any, *_args: Any) -> None:
@@ -264,3 +272,20 @@ def test_the_report_binds_no_parameter_per_person(app: Flask, admin: FlaskClient
     assert response.status_code == 200
     assert f",{n}," in response.get_data(as_text=True)
     assert max(widest) < 100, max(widest)
+
+
+def test_the_people_of_a_report_come_a_page_at_a_time(app: Flask, admin: FlaskClient) -> None:
+    unit_id = add_staff(app, 250)
+    base = f"/manage/units/{unit_id}/course/{COURSE}"
+    first = admin.get(base).get_data(as_text=True)
+    assert "Stor 00000" in first and "Stor 00099" in first and "Stor 00100" not in first
+    assert "Page 1 of 3" in first and f'href="{base}?page=2"' in first
+    third = admin.get(f"{base}?page=3").get_data(as_text=True)
+    assert "Stor 00200" in third and "Stor 00249" in third and "Stor 00199" not in third
+    for forged in ("999", "-4", "abc", "0"):  # past the end: the last page; nonsense: the first
+        response = admin.get(f"{base}?page={forged}")
+        assert response.status_code == 200
+        page = response.get_data(as_text=True)
+        assert ("Page 3 of 3" if forged == "999" else "Page 1 of 3") in page, forged
+    every = admin.get(f"{base}?format=csv").get_data(as_text=True)
+    assert every.count("stor-") == 250  # the CSV still has everyone
