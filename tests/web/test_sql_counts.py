@@ -23,12 +23,13 @@ from tests.conftest import POSTGRES, csrf_token, english_client, login, post
 from tests.web.test_exams import _bank, right_answer, slots, start
 
 # The budgets, statements as the database sees them. On SQLite each request's first statement is
-# BEGIN (IMMEDIATE for a writer): counted here, as the bench counts it; PostgreSQL's driver
-# sends its BEGIN itself, unseen, so the same requests count one less there.
-BEGIN = 0 if POSTGRES else 1
-SAVE = 4 + BEGIN  # the learner with roles, attempt with question, the trail, the answer
-START = 13 + BEGIN  # goal 8: the statements above 8 are explained in docs/performance.md
-SUBMIT = 10 + BEGIN  # two audit entries of two statements each (the hash chain's head)
+# BEGIN (IMMEDIATE for a writer): counted here, as the bench counts it. PostgreSQL's driver sends
+# its BEGIN itself, unseen; there a start adds SAVEPOINT/RELEASE around the new attempt (a
+# concurrent start is caught by the unique index), a submit re-reads the attempt FOR UPDATE, and
+# each audit entry takes the chain's advisory lock (docs/performance.md lists every statement).
+SAVE = 4 if POSTGRES else 5  # the learner with roles, attempt with question, the trail, the answer
+START = 16 if POSTGRES else 14  # goal 8: the statements above it are explained in the docs
+SUBMIT = 13 if POSTGRES else 11  # two audit entries of two statements each (the chain's head)
 
 
 @contextmanager
