@@ -33,7 +33,7 @@ def import_staff(
     if plan.errors or dry_run:
         return plan
     size = batch_rows or int(app.config.get("STAFF_IMPORT_BATCH_ROWS", BATCH_ROWS))
-    pieces = parts(plan, size)
+    pieces = parts(plan=plan, rows=size)
     for number, piece in enumerate(pieces, 1):
         with unit_of_work(app) as session:
             apply_import(

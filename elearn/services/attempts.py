@@ -20,7 +20,7 @@ SPECS = "elearn.specs"
 SPECS_MAX = 4096  # entries kept; past this the cache starts again (content is small and rare)
 
 
-def cached(session: Session, key: Hashable, make: Any) -> Any:
+def cached(*, session: Session, key: Hashable, make: Any) -> Any:
     """``make()`` once per process for a key whose content never changes; without the app's
     cache (a session opened by hand) simply ``make()``."""
     cache: dict[Hashable, Any] | None = session.info.get(SPECS)
@@ -55,7 +55,9 @@ def exam_spec(*, session: Session, attempt: ExamAttempt) -> ExamSpec:
         assert version is not None
         return ExamSpec.model_validate(version.spec)
 
-    spec: ExamSpec = cached(session, ("exam_version", attempt.exam_version_id), load)
+    spec: ExamSpec = cached(
+        session=session, key=("exam_version", attempt.exam_version_id), make=load
+    )
     return spec
 
 

@@ -108,12 +108,14 @@ def load_exam(*, session: Session, exam_id: str) -> ExamView:
         exam,
         version,
         cached(
-            session, ("exam_version", version.id), lambda: ExamSpec.model_validate(version.spec)
+            session=session,
+            key=("exam_version", version.id),
+            make=lambda: ExamSpec.model_validate(version.spec),
         ),
         cached(
-            session,
-            ("bank", bank.id, bank.content_hash),
-            lambda: BankSpec.model_validate(bank.spec),
+            session=session,
+            key=("bank", bank.id, bank.content_hash),
+            make=lambda: BankSpec.model_validate(bank.spec),
         ),
     )
 
@@ -425,9 +427,9 @@ def own_attempt(
 def _item_spec(session: Session, version: ItemVersion) -> ItemSpec:
     """An item version's parsed spec: a version never changes, so parsed once per process."""
     return cached(  # type: ignore[no-any-return]
-        session,
-        ("item_version", version.id, version.content_hash),
-        lambda: ItemSpec.model_validate(version.spec),
+        session=session,
+        key=("item_version", version.id, version.content_hash),
+        make=lambda: ItemSpec.model_validate(version.spec),
     )
 
 

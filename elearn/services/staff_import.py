@@ -225,7 +225,7 @@ def plan_import(*, session: Session, text: str, actor_id: int | None = None) -> 
     )
 
 
-def parts(plan: ImportPlan, rows: int) -> list[ImportPlan]:
+def parts(*, plan: ImportPlan, rows: int) -> list[ImportPlan]:
     """The plan cut into parts of at most ``rows`` rows, to apply and commit one by one. Each
     part is complete in itself (applying a part twice changes nothing), so an import that
     stops half-way is finished by importing the same file again."""
