@@ -145,6 +145,18 @@ def open_session(app: Flask, **kwargs: Any) -> Session:
     return Session(info=info, **kwargs)
 
 
+@contextlib.contextmanager
+def reading_session(app: Flask) -> Iterator[Session]:
+    """A session that only reads (DEFERRED on SQLite: it never takes the write lock), for slow
+    work that comes before a write, such as checking a password, or a job's planning. Whatever
+    it would change is rolled back at the end."""
+    with open_session(app, bind=app.extensions["elearn.read_engine"]) as session:
+        try:
+            yield session
+        finally:
+            session.rollback()
+
+
 # --- noticing writes ------------------------------------------------------------------------------
 
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from elearn.db import open_session
+from elearn.db import open_session, reading_session
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -31,10 +31,6 @@ def unit_of_work(app: Flask, **session_options: Any) -> Iterator[Session]:
 
 @contextmanager
 def reading(app: Flask) -> Iterator[Session]:
-    """A session that only reads: on SQLite it begins DEFERRED and never takes the write lock.
-    Whatever it would change is rolled back at the end."""
-    with open_session(app, bind=app.extensions["elearn.read_engine"]) as session:
-        try:
-            yield session
-        finally:
-            session.rollback()
+    """A session that only reads: on SQLite it begins DEFERRED and never takes the write lock."""
+    with reading_session(app) as session:
+        yield session

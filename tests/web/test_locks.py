@@ -20,7 +20,7 @@ from sqlmodel import Session, select
 from elearn.db import engine_of, lock_wait
 from elearn.models import AttemptSlot
 from elearn.web.busy import retries_when_locked
-from tests.conftest import POSTGRES, csrf_token
+from tests.conftest import POSTGRES, csrf_token, english_client, login
 from tests.web.test_exams import right_answer, slots, start
 
 pytestmark = pytest.mark.skipif(POSTGRES, reason="SQLite's database-wide write lock")
@@ -205,3 +205,52 @@ def test_a_locked_database_is_retried_until_it_answers(app: Flask) -> None:
     with app.test_request_context("/", method="POST"):
         assert flaky() == "saved"
     assert len(calls) == 3
+
+
+# --- signing in: the slow password check holds no lock -----------------------------------------
+
+
+def test_the_password_is_checked_without_holding_the_write_lock(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from elearn.services import accounts
+
+    real = accounts.check_password_hash
+    free_while_hashing: list[bool] = []
+
+    def check(hashed: str, password: str) -> bool:
+        other = sqlite3.connect(database_file(app), isolation_level=None, timeout=0)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+            free_while_hashing.append(True)
+        except sqlite3.OperationalError:
+            free_while_hashing.append(False)
+        finally:
+            other.close()
+        return bool(real(hashed, password))
+
+    monkeypatch.setattr(accounts, "check_password_hash", check)
+    client = english_client(app)
+    assert login(client, "learner@example.org").status_code == 302
+    assert free_while_hashing == [True]
+
+
+def test_an_account_closed_while_its_password_is_checked_is_not_signed_in(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from elearn.services import accounts
+
+    real = accounts.check_password_hash
+
+    def check(hashed: str, password: str) -> bool:
+        other = sqlite3.connect(database_file(app), isolation_level=None)
+        other.execute("UPDATE user_account SET active = 0 WHERE email = 'learner@example.org'")
+        other.close()
+        return bool(real(hashed, password))
+
+    monkeypatch.setattr(accounts, "check_password_hash", check)
+    client = english_client(app)
+    response = login(client, "learner@example.org")
+    assert response.status_code == 401
+    assert client.get("/me/certificates").status_code == 302  # not signed in
