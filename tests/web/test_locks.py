@@ -114,7 +114,7 @@ def test_a_page_that_only_reads_is_served_while_another_connection_writes(
         assert learner.get("/me/certificates").status_code == 200
         assert manager.get("/manage/", follow_redirects=True).status_code == 200
         waited = time.monotonic() - began
-    assert waited < 1.0, f"a read waited {waited:.2f} s for the write lock"
+    assert waited < 3.0, f"a read waited {waited:.2f} s for the write lock"  # a writer: 5 s
 
 
 def test_a_save_waits_for_a_short_lock_and_is_saved(app: Flask, learner: FlaskClient) -> None:
@@ -126,7 +126,7 @@ def test_a_save_waits_for_a_short_lock_and_is_saved(app: Flask, learner: FlaskCl
         took = time.monotonic() - began
     assert response.status_code == 200, response.get_data(as_text=True)
     assert response.get_json()["saved"] is True
-    assert 0.4 < took < 2.0, took
+    assert 0.4 < took < 3.0, took
     assert answer_of(app, attempt_id, 2) is not None
 
 
@@ -148,7 +148,7 @@ def test_a_save_locked_past_its_budget_answers_503_with_retry_after_and_keeps_no
     assert response.status_code == 503, response.get_data(as_text=True)
     assert response.headers["Retry-After"] == "1"
     assert response.get_json() == {"saved": False, "busy": True, "retry_after": 1}
-    assert took < 1.5, took
+    assert took < 3.0, took  # without the budget: the 5 s busy timeout
     assert page.status_code == 503
     assert page.headers["Retry-After"] == "1"
     assert "Not saved yet" in page.get_data(as_text=True)
@@ -172,7 +172,7 @@ def test_a_submit_that_cannot_get_the_lock_answers_503_not_500(
         took = time.monotonic() - began
     assert response.status_code == 503, response.get_data(as_text=True)[:300]
     assert response.headers["Retry-After"] == "2"
-    assert took < 1.0, took
+    assert took < 3.0, took
     assert (
         learner.post(f"/attempts/{attempt_id}/submit", data={"csrf_token": token}).status_code
         == 302
