@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from elearn.db import engine_of
 from elearn.models import AuditEntry, User
-from tests.conftest import csrf_token
+from tests.conftest import POSTGRES, csrf_token
 
 GOOD = (
     "name,email,unit,roles\n"
@@ -141,7 +141,7 @@ def test_a_large_import_commits_part_by_part(app: Flask) -> None:
         if statement.startswith("BEGIN"):
             began.append(statement)
             inserted.append(0)
-        elif statement.startswith("INSERT INTO user_account"):
+        elif statement.startswith("INSERT INTO user_account") and inserted:
             inserted[-1] += 1
 
     before = users(app)
@@ -151,9 +151,10 @@ def test_a_large_import_commits_part_by_part(app: Flask) -> None:
     event.remove(engine_of(app), "before_cursor_execute", on_begin)
     assert plan.counts["create"] == 700
     assert users(app) == before + 700
-    # The plan reads without the write lock; then three parts, each its own transaction.
-    assert began == ["BEGIN DEFERRED", "BEGIN IMMEDIATE", "BEGIN IMMEDIATE", "BEGIN IMMEDIATE"]
-    assert inserted[1:] == [300, 300, 100]
+    if not POSTGRES:  # SQLite's BEGINs are seen: the plan reads without the write lock, then
+        # three parts, each its own transaction
+        assert began == ["BEGIN DEFERRED", "BEGIN IMMEDIATE", "BEGIN IMMEDIATE", "BEGIN IMMEDIATE"]
+        assert inserted[1:] == [300, 300, 100]
     parts = sorted(e.data["part"] for e in import_entries(app))
     assert parts == [[1, 3], [2, 3], [3, 3]]
 
@@ -205,8 +206,9 @@ def test_the_upload_imports_in_parts_without_holding_the_lock(
     event.remove(engine_of(app), "before_cursor_execute", note)
     assert confirm.status_code == 302
     assert users(app) == before + 5
-    assert began[0] == "BEGIN DEFERRED"  # the request itself only reads
-    assert began.count("BEGIN IMMEDIATE") == 3  # parts of 2, 2 and 1 rows
+    if not POSTGRES:
+        assert began[0] == "BEGIN DEFERRED"  # the request itself only reads
+        assert began.count("BEGIN IMMEDIATE") == 3  # parts of 2, 2 and 1 rows
     assert len(import_entries(app)) == 3
 
 
