@@ -37,6 +37,10 @@ db: install
 content: db
 	$(FLASK) content sync
 
+# flask run's own variables: the app derives PUBLIC_URL (the address signed into the demo
+# certificates) from them when none is configured, so `make run PORT=8080` signs 8080.
+run: export FLASK_RUN_HOST := $(HOST)
+run: export FLASK_RUN_PORT := $(PORT)
 run: content
 	$(FLASK) demo
 	$(FLASK) run --host $(HOST) --port $(PORT)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -32,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 EXAM = "soa-baerekraft-sertifisering"
 PASSWORD = "bench-password-1"
+REVIEWER = "certifier@example.org"  # the demo certifier; the cohort are bench0000@... learners
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 OPERATIONS = ("login", "exam_start", "page_view", "answer_save", "submit", "verify")
 HOST = "127.0.0.1"  # loopback only
@@ -95,8 +97,11 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 def prepare(instance: Path, database: str, learners: int) -> tuple[list[str], list[str]]:
-    """A migrated, synced, seeded instance with the cohort's accounts; returns e-mails and codes."""
+    """A migrated, synced, seeded instance with the cohort's accounts; returns e-mails and codes.
+    The password is hashed once (scrypt, as sign-in checks it) and shared by every account, so
+    that preparing thousands of learners takes seconds, not minutes of hashing."""
     from sqlmodel import Session
+    from werkzeug.security import generate_password_hash
 
     from elearn import create_app
     from elearn.clock import utcnow
@@ -111,37 +116,58 @@ def prepare(instance: Path, database: str, learners: int) -> tuple[list[str], li
         result = runner.invoke(args=args)
         assert result.exit_code == 0, result.output
     emails = []
+    hashed = generate_password_hash(PASSWORD)
     with Session(engine_of(app)) as session:
         view = learning.load_course(session=session, course_id="sustainability-intro")
         for i in range(learners):
             email = f"bench{i:04d}@example.org"
             user = accounts.create_user(
-                session=session, email=email, name=f"Bench {i}", password=PASSWORD, now=utcnow()
+                session=session, email=email, name=f"Bench {i}", password=None, now=utcnow()
             )
+            user.password_hash = hashed
             assert user.id is not None
             for module in view.modules:
                 learning.complete_module(
                     session=session, user_id=user.id, view=view, module_id=module.id, now=utcnow()
                 )
             emails.append(email)
+            if i % 500 == 499:
+                session.commit()
         codes = [c.code for c, _e in certificates.all_certificates(session=session)]
         session.commit()
     engine_of(app).dispose()
     return emails, codes
 
 
-def right_answers(database: str, instance: Path, attempt_id: int) -> dict[int, dict[str, Any]]:
-    """The fields that answer each slot right (read on the side, as a well-prepared learner)."""
+class KeyReader:
+    """Reads the right answers of an attempt on the side (as a well-prepared learner would know
+    them), through one app and one connection pool for the whole run: a learner asks in a
+    thread, so the event loop never waits on the database."""
+
+    def __init__(self, database: str, instance: Path) -> None:
+        from elearn import create_app
+
+        self.app = create_app(
+            {"INSTANCE_PATH": str(instance), "DATABASE_URL": database, "SECRET_KEY": "bench-secret"}
+        )
+
+    def answers(self, attempt_id: int) -> dict[int, dict[str, Any]]:
+        return right_answers(self.app, attempt_id)
+
+    def close(self) -> None:
+        from elearn.db import engine_of
+
+        engine_of(self.app).dispose()
+
+
+def right_answers(app: Any, attempt_id: int) -> dict[int, dict[str, Any]]:
+    """The fields that answer each slot right."""
     from sqlmodel import Session, col, select
 
-    from elearn import create_app
     from elearn.db import engine_of
     from elearn.domain.itemtypes import full_key_response
     from elearn.models import AttemptSlot, ItemVersion
 
-    app = create_app(
-        {"INSTANCE_PATH": str(instance), "DATABASE_URL": database, "SECRET_KEY": "bench-secret"}
-    )
     out: dict[int, dict[str, Any]] = {}
     with Session(engine_of(app)) as session:
         rows = session.exec(
@@ -166,7 +192,6 @@ def right_answers(database: str, instance: Path, attempt_id: int) -> dict[int, d
                 out[slot.number] = {"answer": "true" if key else "false"}
             else:
                 out[slot.number] = {"answer": str(key)}
-    engine_of(app).dispose()
     return out
 
 
@@ -210,14 +235,18 @@ async def learner(
     go: asyncio.Event,
     rec: Recorder,
     cohort: dict[str, Any],
-    database: str,
-    instance: Path,
+    reader: KeyReader,
     think: float,
     right: float,
+    sign_in_at: float,
 ) -> None:
+    """One candidate: signs in at ``sign_in_at`` (seconds into the sign-in window), waits for
+    the common start, answers every question (a page view and a save, then ``think`` seconds,
+    jittered) and submits. A refused save is tried again with backoff, as the browser does."""
     async with httpx.AsyncClient(
-        base_url=base, timeout=60, headers={"Accept-Language": "en"}
+        base_url=base, timeout=120, headers={"Accept-Language": "en"}
     ) as web:
+        await asyncio.sleep(sign_in_at)
         csrf = await token(web, "/login")
         await rec.timed(
             "login",
@@ -229,25 +258,36 @@ async def learner(
         started = await rec.timed(
             "exam_start", web.post(f"/exams/{EXAM}/start", data={"csrf_token": csrf})
         )
-        cohort["start_ms"].append((time.perf_counter() - t0) * 1000)
         if started is None or "location" not in started.headers:
             cohort["errors"] += 1
             return
+        first = await web.get(started.headers["location"])  # the first question page
+        cohort["start_ms"].append((time.perf_counter() - t0) * 1000)
+        if first.status_code != 200:
+            cohort["errors"] += 1
+            return
         attempt = int(re.search(r"/attempts/(\d+)/", started.headers["location"]).group(1))  # type: ignore[union-attr]
-        answers = await asyncio.to_thread(right_answers, database, instance, attempt)
+        answers = await asyncio.to_thread(reader.answers, attempt)
         rng = random.Random(email)
         for number in sorted(answers):
-            await rec.timed("page_view", web.get(f"/attempts/{attempt}/{number}"))
+            if number != 1:
+                await rec.timed("page_view", web.get(f"/attempts/{attempt}/{number}"))
             fields = answers[number] if rng.random() < right else {"flag": "1"}
-            saved = await rec.timed(
-                "answer_save",
-                web.post(
-                    f"/attempts/{attempt}/{number}/save", data=fields, headers={"X-CSRFToken": csrf}
-                ),
-            )
-            if saved is not None and saved.status_code == 200:
-                answered = any(k.startswith("answer") for k in fields)
-                cohort["saved"].append((attempt, number, answered))
+            for retry in range(6):
+                saved = await rec.timed(
+                    "answer_save",
+                    web.post(
+                        f"/attempts/{attempt}/{number}/save",
+                        data=fields,
+                        headers={"X-CSRFToken": csrf},
+                    ),
+                )
+                if saved is not None and saved.status_code == 200:
+                    answered = any(k.startswith("answer") for k in fields)
+                    cohort["saved"].append((attempt, number, answered))
+                    break
+                cohort["save_retries"] += 1
+                await asyncio.sleep(0.5 * 2**retry)
             await asyncio.sleep(think * rng.uniform(0.5, 1.5))
         submitted = await rec.timed(
             "submit", web.post(f"/attempts/{attempt}/submit", data={"csrf_token": csrf})
@@ -271,19 +311,37 @@ async def cohort_run(
     emails: list[str],
     codes: list[str],
     rec: Recorder,
-    database: str,
-    instance: Path,
+    reader: KeyReader,
     think: float,
     budget: float,
+    sign_in_window: float,
 ) -> dict[str, Any]:
-    cohort: dict[str, Any] = {"start_ms": [], "errors": 0, "saved": [], "attempts": []}
+    cohort: dict[str, Any] = {
+        "start_ms": [],
+        "errors": 0,
+        "saved": [],
+        "attempts": [],
+        "save_retries": 0,
+    }
     go, done = asyncio.Event(), asyncio.Event()
+    rng = random.Random(len(emails))
     tasks = [
-        asyncio.create_task(learner(base, e, go, rec, cohort, database, instance, think, 0.9))
+        asyncio.create_task(
+            learner(base, e, go, rec, cohort, reader, think, 0.9, rng.uniform(0, sign_in_window))
+        )
         for e in emails
     ]
     stream = asyncio.create_task(verifier(base, codes, done, rec))
-    await asyncio.sleep(min(5.0, 0.05 * len(emails) + 1))  # let everyone sign in
+    signed_in_before = len(rec.times["login"])
+    window_start = time.monotonic()
+    # The sitting starts when the window is over and everyone has signed in (bounded).
+    await asyncio.sleep(sign_in_window)
+    while (
+        len(rec.times["login"]) + rec.errors["login"] - signed_in_before < len(emails)
+        and time.monotonic() - window_start < sign_in_window + 120
+    ):
+        await asyncio.sleep(0.2)
+    cohort["sign_in_s"] = round(time.monotonic() - window_start, 1)
     go.set()
     finished, pending = await asyncio.wait(tasks, timeout=budget)
     for task in pending:  # bounded in time: a stuck learner is cut off and counted
@@ -306,7 +364,7 @@ def check_cohort(database: str, instance: Path, cohort: dict[str, Any]) -> tuple
     from elearn.clock import utcnow
     from elearn.db import engine_of
     from elearn.models import AttemptSlot, Certificate, ExamAttempt
-    from elearn.services import certificates
+    from elearn.services import accounts, certificates
 
     app = create_app(
         {"INSTANCE_PATH": str(instance), "DATABASE_URL": database, "SECRET_KEY": "bench-secret"}
@@ -326,6 +384,10 @@ def check_cohort(database: str, instance: Path, cohort: dict[str, Any]) -> tuple
             if answered and stored.get((attempt, number)) is None and attempt in cohort["attempts"]
         )
         authority = certificates.authority_of(app=app)
+        # The demo certifier signs off: never one of the cohort, so no one approves their own
+        # pass (the sign-off refuses that: decision 0013).
+        reviewer = accounts.find_user(session=session, email=REVIEWER)
+        assert reviewer is not None and reviewer.id is not None
         for attempt in session.exec(
             select(ExamAttempt).where(
                 col(ExamAttempt.id).in_(cohort["attempts"] or [0]),
@@ -339,7 +401,7 @@ def check_cohort(database: str, instance: Path, cohort: dict[str, Any]) -> tuple
                 attempt_id=attempt.id,
                 approve=True,
                 comment="bench",
-                reviewer_id=1,
+                reviewer_id=reviewer.id,
                 now=utcnow(),
             )
         session.commit()
@@ -352,6 +414,229 @@ def check_cohort(database: str, instance: Path, cohort: dict[str, Any]) -> tuple
         )
     engine_of(app).dispose()
     return lost, issued
+
+
+# --- a saturating save phase and the long-request storm -----------------------------------------
+
+
+async def signed_in_attempt(
+    base: str, email: str, password: str = PASSWORD
+) -> tuple[httpx.AsyncClient, str, int]:
+    """A client signed in as ``email`` with a running attempt: (client, CSRF token, attempt)."""
+    web = httpx.AsyncClient(base_url=base, timeout=120, headers={"Accept-Language": "en"})
+    csrf = await token(web, "/login")
+    await web.post("/login", data={"email": email, "password": password, "csrf_token": csrf})
+    csrf = await token(web, "/")
+    started = await web.post(f"/exams/{EXAM}/start", data={"csrf_token": csrf})
+    match = re.search(r"/attempts/(\d+)/", started.headers.get("location", ""))
+    if match is None:
+        await web.aclose()
+        raise RuntimeError(f"{email} could not start: {started.status_code}")
+    return web, csrf, int(match.group(1))
+
+
+async def saturate_saves(base: str, emails: list[str], seconds: float) -> dict[str, Any]:
+    """Candidates save as fast as the server answers, each on its own attempt: the save rate
+    the app reaches when saves are all it does (compared with the bare baseline's writes)."""
+    clients = [await signed_in_attempt(base, email) for email in emails]
+    count = errors = 0
+    stop_at = time.monotonic() + seconds
+
+    async def saver(web: httpx.AsyncClient, csrf: str, attempt: int) -> None:
+        nonlocal count, errors
+        number = 0
+        while time.monotonic() < stop_at:
+            number = number % 40 + 1
+            response = await web.post(
+                f"/attempts/{attempt}/{number}/save",
+                data={"flag": "1"},
+                headers={"X-CSRFToken": csrf},
+            )
+            if response.status_code == 200:
+                count += 1
+            else:
+                errors += 1
+
+    await asyncio.gather(*(saver(*c) for c in clients))
+    for web, _csrf, _attempt in clients:
+        await web.aclose()
+    return {"clients": len(emails), "save_rps": round(count / seconds, 1), "errors": errors}
+
+
+def seed_storm(database: str, instance: Path, staff: int, audit_entries: int) -> int:
+    """A unit of ``staff`` people (a manager's report over all of them) and ``audit_entries``
+    entries in the audit log; returns the unit's id. Rows are written in bulk, not through
+    sign-up: only their number matters here."""
+    from sqlalchemy import insert
+    from sqlmodel import Session
+
+    from elearn import create_app
+    from elearn.clock import utcnow
+    from elearn.db import engine_of
+    from elearn.models import ManagerUnit, User
+    from elearn.services import accounts, audit
+
+    app = create_app(
+        {"INSTANCE_PATH": str(instance), "DATABASE_URL": database, "SECRET_KEY": "bench-secret"}
+    )
+    now = utcnow()
+    with Session(engine_of(app)) as session:
+        unit = accounts.ensure_unit_path(session=session, path="Storm kommune/Alle")
+        manager = accounts.find_user(session=session, email="manager@example.org")
+        assert unit.id is not None and manager is not None and manager.id is not None
+        session.add(ManagerUnit(user_id=manager.id, unit_id=unit.id))
+        session.flush()
+        for start in range(0, staff, 5000):
+            session.execute(
+                insert(User),
+                [
+                    {
+                        "email": f"staff{i:06d}@storm.example.org",
+                        "name": f"Ansatt {i}",
+                        "password_hash": accounts.UNUSABLE,
+                        "active": True,
+                        "org_unit_id": unit.id,
+                        "created_at": now,
+                    }
+                    for i in range(start, min(staff, start + 5000))
+                ],
+            )
+            session.commit()
+        for i in range(audit_entries):
+            audit.record(
+                session=session, action="bench.seed", subject=f"seed:{i}", now=now, actor_id=None
+            )
+            if i % 5000 == 4999:
+                session.commit()
+        session.commit()
+        unit_id = unit.id
+    from elearn.jobs.audit import seal
+
+    seal(app)  # as the sealer's cron would have: the audit page shows a sealed log
+    engine_of(app).dispose()
+    return unit_id
+
+
+def staff_csv(rows: int) -> str:
+    lines = ["name,email,unit,roles"]
+    lines += [
+        f"Importert {i},import{i:06d}@storm.example.org,Storm kommune/Import,learner"
+        for i in range(rows)
+    ]
+    return "\n".join(lines) + "\n"
+
+
+async def storm(
+    base: str, emails: list[str], unit_id: int, import_rows: int, budget: float
+) -> dict[str, Any]:
+    """Candidates save every half second or so while an admin imports ``import_rows`` staff, a
+    manager opens the report over the big unit and a certifier the audit page: no save may
+    fail, and saves stay fast."""
+    clients = [await signed_in_attempt(base, email) for email in emails]
+    long_done = asyncio.Event()
+    save_ms: list[float] = []
+    failed = 0
+    long_ms: dict[str, list[float]] = defaultdict(list)
+    long_status: dict[str, list[int]] = defaultdict(list)
+
+    async def saver(web: httpx.AsyncClient, csrf: str, attempt: int, seed: int) -> None:
+        nonlocal failed
+        rng, number = random.Random(seed), 0
+        while not long_done.is_set():
+            number = number % 40 + 1
+            t0 = time.perf_counter()
+            try:
+                response = await web.post(
+                    f"/attempts/{attempt}/{number}/save",
+                    data={"flag": "1"},
+                    headers={"X-CSRFToken": csrf},
+                )
+                ok = response.status_code == 200
+            except httpx.HTTPError:
+                ok = False
+            save_ms.append((time.perf_counter() - t0) * 1000)
+            failed += not ok
+            await asyncio.sleep(rng.uniform(0.25, 0.75))
+
+    async def as_user(email: str, name: str, call: Any) -> None:
+        async with httpx.AsyncClient(
+            base_url=base, timeout=budget, headers={"Accept-Language": "en"}
+        ) as web:
+            csrf = await token(web, "/login")
+            await web.post(
+                "/login", data={"email": email, "password": "elearn-demo", "csrf_token": csrf}
+            )
+            for _ in range(3):
+                t0 = time.perf_counter()
+                try:
+                    response = await call(web)
+                    long_status[name].append(response.status_code)
+                except httpx.HTTPError:
+                    long_status[name].append(0)
+                long_ms[name].append((time.perf_counter() - t0) * 1000)
+
+    async def staff_import(web: httpx.AsyncClient) -> httpx.Response:
+        csrf = await token(web, "/admin/staff")
+        return await web.post(
+            "/admin/staff",
+            data={"csrf_token": csrf, "text": staff_csv(import_rows), "confirm": "y"},
+        )
+
+    async def report(web: httpx.AsyncClient) -> httpx.Response:
+        return await web.get(f"/manage/units/{unit_id}")
+
+    async def audit_page(web: httpx.AsyncClient) -> httpx.Response:
+        return await web.get("/certify/audit")
+
+    savers = [asyncio.create_task(saver(*c, i)) for i, c in enumerate(clients)]
+    longs = asyncio.gather(
+        as_user("admin@example.org", "staff_import", staff_import),
+        as_user("manager@example.org", "manager_report", report),
+        as_user("certifier@example.org", "audit_page", audit_page),
+    )
+    with contextlib.suppress(TimeoutError):  # bounded: whatever is still running is cut off
+        await asyncio.wait_for(longs, timeout=budget)
+    long_done.set()
+    await asyncio.gather(*savers)
+    for web, _csrf, _attempt in clients:
+        await web.aclose()
+    return {
+        "savers": len(emails),
+        "saves": len(save_ms),
+        "failed_saves": failed,
+        "save_p99_ms": round(percentile(save_ms, 0.99), 1),
+        "save_p95_ms": round(percentile(save_ms, 0.95), 1),
+        "requests": {
+            name: {
+                "ms": [round(ms) for ms in times],
+                "status": long_status[name],
+            }
+            for name, times in long_ms.items()
+        },
+    }
+
+
+def cohort_passes(database: str, instance: Path, cohort: dict[str, Any]) -> int:
+    """How many of the cohort's attempts passed: each must have exactly one certificate."""
+    from sqlalchemy import func
+    from sqlmodel import Session, col, select
+
+    from elearn import create_app
+    from elearn.db import engine_of
+    from elearn.models import ExamAttempt
+
+    app = create_app(
+        {"INSTANCE_PATH": str(instance), "DATABASE_URL": database, "SECRET_KEY": "bench-secret"}
+    )
+    with Session(engine_of(app)) as session:
+        count = session.exec(
+            select(func.count()).where(
+                col(ExamAttempt.id).in_(cohort["attempts"] or [0]),
+                col(ExamAttempt.passed).is_(True),
+            )
+        ).one()
+    engine_of(app).dispose()
+    return int(count)
 
 
 async def baseline(url: str, seconds: float, concurrency: int) -> float:
@@ -430,13 +715,32 @@ def percentile(values: list[float], share: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
-    parser.add_argument("--cohorts", default="25,50", help="cohort sizes, e.g. 25,50 (max 200)")
+    parser.add_argument(
+        "--cohorts", default="1000,2000", help="cohort sizes, e.g. 1000,2000 (at most 2000 each)"
+    )
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
-    parser.add_argument("--think", type=float, default=1.0, help="seconds between answers")
-    parser.add_argument("--budget", type=float, default=180, help="seconds a cohort may take")
+    parser.add_argument("--think", type=float, default=5.0, help="seconds between answers")
+    parser.add_argument(
+        "--sign-in-window",
+        type=float,
+        default=None,
+        help="seconds over which a cohort signs in before the start (default: 1 per 20 learners)",
+    )
+    parser.add_argument("--budget", type=float, default=420, help="seconds a cohort may take")
+    parser.add_argument("--storm-staff", type=int, default=100_000, help="staff in the big unit")
+    parser.add_argument("--storm-audit", type=int, default=120_000, help="audit entries seeded")
+    parser.add_argument("--storm-import", type=int, default=20_000, help="rows imported")
+    parser.add_argument("--storm-savers", type=int, default=100)
+    parser.add_argument("--no-storm", action="store_true", help="skip the long-request storm")
+    parser.add_argument("--saturate-clients", type=int, default=32)
+    parser.add_argument("--saturate-seconds", type=float, default=10.0)
     parser.add_argument("--out", default=str(ROOT / "bench" / "results.json"))
     args = parser.parse_args()
-    sizes = [min(200, int(n)) for n in args.cohorts.split(",")]
+    sizes = [max(1, min(2000, int(n))) for n in args.cohorts.split(",")][:4]
+    saturating = args.saturate_clients
+    storm_savers = 0 if args.no_storm else args.storm_savers
+    client_cpu0 = time.process_time()
+    run_started = time.monotonic()
 
     work = Path(tempfile.mkdtemp(prefix="elearn-bench-"))
     pg_name = None
@@ -452,7 +756,8 @@ def main() -> None:
         database = f"postgresql+psycopg://postgres@127.0.0.1:5432/{pg_name}"
     else:
         database = f"sqlite:///{work / 'elearn.sqlite'}"
-    emails, codes = prepare(work, database, sum(sizes) + 1)
+    print(f"preparing {sum(sizes) + saturating + storm_savers + 1} learners ...", flush=True)
+    emails, codes = prepare(work, database, sum(sizes) + saturating + storm_savers + 1)
 
     env = {
         "ELEARN_INSTANCE_PATH": str(work),
@@ -468,14 +773,18 @@ def main() -> None:
     stop(proc)
 
     proc, url = serve("elearn.wsgi:app", env, args.workers)
+    reader = KeyReader(database, work)
     rec, cohorts, peak = Recorder(), [], 0.0
     failures: list[str] = []
     used = 0
     for size in sizes:
         group = emails[used : used + size]
         used += size
+        window = args.sign_in_window if args.sign_in_window is not None else size / 20
+        cpu0 = time.process_time()
+        print(f"cohort of {size}: signing in over {window:.0f} s ...", flush=True)
 
-        async def run(group: list[str] = group) -> dict[str, Any]:
+        async def run(group: list[str] = group, window: float = window) -> dict[str, Any]:
             sampler_stop = asyncio.Event()
 
             async def sample() -> None:
@@ -486,7 +795,7 @@ def main() -> None:
 
             sampler = asyncio.create_task(sample())
             result = await cohort_run(
-                url, group, codes, rec, database, work, args.think, args.budget
+                url, group, codes, rec, reader, args.think, args.budget, window
             )
             sampler_stop.set()
             await sampler
@@ -498,12 +807,47 @@ def main() -> None:
         cohorts.append(
             {
                 "learners": size,
+                "start_p50_ms": round(percentile(cohort["start_ms"], 0.5), 1),
                 "start_p99_ms": round(percentile(cohort["start_ms"], 0.99), 1),
                 "errors": cohort["errors"],
                 "lost_answers": lost,
                 "certificates": issued,
+                "passed": cohort_passes(database, work, cohort),
+                "save_retries": cohort["save_retries"],
+                "sign_in_window_s": window,
+                "sign_in_s": cohort.get("sign_in_s"),
+                "client_cpu_s": round(time.process_time() - cpu0, 1),
             }
         )
+        print(f"  {cohorts[-1]}", flush=True)
+
+    group = emails[used : used + saturating]
+    used += saturating
+    print("saturating saves ...", flush=True)
+    saturated = asyncio.run(saturate_saves(url, group, args.saturate_seconds))
+    saturated["baseline_write_rps"] = round(write_rps, 1)
+    saturated["share_of_baseline"] = round(saturated["save_rps"] / write_rps, 2)
+    print(f"  {saturated}", flush=True)
+
+    long_requests: dict[str, Any] = {}
+    if storm_savers:
+        stop(proc)
+        print(
+            f"seeding {args.storm_staff} staff and {args.storm_audit} audit entries ...",
+            flush=True,
+        )
+        unit_id = seed_storm(database, work, args.storm_staff, args.storm_audit)
+        proc, url = serve("elearn.wsgi:app", env, args.workers)
+        group = emails[used : used + storm_savers]
+        used += storm_savers
+        print("the long-request storm ...", flush=True)
+        long_requests = asyncio.run(storm(url, group, unit_id, args.storm_import, 300.0))
+        print(
+            f"  failed saves {long_requests['failed_saves']}, "
+            f"save p99 {long_requests['save_p99_ms']} ms",
+            flush=True,
+        )
+    reader.close()
     elapsed = time.monotonic() - rec.started
     stop(proc)
     sql = sql_per_request(database, work, emails[-1])
@@ -525,7 +869,11 @@ def main() -> None:
             for op in OPERATIONS
         },
         "cohorts": cohorts,
+        "saturated_saves": saturated,
+        "long_requests": long_requests,
         "peak_rss_mb": round(peak, 1),
+        "client_cpu_s": round(time.process_time() - client_cpu0, 1),
+        "run_s": round(time.monotonic() - run_started, 1),
     }
     Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
     print(f"database {args.db}, {args.workers} workers, baseline {write_rps:.0f} writes/s")
@@ -543,7 +891,8 @@ def main() -> None:
     for c in cohorts:
         print(
             f"cohort of {c['learners']}: start p99 {c['start_p99_ms']} ms, errors {c['errors']}, "
-            f"lost answers {c['lost_answers']}, certificates {c['certificates']}"
+            f"lost answers {c['lost_answers']}, certificates {c['certificates']} "
+            f"of {c['passed']} passes"
         )
     print(f"peak RSS {peak:.0f} MB; written to {args.out}")
     if pg_name:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -30,6 +31,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         hops = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
+        )
+    prefixes = {
+        urlsplit(base).path.rstrip("/")
+        for base in (app.config["PUBLIC_URL"], *app.config["PUBLIC_URL_ALIASES"])
+    } - {""}
+    if prefixes:
+        # A base URL with a path (https://kommune.no/kurs): its requests are served here too, so
+        # that what was signed under an earlier address keeps answering (docs/decisions/0014).
+        from werkzeug.middleware.dispatcher import DispatcherMiddleware
+
+        app.wsgi_app = DispatcherMiddleware(  # type: ignore[method-assign]
+            app.wsgi_app, {prefix: app.wsgi_app for prefix in sorted(prefixes)}
         )
     db.init_app(app)
     init_certificates(app, now=utcnow())

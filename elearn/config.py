@@ -49,14 +49,36 @@ class Defaults:
     TRUSTED_PROXIES = 0  # reverse proxies in front (nginx: 1) whose X-Forwarded-* to believe
     # Sent in production only (HTTPS): browsers then refuse plain HTTP to this site for a year.
     STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
-    # Certificates: the public address is part of every signed credential; keep it stable.
-    PUBLIC_URL = "http://127.0.0.1:5000"
+    # Certificates: the address the site is served at now, e.g. "https://kurs.example.no".
+    # None: the development address, http://FLASK_RUN_HOST:FLASK_RUN_PORT (as `make run` sets
+    # them; 127.0.0.1:5000 otherwise); production refuses to start without one. The issuer id,
+    # key ids and status-list URLs are recorded when first used and never follow a later change
+    # of this (docs/decisions/0014): list the earlier addresses in PUBLIC_URL_ALIASES.
+    PUBLIC_URL: str | None = None
+    # Earlier base URLs of this site: what was signed under them keeps answering here.
+    PUBLIC_URL_ALIASES: tuple[str, ...] = ()
+    JWKS_MAX_AGE = 300  # seconds verifiers may cache the keys; a rotated key signs only after it
+    STATUS_LIST_MAX_AGE = 300  # seconds verifiers may cache a revocation list
+    # Slots per revocation list; a full list is followed by a new one. The spec's minimum,
+    # 131,072, hides which certificate a verifier checks; smaller sizes are for tests.
+    STATUS_LIST_SIZE = 131_072
     ISSUER_NAME = "elearn"
     CERTIFICATE_EXPIRY_WARNING_DAYS = 90
     # TrueType files (glyf outlines) for scripts the bundled fonts lack, asked after them in order;
     # without one, such letters are printed in Latin letters (docs/decisions/0009).
     CERTIFICATE_FONTS: tuple[str, ...] = ()
     VERIFY_LIMIT_PER_ADDRESS = "30 per minute"  # failed look-ups of codes: against guessing
+    # PDF signing (docs/decisions/0015, docs/deploy.md). Without PDF_SIGNING_PKCS12 the app makes
+    # its own P-256 key and a self-signed certificate issued to ISSUER_NAME (instance/pdf-signing/).
+    # Relative paths are read from the instance folder. The passphrase: here (instance/config.py),
+    # ELEARN_PDF_SIGNING_PKCS12_PASSPHRASE, or a file named by PDF_SIGNING_PKCS12_PASSPHRASE_FILE.
+    PDF_SIGNING_PKCS12: str | None = None  # the organisation's key and chain, e.g. "signing.p12"
+    PDF_SIGNING_PKCS12_PASSPHRASE = ""
+    PDF_SIGNING_PKCS12_PASSPHRASE_FILE: str | None = None
+    # An RFC 3161 timestamp authority; its root certificate(s) as a PEM file are then required.
+    PDF_TIMESTAMP_URL: str | None = None
+    PDF_TIMESTAMP_ROOTS: str | None = None
+    VERIFY_UPLOAD_LIMIT_PER_ADDRESS = "20 per minute"  # PDFs checked on /verify: each costs CPU
     # Sign-in brakes (Flask-Limiter). memory:// counts in each process apart: with several
     # gunicorn workers or servers use a shared store, e.g. redis://127.0.0.1:6379/0 (production
     # with more than one worker refuses to start on memory://; see docs/deploy.md).
@@ -104,11 +126,41 @@ def load_config(
         config.from_mapping(test_config)
     if not config.get("DATABASE_URL"):
         config["DATABASE_URL"] = f"sqlite:///{instance_path / 'elearn.sqlite'}"
+    _public_url(config)
     if config["PRODUCTION"]:
         config["SESSION_COOKIE_SECURE"] = True
         config["REMEMBER_COOKIE_SECURE"] = True
     if make_secret and not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = _instance_secret(instance_path / "secret_key")
+
+
+DEVELOPMENT_URL = "http://127.0.0.1:5000"
+
+
+class DefaultPublicUrl(RuntimeError):
+    """Production without an address of its own: certificates would name the development one."""
+
+
+def _public_url(config: Any) -> None:
+    """Settle PUBLIC_URL (and its aliases) without a trailing slash: the configured address, or
+    in development the one ``flask run`` serves at; production refuses the default."""
+    url = config.get("PUBLIC_URL")
+    if config["PRODUCTION"] and (not url or url.rstrip("/") == DEVELOPMENT_URL):
+        raise DefaultPublicUrl(
+            "PUBLIC_URL is not set: production signs it into every certificate, so set "
+            "PUBLIC_URL to the site's public address (e.g. https://kurs.example.no) in "
+            "instance/config.py or ELEARN_PUBLIC_URL; see docs/deploy.md."
+        )
+    if not url:
+        host = os.environ.get("FLASK_RUN_HOST") or "127.0.0.1"
+        if host in ("0.0.0.0", "::"):  # listening everywhere: loopback reaches it
+            host = "127.0.0.1"
+        url = f"http://{host}:{os.environ.get('FLASK_RUN_PORT') or 5000}"
+    config["PUBLIC_URL"] = url.rstrip("/")
+    aliases = config.get("PUBLIC_URL_ALIASES") or ()
+    if isinstance(aliases, str):  # ELEARN_PUBLIC_URL_ALIASES="https://a https://b"
+        aliases = aliases.replace(",", " ").split()
+    config["PUBLIC_URL_ALIASES"] = tuple(str(a).rstrip("/") for a in aliases)
 
 
 def read_settings() -> Any:

@@ -2,9 +2,10 @@
 
 The unit of work: ``App.dispatch_request`` commits the request's session when the view returns
 (whatever status it answers with); an exception skips the commit, and the error handlers roll
-back. A GET or HEAD commits only when its view is marked ``@writes_on_get(reason)``; any other
-GET that changed rows is rolled back and reported (raised where ``FAIL_ON_GET_WRITES`` is set,
-as in the tests).
+back. One handler then commits a record of its own: the audit entry of a refused certifier's
+action on their own case (``keep_after_error``, decision 0013). A GET or HEAD commits only when
+its view is marked ``@writes_on_get(reason)``; any other GET that changed rows is rolled back and
+reported (raised where ``FAIL_ON_GET_WRITES`` is set, as in the tests).
 
 On SQLite only requests that write take the write lock: a request that only reads (a GET or HEAD
 whose view has no ``@writes_on_get``) begins ``DEFERRED`` and never blocks a writer; every other
@@ -31,7 +32,6 @@ from sqlmodel import Session, create_engine
 F = TypeVar("F", bound=Callable[..., Any])
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
 WROTE = "elearn.wrote"  # session.info key: set once the session has sent a change
-BEGIN = "elearn_begin"  # execution option: how a SQLite transaction begins (DEFERRED, IMMEDIATE)
 BUSY_TIMEOUT_MS = 5000  # how long a SQLite write waits for the lock before "database is locked"
 _APPLIED_BUSY = "elearn.busy_timeout_ms"  # on the DBAPI connection's info: the value it has now
 # A shorter wait for the lock in this context (a save that retries within its own budget).
@@ -63,6 +63,9 @@ def create_private_file(path: Path) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
+READ_ONLY = "elearn_read_only"  # an execution option: a transaction that will not write
+
+
 @contextlib.contextmanager
 def lock_wait(milliseconds: int) -> Iterator[None]:
     """Within the block a SQLite transaction that begins waits at most ``milliseconds`` for the
@@ -82,7 +85,7 @@ def is_locked(exc: BaseException) -> bool:
 
 def make_engine(url: str, echo: bool = False, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Engine:
     """An engine with SQLite tuned for a web app: WAL, foreign keys, busy timeout, and
-    transactions that begin IMMEDIATE unless the connection asks for DEFERRED (reads)."""
+    transactions that begin IMMEDIATE unless the connection is READ_ONLY (then DEFERRED)."""
     if url.startswith("sqlite"):
         _private_sqlite_file(url)
         engine = create_engine(
@@ -112,12 +115,14 @@ def make_engine(url: str, echo: bool = False, busy_timeout_ms: int = BUSY_TIMEOU
         def _on_begin(connection: Any) -> None:
             # A deferred transaction that reads then writes fails at once under WAL with
             # "database is locked"; IMMEDIATE waits for the lock instead (see recipes). So every
-            # transaction that may write begins IMMEDIATE; only known readers begin DEFERRED,
-            # and they neither take nor wait for the write lock.
-            mode = connection.get_execution_options().get(BEGIN, "IMMEDIATE")
-            if mode == "IMMEDIATE":
-                _set_busy_timeout(connection, _busy_wait.get() or busy_timeout_ms)
-            connection.exec_driver_sql(f"BEGIN {mode}")
+            # transaction that may write begins IMMEDIATE. Work that only reads (READ_ONLY: pages
+            # that only read, a sign-in's password check, ``audit verify``) begins deferred: under
+            # WAL it reads one snapshot and neither takes nor waits for the write lock.
+            if connection.get_execution_options().get(READ_ONLY):
+                connection.exec_driver_sql("BEGIN DEFERRED")
+                return
+            _set_busy_timeout(connection, _busy_wait.get() or busy_timeout_ms)
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, echo=echo, pool_size=2, max_overflow=2, pool_pre_ping=True)
@@ -231,6 +236,22 @@ def rollback_request() -> None:
         session.rollback()
 
 
+def keep_after_error(write: Callable[[Session], object]) -> bool:
+    """After an error rolled the request back, keep the one record that must outlive it (the
+    audit entry of a refused action, decision 0013): ``write`` it and commit it alone. Returns
+    whether it was kept; a refused commit is logged and rolled back, never an error of its own."""
+    session = get_session()
+    session.rollback()
+    try:
+        write(session)
+        session.commit()
+    except SQLAlchemyError:
+        session.rollback()
+        current_app.logger.exception("could not keep a record after an error on %s", request.path)
+        return False
+    return True
+
+
 class UndocumentedWrite(RuntimeError):
     """A GET changed rows without a ``@writes_on_get`` reason: a bug, and never committed."""
 
@@ -314,7 +335,7 @@ def init_app(app: Flask) -> None:
     # Parsed content that never changes under its key, for this app's sessions (services/attempts).
     app.extensions.setdefault(SESSION_INFO, {})["elearn.specs"] = {}
     # The same engine and pool; its transactions begin DEFERRED on SQLite (requests that read).
-    app.extensions["elearn.read_engine"] = engine.execution_options(**{BEGIN: "DEFERRED"})
+    app.extensions["elearn.read_engine"] = engine.execution_options(**{READ_ONLY: True})
     app.teardown_appcontext(_close_session)
 
 

@@ -15,17 +15,25 @@ called by the gunicorn master before it forks).
 
 from __future__ import annotations
 
+import functools
+import math
+import time
 from typing import Any
 
 from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from limits import parse
+from werkzeug.exceptions import TooManyRequests
 
 from elearn.domain.staff import normalise_email
 
 GUARDED = ("auth.login", "auth.signup", "auth.reset")
-# Look-ups of certificate codes: only failed ones count, so a verifier is never slowed down.
+# Look-ups of certificate codes: the page, the PDF and the signed credential share one budget of
+# failed look-ups per address; a code that exists is always answered (docs/decisions/0014).
 LOOKUPS = ("certificates.verify", "certificates.pdf", "certificates.credential")
+LOOKUP_SCOPE = "verify-lookups"
+UPLOAD = "certificates.verify_upload"
 
 
 # Stores whose counts live in one process: each worker would count for itself.
@@ -99,11 +107,52 @@ def init_app(app: Flask) -> None:
         wrapped.access = view.access  # read by the route matrix test
         app.view_functions[endpoint] = wrapped
     for endpoint in LOOKUPS:
-        view = app.view_functions[endpoint]
-        wrapped = limiter.limit(
-            lambda: current_app.config["VERIFY_LIMIT_PER_ADDRESS"],
-            deduct_when=lambda response: response.status_code == 404,
-        )(view)
-        wrapped.access = view.access
-        app.view_functions[endpoint] = wrapped
+        app.view_functions[endpoint] = _lookup_budget(app.view_functions[endpoint])
+    # Each uploaded PDF is parsed and its signature checked: a brake on one address's uploads.
+    view = app.view_functions[UPLOAD]
+    wrapped = limiter.limit(
+        lambda: current_app.config["VERIFY_UPLOAD_LIMIT_PER_ADDRESS"], methods=["POST"]
+    )(view)
+    wrapped.access = view.access
+    app.view_functions[UPLOAD] = wrapped
     app.extensions["elearn.limiter"] = limiter
+
+
+def _lookup_budget(view: Any) -> Any:
+    """Count the view's failed look-ups (404) against the address's one budget for every
+    look-up endpoint, in the shared store; past it a failed look-up is answered 429 with
+    Retry-After. The look-up runs first, so a code that exists is never refused."""
+
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        response = current_app.make_response(view(*args, **kwargs))
+        if response.status_code != 404:
+            return response
+        retry_after = _spend_failed_lookup()
+        if retry_after is None:
+            return response
+        if response.mimetype == "application/json":
+            refused = current_app.make_response(({"error": "too many failed look-ups"}, 429))
+        else:
+            refused = current_app.make_response(
+                current_app.handle_http_exception(TooManyRequests())
+            )
+        refused.headers["Retry-After"] = str(retry_after)
+        return refused
+
+    return wrapped
+
+
+def _spend_failed_lookup() -> int | None:
+    """Count one failed look-up; the seconds to wait when the budget is spent, else None."""
+    limiter: Limiter = current_app.extensions["elearn.limiter"]
+    limit = parse(current_app.config["VERIFY_LIMIT_PER_ADDRESS"])
+    address = get_remote_address()
+    try:
+        if limiter.limiter.hit(limit, LOOKUP_SCOPE, address):
+            return None
+        reset_at = limiter.limiter.get_window_stats(limit, LOOKUP_SCOPE, address).reset_time
+    except Exception:  # the store does not answer: a look-up is not refused for that
+        current_app.logger.warning("verify limit: the limiter store does not answer")
+        return None
+    return max(1, math.ceil(reset_at - time.time()))

@@ -465,23 +465,69 @@ class Certificate(SQLModel, table=True):
     revoked_by_id: int | None = Field(default=None, foreign_key="user_account.id")
 
 
+class StatusList(SQLModel, table=True):
+    """A revocation list: its URL, recorded when it was opened and never rebuilt from today's
+    address, its size, and the signed copy every app server serves until a bit changes."""
+
+    __tablename__ = "status_list"
+
+    # The list's number, as in /status/<n> and Certificate.status_list.
+    id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    url: str = Field(max_length=500)
+    size: int
+    opened_at: datetime
+    version: int = 1  # one more whenever a bit changes (a revocation)
+    token: str | None = Field(default=None, sa_column=Column(Text))  # the signed list served
+    signed_version: int | None = None  # the version that token holds
+    signed_kid: str | None = Field(default=None, max_length=500)
+    signed_at: datetime | None = None
+
+
 # --- audit --------------------------------------------------------------------------------------
 
 
 class AuditEntry(SQLModel, table=True):
-    """One link of the hash-chained audit log (see ``elearn.domain.audit``)."""
+    """One entry of the audit log, written without a hash; the sealer later gives it its place
+    (``seq``) and hash in the chain (see ``elearn.domain.audit``). People appear only as
+    pseudonyms (``actor``, and ``person:<pseudonym>`` subjects); see ``AuditSubject``."""
 
     __tablename__ = "audit_entry"
 
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(default_factory=utcnow)
-    actor_id: int | None = Field(default=None, foreign_key="user_account.id")
+    actor: str | None = Field(default=None, max_length=32, index=True)
     action: str = Field(max_length=64, index=True)
-    subject: str = Field(max_length=200)
+    subject: str = Field(max_length=200, index=True)
     data: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
-    # Unique: two writers appending to the same tail cannot both succeed (no forked chain).
-    prev_hash: str = Field(max_length=64, unique=True)
-    hash: str = Field(max_length=64, unique=True)
+    # Set once, by the sealer; unique, so two sealers cannot both claim a place (no fork).
+    seq: int | None = Field(default=None, unique=True)
+    prev_hash: str | None = Field(default=None, max_length=64)
+    hash: str | None = Field(default=None, max_length=64)
+
+
+class AuditSubject(SQLModel, table=True):
+    """The link from a pseudonym in the audit log to a person, kept outside the hashed entries:
+    deleting it (erasure) leaves the chain intact and the entries naming no one."""
+
+    __tablename__ = "audit_subject"
+
+    pseudonym: str = Field(primary_key=True, max_length=32)
+    user_id: int = Field(foreign_key="user_account.id", unique=True)
+
+
+class AuditCheckpoint(SQLModel, table=True):
+    """A signed head of the sealed chain (or, with ``pruned``, a signed prune record)."""
+
+    __tablename__ = "audit_checkpoint"
+    __table_args__ = (UniqueConstraint("seq", "pruned"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    seq: int
+    head: str = Field(max_length=64)
+    at: datetime
+    kid: str = Field(max_length=300)
+    signature: str = Field(max_length=200)
+    pruned: bool = False
 
 
 # --- learning records (xAPI) ---------------------------------------------------------------

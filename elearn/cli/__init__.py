@@ -49,7 +49,7 @@ GROUPS = {
         ("certificates", "Issued certificates."),
         ("staff", "Staff and organisation units."),
         ("report", "Reports."),
-        ("audit", "The hash-chained audit log."),
+        ("audit", "The audit log: seal, verify, prune, export."),
         ("bank", "Question banks: import from and export to other systems."),
         ("xapi", "Learning records (xAPI) sent to a Learning Record Store."),
     )

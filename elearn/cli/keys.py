@@ -14,6 +14,11 @@ group = GROUPS["keys"]
 
 @group.command("rotate")
 def keys_rotate() -> None:
-    """Make a new signing key; earlier keys stay published so old certificates still verify."""
-    key = authority_of(app=current_app).rotate(now=utcnow())
+    """Make a new signing key, published at once and signing after JWKS_MAX_AGE seconds (when
+    no verifier's cached key set lacks it); earlier keys stay published for ever."""
+    authority = authority_of(app=current_app)
+    now = utcnow()
+    key = authority.rotate(now=now)
+    starts = next(r.sign_from for r in authority.records() if r.key.kid == key.kid)
     click.echo(f"new signing key {key.kid}")
+    click.echo(f"published now; signs from {starts.isoformat(timespec='seconds')}")

@@ -50,6 +50,7 @@ def users_create(
                 org_unit_id=unit_id,
             )
         except AccountError as exc:
-            raise click.ClickException(str(exc)) from None
+            field = f"--{exc.field}: " if exc.field else ""
+            raise click.ClickException(f"{field}{exc}") from None
         created = user.email
     click.echo(f"created {created} ({', '.join(roles)})")

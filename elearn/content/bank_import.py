@@ -7,6 +7,7 @@ on a dry run, on an error, or when nothing could be imported.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -17,6 +18,7 @@ import yaml
 from elearn.content.formats import BINARY_IMPORTS, import_items
 from elearn.content.importing import ImportSyntaxError, Skipped
 from elearn.content.loader import ContentSet
+from elearn.domain.text import TextRefused, refused_characters
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,37 @@ def target_file(items_dir: Path, stem: str) -> Path:
     return target
 
 
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, inner in value.items():
+            yield from _strings(key)
+            yield from _strings(inner)
+    elif isinstance(value, list | tuple):
+        for inner in value:
+            yield from _strings(inner)
+
+
+def _refused_text(
+    data: str | bytes, items: Sequence[dict[str, Any]]
+) -> list[tuple[int, str, TextRefused]]:
+    """Control and bidi-override characters in the source, by line; then in the items read
+    from it (a character reference such as ``&#x202E;`` in XML, a binary package), by item."""
+    found: list[tuple[int, str, TextRefused]] = []
+    if isinstance(data, str):
+        found = [(line, f":{line}", why) for line, why in refused_characters(data)]
+        if found:
+            return found
+    for item in items:
+        for text in _strings(item):
+            hits = refused_characters(text)
+            if hits:
+                found.append((0, f": item {item.get('id', '?')}", hits[0][1]))
+                break
+    return found
+
+
 def import_into_bank(
     *,
     content: ContentSet,
@@ -97,6 +130,14 @@ def import_into_bank(
             ImportProblem(exc.line, exc.message),
             f"{source}:{exc.line}: {exc.message}",
             "nothing imported",
+        )
+
+    refused = _refused_text(data, result.items)
+    if refused:
+        return BankImportReport(
+            errors=[ImportProblem(line, str(why)) for line, _where, why in refused],
+            notes=[f"{source}{where}: {why}" for _line, where, why in refused]
+            + ["nothing imported"],
         )
 
     report = BankImportReport(imported=len(result.items), skipped=list(result.skipped))

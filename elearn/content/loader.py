@@ -32,6 +32,7 @@ from elearn.domain.content import (
 )
 from elearn.domain.itemtypes import check_item
 from elearn.domain.problems import Problem
+from elearn.domain.text import refused_characters
 
 MODULE_FILE = re.compile(r"^(?P<id>[a-z0-9][a-z0-9-]*)\.(?P<lang>[a-z]{2})\.md$")
 
@@ -93,8 +94,14 @@ class _Reader:
             return path.as_posix()
 
     def read_text(self, path: Path) -> tuple[str | None, list[Problem]]:
+        """The file's text; None with the problems when it cannot be read or holds a control or
+        bidi-override character (they would reach every page, PDF and credential that shows it)."""
         try:
-            return path.read_text(encoding="utf-8"), []
+            text = path.read_text(encoding="utf-8")
+            refused = refused_characters(text)
+            if refused:
+                return None, [Problem(self.rel(path), line, str(why)) for line, why in refused]
+            return text, []
         except UnicodeDecodeError as exc:
             return None, [Problem(self.rel(path), 1, f"not UTF-8 text ({exc.reason})")]
         except OSError as exc:

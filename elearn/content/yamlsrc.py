@@ -9,6 +9,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from elearn.domain.problems import Loc, LocatedMessage, Problem
+from elearn.domain.text import refused_characters
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -93,7 +94,13 @@ def _build(node: yaml.Node, loc: Loc, lines: dict[Loc, int], ctor: Any, offset: 
             lines[(*loc, i)] = child.start_mark.line + 1
             items.append(_build(child, (*loc, i), lines, ctor, offset))
         return items
-    return ctor.construct_object(node, deep=True)
+    value = ctor.construct_object(node, deep=True)
+    if isinstance(value, str):  # an escape such as "\u202e" that the file's text did not show
+        refused = refused_characters(value)
+        if refused:
+            line, why = refused[0]
+            raise YamlSyntaxError(node.start_mark.line + line + offset, str(why))
+    return value
 
 
 def describe(loc: Loc) -> str:

@@ -431,6 +431,16 @@ def _is_int(value: object) -> bool:
     return type(value) is int
 
 
+class UnrecordedAddress(RuntimeError):
+    """Production whose recorded identifiers name an address it no longer answers for."""
+
+
+class StatusUnknown(Exception):
+    """A credential's revocation status cannot be established: its list is missing, unreachable,
+    tampered, signed by another key, or does not hold its index (the message says which). The
+    Bitstring Status List spec calls this a STATUS_RETRIEVAL_ERROR; it is never "valid"."""
+
+
 # --- Standing ----------------------------------------------------------------------------------
 
 
@@ -491,10 +501,13 @@ STATUS_LIST_SIZE = 131_072
 _MAX_STATUS_BYTES = 16 * 1024 * 1024  # refuse anything that inflates beyond this
 
 
-def encode_status_list(revoked: Iterable[int], size: int = STATUS_LIST_SIZE) -> str:
-    """The encodedList for these revoked indexes: "u" + base64url(gzip(bits)), byte-stable."""
-    if size < STATUS_LIST_SIZE or size % 8:
-        raise ValueError(f"size must be a multiple of 8 and at least {STATUS_LIST_SIZE}")
+def encode_status_list(
+    revoked: Iterable[int], size: int = STATUS_LIST_SIZE, minimum: int = STATUS_LIST_SIZE
+) -> str:
+    """The encodedList for these revoked indexes: "u" + base64url(gzip(bits)), byte-stable.
+    ``minimum`` guards the size (lower it only where small lists are wanted, e.g. in tests)."""
+    if size < max(minimum, 8) or size % 8:
+        raise ValueError(f"size must be a multiple of 8 and at least {minimum}")
     bits = bytearray(size // 8)
     for index in revoked:
         if not 0 <= index < size:

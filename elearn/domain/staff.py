@@ -8,6 +8,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from elearn.domain.text import TextRefused, clean_name, clean_text
+
 COLUMNS = ("name", "email", "unit", "roles")
 DEFAULT_ROLES = ("learner",)
 NAME_MAX = 200  # User.name
@@ -76,11 +78,16 @@ def _check_row(
 ) -> tuple[StaffRow, list[str]]:
     """The row normalised, and what is wrong with it (the row is good when nothing is)."""
     problems: list[str] = []
-    name = " ".join(cells["name"].split())
-    if not name:
+    name = ""
+    if not cells["name"].strip():
         problems.append("missing name")
-    elif len(name) > NAME_MAX:
-        problems.append(f"name longer than {NAME_MAX} characters")
+    else:
+        try:  # a line break or tab in the cell is read as a space, any other control refused
+            name = " ".join(clean_text(cells["name"], multiline=True, required=True).split())
+        except TextRefused as refused:
+            problems.append(f"name {refused}")
+        if len(name) > NAME_MAX:
+            problems.append(f"name longer than {NAME_MAX} characters")
 
     email = normalise_email(cells["email"])
     if not email:
@@ -94,8 +101,14 @@ def _check_row(
         problems.append("empty unit path")
     elif not all(parts):
         problems.append(f"empty unit name in '{cells['unit'].strip()}'")
-    elif any(len(part) > UNIT_NAME_MAX for part in parts):
-        problems.append(f"unit name longer than {UNIT_NAME_MAX} characters")
+    else:
+        try:
+            parts = [clean_name(part) for part in parts]
+        except TextRefused as refused:
+            problems.append(f"unit name {refused}")
+        unit = "/".join(parts)
+        if any(len(part) > UNIT_NAME_MAX for part in parts):
+            problems.append(f"unit name longer than {UNIT_NAME_MAX} characters")
 
     roles = sorted({r.strip().lower() for r in cells["roles"].split(";") if r.strip()})
     unknown = [r for r in roles if r not in known]

@@ -19,6 +19,8 @@ import statistics
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from elearn.domain.csvfile import write_csv
+
 FLAG_HARD = "facility < 0.3"
 FLAG_EASY = "facility > 0.9"
 FLAG_WEAK = "discrimination < 0.2"
@@ -474,11 +476,9 @@ def _fixed(value: float | None, decimals: int) -> str:
 
 def items_csv(stats: Sequence[ItemStatistics]) -> str:
     """The item table as CSV: facility and SD 0..1 to 4 decimals, the rest percent to 2."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(ITEMS_CSV_HEADER)
-    for s in stats:
-        writer.writerow(
+    return write_csv(
+        header=ITEMS_CSV_HEADER,
+        rows=(
             (
                 s.item,
                 s.n,
@@ -488,8 +488,10 @@ def items_csv(stats: Sequence[ItemStatistics]) -> str:
                 _fixed(s.discriminative_efficiency, 2),
                 _fixed(s.effective_weight, 2),
             )
-        )
-    return buffer.getvalue()
+            for s in stats
+        ),
+        line_end="\n",
+    )
 
 
 def summary_dict(test: TestStatistics) -> dict[str, float | int | None]:

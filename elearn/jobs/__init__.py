@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from elearn.db import open_session, reading_session
+from elearn.db import READ_ONLY, open_session
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -31,6 +31,18 @@ def unit_of_work(app: Flask, **session_options: Any) -> Iterator[Session]:
 
 @contextmanager
 def reading(app: Flask) -> Iterator[Session]:
-    """A session that only reads: on SQLite it begins DEFERRED and never takes the write lock."""
-    with reading_session(app) as session:
-        yield session
+    """A session for batch work that only reads (a full check, an export): on SQLite it takes no
+    write lock, so learners' saves go on while it reads, and sees one snapshot throughout; it is
+    rolled back at the end."""
+    from sqlmodel import Session
+
+    base = app.extensions["elearn.engine"]
+    # One snapshot for the whole read (SQLite's deferred transaction under WAL gives one too), so
+    # a sealer committing meanwhile does not look like tampering to a check.
+    snapshot = {"isolation_level": "REPEATABLE READ"} if base.dialect.name == "postgresql" else {}
+    engine = base.execution_options(**{READ_ONLY: True}, **snapshot)
+    with Session(engine) as session:
+        try:
+            yield session
+        finally:
+            session.rollback()

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from elearn.jobs import unit_of_work
+from elearn.jobs.audit import seal
 from elearn.services.certificates import authority_of
 from elearn.services.demo import create_demo
 
@@ -22,4 +23,6 @@ def create_demo_data(app: Flask, *, now: datetime) -> list[str]:
     if app.config["PRODUCTION"]:
         raise RefusedInProduction("demo data is not created when PRODUCTION is set")
     with unit_of_work(app) as session:
-        return create_demo(session=session, now=now, authority=authority_of(app=app))
+        created = create_demo(session=session, now=now, authority=authority_of(app=app))
+    seal(app, now=lambda: now)  # the demo's audit entries, sealed as the sealer would
+    return created

@@ -1,33 +1,23 @@
-"""Certificate PDFs: render a one-page A4 certificate and sign it (PAdES) so forgeries show."""
+"""Certificate PDFs: render a one-page A4 certificate, certify it (PAdES, DocMDP: no changes)
+so that forgeries and later revisions show, and check an uploaded one (``elearn.pdf.signing``)."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import fcntl
 import io
-import os
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import segno
-from asn1crypto import keys as asn1_keys
-from asn1crypto import x509 as asn1_x509
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
-from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.sign import fields, signers
-from pyhanko_certvalidator.registry import SimpleCertificateStore
 from reportlab.lib.colors import Color
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.pdfgen.canvas import Canvas
 
 from elearn.pdf import text as pdftext
+from elearn.pdf.signing import PdfCheck as PdfCheck
+from elearn.pdf.signing import PdfSigner as PdfSigner
+from elearn.pdf.signing import SigningSetupError as SigningSetupError
 from elearn.pdf.text import Line
 
 # --- Labels ---------------------------------------------------------------------------------
@@ -152,6 +142,11 @@ _LABELS: dict[str, _Labels] = {
 LANGUAGES: frozenset[str] = frozenset(_LABELS)
 
 
+def document_title(language: str, holder: str) -> str:
+    """The PDF's title (document information): the certificate's title and the holder's name."""
+    return f"{_LABELS[language].title} – {holder}"
+
+
 def format_date(day: dt.date, language: str) -> str:
     """A date written out for the language ("20. november 2026"), without depending on locales."""
     labels = _LABELS[language]
@@ -254,7 +249,7 @@ def render_certificate(text: CertificateText, *, extra_fonts: Sequence[Path] = (
     )
     issued = text.issued
     canvas.setDateFormatter(lambda *_: f"D:{issued:%Y%m%d}000000+00'00'")
-    canvas.setTitle(f"{labels.title} – {text.holder}")
+    canvas.setTitle(document_title(text.language, text.holder))
     canvas.setAuthor(text.issuer)
     canvas.setSubject(text.achievement)
     canvas.setKeywords(f"{text.code} {text.verify_url}")
@@ -359,153 +354,3 @@ def render_certificate(text: CertificateText, *, extra_fonts: Sequence[Path] = (
     canvas.showPage()
     canvas.save()
     return buffer.getvalue()
-
-
-# --- Signing --------------------------------------------------------------------------------
-
-_KEY_FILE = "key.pem"
-_CERT_FILE = "cert.pem"
-_FIELD_NAME = "ElearnCertificateSignature"
-_BYTES_RESERVED = 8192
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    """Write a file readable by the owner only, from the first byte on."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.fchmod(fd, 0o600)
-        os.write(fd, data)
-    finally:
-        os.close(fd)
-
-
-def _self_signed_certificate(
-    key: ec.EllipticCurvePrivateKey, common_name: str, now: dt.datetime
-) -> x509.Certificate:
-    """A 10-year self-signed CA certificate for `key`: a CA so pdfsig can be told to trust it."""
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = now.astimezone(dt.UTC).replace(microsecond=0)
-    public = key.public_key()
-    return (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(public)
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=3653))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=True,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-
-
-@contextmanager
-def _locked(directory: Path) -> Iterator[None]:
-    """Hold an exclusive lock on the directory so parallel workers never create two key pairs."""
-    fd = os.open(directory / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
-
-
-class PdfSigner:
-    """Signs PDFs with one ECDSA P-256 key; the pyHanko signer is built once and reused."""
-
-    def __init__(self, key_pem: bytes, certificate_pem: bytes) -> None:
-        """Parse the key pair once, checking the certificate belongs to the key."""
-        key = serialization.load_pem_private_key(key_pem, password=None)
-        certificate = x509.load_pem_x509_certificate(certificate_pem)
-        public_der = serialization.PublicFormat.SubjectPublicKeyInfo
-        if key.public_key().public_bytes(
-            serialization.Encoding.DER, public_der
-        ) != certificate.public_key().public_bytes(serialization.Encoding.DER, public_der):
-            raise ValueError("the certificate does not belong to the private key")
-        self._certificate_pem = certificate_pem
-        cert = asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER))
-        key_der = key.private_bytes(
-            serialization.Encoding.DER,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        signer = signers.SimpleSigner(
-            signing_cert=cert,
-            signing_key=asn1_keys.PrivateKeyInfo.load(key_der),
-            cert_registry=SimpleCertificateStore.from_certs([cert]),
-        )
-        metadata = signers.PdfSignatureMetadata(
-            field_name=_FIELD_NAME,
-            subfilter=fields.SigSeedSubFilter.PADES,
-            md_algorithm="sha256",
-        )
-        self._pdf_signer = signers.PdfSigner(metadata, signer=signer)
-
-    @classmethod
-    def from_directory(
-        cls, directory: Path, *, now: dt.datetime, common_name: str = "elearn certificate signing"
-    ) -> PdfSigner:
-        """Load key.pem and cert.pem from `directory`, creating a fresh pair when none exists."""
-        directory = Path(directory)
-        if not directory.exists():
-            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-            directory.chmod(0o700)
-        key_path, cert_path = directory / _KEY_FILE, directory / _CERT_FILE
-        with _locked(directory):
-            if not key_path.exists():
-                if cert_path.exists():
-                    raise ValueError(f"{cert_path} exists without its {_KEY_FILE}")
-                key = ec.generate_private_key(ec.SECP256R1())
-                _write_private(
-                    key_path,
-                    key.private_bytes(
-                        serialization.Encoding.PEM,
-                        serialization.PrivateFormat.PKCS8,
-                        serialization.NoEncryption(),
-                    ),
-                )
-            key_pem = key_path.read_bytes()
-            if not cert_path.exists():
-                loaded = serialization.load_pem_private_key(key_pem, password=None)
-                if not isinstance(loaded, ec.EllipticCurvePrivateKey):
-                    raise ValueError(f"{key_path} is not an ECDSA key")
-                certificate = _self_signed_certificate(loaded, common_name, now)
-                _write_private(cert_path, certificate.public_bytes(serialization.Encoding.PEM))
-            cert_pem = cert_path.read_bytes()
-        return cls(key_pem, cert_pem)
-
-    @property
-    def certificate_pem(self) -> bytes:
-        """The signing certificate (PEM), for verifiers that want to pin or import it."""
-        return self._certificate_pem
-
-    def sign(self, pdf: bytes) -> bytes:
-        """Add a PAdES signature over the whole document as an incremental update."""
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            return asyncio.run(self._sign(pdf))
-        # pyHanko signs with asyncio; where this thread already runs a loop (an async server
-        # worker, a browser-test driver), sign in a thread of its own instead of failing.
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            return pool.submit(asyncio.run, self._sign(pdf)).result()
-
-    async def _sign(self, pdf: bytes) -> bytes:
-        writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
-        output = await self._pdf_signer.async_sign_pdf(writer, bytes_reserved=_BYTES_RESERVED)
-        return bytes(output.getvalue())

@@ -14,6 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from elearn.domain.errors import N_, AccountError, NotFound
 from elearn.domain.staff import normalise_email
+from elearn.domain.text import TextRefused, clean_name, refused_characters
 from elearn.models import (
     ROLES,
     AppSetting,
@@ -141,7 +142,26 @@ def set_roles(
 
 
 def find_user(*, session: Session, email: str) -> User | None:
+    if refused_characters(email):  # no account has one; PostgreSQL cannot even compare a NUL
+        return None
     return session.exec(select(User).where(User.email == normalise_email(email))).first()
+
+
+def _checked_email(email: str) -> str:
+    """The address as it is stored; AccountError if it holds a control character."""
+    if refused_characters(email):
+        raise AccountError(N_("An e-mail address cannot hold control characters."), "email")
+    return normalise_email(email)
+
+
+def _clean_name(name: str) -> str:
+    """The name as it is stored (NFC, trimmed); AccountError on the name field if it may not be
+    (control or bidi-override characters, nothing visible): the forms check first, this holds
+    for every other way in (commands, imports, demo data)."""
+    try:
+        return clean_name(name)
+    except TextRefused as refused:
+        raise AccountError(refused.message, "name") from None
 
 
 def create_user(
@@ -156,12 +176,13 @@ def create_user(
     org_unit_id: int | None = None,
     actor_id: int | None = None,
 ) -> User:
-    email = normalise_email(email)
+    email = _checked_email(email)
+    name = _clean_name(name)
     if find_user(session=session, email=email) is not None:
         raise AccountError(N_("An account with this e-mail address already exists."), "email")
     user = User(
         email=email,
-        name=name.strip(),
+        name=name,
         # No password: the person signs in first through a reset link an admin gives them.
         password_hash=generate_password_hash(password) if password is not None else UNUSABLE,
         locale=locale,
@@ -400,8 +421,8 @@ def edit_account(
         raise AccountError(N_("An account with this e-mail address already exists."), "email")
     if user.id == actor_id and ("admin" not in wanted or not active):
         raise AccountError(N_("You cannot take away your own admin role or account."), "roles")
-    user.name = name.strip()
-    user.email = normalise_email(email)
+    user.name = _clean_name(name)
+    user.email = _checked_email(email)
     user.org_unit_id = org_unit_id
     if user.active and not active:
         end_all_sessions(session=session, user_id=user_id)
@@ -437,7 +458,7 @@ def update_profile(*, session: Session, user_id: int, name: str, locale: str | N
     user = session.get(User, user_id)
     if user is None:
         raise NotFound(N_("There is no such user."))
-    user.name, user.locale = name.strip(), locale
+    user.name, user.locale = _clean_name(name), locale
     session.flush()
     return user
 
@@ -480,9 +501,13 @@ def put_setting(
 def ensure_unit_path(*, session: Session, path: str) -> OrgUnit:
     """The unit at ``Parent/Child/...``, creating what is missing."""
     parent: OrgUnit | None = None
-    for name in (part.strip() for part in path.split("/")):
-        if not name:
+    for part in path.split("/"):
+        if not part.strip():
             raise AccountError(f"empty unit name in '{path}'")
+        try:
+            name = clean_name(part)
+        except TextRefused as refused:
+            raise AccountError(f"unit name {refused}", "unit") from None
         parent_id = parent.id if parent else None
         unit = session.exec(
             select(OrgUnit).where(OrgUnit.name == name, OrgUnit.parent_id == parent_id)

@@ -2,28 +2,44 @@
 
 The ``Authority`` holds what signs: the Ed25519 keys in ``instance/keys/`` (every key ever used
 stays published, so that old certificates still verify after a rotation) and the P-256 key that
-signs PDFs. It lives on the app; services receive it as an argument.
+certifies PDFs (or the organisation's own chain, PDF_SIGNING_PKCS12). It lives on the app;
+services receive it as an argument.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import jwt
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import object_session
 from sqlmodel import Session, col, func, or_, select
 
 from elearn.domain import credentials as vc
+from elearn.domain import duties
 from elearn.domain.content import BankSpec, ExamSpec
 from elearn.domain.errors import N_, Conflict, NotFound
 from elearn.domain.localize import pick
-from elearn.models import Bank, Certificate, Exam, ExamAttempt, ExamVersion, User
-from elearn.pdf import CertificateText, PdfSigner, render_certificate
+from elearn.models import Bank, Certificate, Exam, ExamAttempt, ExamVersion, StatusList, User
+from elearn.pdf import (
+    CertificateText,
+    PdfCheck,
+    PdfSigner,
+    SigningSetupError,
+    document_title,
+    render_certificate,
+)
 from elearn.pdf.text import FontError, FontFile
 from elearn.pdf.text import load as load_font
 from elearn.services import audit, xapi
@@ -31,61 +47,213 @@ from elearn.services.attempts import exam_spec
 from elearn.services.paging import Page, contains, page_of
 
 KEY_PREFIX = "k-"
+IDENTITY_FILE = "identity.json"  # in keys/: the issuer's base URL, recorded on first start
+
+
+@dataclass(frozen=True)
+class KeyRecord:
+    """A signing key with what was recorded when it was made: its kid (for ever) and the moment
+    from which it signs (after verifiers' caches of the key set have seen it)."""
+
+    key: vc.SigningKey
+    sign_from: datetime
 
 
 @dataclass
 class Authority:
-    """The issuer's identity and keys."""
+    """The issuer's identity and keys.
+
+    Identifiers signed into credentials are recorded when first used and never rebuilt from
+    today's ``PUBLIC_URL`` (docs/decisions/0014): the issuer's base URL in ``keys/identity.json``,
+    each key's kid in the ``.json`` beside its ``.pem``, each status list's URL in its row.
+    ``public_url`` is only where the site is served now (new credentials' own links).
+    """
 
     public_url: str
     issuer_name: str
     keys_dir: Path
     pdf_dir: Path
     pdf_fonts: tuple[Path, ...] = ()  # CERTIFICATE_FONTS: asked after the bundled fonts
+    # The organisation's own key and chain (PDF_SIGNING_PKCS12) instead of pdf_dir's own pair.
+    pdf_pkcs12: Path | None = None
+    pdf_pkcs12_passphrase: str | None = field(default=None, repr=False)
+    pdf_timestamp_url: str | None = None  # PDF_TIMESTAMP_URL: an RFC 3161 authority
+    pdf_timestamp_roots: tuple[bytes, ...] = ()  # PDF_TIMESTAMP_ROOTS: its root (PEM)
+    aliases: tuple[str, ...] = ()  # PUBLIC_URL_ALIASES: earlier addresses that still answer
+    jwks_max_age: int = 300  # JWKS_MAX_AGE: a rotated key signs only once this has passed
+    status_list_size: int = vc.STATUS_LIST_SIZE
     _pdf_signer: PdfSigner | None = field(default=None, repr=False)
+    _base: str | None = field(default=None, repr=False)  # recorded once, never changes
 
     @property
     def issuer(self) -> vc.Issuer:
-        return vc.Issuer(id=self.url("/issuer"), name=self.issuer_name, url=self.public_url)
+        return vc.Issuer(id=self.id_url("/issuer"), name=self.issuer_name, url=self.public_url)
 
     def url(self, path: str) -> str:
+        """A URL at the address the site is served at now."""
         return self.public_url.rstrip("/") + path
 
+    def id_url(self, path: str) -> str:
+        """An identifier under the issuer's recorded base URL (issuer, achievements): the same in
+        every credential, whatever the address is today."""
+        return self.issuer_base().rstrip("/") + path
+
+    def issuer_base(self) -> str:
+        """The base URL recorded on first start (today's address if nothing is recorded yet)."""
+        if self._base is None:
+            self._base = self._recorded_base()
+        return self._base
+
+    def _recorded_base(self) -> str:
+        path = self.keys_dir / IDENTITY_FILE
+        try:
+            return str(json.loads(path.read_text(encoding="utf-8"))["base"])
+        except FileNotFoundError:
+            pass
+        self._private_dir()
+        data = json.dumps({"base": self.public_url.rstrip("/")}, indent=2) + "\n"
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process recorded it first: theirs holds
+            return str(json.loads(path.read_text(encoding="utf-8"))["base"])
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(data)
+        return self.public_url.rstrip("/")
+
+    def bases(self) -> tuple[str, ...]:
+        """Every base URL this site answers for: today's address and its aliases."""
+        return (self.public_url.rstrip("/"), *self.aliases)
+
     def kid(self, name: str) -> str:
+        """The kid a new key is published under: at today's address, then recorded for ever."""
         return self.url(f"/.well-known/jwks.json#{name}")
 
+    def records(self) -> list[KeyRecord]:
+        """Every signing key with its recorded kid and signing start, oldest first. A key made
+        before kids were recorded gets its record now, under the issuer's recorded base."""
+        found = []
+        for path in sorted(self.keys_dir.glob(f"{KEY_PREFIX}*.pem")):
+            meta_path = path.with_suffix(".json")
+            try:
+                meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            except FileNotFoundError:
+                kid = self.id_url(f"/.well-known/jwks.json#{path.stem}")
+                meta = {"kid": kid, "sign_from": datetime(1970, 1, 1, tzinfo=UTC).isoformat()}
+                _write_private(meta_path, json.dumps(meta, indent=2) + "\n", exclusive=False)
+            key = vc.key_from_pem(str(meta["kid"]), path.read_bytes())
+            found.append(KeyRecord(key, datetime.fromisoformat(str(meta["sign_from"]))))
+        return found
+
     def keys(self) -> list[vc.SigningKey]:
-        """Every signing key, oldest first."""
-        return [
-            vc.key_from_pem(self.kid(path.stem), path.read_bytes())
-            for path in sorted(self.keys_dir.glob(f"{KEY_PREFIX}*.pem"))
-        ]
+        """Every signing key, oldest first, staged ones included (they are published at once)."""
+        return [record.key for record in self.records()]
 
     def current_key(self, *, now: datetime) -> vc.SigningKey:
-        """The newest key; the first one is made (named by ``now``) when there is none."""
-        keys = self.keys()
-        return keys[-1] if keys else self.rotate(now=now)
+        """The newest key whose signing time has come; the first one is made (named by ``now``)
+        when there is none."""
+        records = self.records()
+        if not records:
+            return self.rotate(now=now)
+        ready = [r for r in records if r.sign_from <= now]
+        if not ready:  # the clock went back past every key's start: the earliest one
+            return min(records, key=lambda r: r.sign_from).key
+        return ready[-1].key
 
     def rotate(self, *, now: datetime) -> vc.SigningKey:
-        """A new signing key; the old ones stay published."""
-        self.keys_dir.mkdir(parents=True, exist_ok=True)
-        os.chmod(self.keys_dir, 0o700)
+        """A new signing key, published at once; it signs only after ``jwks_max_age`` seconds,
+        when no verifier can still hold a cached key set without it. The old keys stay
+        published. The first key signs at once (nobody has cached anything yet)."""
+        first = not any(self.keys_dir.glob(f"{KEY_PREFIX}*.pem"))
+        self._private_dir()
         name = f"{KEY_PREFIX}{now.strftime('%Y%m%dT%H%M%S%f')}"
         key = vc.generate_key(self.kid(name))
+        sign_from = now if first else now + timedelta(seconds=self.jwks_max_age)
+        meta = {"kid": key.kid, "sign_from": sign_from.isoformat()}
+        _write_private(self.keys_dir / f"{name}.json", json.dumps(meta, indent=2) + "\n")
         path = self.keys_dir / f"{name}.pem"
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as f:
             f.write(vc.key_to_pem(key))
         return key
 
+    def public_keys(self) -> Callable[[str], Ed25519PublicKey | None]:
+        """Every key ever used, by kid (what signed an audit checkpoint, after rotations too)."""
+        return {key.kid: key.private_key.public_key() for key in self.keys()}.get
+
+    def _private_dir(self) -> None:
+        self.keys_dir.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.keys_dir, 0o700)
+
     def jwks(self) -> dict[str, Any]:
         return vc.jwks(self.keys())
 
     def pdf_signer(self, *, now: datetime) -> PdfSigner:
-        """The PDF signer, made once; ``now`` dates its certificate when there is none yet."""
+        """The PDF signer, made once; ``now`` dates its certificate when there is none yet.
+        The certificate is issued to ISSUER_NAME, or comes from PDF_SIGNING_PKCS12."""
         if self._pdf_signer is None:
-            self._pdf_signer = PdfSigner.from_directory(self.pdf_dir, now=now)
+            if self.pdf_pkcs12 is not None:
+                try:
+                    data = self.pdf_pkcs12.read_bytes()
+                except OSError as error:
+                    raise SigningSetupError(f"PDF_SIGNING_PKCS12: {error}") from error
+                # PDFs signed before the switch, with the key made here, still verify.
+                earlier = [
+                    path.read_bytes()
+                    for path in sorted(self.pdf_dir.glob("*.pem"))
+                    if path.name != "key.pem"
+                ]
+                self._pdf_signer = PdfSigner.from_pkcs12(
+                    data,
+                    self.pdf_pkcs12_passphrase,
+                    previous=earlier,
+                    timestamp_url=self.pdf_timestamp_url,
+                    timestamp_roots=self.pdf_timestamp_roots,
+                )
+            else:
+                self._pdf_signer = PdfSigner.from_directory(
+                    self.pdf_dir,
+                    now=now,
+                    common_name=self.issuer_name,
+                    timestamp_url=self.pdf_timestamp_url,
+                    timestamp_roots=self.pdf_timestamp_roots,
+                )
         return self._pdf_signer
+
+    def pdf_signing_certificate(self, *, now: datetime) -> SigningCertificate:
+        """The certificate that signs the PDFs, as published (verify page, issuer profile);
+        init_app makes it at start-up, ``now`` only dates one made here."""
+        signer = self.pdf_signer(now=now)
+        return SigningCertificate(
+            pem=signer.certificate_pem.decode("ascii"),
+            der=signer.certificate_der,
+            chain_pem=signer.chain_pem.decode("ascii"),
+            sha256=signer.fingerprint,
+            subject=signer.subject,
+        )
+
+
+@dataclass(frozen=True)
+class SigningCertificate:
+    """The PDF signing certificate: PEM, DER, the whole chain, and its SHA-256 fingerprint."""
+
+    pem: str
+    der: bytes
+    chain_pem: str
+    sha256: str  # lowercase hex of the DER's SHA-256
+    subject: str  # RFC 4514
+
+    @property
+    def sha256_colons(self) -> str:
+        """The fingerprint as pdfsig, certutil and browsers show it (AB:CD:...)."""
+        return ":".join(self.sha256[i : i + 2] for i in range(0, 64, 2)).upper()
+
+
+def _write_private(path: Path, text: str, *, exclusive: bool = True) -> None:
+    """Write a file of the keys folder with mode 0600 (``exclusive``: never over another)."""
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_EXCL if exclusive else os.O_TRUNC)
+    fd = os.open(path, flags, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
 
 
 def authority_of(*, app: Any) -> Authority:
@@ -95,8 +263,10 @@ def authority_of(*, app: Any) -> Authority:
 
 
 def init_app(app: Any, *, now: datetime) -> None:
-    """Put the authority on the app; make the first signing key (named by ``now``) if none.
-    A font in CERTIFICATE_FONTS that cannot be embedded stops the start, naming the file."""
+    """Put the authority on the app; make the first signing key (named by ``now``) if none and
+    record the issuer's base URL. A font in CERTIFICATE_FONTS that cannot be embedded stops the
+    start, naming the file; so does, in production, a recorded address that is neither
+    PUBLIC_URL nor in PUBLIC_URL_ALIASES (what was signed under it would no longer resolve)."""
     instance = Path(app.instance_path)
     fonts = tuple(Path(path) for path in app.config.get("CERTIFICATE_FONTS", ()))
     for path in fonts:
@@ -110,10 +280,62 @@ def init_app(app: Any, *, now: datetime) -> None:
         keys_dir=instance / "keys",
         pdf_dir=instance / "pdf-signing",
         pdf_fonts=fonts,
+        **_pdf_settings(app.config, instance),
+        aliases=tuple(app.config.get("PUBLIC_URL_ALIASES", ())),
+        jwks_max_age=int(app.config.get("JWKS_MAX_AGE", 300)),
+        status_list_size=int(app.config.get("STATUS_LIST_SIZE", vc.STATUS_LIST_SIZE)),
     )
+    base = authority.issuer_base()
     if not authority.keys():
         authority.rotate(now=now)
+    recorded = {base, *(_base_of(r.key.kid) for r in authority.records())}
+    missing = sorted(recorded - set(authority.bases()))
+    if missing:
+        message = (
+            f"identifiers in issued credentials name {', '.join(missing)}, which is neither "
+            f"PUBLIC_URL ({authority.public_url}) nor in PUBLIC_URL_ALIASES: add it to "
+            "PUBLIC_URL_ALIASES (and keep it pointing here) so that they still resolve; "
+            "see docs/deploy.md"
+        )
+        if app.config.get("PRODUCTION"):
+            raise vc.UnrecordedAddress(message)
+        if hasattr(app, "logger"):
+            app.logger.warning(message)
+    authority.pdf_signer(now=now)  # a PDF_SIGNING_PKCS12 or TSA setting that fails stops here
     app.extensions["elearn.authority"] = authority
+
+
+def _base_of(url: str) -> str:
+    """The base URL in front of one of our paths (a kid's /.well-known/, a list's /status/)."""
+    for marker in ("/.well-known/", "/status/", "/issuer"):
+        if marker in url:
+            return url[: url.index(marker)]
+    return url
+
+
+def _pdf_settings(config: Any, instance: Path) -> dict[str, Any]:
+    """The PDF signing settings as the authority's fields; relative paths are in instance/."""
+
+    def path(name: str) -> Path | None:
+        value = config.get(name)
+        return instance / value if value else None
+
+    pkcs12 = path("PDF_SIGNING_PKCS12")
+    passphrase = config.get("PDF_SIGNING_PKCS12_PASSPHRASE") or None
+    passphrase_file = path("PDF_SIGNING_PKCS12_PASSPHRASE_FILE")
+    try:
+        if passphrase_file is not None:
+            passphrase = passphrase_file.read_text(encoding="utf-8").rstrip("\r\n")
+        roots_file = path("PDF_TIMESTAMP_ROOTS")
+        roots = (roots_file.read_bytes(),) if roots_file is not None else ()
+    except OSError as error:
+        raise SigningSetupError(f"PDF signing settings: {error}") from error
+    return {
+        "pdf_pkcs12": pkcs12,
+        "pdf_pkcs12_passphrase": passphrase,
+        "pdf_timestamp_url": config.get("PDF_TIMESTAMP_URL") or None,
+        "pdf_timestamp_roots": roots,
+    }
 
 
 # --- issuing -------------------------------------------------------------------------------------
@@ -140,17 +362,47 @@ def add_months(*, moment: datetime, months: int) -> datetime:
     return moment.replace(year=year, month=month, day=min(moment.day, days))
 
 
-def _free_index(session: Session, status_list: int) -> int:
-    """A random unused bit: random places keep holders from being told apart by order."""
-    used = set(
-        session.exec(select(Certificate.status_index).where(Certificate.status_list == status_list))
-    )
-    if len(used) >= vc.STATUS_LIST_SIZE:
-        raise Conflict(N_("The status list is full."))
+def _status_list(
+    *, session: Session, authority: Authority, number: int, now: datetime
+) -> StatusList:
+    """List ``number``, opened (its URL recorded at today's address) if it is not yet."""
+    row = session.get(StatusList, number)
+    if row is not None:
+        return row
+    try:
+        with session.begin_nested():  # another server may open the same list at this moment
+            session.add(
+                StatusList(
+                    id=number,
+                    url=authority.url(f"/status/{number}"),
+                    size=authority.status_list_size,
+                    opened_at=now,
+                )
+            )
+    except IntegrityError:
+        pass  # theirs holds: the same number, the URL recorded by whoever came first
+    found = session.get(StatusList, number)
+    assert found is not None
+    return found
+
+
+def _free_slot(*, session: Session, authority: Authority, now: datetime) -> tuple[int, int]:
+    """A list and a random unused bit in it: the newest list, or a new one when it is full.
+    Random places keep holders from being told apart by order."""
+    newest = session.exec(select(func.max(StatusList.id))).one()
+    number = newest or 1
     while True:
-        index = secrets.randbelow(vc.STATUS_LIST_SIZE)
+        row = _status_list(session=session, authority=authority, number=number, now=now)
+        used = set(
+            session.exec(select(Certificate.status_index).where(Certificate.status_list == number))
+        )
+        if len(used) < row.size:
+            break
+        number += 1
+    while True:
+        index = secrets.randbelow(row.size)
         if index not in used:
-            return index
+            return number, index
 
 
 def _achievement(
@@ -168,7 +420,7 @@ def _achievement(
     )
     description = pick(spec.description, lang, default).value if spec.description else criteria
     return vc.AchievementInfo(
-        id=authority.url(f"/achievements/{exam_id}"),
+        id=authority.id_url(f"/achievements/{exam_id}"),
         name=title,
         description=description,
         criteria=criteria,
@@ -241,18 +493,21 @@ def _sign_and_store(
     code = vc.new_code(secrets.SystemRandom())
     while session.exec(select(Certificate.id).where(Certificate.code == code)).first():
         code = vc.new_code(secrets.SystemRandom())
-    index = _free_index(session, 1)
+    list_number, index = _free_slot(session=session, authority=authority, now=now)
+    status_list = session.get(StatusList, list_number)
+    assert status_list is not None
     achievement = _achievement(authority, exam_id, spec, bank, language)
+    holder_url = authority.id_url(f"/users/{user.id}")
     info = vc.CredentialInfo(
         id=authority.url(f"/api/v1/credentials/{code}"),
         code=code,
         holder_name=user.name,
-        holder_id=f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, authority.url(f'/users/{user.id}'))}",
+        holder_id=f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, holder_url)}",
         achievement=achievement,
         issuer=authority.issuer,
         valid_from=issued_at,
         valid_until=valid_until,
-        status_list_url=authority.url("/status/1"),
+        status_list_url=status_list.url,
         status_index=index,
         language=language,
     )
@@ -266,7 +521,7 @@ def _sign_and_store(
         form_fingerprint=fingerprint,
         issued_at=issued_at,
         valid_until=valid_until,
-        status_list=1,
+        status_list=list_number,
         status_index=index,
         credential=vc.sign_credential(
             vc.build_credential(info), authority.current_key(now=issued_at)
@@ -337,12 +592,25 @@ def sign_off(
     reviewer_id: int,
     now: datetime,
 ) -> Certificate | None:
-    """A certifier's sign-off of a pass; approval issues the certificate at once."""
+    """A certifier's sign-off of another person's pass; approval issues the certificate at once."""
     attempt = session.get(ExamAttempt, attempt_id)
+    if attempt is not None:
+        duties.require(
+            actor_id=reviewer_id,
+            subject_user_id=attempt.user_id,
+            action=duties.ATTEMPT_APPROVE if approve else duties.ATTEMPT_REJECT,
+            subject=f"attempt:{attempt_id}",
+            exam=attempt.exam_id,
+        )
     if attempt is None or not attempt.passed:
         raise NotFound(N_("There is no passed attempt to review here."))
     if attempt.review_decision is not None:
         raise Conflict(N_("This attempt has been reviewed already."))
+    version = session.get(ExamVersion, attempt.exam_version_id)
+    if version is None or not version.spec.get("sign_off"):
+        # Only passes that wait for a sign-off are decided here: "rejecting" a pass of an exam
+        # that issues at once would leave its valid certificate beside a rejected attempt.
+        raise Conflict(N_("This exam's passes need no sign-off: there is nothing to decide."))
     attempt.review_decision = "approved" if approve else "rejected"
     attempt.reviewed_at, attempt.reviewed_by_id = now, reviewer_id
     attempt.review_comment = comment.strip() or None
@@ -374,20 +642,63 @@ def find(*, session: Session, code: str) -> Certificate | None:
 class Verification:
     """What a verifier learns: the state, and the signed facts when the signature holds."""
 
-    state: str  # valid | revoked | expired | not yet valid | invalid
+    state: str  # valid | revoked | expired | not yet valid | invalid | status unknown
     certificate: Certificate
     payload: dict[str, Any] | None
     reason: str | None = None
 
 
 def verify(*, certificate: Certificate, authority: Authority, now: datetime) -> Verification:
-    """Check the stored credential's signature with the published keys, then its standing."""
+    """Check the stored credential's signature with the published keys, then its standing.
+
+    Fails closed: when the revocation status cannot be established from the list the credential
+    names (no such list, another URL, an index outside it, a stored list that does not verify)
+    the state is "status unknown", never "valid".
+    """
     try:
         payload = vc.verify_credential(certificate.credential, authority.jwks())
     except vc.CredentialInvalid as exc:
         return Verification("invalid", certificate, None, exc.reason)
-    standing = vc.standing(payload, certificate.revoked_at is not None, now)
+    try:
+        listed = _listed_as_revoked(certificate=certificate, payload=payload, authority=authority)
+    except vc.StatusUnknown as exc:
+        revoked_anyway = certificate.revoked_at is not None
+        if not revoked_anyway:
+            return Verification("status unknown", certificate, payload, str(exc))
+        listed = True
+    standing = vc.standing(payload, listed or certificate.revoked_at is not None, now)
     return Verification(standing.state, certificate, payload)
+
+
+def _listed_as_revoked(
+    *, certificate: Certificate, payload: dict[str, Any], authority: Authority
+) -> bool:
+    """Whether the signed revocation list the credential names has its bit set; vc.StatusUnknown
+    when that list cannot be read as the credential names it."""
+    session = object_session(certificate)
+    entry = payload.get("credentialStatus")
+    if session is None or not isinstance(entry, dict):
+        raise vc.StatusUnknown("the credential names no revocation list")
+    row = session.get(StatusList, certificate.status_list)
+    if row is None:
+        raise vc.StatusUnknown("the revocation list is missing")
+    try:
+        index = int(entry["statusListIndex"])
+    except (KeyError, TypeError, ValueError):
+        raise vc.StatusUnknown("the credential's status index is unreadable") from None
+    if entry.get("statusListCredential") != row.url or index != certificate.status_index:
+        raise vc.StatusUnknown("the credential names another revocation list")
+    if not 0 <= index < row.size:
+        raise vc.StatusUnknown("the status index is outside the revocation list")
+    if row.token is None:
+        return False  # never signed yet: nothing was revoked since it was opened
+    try:
+        listing = vc.verify_credential(row.token, authority.jwks())
+        if listing.get("id") != row.url:
+            raise ValueError("another list")
+        return vc.status_bit(listing["credentialSubject"]["encodedList"], index)
+    except (vc.CredentialInvalid, ValueError, KeyError, TypeError):
+        raise vc.StatusUnknown("the revocation list does not verify") from None
 
 
 def revoke(
@@ -396,12 +707,20 @@ def revoke(
     certificate = find(session=session, code=code)
     if certificate is None:
         raise NotFound(N_("There is no certificate with this code."))
+    duties.require(
+        actor_id=revoker_id,
+        subject_user_id=certificate.user_id,
+        action=duties.CERTIFICATE_REVOKE,
+        subject=f"certificate:{certificate.code}",
+        exam=certificate.exam_id,
+    )
     if certificate.revoked_at is not None:
         raise Conflict(N_("This certificate is revoked already."))
     if not reason.strip():
         raise Conflict(N_("Give a reason for the revocation."))
     certificate.revoked_at, certificate.revoked_reason = now, reason.strip()
     certificate.revoked_by_id = revoker_id
+    _bit_changed(session=session, status_list=certificate.status_list)
     audit.record(
         session=session,
         action="certificate.revoked",
@@ -414,27 +733,62 @@ def revoke(
     return certificate
 
 
-def status_list_token(
-    *, session: Session, authority: Authority, status_list: int, now: datetime
-) -> str:
-    """The signed revocation list: one bit per certificate slot, set where revoked."""
+def _bit_changed(*, session: Session, status_list: int) -> None:
+    """A bit of the list changed: the signed copy is stale (in one statement, so that two
+    servers revoking at once both count)."""
+    session.execute(
+        update(StatusList)
+        .where(col(StatusList.id) == status_list)
+        .values(version=col(StatusList.version) + 1)
+    )
+
+
+def signed_status_list(
+    *, session: Session, authority: Authority, number: int, now: datetime
+) -> StatusList | None:
+    """Revocation list ``number`` with its signed copy, or None if there is no such list.
+
+    The copy is signed again only when a bit changed since, or when the key that signed it is
+    no longer the one that signs: otherwise every server serves the stored copy (and its ETag).
+    """
+    row = session.get(StatusList, number)
+    if row is None:
+        return None
+    key = authority.current_key(now=now)
+    if row.token is not None and row.signed_version == row.version and row.signed_kid == key.kid:
+        return row
+    version = row.version  # read before the bits: a revocation after this is signed next time
     revoked = session.exec(
         select(Certificate.status_index).where(
-            Certificate.status_list == status_list, col(Certificate.revoked_at).is_not(None)
+            Certificate.status_list == number, col(Certificate.revoked_at).is_not(None)
         )
     ).all()
-    encoded = vc.encode_status_list(revoked)
-    credential = vc.build_status_list_credential(
-        authority.url(f"/status/{status_list}"), authority.issuer, encoded, now
-    )
-    return vc.sign_credential(credential, authority.current_key(now=now))
+    encoded = vc.encode_status_list(revoked, size=row.size, minimum=1)
+    credential = vc.build_status_list_credential(row.url, authority.issuer, encoded, now)
+    row.token = vc.sign_credential(credential, key)
+    row.signed_version, row.signed_kid, row.signed_at = version, key.kid, now
+    session.add(row)
+    session.flush()
+    return row
+
+
+def status_etag(*, row: StatusList) -> str:
+    """A strong validator of the signed copy: the same on every server that serves it."""
+    assert row.token is not None
+    return hashlib.sha256(row.token.encode("ascii")).hexdigest()[:32]
+
+
+def _pdf_language(certificate: Certificate) -> str:
+    return certificate.language if certificate.language in ("nb", "da", "en") else "en"
 
 
 def _render_pdf(
     authority: Authority, certificate: Certificate, achievement: str, now: datetime
 ) -> bytes:
+    if certificate.revoked_at is not None:  # never a fresh signature on a revoked certificate
+        raise Conflict(N_("This certificate is revoked."))
     text = CertificateText(
-        language=certificate.language if certificate.language in ("nb", "da", "en") else "en",
+        language=_pdf_language(certificate),
         holder=certificate.holder_name,
         achievement=achievement,
         issued=certificate.issued_at.date(),
@@ -447,9 +801,12 @@ def _render_pdf(
     return authority.pdf_signer(now=now).sign(pdf)
 
 
-def pdf_of(*, authority: Authority, certificate: Certificate, now: datetime) -> bytes:
-    """The signed PDF made at issuance. A row older than that gets a fresh copy that is not kept,
-    so that reading never writes (``flask --app elearn certificates make-pdfs`` stores them)."""
+def pdf_of(*, authority: Authority, certificate: Certificate, now: datetime) -> bytes | None:
+    """The signed PDF made at issuance; none for a revoked certificate. A row older than that
+    gets a fresh copy that is not kept, so that reading never writes (``flask --app elearn
+    certificates make-pdfs`` stores them)."""
+    if certificate.revoked_at is not None:
+        return None
     if certificate.pdf is not None:
         return certificate.pdf
     return _render_pdf(authority, certificate, achievement_name(certificate=certificate), now)
@@ -461,7 +818,7 @@ def make_missing_pdfs(
     """Store the PDF of up to ``limit`` certificates issued before PDFs were made at issuance."""
     missing = session.exec(
         select(Certificate)
-        .where(col(Certificate.pdf).is_(None))
+        .where(col(Certificate.pdf).is_(None), col(Certificate.revoked_at).is_(None))
         .order_by(col(Certificate.id))
         .limit(limit)
     ).all()
@@ -471,6 +828,45 @@ def make_missing_pdfs(
         )
     session.flush()
     return len(missing)
+
+
+@dataclass(frozen=True)
+class PdfVerification:
+    """What an uploaded PDF proves. ``outcome`` is the PDF check's verdict when it is not a
+    genuine certificate of ours (see ``PdfCheck``); for a genuine one, ``unknown code`` (no
+    record), ``differs`` (the record says otherwise: ``differences`` names what), or the
+    record's standing (valid | revoked | expired | not yet valid | invalid)."""
+
+    check: PdfCheck
+    outcome: str
+    record: Verification | None = None
+    differences: tuple[str, ...] = ()
+
+
+def verify_pdf(
+    *, session: Session, authority: Authority, data: bytes, now: datetime
+) -> PdfVerification:
+    """Is `data` an unchanged certificate PDF signed with this issuer's key, and does it match
+    the record (holder, achievement, date of issue) and the record's standing?"""
+    check = authority.pdf_signer(now=now).check(data)
+    if not check.genuine:
+        return PdfVerification(check, check.verdict)
+    keywords = check.info.get("Keywords", "").split()
+    certificate = find(session=session, code=keywords[0]) if keywords else None
+    if certificate is None:
+        return PdfVerification(check, "unknown code")
+    record = verify(certificate=certificate, authority=authority, now=now)
+    differences = []
+    title = document_title(_pdf_language(certificate), certificate.holder_name)
+    if check.info.get("Title") != title:
+        differences.append("holder")
+    if check.info.get("Subject") != achievement_name(certificate=certificate):
+        differences.append("achievement")
+    if not check.info.get("CreationDate", "").startswith(f"D:{certificate.issued_at:%Y%m%d}"):
+        differences.append("issued")
+    return PdfVerification(
+        check, "differs" if differences else record.state, record, tuple(differences)
+    )
 
 
 def achievement_name(*, certificate: Certificate) -> str:
@@ -543,20 +939,3 @@ def all_certificates(*, session: Session) -> list[tuple[Certificate, str]]:
             .order_by(col(Certificate.issued_at))
         ).all()
     ]
-
-
-def sign_checkpoint(*, authority: Authority, head: str, count: int, now: datetime) -> str:
-    """The audit log's head hash signed with the credential key: an outside party who keeps
-    these can later prove that the log up to that point was not rewritten."""
-    key = authority.current_key(now=now)
-    return jwt.encode(
-        {
-            "iss": authority.issuer.id,
-            "iat": int(now.timestamp()),
-            "audit_head": head,
-            "audit_count": count,
-        },
-        key.private_key,
-        algorithm="EdDSA",
-        headers={"kid": key.kid, "typ": "JWT"},
-    )

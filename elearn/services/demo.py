@@ -26,7 +26,11 @@ DEMO_USERS: tuple[tuple[str, str, tuple[str, ...], str | None], ...] = (
     ("kari.gyldig@example.org", "Kari Gyldig", ("learner",), "Innkjøp"),
     ("rune.tilbakekalt@example.org", "Rune Tilbakekalt", ("learner",), "Teknisk drift"),
     ("eva.utlopt@example.org", "Eva Utløpt", ("learner",), "Oppvekst og utdanning"),
+    # A second certifier, who also sits exams: the first signs off hers, she signs off others'
+    # (no one acts as certifier on their own attempts or certificates: decision 0013).
+    ("certifier2@example.org", "Siri Sensor", ("certifier", "learner"), "Innkjøp"),
 )
+CERTIFIERS = ("certifier@example.org", "certifier2@example.org")
 
 
 def create_demo(
@@ -51,7 +55,8 @@ def create_demo(
             org_unit_id=unit.id,
         )
         created.append(email)
-    _complete_exam_courses(session, "learner@example.org", now)
+    for email in ("learner@example.org", "certifier2@example.org"):
+        _complete_exam_courses(session, email, now)
     _demo_manager(session, now)
     if authority is not None:
         _demo_certificates(session, authority, now)
@@ -64,6 +69,8 @@ def _demo_certificates(session: Session, authority: certificates.Authority, now:
     if not certifying:
         return
     view = certifying[0]
+    certifier = accounts.find_user(session=session, email=CERTIFIERS[0])
+    assert certifier is not None and certifier.id is not None
     cases = (
         ("kari.gyldig@example.org", now - timedelta(days=30), now + timedelta(days=3 * 365), None),
         (
@@ -93,13 +100,13 @@ def _demo_certificates(session: Session, authority: certificates.Authority, now:
                 session=session,
                 code=cert.code,
                 reason=revoked,
-                revoker_id=user.id or 0,
+                revoker_id=certifier.id,
                 now=issued + timedelta(days=1),
             )
 
 
 def _complete_exam_courses(session: Session, email: str, now: datetime) -> None:
-    """The demo learner has done the courses exams require, so a newcomer can sit one at once."""
+    """A demo learner has done the courses exams require, so a newcomer can sit one at once."""
     user = accounts.find_user(session=session, email=email)
     assert user is not None and user.id is not None
     for view in exams.active_exams(session=session):

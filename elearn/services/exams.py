@@ -19,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from elearn.domain import duties
 from elearn.domain.assembly import NotEnoughItems, PoolItem, assemble
 from elearn.domain.content import BankSpec, ExamSpec, ItemSpec
 from elearn.domain.credentials import certificate_state
@@ -660,6 +661,13 @@ def grant_extra_time(
     now: datetime,
 ) -> ExtraTime:
     """Grant or change extra time; an attempt in progress gets the new deadline at once."""
+    duties.require(
+        actor_id=granted_by,
+        subject_user_id=user_id,
+        action=duties.EXTRA_TIME_GRANT,
+        subject=f"user:{user_id}",
+        exam=exam_id,
+    )
     if minutes < 0 or percent < 0 or minutes > 24 * 60 or percent > 400:
         raise InvalidAnswer(N_("Extra time must be between 0 and 1,440 minutes or 0 and 400 %."))
     view = load_exam(session=session, exam_id=exam_id)

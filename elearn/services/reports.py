@@ -6,8 +6,6 @@ for the whole subtree, so a report costs the same few queries whatever the numbe
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -17,6 +15,7 @@ from typing import Any, Literal, NamedTuple
 from sqlmodel import Session, col, select
 
 from elearn.domain.credentials import CertificateState, certificate_state
+from elearn.domain.csvfile import write_csv
 from elearn.domain.errors import N_, Conflict, NotFound
 from elearn.domain.localize import pick
 from elearn.models import (
@@ -392,12 +391,9 @@ def by_subunit(
 
 
 def to_csv(*, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
-    """UTF-8 with a byte-order mark, so that spreadsheet programs read æøå right."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    """UTF-8 with a byte-order mark, so that spreadsheet programs read æøå right; every cell
+    neutralised against formula injection (``elearn.domain.csvfile``)."""
+    return ("\ufeff" + write_csv(header=header, rows=rows)).encode("utf-8")
 
 
 # --- the chart -----------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from typing import Literal
 
 from sqlmodel import Session, col, func, or_, select
 
+from elearn.domain import duties
 from elearn.domain.assembly import Slot, form_fingerprint
 from elearn.domain.content import ExamSpec, ItemSpec
 from elearn.domain.errors import N_, Conflict, NotFound
@@ -72,12 +73,19 @@ def seconds_per_slot(*, events: Sequence[AttemptEvent], end: datetime) -> dict[i
     return dict(spent)
 
 
-def served_attempt(*, session: Session, attempt_id: int) -> ServedAttempt:
-    """Any attempt exactly as it was served (items, option order, answers, trail), and whether
-    its stored form still matches the fingerprint taken at its start."""
+def served_attempt(*, session: Session, attempt_id: int, viewer_id: int) -> ServedAttempt:
+    """Another person's attempt exactly as it was served (items, option order, answers with the
+    keys, trail), and whether its stored form still matches the fingerprint taken at its start."""
     attempt = session.get(ExamAttempt, attempt_id)
     if attempt is None:
         raise NotFound(N_("There is no such attempt."))
+    duties.require(
+        actor_id=viewer_id,
+        subject_user_id=attempt.user_id,
+        action=duties.ATTEMPT_VIEW,
+        subject=f"attempt:{attempt_id}",
+        exam=attempt.exam_id,
+    )
     learner = session.get(User, attempt.user_id)
     assert learner is not None
     rows = session.exec(

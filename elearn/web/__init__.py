@@ -12,15 +12,19 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
+from elearn.clock import utcnow
 from elearn.db import (
     CommitFailed,
     UndocumentedWrite,
     get_session,
     is_locked,
+    keep_after_error,
     ping,
     rollback_request,
 )
+from elearn.domain.duties import OwnCase
 from elearn.domain.errors import DomainError
+from elearn.services import duties
 from elearn.services.certificates import Authority, authority_of
 from elearn.web.busy import busy_answer
 
@@ -63,6 +67,15 @@ def _security_headers(response: Response) -> Response:
     if current_user and current_user.is_authenticated:
         response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _refuse_nul_in_query() -> None:
+    """A query string with a NUL is a bad request: PostgreSQL cannot hold NUL in text, so a
+    search or filter that passed one on would fail there (a 500), and no address needs one."""
+    if any("\x00" in key or "\x00" in value for key, value in request.args.items(multi=True)):
+        from flask import abort
+
+        abort(400)
 
 
 def _error_page(status: int, title: str, message: str) -> tuple[str, int]:
@@ -125,6 +138,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(manage.bp)
     app.register_blueprint(panel.studies)
     app.register_blueprint(panel.panel)
+    app.before_request(_refuse_nul_in_query)
     app.after_request(_security_headers)
 
     # Every handler rolls back first: the request's commit only follows a view that returned.
@@ -145,6 +159,15 @@ def init_app(app: Flask) -> None:
         rollback_request()
         title = _("Page not found") if exc.status == 404 else _("That could not be done")
         return _error_page(exc.status, title, _(exc.message))
+
+    @app.errorhandler(OwnCase)
+    def _own_case(exc: OwnCase) -> Any:
+        # Nothing of the refused action is kept, but the refusal is: the audit log shows who
+        # tried to act on their own case, and what (decision 0013).
+        keep_after_error(
+            lambda session: duties.record_refusal(session=session, refusal=exc, now=utcnow())
+        )
+        return _error_page(403, _("Not on your own case"), _(exc.message))
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Any:
@@ -167,6 +190,11 @@ def init_app(app: Flask) -> None:
             429: _("There were too many attempts. Wait a few minutes and try again."),
             404: _(
                 "There is no page at this address. It may have moved, or the link may be wrong."
+            ),
+            413: _(
+                "The file is larger than %(size)s MB, the most this site accepts. Nothing was "
+                "kept. Send a smaller file.",
+                size=int((app.config["MAX_CONTENT_LENGTH"] or 0) // (1024 * 1024)),
             ),
         }
         code = exc.code

@@ -138,7 +138,8 @@ def signup() -> Any:
                 locale=str(session.get("lang")) if session.get("lang") else None,
             )
         except AccountError as exc:
-            form.email.errors = [_(exc.message)]
+            field = form.name if exc.field == "name" else form.email
+            field.errors = [_(exc.message)]
         else:
             _sign_in(user, remember=False)
             flash(_("Welcome! Your account is ready."), "success")

@@ -1,4 +1,5 @@
-"""Certificates in public: verify page, PDF, signed credential, keys, revocation list.
+"""Certificates in public: verify page, PDF, signed credential, keys, revocation list, and the
+check of an uploaded certificate PDF against the issuer's key and records.
 
 These pages are open to anyone with a code; an unknown code says nothing about which codes exist,
 and failed look-ups are rate-limited against guessing.
@@ -18,15 +19,26 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import FileField
 
 from elearn.auth import public, roles_required
 from elearn.clock import utcnow
-from elearn.db import get_session
+from elearn.db import get_session, writes_on_get
 from elearn.services import certificates
 from elearn.web import authority
 
 bp = Blueprint("certificates", __name__)
+
+
+class PdfUploadForm(FlaskForm):
+    file = FileField(_l("Certificate PDF"))
+
+
+def _upload_limit_mb() -> int:
+    return int(current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024))
 
 
 @bp.get("/verify")
@@ -35,7 +47,69 @@ def verify_form() -> Any:
     code = request.args.get("code", "").strip()
     if code:
         return redirect(url_for("certificates.verify", code=code))
-    return render_template("certificates/verify_form.html")
+    return render_template(
+        "certificates/verify_form.html",
+        form=PdfUploadForm(),
+        signing=authority().pdf_signing_certificate(now=utcnow()),
+        limit_mb=_upload_limit_mb(),
+    )
+
+
+@bp.post("/verify")
+@public
+def verify_upload() -> Any:
+    """Check an uploaded PDF: ours, unchanged, matching the record, and its standing. A file
+    over MAX_CONTENT_LENGTH is refused with a 413 page before it reaches this view."""
+    form = PdfUploadForm()
+    signing = authority().pdf_signing_certificate(now=utcnow())
+    upload = request.files.get("file")
+    if not form.validate_on_submit() or upload is None or not upload.filename:
+        return (
+            render_template(
+                "certificates/verify_form.html",
+                form=form,
+                signing=signing,
+                limit_mb=_upload_limit_mb(),
+                missing_file=True,
+            ),
+            400,
+        )
+    result = certificates.verify_pdf(
+        session=get_session(), authority=authority(), data=upload.read(), now=utcnow()
+    )
+    return render_template("certificates/pdf_result.html", result=result, signing=signing)
+
+
+@bp.get("/pdf-signing-certificate.pem")
+@public
+def signing_certificate_pem() -> Any:
+    """The PDF signing certificate and the rest of its chain (PEM), to pin or import."""
+    signing = authority().pdf_signing_certificate(now=utcnow())
+    return Response(
+        signing.chain_pem,
+        mimetype="application/x-pem-file",
+        headers={
+            "Content-Disposition": 'attachment; filename="pdf-signing-certificate.pem"',
+            "Cache-Control": "public, max-age=3600",
+            "Access-Control-Allow-Origin": "*",  # public and read-only: any verifier's page
+        },
+    )
+
+
+@bp.get("/pdf-signing-certificate.cer")
+@public
+def signing_certificate_der() -> Any:
+    """The PDF signing certificate alone (DER), as Windows and NSS import it."""
+    signing = authority().pdf_signing_certificate(now=utcnow())
+    return Response(
+        signing.der,
+        mimetype="application/pkix-cert",
+        headers={
+            "Content-Disposition": 'attachment; filename="pdf-signing-certificate.cer"',
+            "Cache-Control": "public, max-age=3600",
+            "Access-Control-Allow-Origin": "*",  # public and read-only: any verifier's page
+        },
+    )
 
 
 @bp.get("/verify/<code>")
@@ -45,7 +119,12 @@ def verify(code: str) -> Any:
     if certificate is None:
         return render_template("certificates/unknown.html", code=code), 404
     result = certificates.verify(certificate=certificate, authority=authority(), now=utcnow())
-    return render_template("certificates/verify.html", result=result, c=certificate)
+    return render_template(
+        "certificates/verify.html",
+        result=result,
+        c=certificate,
+        signing=authority().pdf_signing_certificate(now=utcnow()),
+    )
 
 
 @bp.get("/verify/<code>/pdf")
@@ -55,7 +134,15 @@ def pdf(code: str) -> Any:
     certificate = certificates.find(session=session, code=code)
     if certificate is None:
         return render_template("certificates/unknown.html", code=code), 404
-    data = certificates.pdf_of(authority=authority(), certificate=certificate, now=utcnow())
+    result = certificates.verify(certificate=certificate, authority=authority(), now=utcnow())
+    # No PDF that could pass for a valid certificate: a page that says why, with the date.
+    data = (
+        None
+        if result.state in ("revoked", "expired")
+        else certificates.pdf_of(authority=authority(), certificate=certificate, now=utcnow())
+    )
+    if data is None:
+        return render_template("certificates/withdrawn.html", result=result, c=certificate), 410
     return Response(
         data,
         mimetype="application/pdf",
@@ -80,21 +167,29 @@ def credential(code: str) -> Any:
 @public
 def jwks() -> Any:
     response = jsonify(authority().jwks())
-    response.headers["Cache-Control"] = "public, max-age=300"
+    # A rotated key is published at once and signs only after this has passed (keys rotate).
+    response.headers["Cache-Control"] = f"public, max-age={current_app.config['JWKS_MAX_AGE']}"
     return response
 
 
 @bp.get("/status/<int:status_list>")
 @public
+@writes_on_get("signs the revocation list again when a bit changed or the key rotated")
 def status(status_list: int) -> Any:
-    if status_list != 1:
-        return jsonify(error="not found"), 404
-    token = certificates.status_list_token(
-        session=get_session(), authority=authority(), status_list=status_list, now=utcnow()
+    row = certificates.signed_status_list(
+        session=get_session(), authority=authority(), number=status_list, now=utcnow()
     )
-    response = Response(token, mimetype="application/vc+jwt")
-    response.headers["Cache-Control"] = "no-cache"  # a revocation must show at once
-    return response
+    if row is None or row.token is None:
+        return jsonify(error="not found"), 404
+    # The stored copy, the same on every server until a bit changes: cacheable, as the
+    # Bitstring Status List spec advises; a revocation shows within max-age.
+    response = Response(row.token, mimetype="application/vc+jwt")
+    response.set_etag(certificates.status_etag(row=row))
+    response.last_modified = row.signed_at
+    response.headers["Cache-Control"] = (
+        f"public, max-age={current_app.config['STATUS_LIST_MAX_AGE']}"
+    )
+    return response.make_conditional(request)
 
 
 @bp.get("/me/certificates")

@@ -25,16 +25,29 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from elearn.auth import roles_required
 from elearn.clock import utcnow
 from elearn.db import get_session
+from elearn.domain import duties
+from elearn.domain.audit import PERSON
 from elearn.i18n import current_language
 from elearn.services import accounts, audit, certificates, exams, reports, standard_setting
 from elearn.services import exposure as exposure_report
 from elearn.services import review as reviewing
-from elearn.services.audit import verify_chain
 from elearn.web import authority
+from elearn.web.forms import PlainText
 
 bp = Blueprint("certify", __name__, url_prefix="/certify")
 certifier = roles_required("certifier", "admin")
 PAGE_SIZE = 50
+
+
+@bp.context_processor
+def _duties() -> dict[str, Any]:
+    """Lists show one's own attempts and certificates, but without the links and buttons that
+    act on them (decision 0013)."""
+
+    def may_act_on(user_id: int) -> bool:
+        return duties.may_act_on(actor_id=current_user.id, subject_user_id=user_id)
+
+    return {"may_act_on": may_act_on}
 
 
 class ExtraTimeForm(FlaskForm):
@@ -49,7 +62,7 @@ class ExtraTimeForm(FlaskForm):
         validators=[Optional(), NumberRange(min=0, max=400)],
     )
     reason = StringField(
-        _l("Reason (kept with the grant)"), validators=[Optional(), Length(max=500)]
+        _l("Reason (kept with the grant)"), validators=[PlainText(), Optional(), Length(max=500)]
     )
     submit = SubmitField(_l("Grant extra time"))
 
@@ -84,12 +97,17 @@ def extra_time() -> Any:
 
 
 class RevokeForm(FlaskForm):
-    reason = TextAreaField(_l("Reason for revoking"), validators=[InputRequired(), Length(max=500)])
+    reason = TextAreaField(
+        _l("Reason for revoking"),
+        validators=[InputRequired(), PlainText(multiline=True), Length(max=500)],
+    )
     submit = SubmitField(_l("Revoke the certificate"))
 
 
 class ReviewForm(FlaskForm):
-    comment = TextAreaField(_l("Comment"), validators=[Optional(), Length(max=2000)])
+    comment = TextAreaField(
+        _l("Comment"), validators=[PlainText(multiline=True), Optional(), Length(max=2000)]
+    )
 
 
 @bp.get("/")
@@ -149,6 +167,13 @@ def certificate_detail(code: str) -> Any:
     certificate = certificates.find(session=session, code=code)
     if certificate is None:
         abort(404)
+    duties.require(
+        actor_id=current_user.id,
+        subject_user_id=certificate.user_id,
+        action=duties.CERTIFICATE_REVOKE if request.method == "POST" else duties.CERTIFICATE_VIEW,
+        subject=f"certificate:{certificate.code}",
+        exam=certificate.exam_id,
+    )
     form = RevokeForm()
     if form.validate_on_submit():
         certificates.revoke(
@@ -183,7 +208,9 @@ def attempts() -> Any:
 @bp.get("/attempts/<int:attempt_id>")
 @certifier
 def attempt_detail(attempt_id: int) -> Any:
-    served = reviewing.served_attempt(session=get_session(), attempt_id=attempt_id)
+    served = reviewing.served_attempt(
+        session=get_session(), attempt_id=attempt_id, viewer_id=current_user.id
+    )
     return render_template("certify/attempt.html", r=served)
 
 
@@ -289,7 +316,9 @@ def _statistics_csv(name: str, items: list[reviewing.ItemReport]) -> Response:
 
 
 class RetireForm(FlaskForm):
-    reason = StringField(_l("Why retire it"), validators=[InputRequired(), Length(max=500)])
+    reason = StringField(
+        _l("Why retire it"), validators=[InputRequired(), PlainText(), Length(max=500)]
+    )
 
 
 @bp.post("/items/<int:item_id>/retire")
@@ -313,21 +342,28 @@ def retire(item_id: int) -> Any:
 @bp.get("/audit")
 @certifier
 def audit_log() -> Any:
-    """The log by person, exam or certificate, with a signed checkpoint of its head."""
+    """The log by person, exam or certificate, a page at a time, with its seal status: the
+    newest batch is checked against its signed checkpoint (the full check is ``audit verify``)."""
     session = get_session()
     person = request.args.get("person", "").strip()
     exam = request.args.get("exam", "").strip()
     code = request.args.get("certificate", "").strip()
-    entries = audit.search(session=session, person=person, exam=exam, code=code)
-    check = verify_chain(session=session)
-    checkpoint = certificates.sign_checkpoint(
-        authority=authority(), head=check.head, count=check.count, now=utcnow()
+    page = audit.search(
+        session=session,
+        person=person,
+        exam=exam,
+        code=code,
+        number=request.args.get("page", 1, type=int) or 1,
     )
+    names = {e.actor for e in page.rows if e.actor} | {
+        e.subject.removeprefix(PERSON) for e in page.rows if e.subject.startswith(PERSON)
+    }
     return render_template(
         "certify/audit.html",
-        entries=entries,
-        check=check,
-        checkpoint=checkpoint,
+        page=page,
+        status=audit.seal_status(session=session, public_key=authority().public_keys()),
+        people=audit.people(session=session, names=names),
+        person_prefix=PERSON,
         person=person,
         exam=exam,
         code=code,

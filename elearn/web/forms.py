@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
+    Field,
     HiddenField,
     PasswordField,
     RadioField,
@@ -17,12 +18,50 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional
+from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional, StopValidation
 from wtforms.widgets import CheckboxInput, ListWidget
+
+from elearn.domain.text import TextRefused, clean_text
 
 PASSWORD_MIN = 10
 NAME_MAX = 200
 TEXT_MAX = 10_000
+
+
+def text_refused_message(label: str, refused: TextRefused) -> str:
+    """ "Full name contains a control character, which is not allowed (U+0000)", translated."""
+    from flask_babel import gettext as _
+
+    if refused.char:
+        return _(
+            "%(field)s: %(problem)s (%(char)s).",
+            field=label,
+            problem=_(refused.message),
+            char=refused.char,
+        )
+    return _("%(field)s: %(problem)s.", field=label, problem=_(refused.message))
+
+
+class PlainText:
+    """Every name and free text of a form: stored in NFC, without control or bidi-override
+    characters, with something visible when it is required (``elearn.domain.text``). Tabs and
+    line breaks only where ``multiline``. Put it after InputRequired and before Optional and
+    Length: they see the clean text."""
+
+    def __init__(self, *, multiline: bool = False) -> None:
+        self.multiline = multiline
+
+    def __call__(self, form: FlaskForm, field: Field) -> None:
+        if not isinstance(field.data, str):
+            return
+        try:
+            field.data = clean_text(
+                field.data, multiline=self.multiline, required=bool(field.flags.required)
+            )
+        except TextRefused as refused:
+            # Stop here: a later Optional() would clear the error of a text that str.strip()
+            # empties (U+001C..U+001F, U+0085 are whitespace to Python).
+            raise StopValidation(text_refused_message(str(field.label.text), refused)) from None
 
 
 def language_choices() -> list[SelectChoice]:
@@ -68,7 +107,7 @@ class LoginForm(FlaskForm):
 class SignupForm(FlaskForm):
     name = StringField(
         _l("Full name"),
-        validators=[InputRequired(), Length(max=NAME_MAX)],
+        validators=[InputRequired(), PlainText(), Length(max=NAME_MAX)],
         render_kw={"autocomplete": "name"},
     )
     email = EmailField(
@@ -83,7 +122,7 @@ class SignupForm(FlaskForm):
 class ProfileForm(FlaskForm):
     name = StringField(
         _l("Full name"),
-        validators=[InputRequired(), Length(max=NAME_MAX)],
+        validators=[InputRequired(), PlainText(), Length(max=NAME_MAX)],
         render_kw={"autocomplete": "name"},
     )
     locale = SelectField(_l("Language"), choices=[])
@@ -134,10 +173,12 @@ class EvaluationForm(FlaskForm):
         validators=[InputRequired()],
     )
     gained = TextAreaField(
-        _l("What did the course give you?"), validators=[Optional(), Length(max=TEXT_MAX)]
+        _l("What did the course give you?"),
+        validators=[PlainText(multiline=True), Optional(), Length(max=TEXT_MAX)],
     )
     improve = TextAreaField(
-        _l("What should we improve?"), validators=[Optional(), Length(max=TEXT_MAX)]
+        _l("What should we improve?"),
+        validators=[PlainText(multiline=True), Optional(), Length(max=TEXT_MAX)],
     )
     submit = SubmitField(_l("Send evaluation"))
 
@@ -148,7 +189,9 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class UserForm(FlaskForm):
-    name = StringField(_l("Full name"), validators=[InputRequired(), Length(max=NAME_MAX)])
+    name = StringField(
+        _l("Full name"), validators=[InputRequired(), PlainText(), Length(max=NAME_MAX)]
+    )
     email = EmailField(_l("E-mail"), validators=[InputRequired(), Email(), Length(max=254)])
     roles = MultiCheckboxField(_l("Roles"), choices=[])
     unit = SelectField(_l("Organisation unit"), choices=[], validators=[Optional()])

@@ -15,9 +15,10 @@ from elearn.db import get_session, writes_on_get
 from elearn.domain.itemtypes import InvalidResponse, option_ids, present, prompt_ids
 from elearn.domain.localize import pick
 from elearn.domain.practice import Checked, check_answer
+from elearn.domain.text import TextRefused, clean_text
 from elearn.i18n import current_language
 from elearn.services import learning
-from elearn.web.forms import TEXT_MAX, EvaluationForm, ModuleForm
+from elearn.web.forms import TEXT_MAX, EvaluationForm, ModuleForm, text_refused_message
 
 bp = Blueprint("learn", __name__)
 learner = roles_required("learner")
@@ -111,6 +112,13 @@ def module(course_id: str, module_id: str) -> Any:
         answers = _reflection_answers(prompts)
         if answers is None:
             abort(400)
+        cleaned, problems = _clean_reflections(answers)
+        if problems:  # shown again as typed, with what to change
+            for problem in problems:
+                flash(problem, "error")
+            page = _module_page(view, spec, t, body, segments, form, {**saved, **answers}, position)
+            return page, 400
+        answers = cleaned
         learning.save_reflections(
             session=session,
             user_id=current_user.id,
@@ -204,6 +212,18 @@ def _reflection_answers(prompts: dict[int, str]) -> dict[int, str] | None:
             return None
         answers[int(number)] = value
     return answers
+
+
+def _clean_reflections(answers: dict[int, str]) -> tuple[dict[int, str], list[str]]:
+    """The answers as they are stored (``elearn.domain.text``), and a message for each refused."""
+    cleaned: dict[int, str] = {}
+    problems: list[str] = []
+    for number, value in sorted(answers.items()):
+        try:
+            cleaned[number] = clean_text(value, multiline=True)
+        except TextRefused as refused:
+            problems.append(text_refused_message(_("Reflection %(n)s", n=number), refused))
+    return cleaned, problems
 
 
 @bp.route("/courses/<course_id>/evaluation", methods=["GET", "POST"])

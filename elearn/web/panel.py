@@ -25,7 +25,7 @@ from elearn.domain.standard_setting import MIN_RESPONSES, rating_steps
 from elearn.i18n import current_language
 from elearn.services import exams
 from elearn.services import standard_setting as setting
-from elearn.web.forms import ConfirmForm, MultiCheckboxField
+from elearn.web.forms import ConfirmForm, MultiCheckboxField, PlainText
 
 studies = Blueprint("studies", __name__, url_prefix="/certify/studies")
 panel = Blueprint("panel", __name__, url_prefix="/panel")
@@ -38,7 +38,7 @@ class OpenStudyForm(FlaskForm):
     exam = SelectField(_l("Exam"), choices=[], validators=[InputRequired()])
     panellists = MultiCheckboxField(_l("Panellists"), choices=[], coerce=int)
     note = StringField(
-        _l("Purpose (kept with the study)"), validators=[Optional(), Length(max=500)]
+        _l("Purpose (kept with the study)"), validators=[PlainText(), Optional(), Length(max=500)]
     )
     submit = SubmitField(_l("Open the study"))
 

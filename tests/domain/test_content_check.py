@@ -388,3 +388,28 @@ def test_check_needs_a_practice_bank(tree: Tree) -> None:
         "courses/demo-course/modules/01-intro.nb.md:5: a knowledge check needs practice_bank in course.yaml"
         in tree.messages()
     )
+
+
+def test_a_bidi_override_in_a_course_title_refuses_the_file_by_line(tree: Tree) -> None:
+    tree.replace("courses/demo-course/course.yaml", '"Demo course"', '"Demo \u202eesruoc"')
+    assert tree.messages() == [
+        "courses/demo-course/course.yaml:4: contains a character that reverses the direction "
+        "of text, which is not allowed (U+202E)"
+    ]
+    assert "demo-course" not in tree.load().courses
+
+
+def test_an_escaped_control_character_in_yaml_is_refused_by_line(tree: Tree) -> None:
+    tree.replace("courses/demo-course/course.yaml", '"Demo course"', '"Demo\\u0000course"')
+    assert tree.messages() == [
+        "courses/demo-course/course.yaml:4: contains a control character, which is not allowed "
+        "(U+0000)"
+    ]
+
+
+def test_a_control_character_in_a_module_body_is_refused_by_line(tree: Tree) -> None:
+    tree.replace("courses/demo-course/modules/01-intro.nb.md", "## Del", "## Del\x1b[31m")
+    assert tree.messages() == [
+        "courses/demo-course/modules/01-intro.nb.md:9: contains a control character, which is "
+        "not allowed (U+001B)"
+    ]

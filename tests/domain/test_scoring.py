@@ -100,6 +100,9 @@ def test_marks(spec: ItemSpec, raw: dict[str, list[str]], mark: float) -> None:
         (MATCH, {"answer-p": ["z"]}),
         (MATCH, {"answer-zz": ["a"]}),
         (SHORT, {"answer": ["x" * 501]}),
+        (SHORT, {"answer": ["KO\x00FA"]}),
+        (SHORT, {"answer": ["KOFA\u202e"]}),
+        (SHORT, {"answer": ["KO\nFA"]}),
     ],
 )
 def test_forged_or_malformed_answers_are_refused(spec: ItemSpec, raw: dict[str, list[str]]) -> None:

@@ -183,3 +183,35 @@ def test_email_and_unit_are_normalised() -> None:
 def test_international_domain_is_an_address() -> None:
     rows, errors = parse(HEADER + "Per,per@bærum.kommune.no,A,\nOla,ola@xn--brum-roa.no,A,\n")
     assert errors == [] and len(rows) == 2
+
+
+def test_names_and_units_are_stored_composed() -> None:
+    import unicodedata
+
+    nfd = unicodedata.normalize("NFD", "Åse Ødegård")
+    unit = unicodedata.normalize("NFD", "Kommune/Innkjøp")
+    rows, errors = parse(HEADER + f"{nfd},ase@example.org,{unit},\n")
+    assert errors == [] and nfd != "Åse Ødegård"
+    assert (rows[0].name, rows[0].unit) == ("Åse Ødegård", "Kommune/Innkjøp")
+
+
+def test_names_and_units_with_control_bidi_or_nothing_visible_are_refused() -> None:
+    body = (
+        "Ann\x00Admin,a@example.org,A,\n"
+        "Ann\u202eAdmin,b@example.org,A,\n"
+        '"   ",c@example.org,A,\n'
+        "\u200b\u3164,d@example.org,A,\n"
+        "Dan,e@example.org,A/B\u2066x,\n"
+        '"Eva\r\nEvensen",f@example.org,A,\n'  # a line break inside quotes: read as a space
+    )
+    rows, errors = parse(HEADER + body)
+    assert [(e.line, e.message) for e in errors] == [
+        (2, "name contains a control character, which is not allowed (U+0000)"),
+        (3, "name contains a character that reverses the direction of text, which is not "
+            "allowed (U+202E)"),
+        (4, "missing name"),
+        (5, "name needs visible text, not only spaces or invisible characters"),
+        (6, "unit name contains a character that reverses the direction of text, which is not "
+            "allowed (U+2066)"),
+    ]  # fmt: skip
+    assert [(r.line, r.name) for r in rows] == [(7, "Eva Evensen")]

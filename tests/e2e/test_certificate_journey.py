@@ -37,6 +37,14 @@ def test_certifier_finds_a_certificate_and_anyone_verifies_it(
     visitor.screenshot(path=shots / "10-verify.png", full_page=True)
     pdf = visitor.request.get(f"{live_server}/verify/{code}/pdf")
     assert pdf.ok and pdf.headers["content-type"] == "application/pdf"
+    visitor.goto(f"{live_server}/verify")
+    expect(visitor.locator("#signing-fingerprint")).to_contain_text(":")
+    visitor.get_by_label("Certificate PDF", exact=True).set_input_files(
+        files=[{"name": "certificate.pdf", "mimeType": "application/pdf", "buffer": pdf.body()}]
+    )
+    visitor.get_by_role("button", name="Check the PDF").click()
+    expect(visitor.locator("#outcome")).to_contain_text("Genuine and valid")
+    axe_check(visitor, "PDF check")
     visitor.goto(f"{live_server}/verify/ZZZZ-ZZZZ-ZZZZ")
     expect(visitor.get_by_role("heading", name="No certificate found")).to_be_visible()
     axe_check(visitor, "unknown code")

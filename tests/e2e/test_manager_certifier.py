@@ -45,7 +45,7 @@ def test_certifier_reviews_statistics_and_audit(page: Page, live_server: str, sh
     for name in ("Attempts", "Item statistics", "Extra time", "Audit log"):
         nav.get_by_role("link", name=name).click()
         axe_check(page, f"certifier {name}")
-    expect(page.get_by_text("The chain holds")).to_be_visible()
+    expect(page.get_by_text("Sealed through entry number")).to_be_visible()
     page.screenshot(path=shots / "14-audit.png", full_page=True)
 
 

@@ -237,3 +237,31 @@ def test_export_refuses_an_unknown_bank_language_format_or_broken_bank(
     assert code == 1 and "an export would be incomplete" in out
     assert "question_banks/demo/items/broken.yaml:" in out
     assert not out_file.exists()
+
+
+@pytest.mark.parametrize(
+    ("fmt", "name", "text", "where"),
+    [
+        ("gift", "evil.gift", "::a::Fine? {T}\n\n::b::Sign\u202e here? {T}\n", "evil.gift:3: "),
+        ("aiken", "evil.aiken", "Which?\nA) a\x00b\nB) c\nANSWER: A\n", "evil.aiken:2: "),
+        (
+            "moodle-xml",
+            "evil.xml",
+            '<?xml version="1.0" encoding="UTF-8"?><quiz><question type="truefalse">'
+            '<name><text>tf</text></name><questiontext format="html"><text>Is &#x202E;it?'
+            '</text></questiontext><answer fraction="100"><text>true</text></answer>'
+            '<answer fraction="0"><text>false</text></answer></question></quiz>',
+            "evil.xml: item ",
+        ),
+    ],
+)
+def test_control_or_bidi_characters_in_a_source_import_nothing(
+    english_bank: Flask, tmp_path: Path, fmt: str, name: str, text: str, where: str
+) -> None:
+    source = tmp_path / name
+    source.write_text(text, encoding="utf-8")
+    args = [str(source), "--format", fmt, "--bank", "demo", "--language", "en"]
+    code, out = run(english_bank, *args)
+    assert code == 1 and where in out and "nothing imported" in out, out
+    assert "not allowed (U+" in out
+    assert not list((tmp_path / "question_banks/demo/items").iterdir())

@@ -28,6 +28,20 @@ def test_bench_runs_a_tiny_cohort_and_writes_results_in_the_agreed_shape(tmp_pat
             "0",
             "--budget",
             "60",
+            "--sign-in-window",
+            "0",
+            "--saturate-clients",
+            "2",
+            "--saturate-seconds",
+            "1",
+            "--storm-staff",
+            "300",
+            "--storm-audit",
+            "50",
+            "--storm-import",
+            "40",
+            "--storm-savers",
+            "2",
             "--out",
             str(out),
         ],
@@ -44,7 +58,11 @@ def test_bench_runs_a_tiny_cohort_and_writes_results_in_the_agreed_shape(tmp_pat
         "baseline",
         "operations",
         "cohorts",
+        "saturated_saves",
+        "long_requests",
         "peak_rss_mb",
+        "client_cpu_s",
+        "run_s",
     }
     assert results["baseline"]["write_rps"] > 0
     assert set(results["operations"]) == {
@@ -68,4 +86,15 @@ def test_bench_runs_a_tiny_cohort_and_writes_results_in_the_agreed_shape(tmp_pat
         assert row["errors"] == 0
     (cohort,) = results["cohorts"]
     assert cohort["learners"] == 2 and cohort["errors"] == 0 and cohort["lost_answers"] == 0
+    assert cohort["certificates"] == cohort["passed"]  # one certificate per pass
     assert results["operations"]["answer_save"]["count"] == 80  # 2 learners × 40 questions
+    saturated = results["saturated_saves"]
+    assert saturated["save_rps"] > 0 and saturated["errors"] == 0
+    storm = results["long_requests"]
+    assert storm["failed_saves"] == 0 and storm["saves"] > 0 and storm["save_p99_ms"] > 0
+    # The three long requests ran and answered (the import redirects after it is done).
+    assert {name: set(row["status"]) for name, row in storm["requests"].items()} == {
+        "staff_import": {302},
+        "manager_report": {200},
+        "audit_page": {200},
+    }

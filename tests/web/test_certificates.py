@@ -16,7 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from joserfc import jws
 from joserfc.jwk import KeySet
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from elearn.clock import utcnow
 from elearn.db import engine_of
@@ -93,6 +93,30 @@ def test_sign_off_waits_for_the_certifier(app: Flask, learner: FlaskClient, as_r
     assert again.status_code == 409
 
 
+def test_a_pass_that_needs_no_sign_off_cannot_be_rejected(
+    app: Flask, learner: FlaskClient, as_role: Any
+) -> None:
+    attempt_id = pass_exam(app, learner)  # the exam issues at once: no sign-off
+    cert = certificate_of(app, attempt_id)
+    assert cert is not None
+    certifier = as_role("certifier")
+    for decision in ("reject", "approve"):
+        refused = post(certifier, f"/certify/reviews/{attempt_id}", {"decision": decision})
+        assert refused.status_code == 409
+        assert "need no sign-off" in refused.get_data(as_text=True)
+    with Session(engine_of(app)) as s:
+        attempt = s.get(ExamAttempt, attempt_id)
+        assert attempt is not None and attempt.review_decision is None
+        assert attempt.reviewed_by_id is None
+        certs = s.exec(select(Certificate).where(Certificate.attempt_id == attempt_id)).all()
+        assert [c.code for c in certs] == [cert.code] and certs[0].revoked_at is None
+        decided = select(AuditEntry).where(
+            AuditEntry.subject == f"attempt:{attempt_id}",
+            col(AuditEntry.action).in_(["attempt.rejected", "attempt.approved"]),
+        )
+        assert s.exec(decided).all() == []
+
+
 def test_verify_page_api_and_jwks(app: Flask, client: FlaskClient) -> None:
     code = demo_code(app, "kari.gyldig@example.org")
     page = client.get(f"/verify/{code.lower().replace('-', ' ')}")
@@ -148,14 +172,42 @@ def test_unknown_code_gives_no_hint_and_guessing_is_rate_limited(
     assert page(malformed, "not-a-code") == page(well_formed, "AAAA-BBBB-CCCC")
     for _ in range(28):
         client.get("/verify/AAAA-BBBB-CCCC")
-    assert client.get("/verify/AAAA-BBBB-CCCC").status_code == 429
-    # The address that guessed waits, even with a real code; other addresses are not affected.
-    assert client.get(f"/verify/{demo_code(app, 'kari.gyldig@example.org')}").status_code == 429
-    other = client.get(
-        f"/verify/{demo_code(app, 'kari.gyldig@example.org')}",
-        environ_base={"REMOTE_ADDR": "127.0.0.2"},
-    )
-    assert other.status_code == 200
+    refused = client.get("/verify/AAAA-BBBB-CCCC")
+    assert refused.status_code == 429
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    # A real code is always answered, even from the address that guessed: the page, the PDF and
+    # the credential alike.
+    real = demo_code(app, "kari.gyldig@example.org")
+    assert client.get(f"/verify/{real}").status_code == 200
+    assert client.get(f"/verify/{real}/pdf").status_code == 200
+    assert client.get(f"/api/v1/credentials/{real}").status_code == 200
+    other = client.get("/verify/AAAA-BBBB-CCCC", environ_base={"REMOTE_ADDR": "127.0.0.2"})
+    assert other.status_code == 404  # other addresses have their own budget
+
+
+def test_the_three_lookup_endpoints_share_one_budget(app: Flask, client: FlaskClient) -> None:
+    for path in ("/verify/AAAA-BBBB-CCC{}", "/verify/AAAA-BBBB-CCC{}/pdf"):
+        for n in range(10):
+            assert client.get(path.format("ABCDEFGHJK"[n])).status_code == 404
+    for n in range(10):
+        assert client.get(f"/api/v1/credentials/AAAA-BBBB-DDD{'ABCDEFGHJK'[n]}").status_code == 404
+    # 30 failed look-ups spread over the three endpoints: the 31st is refused on any of them.
+    for path in ("/verify/XXXX-XXXX-XXXX", "/verify/XXXX-XXXX-XXXX/pdf"):
+        refused = client.get(path)
+        assert refused.status_code == 429 and refused.headers["Retry-After"]
+    api = client.get("/api/v1/credentials/XXXX-XXXX-XXXX")
+    assert api.status_code == 429 and api.json == {"error": "too many failed look-ups"}
+    assert int(api.headers["Retry-After"]) >= 1
+    with app.test_request_context():
+        from elearn.limits import LOOKUP_SCOPE
+
+        limiter = app.extensions["elearn.limiter"]
+        if app.config["RATELIMIT_STORAGE_URI"].startswith("redis"):
+            # Counted in the shared store (Redis), where every worker and server sees it.
+            keys = limiter.storage.storage.keys(
+                f"{app.config['RATELIMIT_STORAGE_OPTIONS']['key_prefix']}*"
+            )
+            assert any(LOOKUP_SCOPE.encode() in key for key in keys), keys
 
 
 def test_revocation_flips_the_bit_at_once_and_is_audited(
@@ -220,23 +272,31 @@ def test_tampered_credential_and_wrong_key_are_refused(app: Flask, client: Flask
 
 
 def test_rotated_keys_keep_old_certificates_valid(
-    app: Flask, client: FlaskClient, learner: FlaskClient
+    app: Flask, client: FlaskClient, learner: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     old = demo_code(app, "kari.gyldig@example.org")
+    old_kid = jwt.get_unverified_header(
+        client.get(f"/api/v1/credentials/{old}").get_data(as_text=True)
+    )["kid"]
     out = app.test_cli_runner().invoke(args=["keys", "rotate"]).output
-    assert out.startswith("new signing key ")
+    assert out.startswith("new signing key ") and "signs from" in out
+    new_kid = out.split()[3]
+    # Published at once ...
+    key_set = client.get("/.well-known/jwks.json").json
+    assert [k["kid"] for k in key_set["keys"]] == [old_kid, new_kid]
+    # ... but a certificate issued now is still signed with the old key: a verifier may hold
+    # the key set it fetched up to JWKS_MAX_AGE ago, without the new key in it.
     attempt_id = pass_exam(app, learner)
     new = certificate_of(app, attempt_id)
     assert new is not None
-    key_set = client.get("/.well-known/jwks.json").json
-    assert len(key_set["keys"]) == 2
-    kids = {
-        jwt.get_unverified_header(client.get(f"/api/v1/credentials/{c}").get_data(as_text=True))[
-            "kid"
-        ]
-        for c in (old, new.code)
-    }
-    assert len(kids) == 2
+    assert jwt.get_unverified_header(new.credential)["kid"] == old_kid
+    # Once the cache time has passed, the new key signs (the status list is signed again).
+    import elearn.web.certificates as pages
+
+    later = utcnow() + timedelta(seconds=app.config["JWKS_MAX_AGE"] + 1)
+    monkeypatch.setattr(pages, "utcnow", lambda: later)
+    listing = client.get("/status/1").get_data(as_text=True)
+    assert jwt.get_unverified_header(listing)["kid"] == new_kid
     for code in (old, new.code):
         assert "Valid" in client.get(f"/verify/{code}").get_data(as_text=True)
 
@@ -451,7 +511,7 @@ def test_a_certificate_without_a_stored_pdf_is_served_read_only_and_backfilled(
     with Session(engine_of(app)) as s:
         assert all(c.pdf is None for c in s.exec(select(Certificate)).all())  # nothing written
     out = app.test_cli_runner().invoke(args=["certificates", "make-pdfs", "--batch", "2"]).output
-    assert out.strip() == "made 3 PDF(s)"
+    assert out.strip() == "made 2 PDF(s)"  # of 3: the revoked one gets no fresh signature
     with Session(engine_of(app)) as s:
         stored = s.exec(select(Certificate).where(Certificate.code == code)).one().pdf
     assert stored is not None and client.get(f"/verify/{code}/pdf").data == stored

@@ -163,7 +163,7 @@ def test_demo_is_idempotent_and_refused_in_production(tmp_path: Path, fresh: Fla
     assert code == 0 and "created" not in out
     with Session(engine_of(fresh)) as s:
         assert len(s.exec(select(User)).all()) == len(DEMO_USERS)
-    prod = make_app(tmp_path / "prod", PRODUCTION=True)
+    prod = make_app(tmp_path / "prod", PRODUCTION=True, PUBLIC_URL="https://kurs.example.no")
     run(prod, "db", "upgrade")
     code, out = run(prod, "demo")
     assert code == 1 and "refused" in out

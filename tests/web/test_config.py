@@ -48,7 +48,14 @@ def test_instance_config_then_environment_override_defaults(
 
 
 def test_production_sets_secure_cookies(tmp_path: Path) -> None:
-    app = create_app({"INSTANCE_PATH": str(tmp_path), "PRODUCTION": True, "SECRET_KEY": "x"})
+    app = create_app(
+        {
+            "INSTANCE_PATH": str(tmp_path),
+            "PRODUCTION": True,
+            "SECRET_KEY": "x",
+            "PUBLIC_URL": "https://kurs.example.no",
+        }
+    )
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
 
 

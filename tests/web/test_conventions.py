@@ -48,3 +48,24 @@ def test_every_public_service_function_takes_keyword_arguments_only() -> None:
             if node.args.posonlyargs or node.args.args:
                 positional.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.name}")
     assert checked >= 100 and positional == []
+
+
+CSV_HELPER = "elearn/domain/csvfile.py"
+
+
+@pytest.mark.parametrize("needle", ["csv.writer(", "csv.DictWriter(", ".writerow(", ".writerows("])
+def test_every_csv_is_written_by_the_one_helper_that_neutralises_formulas(needle: str) -> None:
+    """A CSV written past ``elearn.domain.csvfile`` would let a name such as =HYPERLINK(...)
+    reach a spreadsheet as a live formula: write it with ``write_csv`` or ``reports.to_csv``."""
+    found = [hit for hit in lines_with("elearn", needle) if not hit.startswith(CSV_HELPER)]
+    assert found == []
+
+
+def test_every_csv_response_is_made_by_reports_to_csv() -> None:
+    serving = {hit.split(":")[0] for hit in lines_with("elearn", "text/csv")}
+    assert serving, "no module serves CSV any more: is this test still looking at the right text?"
+    for path in serving:
+        if path.endswith(".html"):
+            continue
+        text = (ROOT / path).read_text(encoding="utf-8")
+        assert "to_csv(" in text or "results_csv(" in text, path

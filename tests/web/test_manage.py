@@ -98,11 +98,12 @@ def test_unit_counts_and_percentages(app: Flask, as_role: Any) -> None:
     page = manager.get(f"/manage/units/{unit_id(app, 'Eksempel kommune')}?format=csv")
     assert page.data.startswith("\ufeff".encode())
     rows = {r["id"]: r for r in csv.DictReader(io.StringIO(page.data.decode("utf-8-sig")))}
-    # Learners in the municipality: Lena (completed the course), Lars, Magnus, and the three
-    # demo holders of a valid, a revoked and an expired certificate.
+    # Learners in the municipality: Lena and Siri (the second certifier, who also sits exams)
+    # completed the course; Lars, Magnus, and the three demo holders of a valid, a revoked and
+    # an expired certificate have not started it.
     course = rows[COURSE]
-    assert (course["staff"], course["completed"], course["not_started"]) == ("6", "1", "5")
-    assert course["completed_percent"] == "16.7"
+    assert (course["staff"], course["completed"], course["not_started"]) == ("7", "2", "5")
+    assert course["completed_percent"] == "28.6"
     exam = rows[EXAM]
     assert (exam["valid"], exam["expired"], exam["expiring"]) == ("1", "1", "0")  # revoked: none
 

@@ -193,6 +193,7 @@ def test_gunicorn_refuses_to_start_production_workers_counting_apart(tmp_path: P
         "ELEARN_INSTANCE_PATH": str(tmp_path),
         "ELEARN_SECRET_KEY": "x",
         "ELEARN_PRODUCTION": "true",
+        "ELEARN_PUBLIC_URL": "https://kurs.example.no",
         "ELEARN_WORKERS": "2",
         "ELEARN_RATELIMIT_STORAGE_URI": "memory://",
         "ELEARN_BIND": f"127.0.0.1:{free_port()}",

@@ -36,7 +36,13 @@ PRODUCTION_ONLY = ("Strict-Transport-Security",)
 def production(template_db: Template, tmp_path: Path) -> Iterator[Flask]:
     instance = tmp_path / "production"
     instance.mkdir()
-    app = make_app(instance, **copy_instance(template_db, instance), PRODUCTION=True)
+    app = make_app(
+        instance,
+        **copy_instance(template_db, instance),
+        PRODUCTION=True,
+        PUBLIC_URL="https://kurs.example.no",
+        PUBLIC_URL_ALIASES=["http://127.0.0.1:5000"],
+    )
 
     def boom() -> str:
         raise RuntimeError("an unexpected failure")

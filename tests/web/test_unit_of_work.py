@@ -174,9 +174,11 @@ def test_the_gets_that_may_write_are_the_documented_ones(app: Flask) -> None:
         "exam.summary",
         "exam.result",
         "learn.module",
+        "certificates.status",
     }
     assert "shown" in marked["exam.item"] and "continue" in marked["learn.module"]
     assert all("past its deadline" in marked[e] for e in marked if e.startswith("exam."))
+    assert "bit changed" in marked["certificates.status"]
     record = " ".join((ROOT / "docs/decisions/0007-one-commit-per-request.md").read_text().split())
     for reason in marked.values():
         assert reason in record, reason

@@ -39,6 +39,7 @@ from elearn.domain.itemtypes.formats import (
     percent_text,
 )
 from elearn.domain.problems import LocatedMessage
+from elearn.domain.text import TextRefused, clean_text
 
 MAX_LENGTH = 500
 _FULL = 1e-9
@@ -82,7 +83,10 @@ class ShortAnswer(ItemType):
             return None
         if len(value) > MAX_LENGTH:
             raise InvalidResponse("the answer is too long")
-        return value
+        try:  # stored and shown to certifiers: no NUL (PostgreSQL refuses it), no bidi override
+            return clean_text(value)
+        except TextRefused as refused:
+            raise InvalidResponse(f"the answer {refused}") from None
 
     def score(self, item: ItemSpec, response: Response, lang: str) -> float:
         if response is None:
