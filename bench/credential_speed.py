@@ -1,4 +1,8 @@
-"""Times issuing (build + sign) and checking (verify) one certificate: both run per request."""
+"""Times issuing (build + sign) and checking (verify) one certificate: both run per request.
+
+Also both proofs as issuance makes them: the Data Integrity proof (eddsa-rdfc-2022, pyld) and
+the RS256 JWT around it, and verifying the Data Integrity proof.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from elearn.domain import dataintegrity as di  # noqa: E402
 from elearn.domain.credentials import (  # noqa: E402
     AchievementInfo,
     CredentialInfo,
@@ -62,12 +67,14 @@ def sample_info() -> CredentialInfo:
     )
 
 
-def timed(action: Callable[[], object]) -> dict[str, float]:
-    """Median, p95 and max in ms of REPETITIONS calls after WARMUP untimed ones."""
-    for _ in range(WARMUP):
+def timed(
+    action: Callable[[], object], repetitions: int = REPETITIONS, warmup: int = WARMUP
+) -> dict[str, float]:
+    """Median, p95 and max in ms of ``repetitions`` calls after ``warmup`` untimed ones."""
+    for _ in range(warmup):
         action()
     times: list[float] = []
-    for _ in range(REPETITIONS):
+    for _ in range(repetitions):
         start = time.perf_counter()
         action()
         times.append((time.perf_counter() - start) * 1000)
@@ -85,21 +92,31 @@ def main() -> None:
     old = generate_key("https://elearn.example/.well-known/jwks.json#k-2025-11-20")
     key_set = jwks([key, old])  # a rotated set, as published
     token = sign_credential(build_credential(info), key)
+    rsa = generate_key("https://elearn.example/keys/r-2026-11-20", "RS256")
+    ed25519 = key.private_key
+    assert isinstance(ed25519, di.Ed25519PrivateKey)
+
+    def both_proofs() -> str:
+        credential = build_credential(info)
+        secured = di.add_proof(credential, ed25519, created=credential["validFrom"], proof_set=True)
+        return sign_credential(secured, rsa)
+
+    secured = di.add_proof(build_credential(info), ed25519, created=None, proof_set=True)
     result = {
         "repetitions": REPETITIONS,
         "token_chars": len(token),
         "issue": timed(lambda: sign_credential(build_credential(info), key)),
         "verify": timed(lambda: verify_credential(token, key_set)),
+        "issue_both_proofs": timed(both_proofs, repetitions=50, warmup=5),
+        "verify_data_integrity": timed(lambda: di.verify_proof(secured), repetitions=50, warmup=5),
+        "both_proofs_token_chars": len(both_proofs()),
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
     }
-    for name in ("issue", "verify"):
+    for name in ("issue", "verify", "issue_both_proofs", "verify_data_integrity"):
         r = result[name]
         assert isinstance(r, dict)
-        print(
-            f"{name:<6} {REPETITIONS} runs: median {r['median_ms']} ms, p95 {r['p95_ms']} ms, "
-            f"max {r['max_ms']} ms"
-        )
+        print(f"{name:<6} median {r['median_ms']} ms, p95 {r['p95_ms']} ms, max {r['max_ms']} ms")
     print(f"token {len(token)} characters (Python {result['python']}, {result['cpus']} cores)")
     out = ROOT / "bench" / "credential_speed.json"
     out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")

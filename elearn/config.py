@@ -67,6 +67,9 @@ class Defaults:
     # TrueType files (glyf outlines) for scripts the bundled fonts lack, asked after them in order;
     # without one, such letters are printed in Latin letters (docs/decisions/0009).
     CERTIFICATE_FONTS: tuple[str, ...] = ()
+    # The JWT proof's algorithm: RS256 (Open Badges 3.0's baseline, what 1EdTech's validator
+    # accepts) or EdDSA. Both keys stay published; the JSON-LD credential is always Ed25519.
+    CREDENTIAL_JWT_ALG = "RS256"
     VERIFY_LIMIT_PER_ADDRESS = "30 per minute"  # failed look-ups of codes: against guessing
     # PDF signing (docs/decisions/0015, docs/deploy.md). Without PDF_SIGNING_PKCS12 the app makes
     # its own P-256 key and a self-signed certificate issued to ISSUER_NAME (instance/pdf-signing/).

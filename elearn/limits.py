@@ -29,9 +29,15 @@ from werkzeug.exceptions import TooManyRequests
 from elearn.domain.staff import normalise_email
 
 GUARDED = ("auth.login", "auth.signup", "auth.reset")
-# Look-ups of certificate codes: the page, the PDF and the signed credential share one budget of
-# failed look-ups per address; a code that exists is always answered (docs/decisions/0014).
-LOOKUPS = ("certificates.verify", "certificates.pdf", "certificates.credential")
+# Look-ups of certificate codes: the page, the PDF and the signed credential (JWT and JSON-LD)
+# share one budget of failed look-ups per address; a code that exists is always answered
+# (docs/decisions/0014).
+LOOKUPS = (
+    "certificates.verify",
+    "certificates.pdf",
+    "certificates.credential",
+    "issuer.credential_jsonld",
+)
 LOOKUP_SCOPE = "verify-lookups"
 UPLOAD = "certificates.verify_upload"
 

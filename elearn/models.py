@@ -38,6 +38,8 @@ class User(SQLModel, table=True):
     org_unit_id: int | None = Field(default=None, foreign_key="org_unit.id", index=True)
     created_at: datetime = Field(default_factory=utcnow)
     last_login_at: datetime | None = None
+    # Random, made at the first certificate: links a holder's credentials, reveals nothing.
+    credential_subject_id: str | None = Field(default=None, max_length=45, unique=True, index=True)
 
 
 class LoginSession(SQLModel, table=True):

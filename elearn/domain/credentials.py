@@ -1,4 +1,10 @@
-"""Certificates as signed Open Badges 3.0 VC-JWTs with a revocation bit, checkable without us."""
+"""Certificates as signed Open Badges 3.0 credentials with a revocation bit, checkable without us.
+
+The JWT proof follows OB 3.0 section 8.2 (JSON Web Token Proof Format): header ``alg``,
+``kid``, ``typ: JWT``; the payload is the credential with ``iss``, ``sub``, ``nbf``, ``exp``,
+``jti`` mirroring it. It is signed with RS256 (OB 3.0's baseline) or EdDSA, whichever key the
+caller passes.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +25,12 @@ from urllib.parse import urlsplit
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.rsa import (
+    RSAPrivateKey,
+    RSAPublicKey,
+    RSAPublicNumbers,
+    generate_private_key,
+)
 
 # --- Certificate codes -------------------------------------------------------------------------
 
@@ -185,18 +197,35 @@ def _epoch(moment: datetime) -> int:
 # --- Keys --------------------------------------------------------------------------------------
 
 
+# The JWS algorithms we sign and verify with: OB 3.0's baseline RS256, and Ed25519 (written
+# "EdDSA": PyJWT does not know the RFC 9864 name "Ed25519").
+RS256 = "RS256"
+EDDSA = "EdDSA"
+ALGORITHMS = (RS256, EDDSA)
+RSA_KEY_BITS = 3072
+_MIN_RSA_BITS = 2048  # OB 3.0 (SEC-11, 6.1 RSA Key): at least 2048 bits
+
+
 @dataclass(frozen=True)
 class SigningKey:
-    """An Ed25519 signing key and its kid, a URI that resolves to the published public JWK."""
+    """A signing key (Ed25519 or RSA) and its kid, a URI that resolves to the public JWK."""
 
     kid: str
-    private_key: Ed25519PrivateKey
+    private_key: Ed25519PrivateKey | RSAPrivateKey
 
     def __post_init__(self) -> None:
         """Refuse a kid that OB 3.0 would not accept (it must be a URI) or a key of another kind."""
         _check_kid(self.kid)
-        if not isinstance(self.private_key, Ed25519PrivateKey):
-            raise TypeError("private_key must be an Ed25519PrivateKey")
+        if isinstance(self.private_key, RSAPrivateKey):
+            if self.private_key.key_size < _MIN_RSA_BITS:
+                raise ValueError(f"an RSA key needs at least {_MIN_RSA_BITS} bits")
+        elif not isinstance(self.private_key, Ed25519PrivateKey):
+            raise TypeError("private_key must be an Ed25519PrivateKey or an RSAPrivateKey")
+
+    @property
+    def algorithm(self) -> str:
+        """The JWS "alg" this key signs with."""
+        return RS256 if isinstance(self.private_key, RSAPrivateKey) else EDDSA
 
 
 def _check_kid(kid: str) -> None:
@@ -205,9 +234,14 @@ def _check_kid(kid: str) -> None:
         raise ValueError(f"kid must be an absolute URI, got {kid!r}")
 
 
-def generate_key(kid: str) -> SigningKey:
-    """A new random Ed25519 signing key under the given kid."""
-    return SigningKey(kid=kid, private_key=Ed25519PrivateKey.generate())
+def generate_key(kid: str, algorithm: str = EDDSA) -> SigningKey:
+    """A new random signing key for ``algorithm`` (EdDSA: Ed25519; RS256: RSA 3072) under kid."""
+    if algorithm == EDDSA:
+        return SigningKey(kid=kid, private_key=Ed25519PrivateKey.generate())
+    if algorithm == RS256:
+        private = generate_private_key(public_exponent=65537, key_size=RSA_KEY_BITS)
+        return SigningKey(kid=kid, private_key=private)
+    raise ValueError(f"unknown algorithm {algorithm!r}; choose one of {', '.join(ALGORITHMS)}")
 
 
 def key_to_pem(key: SigningKey) -> bytes:
@@ -220,31 +254,39 @@ def key_to_pem(key: SigningKey) -> bytes:
 
 
 def key_from_pem(kid: str, pem: bytes) -> SigningKey:
-    """Load a key written by key_to_pem; ValueError if it is not an unencrypted Ed25519 key."""
+    """Load a key written by key_to_pem; ValueError unless an unencrypted Ed25519 or RSA key."""
     try:
         private_key = serialization.load_pem_private_key(pem, password=None)
     except TypeError as error:  # encrypted PEM
         raise ValueError(str(error)) from error
-    if not isinstance(private_key, Ed25519PrivateKey):
-        raise ValueError("PEM does not hold an Ed25519 private key")
+    if not isinstance(private_key, Ed25519PrivateKey | RSAPrivateKey):
+        raise ValueError("PEM does not hold an Ed25519 or RSA private key")
     return SigningKey(kid=kid, private_key=private_key)
 
 
-def public_jwk(key: SigningKey | Ed25519PublicKey, kid: str | None = None) -> dict[str, str]:
-    """The public JWK to publish: OKP/Ed25519 with kid and use, never "d" and deliberately no "alg".
+def public_jwk(
+    key: SigningKey | Ed25519PublicKey | RSAPublicKey, kid: str | None = None
+) -> dict[str, str]:
+    """The public JWK to publish (OKP/Ed25519 or RSA) with kid and use, never a private part.
 
-    "alg" is left out because libraries that read it refuse tokens naming the other spelling
-    (EdDSA vs the RFC 9864 "Ed25519").
+    "alg" is deliberately left out: libraries that read it refuse tokens naming the other
+    spelling of Ed25519 (EdDSA vs the RFC 9864 "Ed25519"); the key type says it all.
     """
+    public: Ed25519PublicKey | RSAPublicKey
     if isinstance(key, SigningKey):
         public = key.private_key.public_key()
         kid = key.kid if kid is None else kid
-    elif isinstance(key, Ed25519PublicKey):
+    elif isinstance(key, Ed25519PublicKey | RSAPublicKey):
         public = key
     else:
-        raise TypeError("key must be a SigningKey or an Ed25519PublicKey")
-    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    jwk = {"kty": "OKP", "crv": "Ed25519", "x": _b64url(raw)}
+        raise TypeError("key must be a SigningKey, an Ed25519PublicKey or an RSAPublicKey")
+    jwk: dict[str, str]
+    if isinstance(public, RSAPublicKey):
+        numbers = public.public_numbers()
+        jwk = {"kty": "RSA", "n": _b64url_uint(numbers.n), "e": _b64url_uint(numbers.e)}
+    else:
+        raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        jwk = {"kty": "OKP", "crv": "Ed25519", "x": _b64url(raw)}
     if kid is not None:
         _check_kid(kid)
         jwk["kid"] = kid
@@ -266,6 +308,11 @@ def _b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
+def _b64url_uint(value: int) -> str:
+    """A JWK integer (RFC 7518 6.3.1): big-endian, no leading zero octets, base64url."""
+    return _b64url(value.to_bytes(max(1, (value.bit_length() + 7) // 8), "big"))
+
+
 def _b64url_decode(text: str) -> bytes:
     """Strict unpadded base64url decoding; ValueError on any other character."""
     if not re.fullmatch(r"[A-Za-z0-9_-]*", text) or len(text) % 4 == 1:
@@ -278,20 +325,23 @@ def _b64url_decode(text: str) -> bytes:
 
 # --- Signing and verifying ---------------------------------------------------------------------
 
-ALGORITHM = "EdDSA"  # PyJWT does not know the RFC 9864 name "Ed25519"
-JWT_TYPE = "vc+jwt"
-# Accepted on verification: our own type, and the "JWT" that OB 3.0's JOSE header table names.
-_ACCEPTED_TYPES = frozenset({JWT_TYPE, "JWT"})
+# OB 3.0 8.2 (JOSE Header): typ, if present, MUST be "JWT".
+JWT_TYPE = "JWT"
+# Accepted on verification: OB 3.0's "JWT", and the "vc+jwt" that certificates issued before
+# that change carry (they stay valid).
+_ACCEPTED_TYPES = frozenset({JWT_TYPE, "vc+jwt"})
 _REGISTERED_CLAIMS = ("iss", "sub", "jti", "nbf", "iat", "exp", "aud")
 _MAX_TOKEN = 1_000_000
-_JWS = jwt.PyJWS(algorithms=[ALGORITHM])
+_JWS = jwt.PyJWS(algorithms=list(ALGORITHMS))
 
 
 def sign_credential(credential: dict[str, Any], key: SigningKey) -> str:
-    """The credential as a compact JWS (VC-JOSE-COSE): payload is the credential plus JWT claims.
+    """The credential as a compact JWS, as OB 3.0 section 8.2 specifies.
 
-    The claims are those OB 3.0 requires to mirror the credential: iss = issuer id, sub =
-    credentialSubject.id, jti = id, nbf (and iat) = validFrom, exp = validUntil when it has one.
+    The payload is the credential itself (OB 3.0 on VC Data Model 2.0 has no "vc" claim) with
+    the claims that mirror it: iss = issuer.id, sub = credentialSubject.id, jti = id,
+    nbf = validFrom, exp = validUntil when it has one. No other claim is added. The header is
+    exactly {alg, kid, typ: "JWT"}. An embedded proof, if any, is added before this (8.2.2).
     """
     clash = [name for name in _REGISTERED_CLAIMS if name in credential]
     if clash:
@@ -310,13 +360,12 @@ def sign_credential(credential: dict[str, Any], key: SigningKey) -> str:
     if isinstance(credential.get("id"), str):
         claims["jti"] = credential["id"]
     claims["nbf"] = valid_from
-    claims["iat"] = valid_from
     if "validUntil" in credential:
         claims["exp"] = _epoch(_parse_datetime(credential["validUntil"]))
     payload = json.dumps(claims, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     # PyJWS writes exactly {"alg", "kid", "typ"}: OB 3.0 allows no other header parameters.
     return _JWS.encode(
-        payload, key.private_key, algorithm=ALGORITHM, headers={"kid": key.kid, "typ": JWT_TYPE}
+        payload, key.private_key, algorithm=key.algorithm, headers={"kid": key.kid, "typ": JWT_TYPE}
     )
 
 
@@ -346,9 +395,13 @@ def verify_credential(token: str, key_set: dict[str, Any]) -> dict[str, Any]:
     public_key = _find_key(key_set, header.get("kid"))
     if public_key is None:
         raise CredentialInvalid("unknown key")
+    # The key decides the algorithm, never the token: an RSA key verifies RS256 only.
+    algorithm = RS256 if isinstance(public_key, RSAPublicKey) else EDDSA
+    if header.get("alg") != algorithm:
+        raise CredentialInvalid("bad signature")
     try:
         # The JWS layer checks the signature only; no claim (exp, nbf, iat) is looked at.
-        decoded = _JWS.decode_complete(token, public_key, algorithms=[ALGORITHM])
+        decoded = _JWS.decode_complete(token, public_key, algorithms=[algorithm])
     except (jwt.InvalidSignatureError, jwt.InvalidAlgorithmError):
         raise CredentialInvalid("bad signature") from None
     except jwt.PyJWTError:
@@ -362,8 +415,8 @@ def verify_credential(token: str, key_set: dict[str, Any]) -> dict[str, Any]:
     return payload
 
 
-def _find_key(key_set: Mapping[str, Any], kid: object) -> Ed25519PublicKey | None:
-    """The Ed25519 public key the JWKS publishes under kid, or None if it has no usable one."""
+def _find_key(key_set: Mapping[str, Any], kid: object) -> Ed25519PublicKey | RSAPublicKey | None:
+    """The public key the JWKS publishes under kid, or None if it has no usable one."""
     if not isinstance(kid, str):
         return None
     keys = key_set.get("keys") if isinstance(key_set, Mapping) else None
@@ -372,15 +425,30 @@ def _find_key(key_set: Mapping[str, Any], kid: object) -> Ed25519PublicKey | Non
     for jwk in keys:
         if not isinstance(jwk, Mapping) or jwk.get("kid") != kid:
             continue
-        if jwk.get("kty") != "OKP" or jwk.get("crv") != "Ed25519" or "d" in jwk:
-            return None
-        if jwk.get("use", "sig") != "sig" or not isinstance(jwk.get("x"), str):
-            return None
-        try:
-            raw = _b64url_decode(jwk["x"])
-            return Ed25519PublicKey.from_public_bytes(raw)
-        except ValueError:
-            return None
+        return _public_key(jwk)
+    return None
+
+
+def _public_key(jwk: Mapping[str, Any]) -> Ed25519PublicKey | RSAPublicKey | None:
+    """A public key from one JWK (OKP/Ed25519 or RSA of 2048+ bits), or None if unusable."""
+    private_parts = {"d", "p", "q", "dp", "dq", "qi", "oth"}
+    if private_parts & set(jwk) or jwk.get("use", "sig") != "sig":
+        return None
+    try:
+        if jwk.get("kty") == "OKP" and jwk.get("crv") == "Ed25519":
+            if not isinstance(jwk.get("x"), str):
+                return None
+            return Ed25519PublicKey.from_public_bytes(_b64url_decode(jwk["x"]))
+        if jwk.get("kty") == "RSA":
+            n, e = jwk.get("n"), jwk.get("e")
+            if not isinstance(n, str) or not isinstance(e, str):
+                return None
+            public = RSAPublicNumbers(
+                int.from_bytes(_b64url_decode(e), "big"), int.from_bytes(_b64url_decode(n), "big")
+            ).public_key()
+            return public if public.key_size >= _MIN_RSA_BITS else None
+    except ValueError:
+        return None
     return None
 
 

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from elearn.clock import utcnow
+from elearn.domain import credentials as vc
 from elearn.domain.audit import Checkpoint
 from elearn.jobs import reading, unit_of_work
 from elearn.services import audit
@@ -35,7 +36,10 @@ def seal(
         moment = now()
         with unit_of_work(app) as session:
             sealed = audit.seal_batch(
-                session=session, now=moment, key=authority.current_key(now=moment), size=size
+                session=session,
+                now=moment,
+                key=authority.current_key(now=moment, algorithm=vc.EDDSA),
+                size=size,
             )
         total += sealed
         batches += 1
@@ -57,7 +61,10 @@ def prune(app: Flask, *, before: datetime, now: Callable[[], datetime] = utcnow)
     moment = now()
     with unit_of_work(app) as session:
         result = audit.prune(
-            session=session, before=before, now=moment, key=authority.current_key(now=moment)
+            session=session,
+            before=before,
+            now=moment,
+            key=authority.current_key(now=moment, algorithm=vc.EDDSA),
         )
     seal(app, now=now)  # the prune's own entry
     return result

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import bindparam, delete, func, text, update
 from sqlalchemy import select as core_select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -200,7 +200,7 @@ def seal_batch(*, session: Session, now: datetime, key: SigningKey, size: int = 
         .values(seq=bindparam("b_seq"), prev_hash=bindparam("b_prev"), hash=bindparam("b_hash")),
         changes,
     )
-    signed = Checkpoint(seq, head, now, key.kid).signed(key.private_key)
+    signed = Checkpoint(seq, head, now, key.kid).signed(_ed25519(key))
     session.add(_row(signed))
     session.flush()
     return len(rows)
@@ -444,7 +444,7 @@ def prune(*, session: Session, before: datetime, now: datetime, key: SigningKey)
         )
     )
     deleted = int(getattr(gone, "rowcount", 0) or 0)
-    marker = Checkpoint(target.seq, target.head, now, key.kid, pruned=True).signed(key.private_key)
+    marker = Checkpoint(target.seq, target.head, now, key.kid, pruned=True).signed(_ed25519(key))
     session.add(_row(marker))
     record(
         session=session,
@@ -519,3 +519,10 @@ def export_lines(*, session: Session) -> Iterator[str]:
 
 def checkpoints_json(*, session: Session) -> list[str]:
     return [c.to_json() for c in _checkpoints(session)]
+
+
+def _ed25519(key: SigningKey) -> Ed25519PrivateKey:
+    """The checkpoint key: Ed25519 (the authority hands the audit log its Ed25519 key)."""
+    if not isinstance(key.private_key, Ed25519PrivateKey):
+        raise TypeError(f"audit checkpoints are signed with Ed25519, not with {key.kid}")
+    return key.private_key

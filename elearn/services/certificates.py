@@ -1,6 +1,7 @@
 """Certificates: issued for passes, signed as Open Badges 3.0 credentials, verified, revoked.
 
-The ``Authority`` holds what signs: the Ed25519 keys in ``instance/keys/`` (every key ever used
+The ``Authority`` holds what signs: the credential keys in ``instance/keys/`` (Ed25519 ``k-*.pem``
+for the Data Integrity proof and EdDSA JWTs, RSA ``r-*.pem`` for RS256 JWTs; every key ever used
 stays published, so that old certificates still verify after a rotation) and the P-256 key that
 certifies PDFs (or the organisation's own chain, PDF_SIGNING_PKCS12). It lives on the app;
 services receive it as an argument.
@@ -20,13 +21,18 @@ from pathlib import Path
 from typing import Any
 
 import jwt
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import object_session
 from sqlmodel import Session, col, func, or_, select
 
 from elearn.domain import credentials as vc
+from elearn.domain import dataintegrity as di
 from elearn.domain import duties
 from elearn.domain.content import BankSpec, ExamSpec
 from elearn.domain.errors import N_, Conflict, NotFound
@@ -46,7 +52,11 @@ from elearn.services import audit, xapi
 from elearn.services.attempts import exam_spec
 from elearn.services.paging import Page, contains, page_of
 
-KEY_PREFIX = "k-"
+KEY_PREFIX = "k-"  # Ed25519
+RSA_KEY_PREFIX = "r-"
+_PREFIXES = {vc.EDDSA: KEY_PREFIX, vc.RS256: RSA_KEY_PREFIX}
+# The JWT claims sign_credential adds around the credential; the JSON-LD form leaves them out.
+_JWT_CLAIMS = ("iss", "sub", "jti", "nbf", "iat", "exp")
 IDENTITY_FILE = "identity.json"  # in keys/: the issuer's base URL, recorded on first start
 
 
@@ -82,8 +92,11 @@ class Authority:
     aliases: tuple[str, ...] = ()  # PUBLIC_URL_ALIASES: earlier addresses that still answer
     jwks_max_age: int = 300  # JWKS_MAX_AGE: a rotated key signs only once this has passed
     status_list_size: int = vc.STATUS_LIST_SIZE
+    jwt_algorithm: str = vc.RS256  # CREDENTIAL_JWT_ALG
     _pdf_signer: PdfSigner | None = field(default=None, repr=False)
     _base: str | None = field(default=None, repr=False)  # recorded once, never changes
+    # Parsed keys by file: loading an RSA key checks it (about 0.1 s), too slow for each verify.
+    _loaded: dict[Path, tuple[int, vc.SigningKey]] = field(default_factory=dict, repr=False)
 
     @property
     def issuer(self) -> vc.Issuer:
@@ -125,48 +138,69 @@ class Authority:
         return (self.public_url.rstrip("/"), *self.aliases)
 
     def kid(self, name: str) -> str:
-        """The kid a new key is published under: at today's address, then recorded for ever."""
-        return self.url(f"/.well-known/jwks.json#{name}")
+        """The kid a new key is published under: a URL that returns that one public JWK (OB 3.0
+        8.2), at today's address, then recorded for ever beside the key."""
+        return self.url(f"/keys/{name}")
 
-    def records(self) -> list[KeyRecord]:
-        """Every signing key with its recorded kid and signing start, oldest first. A key made
-        before kids were recorded gets its record now, under the issuer's recorded base."""
-        found = []
-        for path in sorted(self.keys_dir.glob(f"{KEY_PREFIX}*.pem")):
-            meta_path = path.with_suffix(".json")
-            try:
-                meta = json.loads(meta_path.read_text(encoding="utf-8"))
-            except FileNotFoundError:
-                kid = self.id_url(f"/.well-known/jwks.json#{path.stem}")
-                meta = {"kid": kid, "sign_from": datetime(1970, 1, 1, tzinfo=UTC).isoformat()}
-                _write_private(meta_path, json.dumps(meta, indent=2) + "\n", exclusive=False)
-            key = vc.key_from_pem(str(meta["kid"]), path.read_bytes())
-            found.append(KeyRecord(key, datetime.fromisoformat(str(meta["sign_from"]))))
-        return found
+    def _key_paths(self, algorithm: str | None = None) -> list[Path]:
+        """The key files of one algorithm (or all), oldest first (names carry the time)."""
+        prefixes = [_PREFIXES[algorithm]] if algorithm else list(_PREFIXES.values())
+        paths = [p for prefix in prefixes for p in self.keys_dir.glob(f"{prefix}*.pem")]
+        return sorted(paths, key=lambda p: (p.stem[2:], p.stem))
 
-    def keys(self) -> list[vc.SigningKey]:
-        """Every signing key, oldest first, staged ones included (they are published at once)."""
-        return [record.key for record in self.records()]
+    def _load(self, path: Path, kid: str) -> vc.SigningKey:
+        """The key in one file, parsed once while the file stays the same."""
+        stamp = path.stat().st_mtime_ns
+        cached = self._loaded.get(path)
+        if cached is None or cached[0] != stamp or cached[1].kid != kid:
+            cached = (stamp, vc.key_from_pem(kid, path.read_bytes()))
+            self._loaded[path] = cached
+        return cached[1]
 
-    def current_key(self, *, now: datetime) -> vc.SigningKey:
-        """The newest key whose signing time has come; the first one is made (named by ``now``)
-        when there is none."""
-        records = self.records()
+    def _record(self, path: Path) -> KeyRecord:
+        """One key with its record. A key made before kids were recorded (an Ed25519 key, whose
+        kid was a fragment of the key set) gets its record now, under the issuer's recorded
+        base, and signs as before."""
+        meta_path = path.with_suffix(".json")
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            kid = self.id_url(f"/.well-known/jwks.json#{path.stem}")
+            meta = {"kid": kid, "sign_from": datetime(1970, 1, 1, tzinfo=UTC).isoformat()}
+            _write_private(meta_path, json.dumps(meta, indent=2) + "\n", exclusive=False)
+        key = self._load(path, str(meta["kid"]))
+        return KeyRecord(key, datetime.fromisoformat(str(meta["sign_from"])))
+
+    def records(self, algorithm: str | None = None) -> list[KeyRecord]:
+        """Every signing key (of one algorithm, or all) with its recorded kid and signing
+        start, oldest first."""
+        return [self._record(path) for path in self._key_paths(algorithm)]
+
+    def keys(self, algorithm: str | None = None) -> list[vc.SigningKey]:
+        """Every signing key (of one algorithm, or all), oldest first, staged ones included
+        (they are published at once)."""
+        return [record.key for record in self.records(algorithm)]
+
+    def current_key(self, *, now: datetime, algorithm: str | None = None) -> vc.SigningKey:
+        """The newest key for ``algorithm`` (default: the JWT's, CREDENTIAL_JWT_ALG) whose
+        signing time has come; the first one is made (named by ``now``) when there is none."""
+        algorithm = algorithm or self.jwt_algorithm
+        records = self.records(algorithm)
         if not records:
-            return self.rotate(now=now)
+            return self.rotate(now=now, algorithm=algorithm)
         ready = [r for r in records if r.sign_from <= now]
         if not ready:  # the clock went back past every key's start: the earliest one
             return min(records, key=lambda r: r.sign_from).key
         return ready[-1].key
 
-    def rotate(self, *, now: datetime) -> vc.SigningKey:
-        """A new signing key, published at once; it signs only after ``jwks_max_age`` seconds,
-        when no verifier can still hold a cached key set without it. The old keys stay
-        published. The first key signs at once (nobody has cached anything yet)."""
-        first = not any(self.keys_dir.glob(f"{KEY_PREFIX}*.pem"))
+    def rotate(self, *, now: datetime, algorithm: str = vc.EDDSA) -> vc.SigningKey:
+        """A new signing key for ``algorithm``, published at once; it signs only after
+        ``jwks_max_age`` seconds, when no verifier can still hold a cached key set without it.
+        The old keys stay published. The first key of an algorithm signs at once."""
+        first = not self._key_paths(algorithm)
         self._private_dir()
-        name = f"{KEY_PREFIX}{now.strftime('%Y%m%dT%H%M%S%f')}"
-        key = vc.generate_key(self.kid(name))
+        name = f"{_PREFIXES[algorithm]}{now.strftime('%Y%m%dT%H%M%S%f')}"
+        key = vc.generate_key(self.kid(name), algorithm)
         sign_from = now if first else now + timedelta(seconds=self.jwks_max_age)
         meta = {"kid": key.kid, "sign_from": sign_from.isoformat()}
         _write_private(self.keys_dir / f"{name}.json", json.dumps(meta, indent=2) + "\n")
@@ -177,15 +211,29 @@ class Authority:
         return key
 
     def public_keys(self) -> Callable[[str], Ed25519PublicKey | None]:
-        """Every key ever used, by kid (what signed an audit checkpoint, after rotations too)."""
-        return {key.kid: key.private_key.public_key() for key in self.keys()}.get
+        """Every Ed25519 key ever used, by kid (what signed an audit checkpoint, after rotations
+        too)."""
+        found = {}
+        for key in self.keys(vc.EDDSA):
+            public = key.private_key.public_key()
+            assert isinstance(public, Ed25519PublicKey)
+            found[key.kid] = public
+        return found.get
 
     def _private_dir(self) -> None:
         self.keys_dir.mkdir(parents=True, exist_ok=True)
         os.chmod(self.keys_dir, 0o700)
 
     def jwks(self) -> dict[str, Any]:
+        """Every public key ever used, each under its recorded kid."""
         return vc.jwks(self.keys())
+
+    def public_jwk(self, name: str) -> dict[str, str] | None:
+        """The one public JWK published as ``/keys/<name>``, or None if there is no such key."""
+        for path in self._key_paths():
+            if path.stem == name:
+                return vc.public_jwk(self._record(path).key)
+        return None
 
     def pdf_signer(self, *, now: datetime) -> PdfSigner:
         """The PDF signer, made once; ``now`` dates its certificate when there is none yet.
@@ -243,6 +291,11 @@ class SigningCertificate:
     subject: str  # RFC 4514
 
     @property
+    def not_after(self) -> datetime:
+        """When the certificate expires."""
+        return x509.load_der_x509_certificate(self.der).not_valid_after_utc
+
+    @property
     def sha256_colons(self) -> str:
         """The fingerprint as pdfsig, certutil and browsers show it (AB:CD:...)."""
         return ":".join(self.sha256[i : i + 2] for i in range(0, 64, 2)).upper()
@@ -274,6 +327,11 @@ def init_app(app: Any, *, now: datetime) -> None:
             load_font(FontFile(path))
         except FontError as error:
             raise FontError(f"CERTIFICATE_FONTS: {error}") from error
+    algorithm = app.config.get("CREDENTIAL_JWT_ALG", vc.RS256)
+    if algorithm not in vc.ALGORITHMS:
+        raise ValueError(
+            f"CREDENTIAL_JWT_ALG must be one of {', '.join(vc.ALGORITHMS)}, not {algorithm!r}"
+        )
     authority = Authority(
         public_url=app.config["PUBLIC_URL"],
         issuer_name=app.config["ISSUER_NAME"],
@@ -284,10 +342,13 @@ def init_app(app: Any, *, now: datetime) -> None:
         aliases=tuple(app.config.get("PUBLIC_URL_ALIASES", ())),
         jwks_max_age=int(app.config.get("JWKS_MAX_AGE", 300)),
         status_list_size=int(app.config.get("STATUS_LIST_SIZE", vc.STATUS_LIST_SIZE)),
+        jwt_algorithm=algorithm,
     )
     base = authority.issuer_base()
-    if not authority.keys():
-        authority.rotate(now=now)
+    # The Ed25519 key signs the Data Integrity proof whatever the JWT's algorithm is.
+    for needed in sorted({vc.EDDSA, algorithm}):
+        if not authority.keys(needed):
+            authority.rotate(now=now, algorithm=needed)
     recorded = {base, *(_base_of(r.key.kid) for r in authority.records())}
     missing = sorted(recorded - set(authority.bases()))
     if missing:
@@ -405,30 +466,115 @@ def _free_slot(*, session: Session, authority: Authority, now: datetime) -> tupl
             return number, index
 
 
-def _achievement(
-    authority: Authority, exam_id: str, spec: ExamSpec, bank: BankSpec, lang: str
+# The criteria narrative in the certificate's language (signed into it, so not a UI string).
+_CRITERIA = {
+    "en": (
+        "Passed the exam “{title}”: {total} questions drawn at random from a reviewed question "
+        "bank ({per_topic}), {minutes} minutes, at least {overall} overall{rules}."
+    ),
+    "nb": (
+        "Bestått eksamen «{title}»: {total} spørsmål trukket tilfeldig fra en kvalitetssikret "
+        "spørsmålsbank ({per_topic}), {minutes} minutter, minst {overall} samlet{rules}."
+    ),
+    "da": (
+        "Bestået eksamen »{title}«: {total} spørgsmål trukket tilfældigt fra en kvalitetssikret "
+        "spørgsmålsbank ({per_topic}), {minutes} minutter, mindst {overall} samlet{rules}."
+    ),
+}
+_AND = {"en": " and ", "nb": " og ", "da": " og "}
+
+
+def _percent(value: float, lang: str) -> str:
+    """75 % / 62,5 %: the decimal mark of the language, a space before the sign."""
+    text = f"{value:g}"
+    return (text if lang == "en" else text.replace(".", ",")) + "\u00a0%"
+
+
+def criteria_text(*, spec: ExamSpec, bank: BankSpec, lang: str) -> str:
+    """What earning the certificate took, in nb, da or en (English for any other language),
+    with the number drawn from each topic and the total."""
+    default = bank.languages[0]
+    lang_text = lang if lang in _CRITERIA else "en"
+    topics = {t.id: pick(t.title, lang, default).value for t in bank.topics}
+    per_topic: dict[str, int] = {}
+    for entry in spec.blueprint:
+        per_topic[entry.topic] = per_topic.get(entry.topic, 0) + entry.items
+    rules = "; ".join(
+        f"{topics.get(t, t)} ≥ {_percent(p, lang_text)}" for t, p in spec.pass_rules.topics.items()
+    )
+    return _CRITERIA[lang_text].format(
+        title=pick(spec.title, lang, default).value,
+        total=sum(per_topic.values()),
+        per_topic=", ".join(f"{topics.get(t, t)}: {n}" for t, n in per_topic.items()),
+        minutes=spec.time_limit_minutes,
+        overall=_percent(spec.pass_rules.overall_percent, lang_text),
+        rules=(_AND[lang_text] + rules) if rules else "",
+    )
+
+
+def achievement_url(*, authority: Authority, exam_id: str) -> str:
+    """The achievement's id: a public page (HTML or JSON-LD) that alignments link into."""
+    return authority.id_url(f"/achievements/{exam_id}")
+
+
+def achievement_info(
+    *, authority: Authority, exam_id: str, spec: ExamSpec, bank: BankSpec, lang: str
 ) -> vc.AchievementInfo:
     default = bank.languages[0]
     title = pick(spec.title, lang, default).value
     topics = {t.id: pick(t.title, lang, default).value for t in bank.topics}
-    items = sum(entry.items for entry in spec.blueprint)
-    rules = "; ".join(f"{topics.get(t, t)} ≥ {p:g} %" for t, p in spec.pass_rules.topics.items())
-    criteria = (
-        f"Passed the exam '{title}': {items} questions drawn at random per topic from a reviewed "
-        f"question bank, {spec.time_limit_minutes} minutes, at least "
-        f"{spec.pass_rules.overall_percent:g} % overall" + (f" and {rules}" if rules else "") + "."
-    )
+    criteria = criteria_text(spec=spec, bank=bank, lang=lang)
     description = pick(spec.description, lang, default).value if spec.description else criteria
+    url = achievement_url(authority=authority, exam_id=exam_id)
     return vc.AchievementInfo(
-        id=authority.id_url(f"/achievements/{exam_id}"),
+        id=url,
         name=title,
         description=description,
         criteria=criteria,
         alignments=tuple(
-            (topics.get(e.topic, e.topic), authority.url(f"/exams/{exam_id}#topic-{e.topic}"))
-            for e in spec.blueprint
+            (topics.get(topic, topic), f"{url}#topic-{topic}")
+            for topic in dict.fromkeys(e.topic for e in spec.blueprint)
         ),
     )
+
+
+def subject_id(*, session: Session, user: User) -> str:
+    """The holder's credentialSubject.id: random, made once per person and kept, so that it
+    links that person's certificates without revealing anything about them."""
+    if user.credential_subject_id is None:
+        user.credential_subject_id = f"urn:uuid:{uuid.uuid4()}"
+        session.add(user)
+        session.flush()
+    return user.credential_subject_id
+
+
+def seal(*, credential: dict[str, Any], authority: Authority, now: datetime) -> str:
+    """Both proofs for an unsigned credential: first the embedded Data Integrity proof
+    (eddsa-rdfc-2022, Ed25519), then the JWT around it, as OB 3.0 8.2.2 orders them."""
+    ed25519 = authority.current_key(now=now, algorithm=vc.EDDSA)
+    assert isinstance(ed25519.private_key, Ed25519PrivateKey)
+    secured = di.add_proof(
+        credential, ed25519.private_key, created=credential["validFrom"], proof_set=True
+    )
+    return vc.sign_credential(secured, authority.current_key(now=now))
+
+
+def jsonld_credential(
+    *, certificate: Certificate, authority: Authority, now: datetime
+) -> dict[str, Any]:
+    """The credential as JSON-LD with its embedded Data Integrity proof, for wallets.
+
+    It is the signed JWT's payload without the JWT claims: the proof inside was made before the
+    JWT. A certificate issued before embedded proofs gets one now (without "created"; the same
+    bytes every time while the key is the same), not stored, so that reading never writes.
+    """
+    payload = vc.verify_credential(certificate.credential, authority.jwks())
+    document = {k: v for k, v in payload.items() if k not in _JWT_CLAIMS}
+    if "proof" in document:
+        return document
+    ed25519 = authority.current_key(now=now, algorithm=vc.EDDSA)
+    assert isinstance(ed25519.private_key, Ed25519PrivateKey)
+    return di.add_proof(document, ed25519.private_key, created=None, proof_set=True)
 
 
 def issue(
@@ -496,13 +642,14 @@ def _sign_and_store(
     list_number, index = _free_slot(session=session, authority=authority, now=now)
     status_list = session.get(StatusList, list_number)
     assert status_list is not None
-    achievement = _achievement(authority, exam_id, spec, bank, language)
-    holder_url = authority.id_url(f"/users/{user.id}")
+    achievement = achievement_info(
+        authority=authority, exam_id=exam_id, spec=spec, bank=bank, lang=language
+    )
     info = vc.CredentialInfo(
         id=authority.url(f"/api/v1/credentials/{code}"),
         code=code,
         holder_name=user.name,
-        holder_id=f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, holder_url)}",
+        holder_id=subject_id(session=session, user=user),
         achievement=achievement,
         issuer=authority.issuer,
         valid_from=issued_at,
@@ -523,9 +670,7 @@ def _sign_and_store(
         valid_until=valid_until,
         status_list=list_number,
         status_index=index,
-        credential=vc.sign_credential(
-            vc.build_credential(info), authority.current_key(now=issued_at)
-        ),
+        credential=seal(credential=vc.build_credential(info), authority=authority, now=issued_at),
     )
     # Made now, once: every download is the same file, and reading it never writes.
     certificate.pdf = _render_pdf(authority, certificate, achievement.name, now)
@@ -646,6 +791,9 @@ class Verification:
     certificate: Certificate
     payload: dict[str, Any] | None
     reason: str | None = None
+    # The dates as signed into the credential (what a verifier can prove), None when invalid.
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
 
 
 def verify(*, certificate: Certificate, authority: Authority, now: datetime) -> Verification:
@@ -667,7 +815,9 @@ def verify(*, certificate: Certificate, authority: Authority, now: datetime) -> 
             return Verification("status unknown", certificate, payload, str(exc))
         listed = True
     standing = vc.standing(payload, listed or certificate.revoked_at is not None, now)
-    return Verification(standing.state, certificate, payload)
+    return Verification(
+        standing.state, certificate, payload, None, standing.valid_from, standing.valid_until
+    )
 
 
 def _listed_as_revoked(

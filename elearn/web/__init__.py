@@ -125,7 +125,7 @@ def _item_type_partials(app: Flask) -> None:
 
 
 def init_app(app: Flask) -> None:
-    from elearn.web import admin, auth, certificates, certify, exam, learn, manage, panel
+    from elearn.web import admin, auth, certificates, certify, exam, issuer, learn, manage, panel
 
     CSRFProtect(app)
     _item_type_partials(app)
@@ -135,6 +135,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(exam.bp)
     app.register_blueprint(certify.bp)
     app.register_blueprint(certificates.bp)
+    app.register_blueprint(issuer.bp)
     app.register_blueprint(manage.bp)
     app.register_blueprint(panel.studies)
     app.register_blueprint(panel.panel)

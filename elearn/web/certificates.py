@@ -29,6 +29,7 @@ from elearn.clock import utcnow
 from elearn.db import get_session, writes_on_get
 from elearn.services import certificates
 from elearn.web import authority
+from elearn.web.issuer import cors
 
 bp = Blueprint("certificates", __name__)
 
@@ -152,6 +153,7 @@ def pdf(code: str) -> Any:
 
 @bp.get("/api/v1/credentials/<code>")
 @public
+@cors
 def credential(code: str) -> Any:
     certificate = certificates.find(session=get_session(), code=code)
     if certificate is None:
@@ -165,6 +167,7 @@ def credential(code: str) -> Any:
 
 @bp.get("/.well-known/jwks.json")
 @public
+@cors
 def jwks() -> Any:
     response = jsonify(authority().jwks())
     # A rotated key is published at once and signs only after this has passed (keys rotate).
@@ -175,6 +178,7 @@ def jwks() -> Any:
 @bp.get("/status/<int:status_list>")
 @public
 @writes_on_get("signs the revocation list again when a bit changed or the key rotated")
+@cors
 def status(status_list: int) -> Any:
     row = certificates.signed_status_list(
         session=get_session(), authority=authority(), number=status_list, now=utcnow()

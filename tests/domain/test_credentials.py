@@ -52,6 +52,8 @@ NOW = datetime(2026, 11, 20, 10, 30, tzinfo=UTC)
 KID = "https://elearn.example/.well-known/jwks.json#k-2026-11-20"
 OLD_KID = "https://elearn.example/.well-known/jwks.json#k-2025-11-20"
 KEY = generate_key(KID)
+RSA_KID = "https://elearn.example/keys/r-2026-11-20"
+RSA_KEY = generate_key(RSA_KID, "RS256")
 ISSUER = Issuer(
     id="https://elearn.example/issuer", name="Elearn Sertifisering", url="https://elearn.example"
 )
@@ -294,21 +296,22 @@ def test_build_refuses_impossible_input(changes: dict[str, Any]) -> None:
 
 def test_the_header_is_exactly_alg_kid_typ() -> None:
     header, _ = _segments(sign_credential(build_credential(_info()), KEY))
-    assert header == {"alg": "EdDSA", "kid": KID, "typ": "vc+jwt"}
+    assert header == {"alg": "EdDSA", "kid": KID, "typ": "JWT"}  # OB 3.0 8.2: typ "JWT"
+    header, _ = _segments(sign_credential(build_credential(_info()), RSA_KEY))
+    assert header == {"alg": "RS256", "kid": RSA_KID, "typ": "JWT"}
 
 
 def test_the_payload_is_the_credential_plus_mirroring_jwt_claims() -> None:
     cred = build_credential(_info())
     _, payload = _segments(sign_credential(cred, KEY))
     assert "vc" not in payload
-    claims = {k: payload.pop(k) for k in ("iss", "sub", "jti", "nbf", "iat", "exp")}
-    assert payload == cred
+    claims = {k: payload.pop(k) for k in ("iss", "sub", "jti", "nbf", "exp")}
+    assert payload == cred  # exactly OB 3.0's mapping: no "iat", no "vc" wrapper
     assert claims == {
         "iss": "https://elearn.example/issuer",
         "sub": "mailto:kari@example.no",
         "jti": cred["id"],
         "nbf": int(NOW.timestamp()),
-        "iat": int(NOW.timestamp()),
         "exp": int((NOW + timedelta(days=3 * 365)).timestamp()),
     }
 
@@ -351,7 +354,7 @@ def test_joserfc_verifies_it_with_only_the_public_jwks() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SecurityWarning)  # "EdDSA is deprecated via RFC 9864"
         decoded = jose_jwt.decode(token, KeySet.import_key_set(published), algorithms=["EdDSA"])
-    assert decoded.header == {"alg": "EdDSA", "kid": KID, "typ": "vc+jwt"}
+    assert decoded.header == {"alg": "EdDSA", "kid": KID, "typ": "JWT"}
     assert decoded.claims["credentialSubject"]["achievement"]["name"] == ACHIEVEMENT.name
     assert decoded.claims["credentialStatus"]["statusListIndex"] == "4242"
 
@@ -692,3 +695,91 @@ def test_standing_reads_other_time_zones() -> None:
     oslo = timezone(timedelta(hours=1))
     result = standing(_payload(), False, datetime(2026, 11, 20, 11, 29, 59, tzinfo=oslo))
     assert result.state == "not yet valid"
+
+
+# --- RS256 beside EdDSA, verified by two independent JOSE libraries --------------------------------
+
+
+def test_an_rs256_credential_verifies_with_our_verifier_beside_an_eddsa_one() -> None:
+    key_set = jwks([KEY, RSA_KEY])
+    for key in (KEY, RSA_KEY):
+        payload = verify_credential(sign_credential(build_credential(_info()), key), key_set)
+        assert payload["credentialSubject"]["name"] == "Kari Nordmann"
+
+
+def test_the_published_rsa_jwk_has_no_private_part() -> None:
+    jwk = public_jwk(RSA_KEY)
+    assert set(jwk) == {"kty", "n", "e", "kid", "use"}
+    assert jwk["kty"] == "RSA" and jwk["e"] == "AQAB" and jwk["kid"] == RSA_KID
+
+
+def test_joserfc_verifies_the_rs256_credential() -> None:
+    token = sign_credential(build_credential(_info()), RSA_KEY)
+    published = json.loads(json.dumps(jwks([KEY, RSA_KEY])))
+    decoded = jose_jwt.decode(token, KeySet.import_key_set(published), algorithms=["RS256"])
+    assert decoded.header == {"alg": "RS256", "kid": RSA_KID, "typ": "JWT"}
+    assert decoded.claims["iss"] == ISSUER.id and decoded.claims["jti"] == _info().id
+
+
+@pytest.mark.parametrize("key", [KEY, RSA_KEY], ids=["EdDSA", "RS256"])
+def test_jwcrypto_verifies_both_algorithms_from_the_published_jwks(key: SigningKey) -> None:
+    from jwcrypto import jwk as jwcrypto_jwk
+    from jwcrypto import jws as jwcrypto_jws
+
+    token = sign_credential(build_credential(_info()), key)
+    published = jwcrypto_jwk.JWKSet.from_json(json.dumps(jwks([KEY, RSA_KEY])))
+    verifier = jwcrypto_jws.JWS()
+    verifier.deserialize(token)
+    verifier.verify(published.get_key(key.kid), alg=key.algorithm)
+    claims = json.loads(verifier.payload)
+    assert claims["sub"] == "mailto:kari@example.no"
+    forged = token[:-8] + ("A" * 8 if not token.endswith("A" * 8) else "B" * 8)
+    verifier = jwcrypto_jws.JWS()
+    verifier.deserialize(forged)
+    with pytest.raises(jwcrypto_jws.InvalidJWSSignature):
+        verifier.verify(published.get_key(key.kid), alg=key.algorithm)
+
+
+def test_a_token_claiming_eddsa_under_an_rsa_kid_is_a_bad_signature() -> None:
+    _, payload = _segments(sign_credential(build_credential(_info()), KEY))
+    forged = _signed_raw(payload, header={"kid": RSA_KID})  # EdDSA-signed, names the RSA key
+    assert _reason(forged, jwks([KEY, RSA_KEY])) == "bad signature"
+
+
+def test_an_old_vc_jwt_token_with_iat_still_verifies() -> None:
+    """Certificates issued before OB 3.0's exact mapping carry typ vc+jwt and an iat claim."""
+    _, payload = _segments(sign_credential(build_credential(_info()), KEY))
+    payload["iat"] = payload["nbf"]
+    old = _signed_raw(payload, header={"typ": "vc+jwt"})
+    assert verify_credential(old, jwks([KEY]))["iat"] == payload["nbf"]
+
+
+def test_a_short_rsa_key_is_refused_to_sign_and_to_verify() -> None:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    weak = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    with pytest.raises(ValueError, match="2048"):
+        SigningKey(kid=RSA_KID, private_key=weak)
+    numbers = weak.public_key().public_numbers()
+    weak_jwk = {
+        "kty": "RSA",
+        "kid": RSA_KID,
+        "n": _b64(numbers.n.to_bytes(128, "big")),
+        "e": "AQAB",
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PyJWT: "below the minimum recommended size"
+        token = jwt.encode(
+            {"x": 1}, weak, algorithm="RS256", headers={"kid": RSA_KID, "typ": "JWT"}
+        )
+    assert _reason(token, {"keys": [weak_jwk]}) == "unknown key"
+
+
+def test_an_rsa_key_round_trips_through_pem() -> None:
+    loaded = key_from_pem(RSA_KID, key_to_pem(RSA_KEY))
+    assert loaded.algorithm == "RS256" and public_jwk(loaded) == public_jwk(RSA_KEY)
+
+
+def test_an_unknown_algorithm_is_refused_when_generating() -> None:
+    with pytest.raises(ValueError, match="RS256"):
+        generate_key(KID, "HS256")

@@ -46,6 +46,9 @@ EXAMPLES = {
     "certificates.pdf": "/verify/AAAA-AAAA-AAAA/pdf",
     "certificates.credential": "/api/v1/credentials/AAAA-AAAA-AAAA",
     "certificates.status": "/status/1",
+    "issuer.achievement": "/achievements/quick-certificate",
+    "issuer.key": "/keys/k-none",
+    "issuer.credential_jsonld": "/certificates/AAAA-AAAA-AAAA/credential.jsonld",
     "certify.review": "/certify/reviews/999999",
     "certify.certificate_detail": "/certify/certificates/AAAA-AAAA-AAAA",
     "certify.attempt_detail": "/certify/attempts/999999",
@@ -71,6 +74,8 @@ EXAMPLES = {
 SIGNS_OUT = {"auth.logout", "auth.sign_out_everywhere"}
 NOT_FOUND_OK = {
     "auth.reset",
+    "issuer.key",
+    "issuer.credential_jsonld",
     "exam.item",
     "exam.save",
     "exam.summary",

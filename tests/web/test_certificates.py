@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import warnings
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import jwt
 import pytest
@@ -138,10 +138,31 @@ def test_an_independent_jose_library_verifies_with_the_published_key_alone(
     code = demo_code(app, "kari.gyldig@example.org")
     token = client.get(f"/api/v1/credentials/{code}").get_data(as_text=True)
     key_set = KeySet.import_key_set(client.get("/.well-known/jwks.json").json)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        result = jws.deserialize_compact(token, key_set, algorithms=["EdDSA"])
+    result = jws.deserialize_compact(token, key_set, algorithms=["RS256"])
     assert json.loads(result.payload)["credentialSubject"]["name"] == "Kari Gyldig"
+
+
+def test_the_kid_dereferences_to_that_one_jwk_which_verifies_the_rs256_jwt(
+    app: Flask, client: FlaskClient
+) -> None:
+    """OB 3.0 8.2: header {alg, kid, typ: JWT}; the kid is a URI that returns a JWK (not a set)."""
+    code = demo_code(app, "kari.gyldig@example.org")
+    token = client.get(f"/api/v1/credentials/{code}").get_data(as_text=True)
+    header = jwt.get_unverified_header(token)
+    assert header == {"alg": "RS256", "kid": header["kid"], "typ": "JWT"}
+    response = client.get(urlsplit(header["kid"]).path)
+    assert response.status_code == 200 and response.mimetype == "application/jwk+json"
+    jwk = response.json
+    assert "keys" not in jwk and jwk["kid"] == header["kid"] and jwk["kty"] == "RSA"
+    assert not {"d", "p", "q", "dp", "dq", "qi"} & set(jwk)
+    from joserfc.jwk import RSAKey
+
+    result = jws.deserialize_compact(token, RSAKey.import_key(jwk), algorithms=["RS256"])
+    claims = json.loads(result.payload)
+    assert claims["iss"] == claims["issuer"]["id"] and claims["jti"] == claims["id"]
+    assert claims["sub"] == claims["credentialSubject"]["id"] and "iat" not in claims
+    assert client.get("/keys/k-nonexistent").status_code == 404
+    assert client.get("/keys/..%2Fconfig").status_code == 404
 
 
 def test_revoked_and_expired_demo_certificates(app: Flask, client: FlaskClient) -> None:
@@ -278,12 +299,17 @@ def test_rotated_keys_keep_old_certificates_valid(
     old_kid = jwt.get_unverified_header(
         client.get(f"/api/v1/credentials/{old}").get_data(as_text=True)
     )["kid"]
+    before = [k["kid"] for k in client.get("/.well-known/jwks.json").json["keys"]]
     out = app.test_cli_runner().invoke(args=["keys", "rotate"]).output
-    assert out.startswith("new signing key ") and "signs from" in out
-    new_kid = out.split()[3]
+    # "keys rotate" makes one key of each kind, each published now and signing later.
+    made = re.findall(r"new signing key (\S+) \((EdDSA|RS256)\)", out)
+    assert [alg for _kid, alg in made] == ["EdDSA", "RS256"] and out.count("signs from") == 2
+    new_kid = dict((alg, kid) for kid, alg in made)["RS256"]  # the JWT's (CREDENTIAL_JWT_ALG)
     # Published at once ...
     key_set = client.get("/.well-known/jwks.json").json
-    assert [k["kid"] for k in key_set["keys"]] == [old_kid, new_kid]
+    assert [k["kid"] for k in key_set["keys"]] == [*before, *(kid for kid, _alg in made)]
+    assert sorted(k["kty"] for k in key_set["keys"]) == ["OKP", "OKP", "RSA", "RSA"]
+    assert old_kid in before
     # ... but a certificate issued now is still signed with the old key: a verifier may hold
     # the key set it fetched up to JWKS_MAX_AGE ago, without the new key in it.
     attempt_id = pass_exam(app, learner)
@@ -531,9 +557,11 @@ def test_the_first_signing_key_is_named_by_the_clock_it_is_given(tmp_path: Path)
     )
     init_app(app, now=datetime(2031, 2, 3, 4, 5, 6, tzinfo=UTC))
     keys = sorted(p.name for p in (tmp_path / "keys").glob("*.pem"))
-    assert keys == ["k-20310203T040506000000.pem"]
+    # Ed25519 for the Data Integrity proof, RSA for the RS256 JWT (the default)
+    assert keys == ["k-20310203T040506000000.pem", "r-20310203T040506000000.pem"]
     init_app(app, now=datetime(2032, 1, 1, tzinfo=UTC))  # keys exist: no new one
-    assert len(list((tmp_path / "keys").glob("*.pem"))) == 1
-    (tmp_path / "keys" / keys[0]).unlink()
+    assert len(list((tmp_path / "keys").glob("*.pem"))) == 2
+    (tmp_path / "keys" / keys[1]).unlink()
     key = authority_of(app=app).current_key(now=datetime(2033, 3, 3, tzinfo=UTC))
-    assert key.kid.endswith("#k-20330303T000000000000")
+    assert key.kid == "https://elearn.example.org/keys/r-20330303T000000000000"
+    assert key.algorithm == "RS256"
