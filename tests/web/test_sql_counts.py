@@ -25,11 +25,11 @@ from tests.web.test_exams import _bank, right_answer, slots, start
 # The budgets, statements as the database sees them. On SQLite each request's first statement is
 # BEGIN (IMMEDIATE for a writer): counted here, as the bench counts it. PostgreSQL's driver sends
 # its BEGIN itself, unseen; there a start adds SAVEPOINT/RELEASE around the new attempt (a
-# concurrent start is caught by the unique index), a submit re-reads the attempt FOR UPDATE, and
-# each audit entry takes the chain's advisory lock (docs/performance.md lists every statement).
+# concurrent start is caught by the unique index) and a submit re-reads the attempt FOR UPDATE
+# (docs/performance.md lists every statement).
 SAVE = 4 if POSTGRES else 5  # the learner with roles, attempt with question, the trail, the answer
-START = 16 if POSTGRES else 14  # goal 8: the statements above it are explained in the docs
-SUBMIT = 13 if POSTGRES else 11  # two audit entries of two statements each (the chain's head)
+START = 15 if POSTGRES else 14  # goal 8: the statements above it are explained in the docs
+SUBMIT = 10  # the learner's pseudonym is looked up once for both audit entries
 
 
 @contextmanager
@@ -134,3 +134,28 @@ def test_a_second_start_reuses_the_attempt_in_progress_without_writing(
         response = post(learner, "/exams/quick-certificate/start")
     assert response.headers["Location"].endswith(f"/attempts/{first}/1")
     assert not [s for s in sent if s.startswith(("INSERT", "UPDATE", "DELETE"))], sent
+
+
+def test_a_pseudonym_is_looked_up_once_a_transaction_and_forgetting_is_kept(app: Flask) -> None:
+    from elearn.services import audit
+
+    with Session(engine_of(app)) as s:
+        user_id = s.exec(select(User.id).where(User.email == "learner@example.org")).one()
+        assert user_id is not None
+        first = audit.record(
+            session=s, action="t.one", subject=f"user:{user_id}", now=utcnow(), actor_id=user_id
+        )
+        with counting(app) as sent:
+            second = audit.record(
+                session=s, action="t.two", subject=f"user:{user_id}", now=utcnow()
+            )
+        assert second.subject == first.subject
+        assert not [x for x in sent if "audit_subject" in x], sent
+        audit.forget_person(session=s, user_id=user_id)
+        third = audit.record(session=s, action="t.three", subject=f"user:{user_id}", now=utcnow())
+        assert third.subject != first.subject  # a new pseudonym, not the forgotten one
+        s.commit()
+    with Session(engine_of(app)) as s, counting(app) as sent:
+        audit.record(session=s, action="t.four", subject=f"user:{user_id}", now=utcnow())
+        s.rollback()
+    assert [x for x in sent if "audit_subject" in x], "a new transaction looks it up again"
