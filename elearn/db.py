@@ -15,6 +15,7 @@ request, command and job begins ``IMMEDIATE`` (see docs/performance.md).
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
@@ -63,6 +64,12 @@ def create_private_file(path: Path) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
+def json_text(value: Any) -> str:
+    """JSON for a JSON column: never NaN or Infinity, which are no JSON (PostgreSQL refuses them,
+    and SQLite would keep text that no JSON reader takes back): ValueError instead."""
+    return json.dumps(value, allow_nan=False)
+
+
 READ_ONLY = "elearn_read_only"  # an execution option: a transaction that will not write
 
 
@@ -92,6 +99,7 @@ def make_engine(url: str, echo: bool = False, busy_timeout_ms: int = BUSY_TIMEOU
             url,
             echo=echo,
             connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
+            json_serializer=json_text,
         )
 
         @event.listens_for(engine, "connect")
@@ -125,7 +133,14 @@ def make_engine(url: str, echo: bool = False, busy_timeout_ms: int = BUSY_TIMEOU
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, echo=echo, pool_size=2, max_overflow=2, pool_pre_ping=True)
+    return create_engine(
+        url,
+        echo=echo,
+        pool_size=2,
+        max_overflow=2,
+        pool_pre_ping=True,
+        json_serializer=json_text,
+    )
 
 
 def _set_busy_timeout(connection: Any, milliseconds: int) -> None:

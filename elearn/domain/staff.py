@@ -37,13 +37,19 @@ class RowError:
 
 
 def decode_staff_file(data: bytes) -> str:
-    """The text of an uploaded file; ValueError unless it is UTF-8 (a BOM is fine)."""
+    """The text of an uploaded file; ValueError unless it is UTF-8 (a BOM is fine) without NUL
+    characters (no text holds them; PostgreSQL refused them with a 500)."""
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ValueError(
             f"the file is not UTF-8 text (byte {exc.start + 1}): save it as 'CSV UTF-8'"
         ) from None
+    if "\x00" in text:
+        raise ValueError(
+            f"the file is not text: it holds a NUL character (character {text.index(chr(0)) + 1})"
+        )
+    return text
 
 
 def normalise_email(email: str) -> str:

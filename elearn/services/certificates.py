@@ -367,8 +367,9 @@ def init_app(app: Any, *, now: datetime) -> None:
 
 
 def _base_of(url: str) -> str:
-    """The base URL in front of one of our paths (a kid's /.well-known/, a list's /status/)."""
-    for marker in ("/.well-known/", "/status/", "/issuer"):
+    """The base URL in front of one of our paths (a kid's /keys/ or /.well-known/, a list's
+    /status/)."""
+    for marker in ("/.well-known/", "/keys/", "/status/", "/issuer"):
         if marker in url:
             return url[: url.index(marker)]
     return url

@@ -32,9 +32,10 @@ def page_of(
     number: int,
     size: int,
 ) -> Page[Any]:
-    """One page of an ordered statement's rows, and how many rows there are in all."""
-    number = max(1, number)
+    """One page of an ordered statement's rows, and how many rows there are in all. A number
+    past the last page gives the last page (and one of 2^63 no offset the database refuses)."""
     total = session.exec(select(func.count()).select_from(statement.subquery())).one()
+    number = min(max(1, number), max(1, -(-int(total) // size)))
     rows = session.exec(statement.offset((number - 1) * size).limit(size)).all()
     return Page(list(rows), number, size, int(total))
 

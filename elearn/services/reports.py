@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal, NamedTuple
 
 from sqlmodel import Session, col, select
@@ -32,6 +32,9 @@ from elearn.services import accounts, audit
 from elearn.services.exams import active_exams
 
 Kind = Literal["course", "exam"]
+
+# A deadline further off than this is a typo (and the year 9999 cannot be shown in Oslo time).
+LONGEST_DEADLINE = timedelta(days=3653)
 
 
 # --- the unit tree -------------------------------------------------------------------------------
@@ -159,6 +162,8 @@ def assign(
 ) -> Assignment:
     if due_at <= now:
         raise Conflict(N_("The due date must be in the future."))
+    if due_at > now + LONGEST_DEADLINE:  # 31 December 9999 could not even be shown (a 500)
+        raise Conflict(N_("The due date must be within ten years."))
     row = session.exec(
         select(Assignment).where(
             Assignment.unit_id == unit_id,

@@ -26,6 +26,7 @@ from elearn.domain.itemtypes import (
     present,
     prompt_ids,
 )
+from elearn.domain.numbers import whole_number
 from elearn.domain.standard_setting import (
     RATINGS_FOLDER,
     Spread,
@@ -524,10 +525,11 @@ def save_ratings(
     known = set(session.exec(select(StudyItem.item_id).where(StudyItem.study_id == study_id)).all())
     parsed: dict[int, float | None] = {}
     for name, text in values.items():
-        if not name.isdigit() or int(name) not in known:
+        item_id = whole_number(name)
+        if item_id is None or item_id not in known:
             raise InvalidAnswer(N_("That is not an item of this study."))
         try:
-            parsed[int(name)] = parse_rating(text)
+            parsed[item_id] = parse_rating(text)
         except ValueError:
             raise InvalidAnswer(NOT_A_RATING) from None
     mine = session.exec(

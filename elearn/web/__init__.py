@@ -41,9 +41,14 @@ PERMISSIONS_POLICY = (
 
 def safe_next(target: str | None, fallback: str) -> str:
     """Only a path on this site: never an open redirect."""
-    if not target:
+    # Browsers read a backslash as '/' and drop tabs and line breaks, so that '/' + backslash +
+    # 'evil.example' leads to another site.
+    if not target or "\\" in target or any(ord(c) < 32 or ord(c) == 127 for c in target):
         return fallback
-    parts = urlsplit(target)
+    try:
+        parts = urlsplit(target)
+    except ValueError:  # '//[' is no address at all (it was a 500)
+        return fallback
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return fallback
     return target
@@ -125,8 +130,20 @@ def _item_type_partials(app: Flask) -> None:
 
 
 def init_app(app: Flask) -> None:
-    from elearn.web import admin, auth, certificates, certify, exam, issuer, learn, manage, panel
+    from elearn.web import (
+        admin,
+        auth,
+        certificates,
+        certify,
+        exam,
+        inputs,
+        issuer,
+        learn,
+        manage,
+        panel,
+    )
 
+    inputs.init_app(app)  # first: routes take its converter, and CSRF reads a form it checked
     CSRFProtect(app)
     _item_type_partials(app)
     app.register_blueprint(auth.bp)
@@ -181,6 +198,7 @@ def init_app(app: Flask) -> None:
             404: _("Page not found"),
             405: _("Not allowed"),
             413: _("Too large"),
+            415: _("Not a form"),
             429: _("Too many attempts"),
         }
         messages = {

@@ -83,6 +83,7 @@ def verify_upload() -> Any:
 
 @bp.get("/pdf-signing-certificate.pem")
 @public
+@cors
 def signing_certificate_pem() -> Any:
     """The PDF signing certificate and the rest of its chain (PEM), to pin or import."""
     signing = authority().pdf_signing_certificate(now=utcnow())
@@ -92,13 +93,13 @@ def signing_certificate_pem() -> Any:
         headers={
             "Content-Disposition": 'attachment; filename="pdf-signing-certificate.pem"',
             "Cache-Control": "public, max-age=3600",
-            "Access-Control-Allow-Origin": "*",  # public and read-only: any verifier's page
         },
     )
 
 
 @bp.get("/pdf-signing-certificate.cer")
 @public
+@cors
 def signing_certificate_der() -> Any:
     """The PDF signing certificate alone (DER), as Windows and NSS import it."""
     signing = authority().pdf_signing_certificate(now=utcnow())
@@ -108,7 +109,6 @@ def signing_certificate_der() -> Any:
         headers={
             "Content-Disposition": 'attachment; filename="pdf-signing-certificate.cer"',
             "Cache-Control": "public, max-age=3600",
-            "Access-Control-Allow-Origin": "*",  # public and read-only: any verifier's page
         },
     )
 

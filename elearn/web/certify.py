@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import EmailField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import EmailField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
@@ -32,7 +32,7 @@ from elearn.services import accounts, audit, certificates, exams, reports, stand
 from elearn.services import exposure as exposure_report
 from elearn.services import review as reviewing
 from elearn.web import authority
-from elearn.web.forms import PlainText
+from elearn.web.forms import PlainText, SmallIntegerField
 
 bp = Blueprint("certify", __name__, url_prefix="/certify")
 certifier = roles_required("certifier", "admin")
@@ -53,10 +53,10 @@ def _duties() -> dict[str, Any]:
 class ExtraTimeForm(FlaskForm):
     email = EmailField(_l("Learner's e-mail"), validators=[InputRequired(), Length(max=254)])
     exam = SelectField(_l("Exam"), choices=[], validators=[InputRequired()])
-    minutes = IntegerField(
+    minutes = SmallIntegerField(
         _l("Extra minutes"), default=0, validators=[Optional(), NumberRange(min=0, max=1440)]
     )
-    percent = IntegerField(
+    percent = SmallIntegerField(
         _l("Extra time in percent of the time limit"),
         default=0,
         validators=[Optional(), NumberRange(min=0, max=400)],

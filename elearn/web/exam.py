@@ -25,6 +25,7 @@ from elearn.db import get_session, writes_on_get
 from elearn.domain.errors import AttemptClosed, IncompleteAnswer, InvalidAnswer
 from elearn.domain.itemtypes import describe_answer, present
 from elearn.domain.localize import pick
+from elearn.domain.numbers import whole_number
 from elearn.i18n import current_language
 from elearn.models import ExamAttempt
 from elearn.services import attempts, certificates, exams, review
@@ -145,13 +146,14 @@ def item(attempt_id: int, number: int) -> Any:
     if request.method == "POST":
         if not ConfirmForm().validate_on_submit():
             abort(400)
+        destination = _destination(attempt, number, request.form.get("go", ""))  # before saving
         try:
             _save_posted(attempt, number, now)
         except AttemptClosed:
             return _closed(attempt)
         except IncompleteAnswer as exc:  # not saved: the page says why and keeps what was given
             return _item_page(attempt, number, now, given=exc.partial, problem=_(exc.message)), 422
-        return redirect(_destination(attempt, number, request.form.get("go", "")))
+        return redirect(destination)
     if attempt.submitted_at is not None:
         return redirect(url_for("exam.result", attempt_id=attempt.id))
     if exams.close_if_overdue(session=session, authority=authority(), attempt=attempt, now=now):
@@ -188,11 +190,18 @@ def _item_page(
 
 
 def _destination(attempt: ExamAttempt, number: int, go: str) -> str:
+    """Where the button pressed leads: the summary, a neighbour, or a question by its number
+    (past the last, the last). Anything else is a forged button: 400, and nothing is saved."""
     if go == "summary":
         return url_for("exam.summary", attempt_id=attempt.id)
-    target = {"prev": number - 1, "next": number + 1}.get(go)
+    target = {"": number, "prev": number - 1, "next": number + 1}.get(go)
     if target is None:
-        target = int(go) if go.isdigit() else number
+        target = whole_number(go)
+        if target is None:
+            abort(400)
+    if target > number:
+        assert attempt.id is not None
+        target = min(target, len(exams.slots_of(session=get_session(), attempt_id=attempt.id)))
     return url_for("exam.item", attempt_id=attempt.id, number=max(1, target))
 
 

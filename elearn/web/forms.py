@@ -9,6 +9,7 @@ from wtforms import (
     EmailField,
     Field,
     HiddenField,
+    IntegerField,
     PasswordField,
     RadioField,
     SelectField,
@@ -26,6 +27,17 @@ from elearn.domain.text import TextRefused, clean_text
 PASSWORD_MIN = 10
 NAME_MAX = 200
 TEXT_MAX = 10_000
+
+
+class SmallIntegerField(IntegerField):
+    """A whole number of at most nine digits. WTForms' IntegerField takes any length, and its
+    NumberRange then fails on a number too large for a float (400 nines: a 500)."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        if valuelist and len(valuelist[0].strip()) > 9:
+            self.data = None
+            raise ValueError(self.gettext("Not a valid integer value."))
+        super().process_formdata(valuelist)
 
 
 def text_refused_message(label: str, refused: TextRefused) -> str:

@@ -14,6 +14,7 @@ from elearn.content.markdown import render
 from elearn.db import get_session, writes_on_get
 from elearn.domain.itemtypes import InvalidResponse, option_ids, present, prompt_ids
 from elearn.domain.localize import pick
+from elearn.domain.numbers import whole_number
 from elearn.domain.practice import Checked, check_answer
 from elearn.domain.text import TextRefused, clean_text
 from elearn.i18n import current_language
@@ -207,10 +208,10 @@ def _reflection_answers(prompts: dict[int, str]) -> dict[int, str] | None:
     for name, value in request.form.items():
         if not name.startswith("reflection-"):
             continue
-        number = name.removeprefix("reflection-")
-        if not number.isdigit() or int(number) not in prompts or len(value) > TEXT_MAX:
+        number = whole_number(name.removeprefix("reflection-"))
+        if number is None or number not in prompts or len(value) > TEXT_MAX:
             return None
-        answers[int(number)] = value
+        answers[number] = value
     return answers
 
 

@@ -26,6 +26,7 @@ from jwcrypto import jws as jwcrypto_jws
 from sqlmodel import Session, select
 
 from elearn.db import engine_of
+from elearn.domain import credentials as vc
 from elearn.domain import dataintegrity as di
 from elearn.domain.content import BankSpec, ExamSpec
 from elearn.models import Bank, Certificate, Exam, ExamVersion, User
@@ -143,8 +144,14 @@ def test_a_certificate_issued_before_as_vc_jwt_with_eddsa_still_verifies(
         payload = {k: v for k, v in _payload(certificate.credential).items() if k != "proof"}
         payload["iat"] = payload["nbf"]
         authority = authority_of(app=app)
-        ed25519 = authority.keys("EdDSA")[0]
-        legacy_kid = authority.legacy_kid(urlsplit(ed25519.kid).path.rsplit("/", 1)[1])
+        # A key as the earlier version made it: a .pem without a record beside it, published
+        # under a fragment of the JWK Set.
+        name = "k-20250101T000000000000"
+        ed25519 = vc.generate_key(f"{authority.url('/.well-known/jwks.json')}#{name}")
+        path = Path(app.instance_path) / "keys" / f"{name}.pem"
+        path.write_bytes(vc.key_to_pem(ed25519))
+        path.chmod(0o600)
+        legacy_kid = ed25519.kid
         certificate.credential = jwt.encode(
             payload,
             ed25519.private_key,

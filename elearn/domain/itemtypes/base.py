@@ -10,6 +10,7 @@ or form library, so that content checks, imports and the benchmark use the same 
 
 from __future__ import annotations
 
+import math
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping, Sequence
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from elearn.domain.content import ItemSpec, ItemText
+from elearn.domain.numbers import whole_number
 from elearn.domain.problems import LocatedMessage
 
 if TYPE_CHECKING:
@@ -135,9 +137,10 @@ def positions(ids: Sequence[str]) -> dict[str, str]:
 
 def at_position(position: str, ids: Sequence[str], what: str = "an option") -> str:
     """The authored id served at ``position``; a position the form never offered is refused."""
-    if not (position.isascii() and position.isdigit()) or not 1 <= int(position) <= len(ids):
+    served = whole_number(position, maximum=len(ids))
+    if served is None or served < 1:
         raise InvalidResponse(f"not {what} of this question")
-    return ids[int(position) - 1]
+    return ids[served - 1]
 
 
 def served_choices(
@@ -206,9 +209,13 @@ _NUMBER = re.compile(r"^[+-]?\d+(?:[.,]\d+)?$")
 def parse_number(text: str) -> float:
     """A number as people type it: '1 234,5', '1234.5', '-3' (thousands spaces, comma or point)."""
     cleaned = re.sub(r"[\s\u00a0\u202f]", "", text)
+    # At most 40 characters: 400 nines would read as infinity, which no JSON column can hold.
     if not _NUMBER.match(cleaned) or len(cleaned) > 40:
         raise InvalidResponse("not a number")
-    return float(cleaned.replace(",", "."))
+    value = float(cleaned.replace(",", "."))
+    if not math.isfinite(value):
+        raise InvalidResponse("not a finite number")
+    return value
 
 
 # --- the type ------------------------------------------------------------------------------------

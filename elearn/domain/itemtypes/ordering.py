@@ -68,6 +68,7 @@ from elearn.domain.itemtypes.formats import (
     qti_identifier,
     set_outcome,
 )
+from elearn.domain.numbers import whole_number
 from elearn.domain.problems import LocatedMessage
 
 GRADINGS = (
@@ -293,9 +294,10 @@ class Ordering(ItemType):
             if len(values) > 1:
                 raise InvalidResponse("one place per step")
             if values:
-                if not values[0].isdigit() or not 1 <= int(values[0]) <= len(steps):
+                chosen = whole_number(values[0], maximum=len(steps))
+                if chosen is None or chosen < 1:
                     raise InvalidResponse("not a place in this order")
-                place[step] = int(values[0])
+                place[step] = chosen
         if not place:
             return None
         if len(place) < len(steps) or len(set(place.values())) < len(steps):
@@ -444,7 +446,8 @@ def _moodle_shown(question: MoodleQuestion, count: int) -> int:
     """How many items Moodle shows of ``count`` (its ``selecttype`` and ``selectcount``)."""
     select = (question.value("selecttype") or question.value("logical") or "RANDOM").upper()
     given = (question.value("selectcount") or question.value("studentsee") or "6").strip()
-    shown = int(given) if given.lstrip("-").isdigit() else 3
+    count_given = whole_number(given.removeprefix("-"))  # '²' or '--3' count as not given
+    shown = 3 if count_given is None else -count_given if given.startswith("-") else count_given
     if select in ("ALL", "EXACT"):
         return count
     return max(2, min(count, shown))
