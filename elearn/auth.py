@@ -10,7 +10,8 @@ from typing import Any, TypeVar, cast
 from flask import Flask, abort
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, UserMixin, current_user
-from sqlmodel import select
+from sqlalchemy import func
+from sqlmodel import col, select
 
 from elearn.clock import utcnow
 from elearn.db import get_session
@@ -64,18 +65,23 @@ def principal_of(user: User, roles: set[str] | frozenset[str], session_token: st
 def _load_user(token: str) -> Principal | None:
     """The user of a live login session, from the session or the remember cookie; reads only."""
     session = get_session()
+    # The roles come in the same statement, as one "a,b" string: one query per request.
+    roles_of = (
+        select(func.aggregate_strings(col(UserRole.role), ","))
+        .where(UserRole.user_id == User.id)
+        .scalar_subquery()
+    )
     found = session.exec(
-        select(User, LoginSession.expires_at)
+        select(User, LoginSession.expires_at, roles_of)
         .join(LoginSession, LoginSession.user_id == User.id)  # type: ignore[arg-type]
         .where(LoginSession.token_hash == LoginSession.digest(token))
     ).first()
     if found is None:
         return None
-    user, expires_at = found
+    user, expires_at, roles = found
     if expires_at <= utcnow() or not user.active:
         return None
-    roles = set(session.exec(select(UserRole.role).where(UserRole.user_id == user.id)))
-    return principal_of(user, roles, token)
+    return principal_of(user, set(roles.split(",")) if roles else set(), token)
 
 
 def roles_required(*roles: str) -> Callable[[F], F]:

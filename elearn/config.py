@@ -15,6 +15,17 @@ class Defaults:
     PRODUCTION = False
     DATABASE_URL: str | None = None  # None: sqlite:///<instance>/elearn.sqlite
     SQL_ECHO = False
+    # SQLite: how long a write waits for the write lock before it gives up ("database is
+    # locked"); well under gunicorn's 30 s worker timeout. Requests that only read never wait.
+    SQLITE_BUSY_TIMEOUT_MS = 5000
+    # An answer's save that finds the database locked is retried on the server for this long,
+    # then answered 503 with Retry-After (the page keeps the answer and tries again).
+    SAVE_LOCK_BUDGET_MS = 2000
+    # The staff import commits every this many rows, so that it never holds the lock for long.
+    STAFF_IMPORT_BATCH_ROWS = 300
+    # The upload page imports files up to this many rows; larger ones go through
+    # `flask --app elearn staff import` (a request must end well within gunicorn's 30 s).
+    STAFF_UPLOAD_MAX_ROWS = 5000
     # A GET that changes rows without @writes_on_get is rolled back and logged; True: it raises.
     FAIL_ON_GET_WRITES = False
     COURSES_DIR = str(PROJECT_ROOT / "courses")

@@ -6,6 +6,10 @@ back. One handler then commits a record of its own: the audit entry of a refused
 action on their own case (``keep_after_error``, decision 0013). A GET or HEAD commits only when
 its view is marked ``@writes_on_get(reason)``; any other GET that changed rows is rolled back and
 reported (raised where ``FAIL_ON_GET_WRITES`` is set, as in the tests).
+
+On SQLite only requests that write take the write lock: a request that only reads (a GET or HEAD
+whose view has no ``@writes_on_get``) begins ``DEFERRED`` and never blocks a writer; every other
+request, command and job begins ``IMMEDIATE`` (see docs/performance.md).
 """
 
 from __future__ import annotations
@@ -13,11 +17,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, TypeVar
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g, has_request_context, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
@@ -28,6 +33,10 @@ from sqlmodel import Session, create_engine
 F = TypeVar("F", bound=Callable[..., Any])
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
 WROTE = "elearn.wrote"  # session.info key: set once the session has sent a change
+BUSY_TIMEOUT_MS = 5000  # how long a SQLite write waits for the lock before "database is locked"
+_APPLIED_BUSY = "elearn.busy_timeout_ms"  # on the DBAPI connection's info: the value it has now
+# A shorter wait for the lock in this context (a save that retries within its own budget).
+_busy_wait: ContextVar[int | None] = ContextVar("elearn_busy_wait", default=None)
 
 
 def _lower(value: Any) -> Any:
@@ -64,14 +73,32 @@ def json_text(value: Any) -> str:
 READ_ONLY = "elearn_read_only"  # an execution option: a transaction that will not write
 
 
-def make_engine(url: str, echo: bool = False) -> Engine:
-    """An engine with SQLite tuned for a web app: WAL, foreign keys, busy timeout, IMMEDIATE."""
+@contextlib.contextmanager
+def lock_wait(milliseconds: int) -> Iterator[None]:
+    """Within the block a SQLite transaction that begins waits at most ``milliseconds`` for the
+    write lock (instead of the engine's busy timeout); other databases ignore it."""
+    token = _busy_wait.set(max(1, int(milliseconds)))
+    try:
+        yield
+    finally:
+        _busy_wait.reset(token)
+
+
+def is_locked(exc: BaseException) -> bool:
+    """The database refused because another connection holds its lock (SQLite's SQLITE_BUSY)."""
+    text_ = str(getattr(exc, "orig", None) or exc).lower()
+    return "database is locked" in text_ or "database table is locked" in text_
+
+
+def make_engine(url: str, echo: bool = False, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> Engine:
+    """An engine with SQLite tuned for a web app: WAL, foreign keys, busy timeout, and
+    transactions that begin IMMEDIATE unless the connection is READ_ONLY (then DEFERRED)."""
     if url.startswith("sqlite"):
         _private_sqlite_file(url)
         engine = create_engine(
             url,
             echo=echo,
-            connect_args={"check_same_thread": False, "timeout": 5},
+            connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
             json_serializer=json_text,
         )
 
@@ -83,7 +110,7 @@ def make_engine(url: str, echo: bool = False) -> Engine:
             for pragma in (
                 "journal_mode=WAL",
                 "synchronous=NORMAL",
-                "busy_timeout=5000",
+                f"busy_timeout={busy_timeout_ms}",
                 "foreign_keys=ON",
             ):
                 cursor.execute(f"PRAGMA {pragma}")
@@ -95,11 +122,15 @@ def make_engine(url: str, echo: bool = False) -> Engine:
         @event.listens_for(engine, "begin")
         def _on_begin(connection: Any) -> None:
             # A deferred transaction that reads then writes fails at once under WAL with
-            # "database is locked"; IMMEDIATE waits for the lock instead (see recipes). Work that
-            # only reads (READ_ONLY: ``audit verify``) begins deferred: under WAL it reads one
-            # snapshot and never holds the write lock, however long it takes.
-            read_only = connection.get_execution_options().get(READ_ONLY)
-            connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+            # "database is locked"; IMMEDIATE waits for the lock instead (see recipes). So every
+            # transaction that may write begins IMMEDIATE. Work that only reads (READ_ONLY: pages
+            # that only read, a sign-in's password check, ``audit verify``) begins deferred: under
+            # WAL it reads one snapshot and neither takes nor waits for the write lock.
+            if connection.get_execution_options().get(READ_ONLY):
+                connection.exec_driver_sql("BEGIN DEFERRED")
+                return
+            _set_busy_timeout(connection, _busy_wait.get() or busy_timeout_ms)
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_engine(
@@ -112,13 +143,38 @@ def make_engine(url: str, echo: bool = False) -> Engine:
     )
 
 
+def _set_busy_timeout(connection: Any, milliseconds: int) -> None:
+    """Give the connection this busy timeout, when it has another one: a connection setting
+    like the pragmas on connect, sent on the DBAPI connection (not a statement of the work)."""
+    dbapi = connection.connection  # the pool's proxy: its info lives as long as the connection
+    if dbapi.info.get(_APPLIED_BUSY) == milliseconds:
+        return
+    cursor = dbapi.cursor()
+    cursor.execute(f"PRAGMA busy_timeout={int(milliseconds)}")
+    cursor.close()
+    dbapi.info[_APPLIED_BUSY] = milliseconds
+
+
 SESSION_INFO = "elearn.session_info"
 
 
 def open_session(app: Flask, **kwargs: Any) -> Session:
     """A new session that carries what services read from ``session.info`` (xAPI settings)."""
     info = dict(app.extensions.get(SESSION_INFO, {}))
-    return Session(app.extensions["elearn.engine"], info=info, **kwargs)
+    kwargs.setdefault("bind", app.extensions["elearn.engine"])
+    return Session(info=info, **kwargs)
+
+
+@contextlib.contextmanager
+def reading_session(app: Flask) -> Iterator[Session]:
+    """A session that only reads (DEFERRED on SQLite: it never takes the write lock), for slow
+    work that comes before a write, such as checking a password, or a job's planning. Whatever
+    it would change is rolled back at the end."""
+    with open_session(app, bind=app.extensions["elearn.read_engine"]) as session:
+        try:
+            yield session
+        finally:
+            session.rollback()
 
 
 # --- noticing writes ------------------------------------------------------------------------------
@@ -155,10 +211,25 @@ def _forget_writes(session: Session) -> None:
 # --- the request's session ----------------------------------------------------------------------
 
 
+def _only_reads() -> bool:
+    """This request's session only reads: a GET or HEAD whose view is not marked
+    ``@writes_on_get``, or a view whose writes are done by jobs (``@writes_in_jobs``)."""
+    if not has_request_context():
+        return False
+    view = current_app.view_functions.get(request.endpoint or "")
+    if getattr(view, "writes_in_jobs", None):
+        return True
+    return request.method in READS and not getattr(view, "writes_on_get", None)
+
+
 def get_session() -> Session:
-    """The request's session, opened on first use."""
+    """The request's session, opened on first use: on SQLite a request that only reads begins
+    DEFERRED (no write lock), any other IMMEDIATE."""
     if "db_session" not in g:
-        session = open_session(current_app, expire_on_commit=False)
+        options: dict[str, Any] = {"expire_on_commit": False}
+        if _only_reads():
+            options["bind"] = current_app.extensions["elearn.read_engine"]
+        session = open_session(current_app, **options)
         event.listen(session, "before_flush", _before_flush)
         event.listen(session, "do_orm_execute", _on_execute)
         for end in ("after_commit", "after_rollback"):
@@ -214,13 +285,25 @@ def writes_on_get(reason: str) -> Callable[[F], F]:
     return mark
 
 
+def writes_in_jobs(reason: str) -> Callable[[F], F]:
+    """Marks a view whose writes are done by a job that commits its own parts (a long import):
+    the request's own session only reads, begins DEFERRED, and commits nothing."""
+
+    def mark(view: F) -> F:
+        view.writes_in_jobs = reason  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
 def end_of_view(app: Flask, view: Callable[..., Any]) -> None:
     """Commit the request's work once its view has returned; a GET without a reason to write
     commits nothing, and changes it made are rolled back and reported."""
     session: Session | None = g.get("db_session")
     if session is None:
         return
-    if request.method in READS and not getattr(view, "writes_on_get", None):
+    reads = request.method in READS and not getattr(view, "writes_on_get", None)
+    if reads or getattr(view, "writes_in_jobs", None):
         if wrote(session):
             session.rollback()
             problem = (
@@ -258,9 +341,16 @@ def _close_session(exc: BaseException | None) -> None:
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["elearn.engine"] = make_engine(
-        app.config["DATABASE_URL"], app.config["SQL_ECHO"]
+    engine = make_engine(
+        app.config["DATABASE_URL"],
+        app.config["SQL_ECHO"],
+        int(app.config.get("SQLITE_BUSY_TIMEOUT_MS", BUSY_TIMEOUT_MS)),
     )
+    app.extensions["elearn.engine"] = engine
+    # Parsed content that never changes under its key, for this app's sessions (services/attempts).
+    app.extensions.setdefault(SESSION_INFO, {})["elearn.specs"] = {}
+    # The same engine and pool; its transactions begin DEFERRED on SQLite (requests that read).
+    app.extensions["elearn.read_engine"] = engine.execution_options(**{READ_ONLY: True})
     app.teardown_appcontext(_close_session)
 
 

@@ -1,4 +1,5 @@
-"""``flask staff import``: staff and organisation units from CSV, all rows or none."""
+"""``flask staff import``: staff and organisation units from CSV; a file with any bad row changes
+nothing, a clean one is applied in parts of a few hundred rows (each committed on its own)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ group = GROUPS["staff"]
 @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Show what would change; change nothing.")
 def staff_import(csv_file: Path, dry_run: bool) -> None:
-    """Import staff from CSV (name,email,unit,roles); all rows or none, twice changes nothing."""
+    """Import staff from CSV (name,email,unit,roles): nothing if any row is bad; else in parts
+    of STAFF_IMPORT_BATCH_ROWS rows, and importing it twice changes nothing."""
     try:
         text = decode_staff_file(csv_file.read_bytes())
     except ValueError as exc:

@@ -203,13 +203,26 @@ def create_user(
     return user
 
 
-def authenticate(*, session: Session, email: str, password: str, now: datetime) -> User | None:
-    """The active user with these credentials, or None; the caller shows one generic message."""
-    user = find_user(session=session, email=email)
-    if user is None or not user.active:
+def authenticate(
+    *,
+    session: Session,
+    email: str,
+    password: str,
+    now: datetime,
+    reader: Session | None = None,
+) -> User | None:
+    """The active user with these credentials, or None; the caller shows one generic message.
+    With ``reader`` (a session that only reads) the look-up and the deliberately slow password
+    check run there, so that ``session`` takes SQLite's write lock only to record the sign-in."""
+    found = find_user(session=reader or session, email=email)
+    if found is None or not found.active:
         check_password_hash(_dummy_hash(), password)
         return None
-    if not check_password_hash(user.password_hash, password):
+    if not check_password_hash(found.password_hash, password):
+        return None
+    user = found if reader is None else session.get(User, found.id)
+    # Read again for the write: closed or given a new password in the meantime, no sign-in.
+    if user is None or not user.active or user.password_hash != found.password_hash:
         return None
     user.last_login_at = now
     session.flush()

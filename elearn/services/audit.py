@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import bindparam, delete, func, text, update
+from sqlalchemy import bindparam, delete, event, func, text, update
 from sqlalchemy import select as core_select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -81,6 +81,20 @@ def pseudonyms(*, session: Session, user_ids: set[int], create: bool = True) -> 
     return found
 
 
+_KNOWN = "elearn.audit_pseudonyms"  # session.info: pseudonyms this transaction has read or made
+
+
+def _known(session: Session) -> dict[int, str]:
+    """The pseudonyms met in this transaction (a submit names its learner twice: one look-up),
+    forgotten when the transaction ends."""
+    known: dict[int, str] | None = session.info.get(_KNOWN)
+    if known is None:
+        known = session.info[_KNOWN] = {}
+        for end in ("after_commit", "after_rollback"):  # the transaction's end, not a flush's
+            event.listen(session, end, lambda s: s.info.get(_KNOWN, {}).clear())
+    return known
+
+
 def _user_id(subject: str) -> int | None:
     head, _, tail = subject.partition(":")
     return int(tail) if head + ":" == USER and tail.isdigit() else None
@@ -101,7 +115,10 @@ def record(
     """
     subject_user = _user_id(subject)
     wanted = {uid for uid in (actor_id, subject_user) if uid is not None}
-    names = pseudonyms(session=session, user_ids=wanted)
+    known = _known(session)
+    names = {uid: known[uid] for uid in wanted if uid in known}
+    names.update(pseudonyms(session=session, user_ids=wanted - set(names)))
+    known.update(names)
     entry = AuditEntry(
         at=now,
         actor=names[actor_id] if actor_id is not None else None,
@@ -118,6 +135,7 @@ def forget_person(*, session: Session, user_id: int) -> bool:
     """Erase the link between a person and their pseudonym: the entries stay, sealed and
     verifiable, but no longer lead to the person. True when there was a link."""
     gone = session.execute(delete(AuditSubject).where(col(AuditSubject.user_id) == user_id))
+    _known(session).pop(user_id, None)
     session.flush()
     return bool(getattr(gone, "rowcount", 0))
 

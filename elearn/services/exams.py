@@ -51,7 +51,14 @@ from elearn.models import (
     User,
 )
 from elearn.services import audit, certificates, xapi
-from elearn.services.attempts import NO_CLIENT, Client, exam_spec, record_event
+from elearn.services.attempts import (
+    NO_CLIENT,
+    Client,
+    cached,
+    exam_spec,
+    record_event,
+    record_events,
+)
 from elearn.services.certificates import Authority
 
 REFUSALS = {
@@ -87,14 +94,30 @@ class LearnerStatus:
 
 
 def load_exam(*, session: Session, exam_id: str) -> ExamView:
-    exam = session.get(Exam, exam_id)
-    if exam is None or not exam.active or exam.current_version_id is None:
+    """The exam with its current version and bank, in one statement; the parsed specs are kept
+    per process (a version never changes; a bank is keyed by its content hash)."""
+    found = session.exec(
+        select(Exam, ExamVersion, Bank)
+        .join(ExamVersion, col(ExamVersion.id) == col(Exam.current_version_id))
+        .join(Bank, col(Bank.id) == col(Exam.bank_id))
+        .where(Exam.id == exam_id, col(Exam.active))
+    ).first()
+    if found is None:
         raise NotFound(N_("There is no such exam."))
-    version = session.get(ExamVersion, exam.current_version_id)
-    bank = session.get(Bank, exam.bank_id)
-    assert version is not None and bank is not None
+    exam, version, bank = found
     return ExamView(
-        exam, version, ExamSpec.model_validate(version.spec), BankSpec.model_validate(bank.spec)
+        exam,
+        version,
+        cached(
+            session=session,
+            key=("exam_version", version.id),
+            make=lambda: ExamSpec.model_validate(version.spec),
+        ),
+        cached(
+            session=session,
+            key=("bank", bank.id, bank.content_hash),
+            make=lambda: BankSpec.model_validate(bank.spec),
+        ),
     )
 
 
@@ -185,6 +208,15 @@ def extra_time(*, session: Session, user_id: int, exam_id: str) -> ExtraTime | N
 
 def _pool(session: Session, view: ExamView, user_id: int) -> list[PoolItem]:
     topics = {entry.topic for entry in view.spec.blueprint}
+    # The items this learner was served in earlier attempts, in the same statement.
+    seen = (
+        sa_select(col(ItemVersion.item_id).label("item_id"))
+        .join(AttemptSlot, col(AttemptSlot.item_version_id) == col(ItemVersion.id))
+        .join(ExamAttempt, col(ExamAttempt.id) == col(AttemptSlot.attempt_id))
+        .where(col(ExamAttempt.user_id) == user_id)
+        .distinct()
+        .subquery("seen")
+    )
     rows = session.execute(
         sa_select(
             col(Item.id),
@@ -196,10 +228,12 @@ def _pool(session: Session, view: ExamView, user_id: int) -> list[PoolItem]:
             col(ItemExposure.served),
             col(Item.enemy_group),
             col(ItemPanelRating.rating),
+            seen.c.item_id,
         )
         .join(ItemVersion, col(ItemVersion.id) == col(Item.current_version_id))
         .join(ItemExposure, col(ItemExposure.item_version_id) == col(ItemVersion.id), isouter=True)
         .join(ItemPanelRating, col(ItemPanelRating.item_id) == col(Item.id), isouter=True)
+        .join(seen, seen.c.item_id == col(Item.id), isouter=True)
         .where(
             col(Item.bank_id) == view.exam.bank_id,
             col(Item.active).is_(True),
@@ -208,17 +242,8 @@ def _pool(session: Session, view: ExamView, user_id: int) -> list[PoolItem]:
             col(Item.pool) == (view.spec.pool or ""),
         )
     ).all()
-    seen = set(
-        session.exec(
-            select(ItemVersion.item_id)
-            .join(AttemptSlot, col(AttemptSlot.item_version_id) == col(ItemVersion.id))
-            .join(ExamAttempt, col(ExamAttempt.id) == col(AttemptSlot.attempt_id))
-            .where(ExamAttempt.user_id == user_id)
-            .distinct()
-        )
-    )
     pool = []
-    for item_id, key, topic, version_id, digest, spec, served, enemy_group, panel in rows:
+    for _item, key, topic, version_id, digest, spec, served, enemy_group, panel, was in rows:
         # Read the few fields the draw needs straight from the stored JSON: no model per item.
         first_text = next(iter(spec["text"].values()))
         pool.append(
@@ -231,7 +256,7 @@ def _pool(session: Session, view: ExamView, user_id: int) -> list[PoolItem]:
                 # The panel's rating where a study gave one, else the author's estimate.
                 angoff=panel if panel is not None else spec.get("angoff"),
                 exposure=served or 0,
-                seen=item_id in seen,
+                seen=was is not None,
                 options=tuple(first_text.get("options") or ()),
                 prompts=tuple(first_text.get("prompts") or ()),
                 pinned=frozenset(spec.get("pinned") or ()),
@@ -309,9 +334,13 @@ def start_attempt(
         ),
     )
     try:
-        with session.begin_nested():
+        if _serialised(session):  # nobody else can start one in this transaction
             session.add(attempt)
             session.flush()
+        else:
+            with session.begin_nested():
+                session.add(attempt)
+                session.flush()
     except IntegrityError:  # another request started one a moment ago: use that one
         existing = learner_status(
             session=session,
@@ -358,12 +387,56 @@ def start_attempt(
 # --- taking it ----------------------------------------------------------------------------------
 
 
-def own_attempt(*, session: Session, attempt_id: int, user_id: int) -> ExamAttempt:
-    """The learner's own attempt; anyone else's is not found (no hint that it exists)."""
-    attempt = session.get(ExamAttempt, attempt_id)
+_PREFETCHED = "elearn.prefetched_slot"  # session.info: (attempt id, number) -> (slot, spec)
+
+
+def own_attempt(
+    *, session: Session, attempt_id: int, user_id: int, slot: int | None = None
+) -> ExamAttempt:
+    """The learner's own attempt; anyone else's is not found (no hint that it exists).
+    With ``slot``, that question and its item come in the same statement, for the
+    ``slot_with_item`` that follows (a page, a save)."""
+    if slot is None:
+        attempt = session.get(ExamAttempt, attempt_id)
+    else:
+        found = session.exec(
+            select(ExamAttempt, AttemptSlot, ItemVersion)
+            .join(
+                AttemptSlot,
+                (col(AttemptSlot.attempt_id) == col(ExamAttempt.id))
+                & (col(AttemptSlot.number) == slot),
+                isouter=True,
+            )
+            .join(
+                ItemVersion,
+                col(ItemVersion.id) == col(AttemptSlot.item_version_id),
+                isouter=True,
+            )
+            .where(ExamAttempt.id == attempt_id)
+        ).first()
+        attempt = found[0] if found else None
+        if found and found[1] is not None and found[2] is not None:
+            session.info.setdefault(_PREFETCHED, {})[(attempt_id, slot)] = (
+                found[1],
+                _item_spec(session, found[2]),
+            )
     if attempt is None or attempt.user_id != user_id:
         raise NotFound(N_("There is no such attempt."))
     return attempt
+
+
+def _item_spec(session: Session, version: ItemVersion) -> ItemSpec:
+    """An item version's parsed spec: a version never changes, so parsed once per process."""
+    return cached(  # type: ignore[no-any-return]
+        session=session,
+        key=("item_version", version.id, version.content_hash),
+        make=lambda: ItemSpec.model_validate(version.spec),
+    )
+
+
+def _serialised(session: Session) -> bool:
+    """The transaction already excludes every other writer (SQLite's BEGIN IMMEDIATE)."""
+    return session.get_bind().dialect.name == "sqlite"
 
 
 def slots_of(*, session: Session, attempt_id: int) -> list[AttemptSlot]:
@@ -379,26 +452,30 @@ def slots_of(*, session: Session, attempt_id: int) -> list[AttemptSlot]:
 def slot_with_item(
     *, session: Session, attempt_id: int, number: int
 ) -> tuple[AttemptSlot, ItemSpec]:
+    prefetched = session.info.get(_PREFETCHED, {}).pop((attempt_id, number), None)
+    if prefetched is not None:
+        found: tuple[AttemptSlot, ItemSpec] = prefetched
+        return found
     row = session.exec(
-        select(AttemptSlot, ItemVersion.spec)
+        select(AttemptSlot, ItemVersion)
         .join(ItemVersion, col(ItemVersion.id) == col(AttemptSlot.item_version_id))
         .where(AttemptSlot.attempt_id == attempt_id, AttemptSlot.number == number)
     ).first()
     if row is None:
         raise NotFound(N_("There is no such question in this attempt."))
-    slot, spec = row
-    return slot, ItemSpec.model_validate(spec)
+    slot, version = row
+    return slot, _item_spec(session, version)
 
 
 def slots_with_items(*, session: Session, attempt_id: int) -> list[tuple[AttemptSlot, ItemSpec]]:
     """Every slot with the item version it served, in served order (one query)."""
     rows = session.exec(
-        select(AttemptSlot, ItemVersion.spec)
+        select(AttemptSlot, ItemVersion)
         .join(ItemVersion, col(ItemVersion.id) == col(AttemptSlot.item_version_id))
         .where(AttemptSlot.attempt_id == attempt_id)
         .order_by(col(AttemptSlot.number))
     ).all()
-    return [(slot, ItemSpec.model_validate(spec)) for slot, spec in rows]
+    return [(slot, _item_spec(session, version)) for slot, version in rows]
 
 
 def close_if_overdue(
@@ -474,11 +551,17 @@ def submit_attempt(
     """Submit and score once: a second submit (another tab, a double click) changes nothing.
     A pass is certified in the same transaction, unless the exam waits for a sign-off."""
     assert attempt.id is not None
-    # Re-read under a row lock (PostgreSQL; SQLite's IMMEDIATE transaction already serialises).
-    fresh = session.exec(
-        select(ExamAttempt).where(ExamAttempt.id == attempt.id).with_for_update()
-    ).one()
-    session.refresh(fresh)
+    # Re-read under a row lock on PostgreSQL; SQLite's IMMEDIATE transaction already excludes
+    # every other writer, so the row read in this transaction is current.
+    if _serialised(session) and attempt in session:
+        fresh = attempt
+    else:
+        fresh = session.exec(
+            select(ExamAttempt)
+            .where(ExamAttempt.id == attempt.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).one()
     if fresh.submitted_at is not None:
         return SubmitOutcome(fresh, False)
     spec = exam_spec(session=session, attempt=fresh)
@@ -512,8 +595,13 @@ def submit_attempt(
         "overall_required": score.overall_required,
         "reasons": list(score.reasons),
     }
-    for kind in ("submitted", "scored"):
-        record_event(session=session, attempt_id=attempt_id, kind=kind, now=now, client=client)
+    record_events(
+        session=session,
+        attempt_id=attempt_id,
+        kinds=("submitted", "scored"),
+        now=now,
+        client=client,
+    )
     audit.record(
         session=session,
         action="attempt.submitted",

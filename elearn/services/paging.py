@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -37,6 +38,14 @@ def page_of(
     number = min(max(1, number), max(1, -(-int(total) // size)))
     rows = session.exec(statement.offset((number - 1) * size).limit(size)).all()
     return Page(list(rows), number, size, int(total))
+
+
+def page_of_list(*, rows: Sequence[T], number: int, size: int) -> Page[T]:
+    """One page of rows computed in Python (a report's statuses); a page past the end is the
+    last, one before the first the first."""
+    pages = max(1, -(-len(rows) // size))
+    number = min(max(1, number), pages)
+    return Page(list(rows[(number - 1) * size : number * size]), number, size, len(rows))
 
 
 def contains(*, text: str) -> str:

@@ -9,6 +9,7 @@ from flask import Flask, Response, current_app, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from elearn.clock import utcnow
@@ -16,6 +17,7 @@ from elearn.db import (
     CommitFailed,
     UndocumentedWrite,
     get_session,
+    is_locked,
     keep_after_error,
     ping,
     rollback_request,
@@ -24,6 +26,7 @@ from elearn.domain.duties import OwnCase
 from elearn.domain.errors import DomainError
 from elearn.services import duties
 from elearn.services.certificates import Authority, authority_of
+from elearn.web.busy import busy_answer
 
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -224,7 +227,7 @@ def init_app(app: Flask) -> None:
     def _not_saved(exc: CommitFailed) -> Any:
         rollback_request()
         app.logger.error("commit failed on %s %s", request.method, request.path, exc_info=exc)
-        return _error_page(
+        body, status = _error_page(
             503,
             _("Not saved"),
             _(
@@ -232,12 +235,17 @@ def init_app(app: Flask) -> None:
                 "again in a moment."
             ),
         )
+        return body, status, {"Retry-After": "2"}
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Any:
         rollback_request()
         if isinstance(exc, UndocumentedWrite) and app.testing:
             raise exc  # a test fails on it loudly, with its traceback
+        if isinstance(exc, OperationalError) and is_locked(exc):
+            # Another request held SQLite's write lock longer than this one could wait.
+            app.logger.warning("database locked on %s %s", request.method, request.path)
+            return busy_answer(2)
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
         return _error_page(
             500,

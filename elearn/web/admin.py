@@ -15,9 +15,10 @@ from wtforms.fields.choices import SelectChoice
 
 from elearn.auth import ROLE_LABELS, roles_required
 from elearn.clock import utcnow
-from elearn.db import get_session
+from elearn.db import get_session, rollback_request, writes_in_jobs
 from elearn.domain.errors import AccountError
 from elearn.domain.staff import decode_staff_file
+from elearn.jobs.staff import import_staff
 from elearn.models import ROLES, User
 from elearn.services import accounts, content_sync, learning, reports, staff_import, xapi
 from elearn.web.auth import signup_open
@@ -206,6 +207,7 @@ class StaffUploadForm(FlaskForm):
 
 @bp.route("/staff", methods=["GET", "POST"])
 @admin_only
+@writes_in_jobs("the import commits every few hundred rows, so that saves never wait long")
 def staff_upload() -> Any:
     """Upload a staff file: first a dry run to read, then the import itself."""
     form = StaffUploadForm()
@@ -223,9 +225,21 @@ def staff_upload() -> Any:
             return render_template("admin/staff.html", form=form, plan=None, text="")
         session = get_session()
         plan = staff_import.plan_import(session=session, text=text, actor_id=current_user.id)
+        most = int(current_app.config["STAFF_UPLOAD_MAX_ROWS"])
+        if len(plan.changes) + len(plan.errors) > most:
+            flash(
+                _(
+                    "This file has more than %(most)s rows: import it on the server with "
+                    "the command 'flask --app elearn staff import FILE', which has no time limit.",
+                    most=most,
+                ),
+                "error",
+            )
+            return render_template("admin/staff.html", form=form, plan=None, text=""), 413
         if form.confirm.data and not plan.errors:
-            staff_import.apply_import(
-                session=session, plan=plan, actor_id=current_user.id, now=utcnow()
+            rollback_request()  # this request's read ends; the job writes in parts of its own
+            import_staff(
+                current_app, text=text, dry_run=False, now=utcnow(), actor_id=current_user.id
             )
             counts = plan.counts
             flash(

@@ -20,7 +20,7 @@ from flask_login import current_user, login_user, logout_user
 
 from elearn.auth import principal_of, public, signed_in
 from elearn.clock import utcnow
-from elearn.db import get_session
+from elearn.db import get_session, reading_session
 from elearn.domain.errors import AccountError
 from elearn.models import User
 from elearn.services import accounts
@@ -81,12 +81,15 @@ def login() -> Any:
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
-        user = accounts.authenticate(
-            session=get_session(),
-            email=form.email.data or "",
-            password=form.password.data or "",
-            now=utcnow(),
-        )
+        # The slow password check reads outside the write transaction: saves do not wait for it.
+        with reading_session(current_app) as reader:
+            user = accounts.authenticate(
+                session=get_session(),
+                reader=reader,
+                email=form.email.data or "",
+                password=form.password.data or "",
+                now=utcnow(),
+            )
         if user is None:
             # One message for a wrong e-mail, a wrong password and a closed account.
             form.password.errors = [_("The e-mail address or the password is not right.")]

@@ -30,6 +30,7 @@ from elearn.i18n import current_language
 from elearn.models import ExamAttempt
 from elearn.services import attempts, certificates, exams, review
 from elearn.web import authority
+from elearn.web.busy import retries_when_locked
 from elearn.web.forms import ConfirmForm
 
 bp = Blueprint("exam", __name__)
@@ -134,11 +135,14 @@ def start(exam_id: str) -> Any:
 
 
 @bp.route("/attempts/<int:attempt_id>/<int:number>", methods=["GET", "POST"])
+@retries_when_locked
 @learner
 @writes_on_get(SHOWS_QUESTION)
 def item(attempt_id: int, number: int) -> Any:
     session, now = get_session(), utcnow()
-    attempt = exams.own_attempt(session=session, attempt_id=attempt_id, user_id=current_user.id)
+    attempt = exams.own_attempt(
+        session=session, attempt_id=attempt_id, user_id=current_user.id, slot=number
+    )
     if request.method == "POST":
         if not ConfirmForm().validate_on_submit():
             abort(400)
@@ -202,11 +206,14 @@ def _destination(attempt: ExamAttempt, number: int, go: str) -> str:
 
 
 @bp.post("/attempts/<int:attempt_id>/<int:number>/save")
+@retries_when_locked  # a locked database: tried again within SAVE_LOCK_BUDGET_MS, then 503
 @learner
 def save(attempt_id: int, number: int) -> Any:
     """Autosave from the page's script: the same fields as the form, a JSON answer."""
     session, now = get_session(), utcnow()
-    attempt = exams.own_attempt(session=session, attempt_id=attempt_id, user_id=current_user.id)
+    attempt = exams.own_attempt(
+        session=session, attempt_id=attempt_id, user_id=current_user.id, slot=number
+    )
     try:
         _save_posted(attempt, number, now)
     except AttemptClosed:

@@ -30,6 +30,7 @@ from elearn.domain.localize import pick
 from elearn.i18n import current_language
 from elearn.services import certificates, learning, reports
 from elearn.services.exams import active_exams, attempts_of
+from elearn.services.paging import page_of_list
 from elearn.web import authority
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
@@ -67,6 +68,13 @@ def _csv(name: str, header: list[str], rows: list[list[Any]]) -> Response:
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
     )
+
+
+PEOPLE_PER_PAGE = 100  # a page of a report lists this many people; the CSV has them all
+
+
+def _page_number() -> int:
+    return request.args.get("page", 1, type=int) or 1
 
 
 COUNT_FIELDS = (
@@ -142,7 +150,7 @@ def unit(unit_id: int) -> Any:
         tree=tree,
         unit_id=unit_id,
         rows=rows,
-        expiring=expiring,
+        expiring=page_of_list(rows=expiring, number=_page_number(), size=PEOPLE_PER_PAGE),
         assignments=reports.assignments_for(session=session, tree=tree, unit_id=unit_id),
         form=form,
         titles={(t.kind, t.id): t.title for t, _c, _s in rows},
@@ -215,7 +223,7 @@ def target(unit_id: int, kind: str, target_id: str) -> Any:
         tree=tree,
         unit_id=unit_id,
         target=chosen,
-        statuses=statuses,
+        people=page_of_list(rows=statuses, number=_page_number(), size=PEOPLE_PER_PAGE),
         units=units,
         total=reports.count(rows=statuses),
         bars=reports.bars(data=[(name, c.percent("completed")) for _u, name, c in units]),

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from elearn.clock import utcnow
 from elearn.db import engine_of
@@ -218,3 +218,75 @@ def test_a_malformed_due_date_saves_nothing(app: Flask, as_role: Any) -> None:
         assert "Choose a course or exam and a due date." in response.get_data(as_text=True)
     with Session(engine_of(app)) as s:
         assert s.exec(select(Assignment).where(Assignment.unit_id == unit)).first() is None
+
+
+def add_staff(app: Flask, n: int) -> int:
+    """A new root unit with ``n`` learners ("Stor 00000" ...), written in two statements."""
+    from sqlalchemy import insert
+
+    from elearn.models import UserRole
+
+    now = utcnow()
+    with Session(engine_of(app)) as s:
+        unit = OrgUnit(name="Stor kommune", parent_id=None)
+        s.add(unit)
+        s.flush()
+        last = s.exec(select(User.id).order_by(col(User.id).desc())).first() or 0
+        s.execute(
+            insert(User),
+            [
+                {
+                    "id": last + 1 + i,
+                    "email": f"stor-{i}@example.org",
+                    "name": f"Stor {i:05d}",
+                    "password_hash": "!",
+                    "active": True,
+                    "org_unit_id": unit.id,
+                    "created_at": now,
+                }
+                for i in range(n)
+            ],
+        )
+        s.execute(
+            insert(UserRole), [{"user_id": last + 1 + i, "role": "learner"} for i in range(n)]
+        )
+        s.commit()
+        assert unit.id is not None
+        return unit.id
+
+
+def test_the_report_binds_no_parameter_per_person(app: Flask, admin: FlaskClient) -> None:
+    """Staff are read by a subquery, not by a list of ids: 100,000 staff as bound parameters
+    pass PostgreSQL's limit (65,535) and SQLite's default one (32,766)."""
+    from sqlalchemy import event
+
+    n = 1_200
+    unit_id = add_staff(app, n)
+    widest: list[int] = []
+
+    def note(_conn: Any, _cursor: Any, _statement: str, parameters: Any, *_args: Any) -> None:
+        widest.append(len(parameters) if isinstance(parameters, (list, tuple, dict)) else 0)
+
+    event.listen(engine_of(app), "before_cursor_execute", note)
+    response = admin.get(f"/manage/units/{unit_id}?format=csv")
+    event.remove(engine_of(app), "before_cursor_execute", note)
+    assert response.status_code == 200
+    assert f",{n}," in response.get_data(as_text=True)
+    assert max(widest) < 100, max(widest)
+
+
+def test_the_people_of_a_report_come_a_page_at_a_time(app: Flask, admin: FlaskClient) -> None:
+    unit_id = add_staff(app, 250)
+    base = f"/manage/units/{unit_id}/course/{COURSE}"
+    first = admin.get(base).get_data(as_text=True)
+    assert "Stor 00000" in first and "Stor 00099" in first and "Stor 00100" not in first
+    assert "Page 1 of 3" in first and f'href="{base}?page=2"' in first
+    third = admin.get(f"{base}?page=3").get_data(as_text=True)
+    assert "Stor 00200" in third and "Stor 00249" in third and "Stor 00199" not in third
+    for forged in ("999", "-4", "abc", "0"):  # past the end: the last page; nonsense: the first
+        response = admin.get(f"{base}?page={forged}")
+        assert response.status_code == 200
+        page = response.get_data(as_text=True)
+        assert ("Page 3 of 3" if forged == "999" else "Page 1 of 3") in page, forged
+    every = admin.get(f"{base}?format=csv").get_data(as_text=True)
+    assert every.count("stor-") == 250  # the CSV still has everyone
