@@ -108,7 +108,9 @@ def refuse_unreadable_input() -> None:
         fields = request.form.items(multi=True)  # parses now: a broken body is a 400 here
         if any("\x00" in key or "\x00" in value for key, value in fields):
             raise BadRequest("NUL in the form.")
-    elif _has_body():
+    elif request.mimetype or _has_body():
+        # A declared body of another type is no form even when empty (an empty JSON body read
+        # as "nothing posted" emptied an answer); a request without body or type posts nothing.
         raise UnsupportedMediaType("Send a form.")
 
 

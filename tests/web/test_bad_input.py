@@ -123,6 +123,21 @@ def test_the_pages_own_bodies_still_save(
     assert emptied.status_code == 200 and stored_slot(app, attempt_id, 1)[0] is None
 
 
+@pytest.mark.parametrize(
+    "content_type", ["application/json", "text/plain", "application/octet-stream"]
+)
+def test_an_empty_body_of_another_type_is_refused_and_keeps_the_answer(
+    app: Flask, learner: FlaskClient, answered: tuple[int, dict[str, Any]], content_type: str
+) -> None:
+    """Declared as no form, an empty body is refused like a full one, not read as "no answer"."""
+    attempt_id, _answer = answered
+    before = stored_slot(app, attempt_id, 1)
+    for path in (f"/attempts/{attempt_id}/1/save", f"/attempts/{attempt_id}/1"):
+        response = raw_post(learner, path, content_type, b"")
+        assert response.status_code == 415, (path, response.status_code)
+        assert stored_slot(app, attempt_id, 1) == before
+
+
 @pytest.mark.parametrize("case", ["text/plain", "truncated multipart", "form, not UTF-8"])
 def test_reflections_knowledge_check_and_ratings_refuse_unreadable_bodies(
     app: Flask, as_role: Any, case: str
