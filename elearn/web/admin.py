@@ -222,7 +222,7 @@ def staff_upload() -> Any:
             )
         except ValueError as exc:
             flash(str(exc), "error")
-            return render_template("admin/staff.html", form=form, plan=None, text="")
+            return render_template("admin/staff.html", form=form, plan=None, text=""), 400
         session = get_session()
         plan = staff_import.plan_import(session=session, text=text, actor_id=current_user.id)
         most = int(current_app.config["STAFF_UPLOAD_MAX_ROWS"])

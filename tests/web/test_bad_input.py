@@ -362,7 +362,7 @@ def test_a_staff_file_with_a_nul_character_is_refused_and_nothing_is_imported(
             },
             content_type="multipart/form-data",
         )
-        assert response.status_code == 200
+        assert response.status_code == 400  # refused, with the reason on the page
         assert "NUL character" in response.get_data(as_text=True)
     carried = post(admin, "/admin/staff", {"confirm": "y", "text": "name,email\nA\x00,a@b.no"})
     assert carried.status_code == 400
