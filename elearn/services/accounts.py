@@ -356,6 +356,16 @@ def user_page(
     )
 
 
+def _check_manages(*, roles: Iterable[str], manages: Iterable[int]) -> None:
+    """Units are managed by managers: units for someone without the role would be managed the
+    day the role is added, unseen on the form until then."""
+    if any(True for _ in manages) and "manager" not in set(roles):
+        raise AccountError(
+            N_("Only a manager manages units: give the manager role, or choose no units."),
+            "manages",
+        )
+
+
 def _apply_managed_units(
     *, session: Session, user: User, manages: Iterable[int], actor_id: int | None, now: datetime
 ) -> None:
@@ -379,6 +389,8 @@ def new_account(
     reset_hours: int,
 ) -> tuple[User, str]:
     """An admin creates an account without a password; returns it and a one-time reset token."""
+    roles, manages = tuple(roles), tuple(manages)
+    _check_manages(roles=roles, manages=manages)
     user = create_user(
         session=session,
         email=email,
@@ -416,6 +428,8 @@ def edit_account(
     if user is None:
         raise NotFound(N_("There is no such user."))
     wanted = set(roles)
+    manages = tuple(manages)
+    _check_manages(roles=wanted, manages=manages)
     other = find_user(session=session, email=email)
     if other is not None and other.id != user.id:
         raise AccountError(N_("An account with this e-mail address already exists."), "email")

@@ -208,3 +208,28 @@ def test_user_list_comes_a_page_at_a_time_with_roles(app: Flask, admin: FlaskCli
     assert "person59@example.org" in second and "person00@example.org" not in second
     assert 'href="/admin/?page=1&amp;q=person"' in second
     assert "0 user(s)" in admin.get("/admin/?q=%25").get_data(as_text=True)  # a literal %
+
+
+def test_units_are_managed_only_by_a_manager(app: Flask, admin: FlaskClient) -> None:
+    """Found by the outside re-test: units chosen for someone without the manager role were
+    stored, to be managed unseen the day the role was added."""
+    with Session(engine_of(app)) as s:
+        unit = s.exec(select(OrgUnit.id).where(OrgUnit.name == "Innkjøp")).one()
+    fields = {
+        "name": "Leo Lærling",
+        "email": "leo@example.org",
+        "roles": ["learner"],
+        "manages": [str(unit)],
+        "active": "y",
+    }
+    response = post(admin, "/admin/users/new", fields)
+    assert "Only a manager manages units" in response.get_data(as_text=True)
+    with Session(engine_of(app)) as s:  # nothing was created
+        assert s.exec(select(User).where(User.email == "leo@example.org")).first() is None
+    created = post(admin, "/admin/users/new", {**fields, "manages": []})
+    assert "one-time link" in created.get_data(as_text=True)
+    leo = user_id(app, "leo@example.org")
+    edited = post(admin, f"/admin/users/{leo}", fields)
+    assert "Only a manager manages units" in edited.get_data(as_text=True)
+    with Session(engine_of(app)) as s:
+        assert s.exec(select(ManagerUnit).where(ManagerUnit.user_id == leo)).all() == []
