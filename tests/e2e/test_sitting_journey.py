@@ -26,9 +26,7 @@ def test_candidate_waits_in_the_waiting_room_and_starts_at_the_time(
 ) -> None:
     now = utcnow()
     with live_app.app_context(), Session(engine_of(live_app)) as session:
-        certifier = session.exec(
-            select(User.id).where(User.email == "certifier@example.org")
-        ).one()
+        certifier = session.exec(select(User.id).where(User.email == "certifier@example.org")).one()
         scheduled = sittings.schedule(
             session=session,
             authority=authority_of(app=live_app),

@@ -144,9 +144,7 @@ def test_bad_input_schedules_nothing(
     assert attempts_of(app, LEARNER) == []
 
 
-def test_unknown_emails_are_listed_back_and_nothing_is_scheduled(
-    app: Flask, as_role: Any
-) -> None:
+def test_unknown_emails_are_listed_back_and_nothing_is_scheduled(app: Flask, as_role: Any) -> None:
     response = schedule(as_role("certifier"), emails=f"{LEARNER}\nghost@example.org")
     assert response.status_code == 422
     assert "ghost@example.org" in response.get_data(as_text=True)
@@ -184,8 +182,12 @@ def test_the_cli_draws_forms_still_missing(app: Flask, as_role: Any) -> None:
     sid = sitting_id(schedule(as_role("certifier")))
     with Session(engine_of(app)) as s:
         booking = s.exec(select(SittingCandidate).where(SittingCandidate.sitting_id == sid)).one()
-        s.add(SittingCandidate(sitting_id=sid, user_id=s.exec(
-            select(User.id).where(User.email == "certifier2@example.org")).one()))
+        s.add(
+            SittingCandidate(
+                sitting_id=sid,
+                user_id=s.exec(select(User.id).where(User.email == "certifier2@example.org")).one(),
+            )
+        )
         s.commit()
         assert booking.attempt_id is not None
     result = app.test_cli_runner().invoke(args=["sittings", "prepare"])
@@ -313,9 +315,13 @@ def test_a_double_start_makes_one_attempt(
     answers: list[int] = []
 
     def go(client: FlaskClient, token: str) -> None:
-        answers.append(client.post(f"/sittings/{sid}/start", data={"csrf_token": token}).status_code)
+        answers.append(
+            client.post(f"/sittings/{sid}/start", data={"csrf_token": token}).status_code
+        )
 
-    threads = [threading.Thread(target=go, args=pair) for pair in zip((first, second), tokens)]
+    threads = [
+        threading.Thread(target=go, args=pair) for pair in zip((first, second), tokens, strict=True)
+    ]
     for t in threads:
         t.start()
     for t in threads:
