@@ -225,6 +225,10 @@ def test_the_drawn_form_cannot_be_seen_before_the_start(app: Flask, as_role: Any
         f"/attempts/{attempt.id}/1/save", data={"answer": "1"}, headers={"X-CSRFToken": token}
     )
     assert saved.status_code == 409
+    # The exam's pages lead to the booking, not to the form.
+    start_page = learner.get(f"/exams/{EXAM}").get_data(as_text=True)
+    assert f"/attempts/{attempt.id}/1" not in start_page and 'href="/sittings/"' in start_page
+    assert f"/attempts/{attempt.id}/1" not in learner.get("/exams").get_data(as_text=True)
     # The ordinary start leads to the waiting room, not to the form.
     response = post(learner, f"/exams/{EXAM}/start")
     assert response.status_code == 302 and response.headers["Location"].endswith("/sittings/")
@@ -344,8 +348,9 @@ def test_a_candidate_who_never_came_is_absent_and_keeps_the_attempts(
     (attempt,) = attempts_of(app, LEARNER)
     assert attempt.passed is None and attempt.score_percent is None
     assert attempt.submitted_at is not None and attempt.closed_by == "absent"
-    page = as_role("learner").get(f"/exams/{EXAM}").get_data(as_text=True)
-    assert "3" in page  # the attempts left are still all three (the absence used none)
+    # The absence used no attempt and started no cooldown: the learner may start at once.
+    response = post(as_role("learner"), f"/exams/{EXAM}/start")
+    assert response.status_code == 302 and "/attempts/" in response.headers["Location"]
 
 
 def test_manager_sees_who_in_the_units_is_booked(app: Flask, as_role: Any) -> None:
