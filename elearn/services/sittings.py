@@ -39,14 +39,6 @@ ONLINE = "online"
 SCHEDULERS = ("certifier", "admin")
 
 
-class TooEarly(Conflict):
-    """The sitting has not started yet."""
-
-
-class TooLate(Conflict):
-    """The sitting's late-arrival window has closed."""
-
-
 @dataclass(frozen=True)
 class Booking:
     sitting: Sitting
@@ -431,9 +423,11 @@ def start_booked(
     if not attempt.waiting:
         return attempt
     if now < found.sitting.starts_at:
-        raise TooEarly(N_("The sitting has not started yet."))
+        raise Conflict(N_("The sitting has not started yet."))
     if now >= found.late_until():
-        raise TooLate(N_("The time for late arrival at this sitting is over; ask the invigilator."))
+        raise Conflict(
+            N_("The time for late arrival at this sitting is over; ask the invigilator.")
+        )
     # Only the request that flips it from waiting goes on: a racing double click updates nothing.
     updated = session.execute(
         ExamAttempt.__table__.update()  # type: ignore[attr-defined]
