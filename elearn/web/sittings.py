@@ -48,14 +48,16 @@ class SittingForm(FlaskForm):
         _l("Invigilator's e-mail"), validators=[InputRequired(), Length(max=254)]
     )
     emails = TextAreaField(
-        _l("Candidates' e-mails, one a line"), validators=[Optional(), Length(max=100_000)]
+        _l("Candidates' e-mails, one a line"),
+        validators=[PlainText(multiline=True), Optional(), Length(max=100_000)],
     )
     unit = SelectField(_l("Or everyone in a unit (with its sub-units)"), choices=[])
 
 
 class AddForm(FlaskForm):
     emails = TextAreaField(
-        _l("Candidates' e-mails, one a line"), validators=[InputRequired(), Length(max=100_000)]
+        _l("Candidates' e-mails, one a line"),
+        validators=[InputRequired(), PlainText(multiline=True), Length(max=100_000)],
     )
 
 
