@@ -305,6 +305,8 @@ class ExamAttempt(SQLModel, table=True):
     reviewed_at: datetime | None = None
     reviewed_by_id: int | None = Field(default=None, foreign_key="user_account.id")
     review_comment: str | None = Field(default=None, max_length=2000)
+    # Drawn ahead for a scheduled sitting and not started yet: nothing may be seen or saved.
+    waiting: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
 
 
 class AttemptSlot(SQLModel, table=True):
@@ -554,3 +556,34 @@ class XapiStatement(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, index=True)
     rejected_at: datetime | None = None
     last_error: str | None = Field(default=None, max_length=500)
+
+
+# --- scheduled sittings -------------------------------------------------------------------------
+
+
+class Sitting(SQLModel, table=True):
+    """An exam taken together at a set time: forms are drawn ahead, the start is one write."""
+
+    __tablename__ = "sitting"
+
+    id: int | None = Field(default=None, primary_key=True)
+    exam_id: str = Field(foreign_key="exam.id", index=True, max_length=80)
+    starts_at: datetime = Field(index=True)
+    late_minutes: int = 0  # late arrivals may start this long after the start
+    place: str = Field(max_length=200)  # a room, or "online"
+    invigilator_id: int = Field(foreign_key="user_account.id")
+    created_by_id: int = Field(foreign_key="user_account.id")
+    created_at: datetime
+
+
+class SittingCandidate(SQLModel, table=True):
+    """One booked candidate, with the attempt drawn for them (or why none could be)."""
+
+    __tablename__ = "sitting_candidate"
+    __table_args__ = (UniqueConstraint("sitting_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    sitting_id: int = Field(foreign_key="sitting.id", index=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    attempt_id: int | None = Field(default=None, foreign_key="exam_attempt.id")
+    problem: str | None = Field(default=None, max_length=200)  # why no form could be drawn

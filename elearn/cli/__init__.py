@@ -52,6 +52,7 @@ GROUPS = {
         ("audit", "The audit log: seal, verify, prune, export."),
         ("bank", "Question banks: import from and export to other systems."),
         ("xapi", "Learning records (xAPI) sent to a Learning Record Store."),
+        ("sittings", "Scheduled sittings: draw their forms ahead."),
     )
 }
 

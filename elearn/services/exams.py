@@ -186,7 +186,12 @@ def learner_status(
     for attempt in attempts:
         close_if_overdue(session=session, authority=authority, attempt=attempt, now=now)
     in_progress = next((a for a in attempts if a.submitted_at is None), None)
-    past = [PastAttempt(a.started_at, a.submitted_at, a.passed) for a in attempts]
+    # A sitting's candidate who never came (closed "absent") has not used an attempt.
+    past = [
+        PastAttempt(a.started_at, a.submitted_at, a.passed)
+        for a in attempts
+        if a.closed_by != "absent"
+    ]
     verdict = eligibility(
         view.spec,
         now=now,
@@ -422,6 +427,8 @@ def own_attempt(
             )
     if attempt is None or attempt.user_id != user_id:
         raise NotFound(N_("There is no such attempt."))
+    if attempt.waiting:  # drawn ahead for a sitting: nothing of it is shown before its start
+        raise Conflict(N_("This attempt belongs to a sitting that you have not started yet."))
     return attempt
 
 
@@ -563,6 +570,11 @@ def submit_attempt(
             .execution_options(populate_existing=True)
         ).one()
     if fresh.submitted_at is not None:
+        return SubmitOutcome(fresh, False)
+    if fresh.waiting:  # a sitting's candidate who never started: absent, not scored
+        fresh.submitted_at, fresh.closed_by = fresh.started_at, "absent"
+        attempt.submitted_at = fresh.submitted_at
+        session.flush()
         return SubmitOutcome(fresh, False)
     spec = exam_spec(session=session, attempt=fresh)
     rules = spec.pass_rules

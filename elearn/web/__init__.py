@@ -141,6 +141,7 @@ def init_app(app: Flask) -> None:
         learn,
         manage,
         panel,
+        sittings,
     )
 
     inputs.init_app(app)  # first: routes take its converter, and CSRF reads a form it checked
@@ -156,6 +157,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(manage.bp)
     app.register_blueprint(panel.studies)
     app.register_blueprint(panel.panel)
+    app.register_blueprint(sittings.desk)
+    app.register_blueprint(sittings.room)
     app.before_request(_refuse_nul_in_query)
     app.after_request(_security_headers)
 

@@ -131,6 +131,8 @@ def start(exam_id: str) -> Any:
         renewal_days=_renewal_days(),
         authority=authority(),
     )
+    if attempt.waiting:  # drawn for a sitting: it starts from the sitting's waiting room
+        return redirect(url_for("room.mine"))
     return redirect(url_for("exam.item", attempt_id=attempt.id, number=1))
 
 

@@ -18,7 +18,7 @@ from elearn.domain.numbers import whole_number
 from elearn.domain.practice import Checked, check_answer
 from elearn.domain.text import TextRefused, clean_text
 from elearn.i18n import current_language
-from elearn.services import learning
+from elearn.services import learning, sittings
 from elearn.web.forms import TEXT_MAX, EvaluationForm, ModuleForm, text_refused_message
 
 bp = Blueprint("learn", __name__)
@@ -38,13 +38,17 @@ def home() -> Any:
         return render_template("learn/landing.html")
     session = get_session()
     cards = []
+    bookings = []
     if current_user.has_role("learner"):
+        bookings = sittings.bookings_of(session=session, user_id=current_user.id, now=utcnow())
         for course in learning.active_courses(session=session):
             view = learning.load_course(session=session, course_id=course.id)
             prog = learning.progress(session=session, user_id=current_user.id, view=view)
             if prog.started:
                 cards.append((view, prog, learning.continue_module(view=view, prog=prog)))
-    return render_template("learn/home.html", cards=cards, pick=pick, lang=current_language())
+    return render_template(
+        "learn/home.html", cards=cards, bookings=bookings, pick=pick, lang=current_language()
+    )
 
 
 @bp.get("/courses")

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 from werkzeug.serving import make_server
 
 from tests.conftest import Template, clear_limits, copy_instance, make_app
@@ -53,9 +54,15 @@ def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]
 
 
 @pytest.fixture(scope="session")
-def live_server(template_db: Template, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def live_app(template_db: Template, tmp_path_factory: pytest.TempPathFactory) -> Flask:
+    """The app the live server serves, for a test that must set up data directly."""
     instance = tmp_path_factory.mktemp("e2e")
-    app = make_app(instance, TESTING=False, **copy_instance(template_db, instance))
+    return make_app(instance, TESTING=False, **copy_instance(template_db, instance))
+
+
+@pytest.fixture(scope="session")
+def live_server(live_app: Flask) -> Iterator[str]:
+    app = live_app
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

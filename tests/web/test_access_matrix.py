@@ -69,6 +69,12 @@ EXAMPLES = {
     "manage.target": "/manage/units/1/course/sustainability-intro",
     "manage.person": "/manage/units/1/people/1",
     "manage.assign": "/manage/units/1/assignments",
+    # Made-up sitting: certifiers get "not found"; a learner too, booked or not.
+    "sittings.detail": "/certify/sittings/999999",
+    "sittings.add": "/certify/sittings/999999/candidates",
+    "room.waiting_room": "/sittings/999999",
+    "room.clock": "/sittings/999999/clock",
+    "room.start": "/sittings/999999/start",
 }
 # Routes that end the session: checked for anonymous visitors only (test_sessions.py does the rest).
 SIGNS_OUT = {"auth.logout", "auth.sign_out_everywhere"}
@@ -96,6 +102,11 @@ NOT_FOUND_OK = {
     "studies.ratings_file",
     "panel.study",
     "panel.topic",
+    "sittings.detail",
+    "sittings.add",
+    "room.waiting_room",
+    "room.clock",
+    "room.start",
 }
 
 
