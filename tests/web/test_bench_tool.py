@@ -86,6 +86,7 @@ def test_bench_runs_a_tiny_cohort_and_writes_results_in_the_agreed_shape(tmp_pat
         assert row["errors"] == 0
     (cohort,) = results["cohorts"]
     assert cohort["learners"] == 2 and cohort["errors"] == 0 and cohort["lost_answers"] == 0
+    assert cohort["cut_off"] == 0
     assert cohort["certificates"] == cohort["passed"]  # one certificate per pass
     assert results["operations"]["answer_save"]["count"] == 80  # 2 learners × 40 questions
     saturated = results["saturated_saves"]
