@@ -240,6 +240,7 @@ async def learner(
     think: float,
     right: float,
     sign_in_at: float,
+    sitting: int | None = None,
 ) -> None:
     """One candidate: signs in at ``sign_in_at`` (seconds into the sign-in window), waits for
     the common start, answers every question (a page view and a save, then ``think`` seconds,
@@ -253,12 +254,12 @@ async def learner(
             "login",
             web.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": csrf}),
         )
-        csrf = await token(web, "/")
+        # A booked candidate waits in the sitting's room (its page holds the start form).
+        csrf = await token(web, f"/sittings/{sitting}" if sitting else "/")
         await go.wait()  # everybody starts at the same moment
         t0 = time.perf_counter()
-        started = await rec.timed(
-            "exam_start", web.post(f"/exams/{EXAM}/start", data={"csrf_token": csrf})
-        )
+        start_url = f"/sittings/{sitting}/start" if sitting else f"/exams/{EXAM}/start"
+        started = await rec.timed("exam_start", web.post(start_url, data={"csrf_token": csrf}))
         if started is None or "location" not in started.headers:
             cohort["errors"] += 1
             return
@@ -317,7 +318,10 @@ async def cohort_run(
     think: float,
     budget: float,
     sign_in_window: float,
+    sitting: tuple[int, float] | None = None,
 ) -> dict[str, Any]:
+    """One cohort. With ``sitting`` (its id and start, epoch seconds) the candidates are booked:
+    they wait in its room and all press start at its start time."""
     cohort: dict[str, Any] = {
         "start_ms": [],
         "errors": 0,
@@ -331,7 +335,18 @@ async def cohort_run(
     rng = random.Random(len(emails))
     tasks = [
         asyncio.create_task(
-            learner(base, e, go, rec, cohort, reader, think, 0.9, rng.uniform(0, sign_in_window))
+            learner(
+                base,
+                e,
+                go,
+                rec,
+                cohort,
+                reader,
+                think,
+                0.9,
+                rng.uniform(0, sign_in_window),
+                sitting[0] if sitting else None,
+            )
         )
         for e in emails
     ]
@@ -346,6 +361,8 @@ async def cohort_run(
     ):
         await asyncio.sleep(0.2)
     cohort["sign_in_s"] = round(time.monotonic() - window_start, 1)
+    if sitting is not None:  # the sitting's start, by the clock the server reads too
+        await asyncio.sleep(max(0.0, sitting[1] - time.time()) + 0.2)
     go.set()
     finished, pending = await asyncio.wait(tasks, timeout=budget)
     for task in pending:  # bounded in time: a learner still answering is cut off and counted
@@ -358,6 +375,65 @@ async def cohort_run(
     done.set()
     await stream
     return cohort
+
+
+def schedule_sitting(
+    database: str, instance: Path, emails: list[str], starts_in: float
+) -> tuple[int, float, float]:
+    """A sitting of the certification exam for ``emails``, starting ``starts_in`` seconds after
+    its forms are drawn (drawing them takes a while for a big cohort, so the start is set after
+    measuring it: the sitting is made with a start an hour ahead, then moved). Returns the
+    sitting's id, its start (epoch seconds) and the seconds the drawing took."""
+    from datetime import timedelta
+
+    from sqlmodel import Session, col, select
+
+    from elearn import create_app
+    from elearn.clock import utcnow
+    from elearn.db import engine_of
+    from elearn.models import ExamAttempt, Sitting, SittingCandidate, User
+    from elearn.services import certificates, sittings
+
+    app = create_app(
+        {"INSTANCE_PATH": str(instance), "DATABASE_URL": database, "SECRET_KEY": "bench-secret"}
+    )
+    t0 = time.monotonic()
+    with Session(engine_of(app)) as session:
+        reviewer = session.exec(select(User.id).where(User.email == REVIEWER)).one()
+        scheduled = sittings.schedule(
+            session=session,
+            authority=certificates.authority_of(app=app),
+            exam_id=EXAM,
+            starts_at=utcnow() + timedelta(hours=1),
+            late_minutes=15,
+            place="online",
+            invigilator_email=REVIEWER,
+            emails=emails,
+            unit_id=None,
+            created_by=reviewer,
+            now=utcnow(),
+        )
+        assert not scheduled.unknown and scheduled.sitting.id is not None
+        sitting_id = scheduled.sitting.id
+        session.commit()
+        drawn = time.monotonic() - t0
+        starts_at = utcnow() + timedelta(seconds=starts_in)
+        sitting = session.get(Sitting, sitting_id)
+        assert sitting is not None
+        moved = starts_at - sitting.starts_at
+        sitting.starts_at = starts_at
+        attempts = select(SittingCandidate.attempt_id).where(
+            SittingCandidate.sitting_id == sitting_id
+        )
+        for attempt in session.exec(select(ExamAttempt).where(col(ExamAttempt.id).in_(attempts))):
+            attempt.started_at = attempt.started_at + moved
+            if attempt.deadline_at is not None:
+                attempt.deadline_at = attempt.deadline_at + moved
+            session.add(attempt)
+        session.add(sitting)
+        session.commit()
+    engine_of(app).dispose()
+    return sitting_id, time.time() + starts_in, drawn
 
 
 def check_cohort(database: str, instance: Path, cohort: dict[str, Any]) -> tuple[int, int]:
@@ -762,11 +838,17 @@ def main() -> None:
     parser.add_argument("--storm-import", type=int, default=20_000, help="rows imported")
     parser.add_argument("--storm-savers", type=int, default=100)
     parser.add_argument("--no-storm", action="store_true", help="skip the long-request storm")
+    parser.add_argument(
+        "--starts",
+        default="sitting,burst",
+        help="how each cohort starts: sitting (booked, forms drawn ahead), burst (unscheduled)",
+    )
     parser.add_argument("--saturate-clients", type=int, default=32)
     parser.add_argument("--saturate-seconds", type=float, default=10.0)
     parser.add_argument("--out", default=str(ROOT / "bench" / "results.json"))
     args = parser.parse_args()
     sizes = [max(1, min(2000, int(n))) for n in args.cohorts.split(",")][:4]
+    starts = [how for how in ("sitting", "burst") if how in args.starts.split(",")] or ["sitting"]
     saturating = args.saturate_clients
     storm_savers = 0 if args.no_storm else args.storm_savers
     client_cpu0 = time.process_time()
@@ -786,8 +868,9 @@ def main() -> None:
         database = f"postgresql+psycopg://postgres@127.0.0.1:5432/{pg_name}"
     else:
         database = f"sqlite:///{work / 'elearn.sqlite'}"
-    print(f"preparing {sum(sizes) + saturating + storm_savers + 1} learners ...", flush=True)
-    emails, codes = prepare(work, database, sum(sizes) + saturating + storm_savers + 1)
+    learners = sum(sizes) * len(starts) + saturating + storm_savers + 1
+    print(f"preparing {learners} learners ...", flush=True)
+    emails, codes = prepare(work, database, learners)
 
     env = {
         "ELEARN_INSTANCE_PATH": str(work),
@@ -807,14 +890,25 @@ def main() -> None:
     rec, cohorts, peak = Recorder(), [], 0.0
     failures: list[str] = []
     used = 0
-    for size in sizes:
+    runs = [(size, how) for size in sizes for how in starts]
+    for size, how in runs:
         group = emails[used : used + size]
         used += size
         window = args.sign_in_window if args.sign_in_window is not None else size / 20
+        booked: tuple[int, float] | None = None
+        drawn_s = None
+        if how == "sitting":
+            print(f"cohort of {size}: a sitting, drawing the forms ahead ...", flush=True)
+            sitting_id, starts_at, drawn_s = schedule_sitting(database, work, group, window + 15)
+            booked = (sitting_id, starts_at)
         cpu0 = time.process_time()
-        print(f"cohort of {size}: signing in over {window:.0f} s ...", flush=True)
+        print(f"cohort of {size} ({how}): signing in over {window:.0f} s ...", flush=True)
 
-        async def run(group: list[str] = group, window: float = window) -> dict[str, Any]:
+        async def run(
+            group: list[str] = group,
+            window: float = window,
+            booked: tuple[int, float] | None = booked,
+        ) -> dict[str, Any]:
             sampler_stop = asyncio.Event()
 
             async def sample() -> None:
@@ -825,7 +919,7 @@ def main() -> None:
 
             sampler = asyncio.create_task(sample())
             result = await cohort_run(
-                url, group, codes, rec, reader, args.think, args.budget, window
+                url, group, codes, rec, reader, args.think, args.budget, window, booked
             )
             sampler_stop.set()
             await sampler
@@ -837,6 +931,8 @@ def main() -> None:
         cohorts.append(
             {
                 "learners": size,
+                "start": how,
+                "forms_drawn_s": round(drawn_s, 1) if drawn_s is not None else None,
                 "start_p50_ms": round(percentile(cohort["start_ms"], 0.5), 1),
                 "start_p99_ms": round(percentile(cohort["start_ms"], 0.99), 1),
                 "errors": cohort["errors"],
@@ -921,7 +1017,8 @@ def main() -> None:
         print(f"learner failed: {failure}")
     for c in cohorts:
         print(
-            f"cohort of {c['learners']}: start p99 {c['start_p99_ms']} ms, errors {c['errors']}, "
+            f"cohort of {c['learners']} ({c['start']}): start p99 {c['start_p99_ms']} ms, "
+            f"errors {c['errors']}, cut off {c['cut_off']}, "
             f"lost answers {c['lost_answers']}, certificates {c['certificates']} "
             f"of {c['passed']} passes"
         )

@@ -84,11 +84,16 @@ def test_bench_runs_a_tiny_cohort_and_writes_results_in_the_agreed_shape(tmp_pat
             "sql_per_request",
         }
         assert row["errors"] == 0
-    (cohort,) = results["cohorts"]
+    sitting, cohort = results["cohorts"]
+    # Booked in a sitting (forms drawn ahead), then an unscheduled burst of the same size.
+    assert (sitting["start"], cohort["start"]) == ("sitting", "burst")
+    assert sitting["learners"] == 2 and sitting["errors"] == 0 and sitting["cut_off"] == 0
+    assert sitting["lost_answers"] == 0 and sitting["forms_drawn_s"] is not None
     assert cohort["learners"] == 2 and cohort["errors"] == 0 and cohort["lost_answers"] == 0
     assert cohort["cut_off"] == 0
     assert cohort["certificates"] == cohort["passed"]  # one certificate per pass
-    assert results["operations"]["answer_save"]["count"] == 80  # 2 learners × 40 questions
+    # 2 cohorts of 2 learners × 40 questions
+    assert results["operations"]["answer_save"]["count"] == 160
     saturated = results["saturated_saves"]
     assert saturated["save_rps"] > 0 and saturated["errors"] == 0
     storm = results["long_requests"]
