@@ -24,12 +24,12 @@ def upgrade() -> None:
         'sitting',
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('exam_id', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
-        sa.Column('starts_at', sa.DateTime(), nullable=False),
+        sa.Column('starts_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column('late_minutes', sa.Integer(), nullable=False),
         sa.Column('place', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column('invigilator_id', sa.Integer(), nullable=False),
         sa.Column('created_by_id', sa.Integer(), nullable=False),
-        sa.Column('created_at', sa.DateTime(), nullable=False),
+        sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(['exam_id'], ['exam.id'], name='fk_sitting_exam_id_exam'),
         sa.ForeignKeyConstraint(
             ['invigilator_id'], ['user_account.id'], name='fk_sitting_invigilator_id_user_account'
