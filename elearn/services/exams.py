@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from elearn.domain import duties
-from elearn.domain.assembly import NotEnoughItems, PoolItem, assemble
+from elearn.domain.assembly import Form, NotEnoughItems, PoolItem, assemble
 from elearn.domain.content import BankSpec, ExamSpec, ItemSpec
 from elearn.domain.credentials import certificate_state
 from elearn.domain.eligibility import Eligibility, PastAttempt, Refusal, deadline, eligibility
@@ -271,6 +271,27 @@ def _pool(session: Session, view: ExamView, user_id: int) -> list[PoolItem]:
     return pool
 
 
+def store_form(*, session: Session, attempt_id: int, form: Form) -> None:
+    """Write a drawn form's slots (one statement) and count its items as exposed: the same for a
+    start and for a form drawn ahead of a sitting."""
+    session.execute(
+        insert(AttemptSlot),
+        [
+            {
+                "attempt_id": attempt_id,
+                "number": s.number,
+                "item_version_id": s.version_id,
+                "topic": s.topic,
+                "options": list(s.options),
+                "prompts": list(s.prompts),
+                "flagged": False,
+            }
+            for s in form.slots
+        ],
+    )
+    _count_exposure(session, [s.version_id for s in form.slots])
+
+
 def _count_exposure(session: Session, version_ids: Sequence[int]) -> None:
     dialect = session.get_bind().dialect.name
     module: Any = postgresql if dialect == "postgresql" else sqlite
@@ -359,22 +380,7 @@ def start_attempt(
             raise
         return existing
     assert attempt.id is not None
-    session.execute(
-        insert(AttemptSlot),
-        [
-            {
-                "attempt_id": attempt.id,
-                "number": s.number,
-                "item_version_id": s.version_id,
-                "topic": s.topic,
-                "options": list(s.options),
-                "prompts": list(s.prompts),
-                "flagged": False,
-            }
-            for s in form.slots
-        ],
-    )
-    _count_exposure(session, [s.version_id for s in form.slots])
+    store_form(session=session, attempt_id=attempt.id, form=form)
     record_event(session=session, attempt_id=attempt.id, kind="started", now=now, client=client)
     audit.record(
         session=session,

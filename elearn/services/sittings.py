@@ -14,24 +14,23 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from elearn.domain.assembly import NotEnoughItems, assemble
 from elearn.domain.eligibility import deadline
 from elearn.domain.errors import N_, Conflict, InvalidAnswer, NotFound
-from elearn.models import AttemptSlot, ExamAttempt, Sitting, SittingCandidate, User, UserRole
+from elearn.models import ExamAttempt, Sitting, SittingCandidate, User, UserRole
 from elearn.services import audit
 from elearn.services.attempts import NO_CLIENT, Client, record_event
 from elearn.services.certificates import Authority
 from elearn.services.exams import (
     REFUSALS,
-    _count_exposure,
     _pool,
     extra_time,
     learner_status,
     load_exam,
+    store_form,
 )
 from elearn.services.reports import load_tree
 
@@ -252,22 +251,7 @@ def prepare(*, session: Session, authority: Authority, sitting: Sitting, now: da
         session.add(attempt)
         session.flush()
         assert attempt.id is not None
-        session.execute(
-            insert(AttemptSlot),
-            [
-                {
-                    "attempt_id": attempt.id,
-                    "number": s.number,
-                    "item_version_id": s.version_id,
-                    "topic": s.topic,
-                    "options": list(s.options),
-                    "prompts": list(s.prompts),
-                    "flagged": False,
-                }
-                for s in form.slots
-            ],
-        )
-        _count_exposure(session, [s.version_id for s in form.slots])
+        store_form(session=session, attempt_id=attempt.id, form=form)
         booking.attempt_id, booking.problem = attempt.id, None
         audit.record(
             session=session,
