@@ -832,7 +832,9 @@ def main() -> None:
         default=None,
         help="seconds over which a cohort signs in before the start (default: 1 per 20 learners)",
     )
-    parser.add_argument("--budget", type=float, default=420, help="seconds a cohort may take")
+    parser.add_argument(
+        "--budget", type=float, default=150, help="seconds a cohort may take after its start"
+    )
     parser.add_argument("--storm-staff", type=int, default=100_000, help="staff in the big unit")
     parser.add_argument("--storm-audit", type=int, default=120_000, help="audit entries seeded")
     parser.add_argument("--storm-import", type=int, default=20_000, help="rows imported")
