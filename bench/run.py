@@ -436,8 +436,9 @@ def schedule_sitting(
     return sitting_id, time.time() + starts_in, drawn
 
 
-def check_cohort(database: str, instance: Path, cohort: dict[str, Any]) -> tuple[int, int]:
-    """Lost answers (saved with 200 but absent) and certificates issued after sign-off."""
+def check_cohort(database: str, instance: Path, cohort: dict[str, Any]) -> tuple[int, int, int]:
+    """Lost answers (saved with 200 but absent), certificates issued after sign-off, and passes
+    (each must have exactly one certificate)."""
     from sqlmodel import Session, col, select
 
     from elearn import create_app
@@ -466,12 +467,13 @@ def check_cohort(database: str, instance: Path, cohort: dict[str, Any]) -> tuple
         # pass (the sign-off refuses that: decision 0013).
         reviewer = accounts.find_user(session=session, email=REVIEWER)
         assert reviewer is not None and reviewer.id is not None
-        for attempt in session.exec(
+        passes = session.exec(
             select(ExamAttempt).where(
                 col(ExamAttempt.id).in_(cohort["attempts"] or [0]),
                 col(ExamAttempt.passed).is_(True),
             )
-        ):
+        ).all()
+        for attempt in passes:
             assert attempt.id is not None
             certificates.sign_off(
                 session=session,
@@ -491,7 +493,7 @@ def check_cohort(database: str, instance: Path, cohort: dict[str, Any]) -> tuple
             ).all()
         )
     engine_of(app).dispose()
-    return lost, issued
+    return lost, issued, len(passes)
 
 
 # --- a saturating save phase and the long-request storm -----------------------------------------
@@ -722,29 +724,6 @@ async def storm(
     }
 
 
-def cohort_passes(database: str, instance: Path, cohort: dict[str, Any]) -> int:
-    """How many of the cohort's attempts passed: each must have exactly one certificate."""
-    from sqlalchemy import func
-    from sqlmodel import Session, col, select
-
-    from elearn import create_app
-    from elearn.db import engine_of
-    from elearn.models import ExamAttempt
-
-    app = create_app(
-        {"INSTANCE_PATH": str(instance), "DATABASE_URL": database, "SECRET_KEY": "bench-secret"}
-    )
-    with Session(engine_of(app)) as session:
-        count = session.exec(
-            select(func.count()).where(
-                col(ExamAttempt.id).in_(cohort["attempts"] or [0]),
-                col(ExamAttempt.passed).is_(True),
-            )
-        ).one()
-    engine_of(app).dispose()
-    return int(count)
-
-
 async def baseline(url: str, seconds: float, concurrency: int) -> float:
     count = 0
     stop_at = time.monotonic() + seconds
@@ -928,7 +907,7 @@ def main() -> None:
             return result
 
         cohort = asyncio.run(run())
-        lost, issued = check_cohort(database, work, cohort)
+        lost, issued, passed = check_cohort(database, work, cohort)
         failures += cohort.get("failures", [])
         cohorts.append(
             {
@@ -940,7 +919,7 @@ def main() -> None:
                 "errors": cohort["errors"],
                 "lost_answers": lost,
                 "certificates": issued,
-                "passed": cohort_passes(database, work, cohort),
+                "passed": passed,
                 "save_retries": cohort["save_retries"],
                 "cut_off": cohort["cut_off"],
                 "sign_in_window_s": window,
