@@ -95,8 +95,8 @@ class Authority:
     jwt_algorithm: str = vc.RS256  # CREDENTIAL_JWT_ALG
     _pdf_signer: PdfSigner | None = field(default=None, repr=False)
     _base: str | None = field(default=None, repr=False)  # recorded once, never changes
-    # Parsed keys by file: loading an RSA key checks it (about 0.1 s), too slow for each verify.
-    _loaded: dict[Path, tuple[int, vc.SigningKey]] = field(default_factory=dict, repr=False)
+    # Key records by file, with the file's modification time (see _record).
+    _loaded: dict[Path, tuple[int, KeyRecord]] = field(default_factory=dict, repr=False)
 
     @property
     def issuer(self) -> vc.Issuer:
@@ -148,19 +148,15 @@ class Authority:
         paths = [p for prefix in prefixes for p in self.keys_dir.glob(f"{prefix}*.pem")]
         return sorted(paths, key=lambda p: (p.stem[2:], p.stem))
 
-    def _load(self, path: Path, kid: str) -> vc.SigningKey:
-        """The key in one file, parsed once while the file stays the same."""
-        stamp = path.stat().st_mtime_ns
-        cached = self._loaded.get(path)
-        if cached is None or cached[0] != stamp or cached[1].kid != kid:
-            cached = (stamp, vc.key_from_pem(kid, path.read_bytes()))
-            self._loaded[path] = cached
-        return cached[1]
-
     def _record(self, path: Path) -> KeyRecord:
         """One key with its record. A key made before kids were recorded (an Ed25519 key, whose
         kid was a fragment of the key set) gets its record now, under the issuer's recorded
-        base, and signs as before."""
+        base, and signs as before. Parsed once while the key file stays the same (a record is
+        written once, and loading an RSA key checks it: about 0.1 s, too slow for each verify)."""
+        stamp = path.stat().st_mtime_ns
+        cached = self._loaded.get(path)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
         meta_path = path.with_suffix(".json")
         try:
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
@@ -168,8 +164,10 @@ class Authority:
             kid = self.id_url(f"/.well-known/jwks.json#{path.stem}")
             meta = {"kid": kid, "sign_from": datetime(1970, 1, 1, tzinfo=UTC).isoformat()}
             _write_private(meta_path, json.dumps(meta, indent=2) + "\n", exclusive=False)
-        key = self._load(path, str(meta["kid"]))
-        return KeyRecord(key, datetime.fromisoformat(str(meta["sign_from"])))
+        key = vc.key_from_pem(str(meta["kid"]), path.read_bytes())
+        record = KeyRecord(key, datetime.fromisoformat(str(meta["sign_from"])))
+        self._loaded[path] = (stamp, record)
+        return record
 
     def records(self, algorithm: str | None = None) -> list[KeyRecord]:
         """Every signing key (of one algorithm, or all) with its recorded kid and signing
