@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import math
 import time
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, current_app, request
@@ -92,11 +93,15 @@ def init_app(app: Flask) -> None:
         storage_uri=app.config["RATELIMIT_STORAGE_URI"],
         default_limits=[],
     )
-    for endpoint in GUARDED:
+    # Per address: sign-in, sign-up and reset; and PDF uploads on /verify (each is parsed and its
+    # signature checked).
+    per_address = {
+        **dict.fromkeys(GUARDED, "SIGN_IN_LIMIT_PER_ADDRESS"),
+        UPLOAD: "VERIFY_UPLOAD_LIMIT_PER_ADDRESS",
+    }
+    for endpoint, setting in per_address.items():
         view: Any = app.view_functions[endpoint]
-        wrapped: Any = limiter.limit(
-            lambda: current_app.config["SIGN_IN_LIMIT_PER_ADDRESS"], methods=["POST"]
-        )(view)
+        wrapped: Any = limiter.limit(_setting(setting), methods=["POST"])(view)
         if endpoint == "auth.login":
             wrapped = limiter.limit(
                 lambda: current_app.config["SIGN_IN_LIMIT_PER_ACCOUNT_AND_ADDRESS"],
@@ -114,14 +119,12 @@ def init_app(app: Flask) -> None:
         app.view_functions[endpoint] = wrapped
     for endpoint in LOOKUPS:
         app.view_functions[endpoint] = _lookup_budget(app.view_functions[endpoint])
-    # Each uploaded PDF is parsed and its signature checked: a brake on one address's uploads.
-    view = app.view_functions[UPLOAD]
-    wrapped = limiter.limit(
-        lambda: current_app.config["VERIFY_UPLOAD_LIMIT_PER_ADDRESS"], methods=["POST"]
-    )(view)
-    wrapped.access = view.access
-    app.view_functions[UPLOAD] = wrapped
     app.extensions["elearn.limiter"] = limiter
+
+
+def _setting(name: str) -> Callable[[], str]:
+    """The limit in a setting, read at each request (tests and operators change it)."""
+    return lambda: str(current_app.config[name])
 
 
 def _lookup_budget(view: Any) -> Any:
