@@ -47,6 +47,8 @@ USERS: dict[str, dict[str, Any]] = {
     "uma": {"email": "uma@elsewhere.example", "email_verified": False, "name": "Uma Unverified"},
     # The demo learner's address: a password account, linked only with its password.
     "lena": {"email": "learner@example.org", "email_verified": True, "name": "Lena Learner"},
+    # As ID-porten: a subject and a national identity number, no e-mail, no name.
+    "ida": {"pid": "01017012345"},
     # An address outside the trusted domains whose account has no password.
     "ola": {"email": "ola@elsewhere.example", "email_verified": True, "name": "Ola Import"},
 }

@@ -31,10 +31,12 @@ REQUIRED_DOMAINS = "sso_required_domains"  # AppSetting: {"kommune.no": "entra"}
 
 @dataclass(frozen=True)
 class Outcome:
-    """A user to sign in, or an existing password account the person must prove first."""
+    """A user to sign in, or an existing password account the person must prove first (named,
+    or to be named by the person when the provider sends no e-mail address, as ID-porten)."""
 
     user: User | None = None
     link_to: User | None = None
+    link_any: bool = False
 
 
 def identity_of(*, session: Session, issuer: str, subject: str) -> UserIdentity | None:
@@ -59,7 +61,11 @@ def sign_in(
         apply_access(session=session, user=user, provider=provider, access=access, now=now)
         return Outcome(user=user)
 
-    existing = accounts.find_user(session=session, email=person.email) if person.email else None
+    if person.email is None:
+        # No address at all (ID-porten sends only its subject and `pid`, which is never kept):
+        # the person links an account they can sign in to here, or an admin makes one.
+        return Outcome(link_any=True)
+    existing = accounts.find_user(session=session, email=person.email)
     if existing is not None:
         if not existing.active:
             raise SsoRefused("closed", N_("This account is closed. Ask your administrator."))

@@ -36,7 +36,7 @@ from elearn.web.forms import (
 )
 from elearn.web.signin import forget_in_browser as _forget_in_browser
 from elearn.web.signin import sign_in as _sign_in
-from elearn.web.sso import logout_redirect, providers
+from elearn.web.sso import logout_url, providers
 
 bp = Blueprint("auth", __name__)
 
@@ -98,11 +98,15 @@ def logout() -> Any:
     # This browser's session ends on the server: copies of its cookies stop working too.
     # The user's other devices stay signed in.
     # Signed in through a provider that offers it: signed out there too (RP-initiated logout).
-    at_provider = logout_redirect(url_for("auth.login", _external=True))
+    at_provider = logout_url(url_for("auth.login", _external=True))
     accounts.end_session(session=get_session(), token=current_user.session_token)
     _forget_in_browser()
+    if at_provider:
+        # A page, not a redirect: the site's CSP lets its forms lead only to the site itself.
+        url, label = at_provider
+        return render_template("auth/signed_out_sso.html", url=url, label=label)
     flash(_("You are signed out."), "info")
-    return at_provider or redirect(url_for("auth.login"))
+    return redirect(url_for("auth.login"))
 
 
 @bp.post("/account/sign-out-everywhere")

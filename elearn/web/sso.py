@@ -28,6 +28,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.security import check_password_hash
@@ -46,7 +47,7 @@ from elearn.domain.sso import (
     parse_providers,
 )
 from elearn.models import ROLES, User
-from elearn.services import audit, sso
+from elearn.services import accounts, audit, sso
 from elearn.web import safe_next
 from elearn.web.signin import sign_in as sign_in_browser
 
@@ -155,11 +156,10 @@ def callback(name: str) -> Any:
         )
         return _refuse(refused.message, 403)
     next_page = safe_next(pending.get("next"), url_for("learn.home"))
-    if outcome.link_to is not None:
-        assert outcome.link_to.id is not None
+    if outcome.link_to is not None or outcome.link_any:
         session[LINK] = {
             "provider": provider.name,
-            "user_id": outcome.link_to.id,
+            "user_id": outcome.link_to.id if outcome.link_to else None,
             "claims": _kept_claims(claims),
             "until": (now.timestamp() + LINK_MINUTES * 60),
             "next": next_page,
@@ -181,8 +181,9 @@ def _kept_claims(claims: dict[str, Any]) -> dict[str, Any]:
 
 
 class LinkForm(FlaskForm):
-    password = PasswordField(N_("Your password in elearn"), validators=[DataRequired()])
-    submit = SubmitField(N_("Link and sign in"))
+    email = StringField(_l("Your e-mail address in elearn"), validators=[Length(max=254)])
+    password = PasswordField(_l("Your password in elearn"), validators=[DataRequired()])
+    submit = SubmitField(_l("Link and sign in"))
 
 
 @bp.route("/login/sso/link", methods=["GET", "POST"])
@@ -195,17 +196,25 @@ def link() -> Any:
         session.pop(LINK, None)
         return _refuse(N_("The sign-in to link has expired. Please start again."))
     provider = providers().get(pending["provider"])
-    user = get_session().get(User, pending["user_id"])
-    if provider is None or user is None or not user.active:
+    named = get_session().get(User, pending["user_id"]) if pending.get("user_id") else None
+    if provider is None or (pending.get("user_id") and (named is None or not named.active)):
         session.pop(LINK, None)
         return _refuse(N_("The sign-in to link has expired. Please start again."))
     form = LinkForm()
+    page = {"form": form, "user": named, "provider": provider}
     if form.validate_on_submit():
-        if not check_password_hash(user.password_hash, form.password.data or ""):
-            form.password.errors = [_("The password is not right.")]
-            return render_template(
-                "auth/sso_link.html", form=form, user=user, provider=provider
-            ), 401
+        password = form.password.data or ""
+        if named is None:  # the provider named no account: the person names theirs
+            user = accounts.authenticate(
+                session=get_session(), email=form.email.data or "", password=password, now=utcnow()
+            )
+            wrong = _("The e-mail address or the password is not right.")
+        else:
+            user = named if check_password_hash(named.password_hash, password) else None
+            wrong = _("The password is not right.")
+        if user is None:
+            form.password.errors = [wrong]
+            return render_template("auth/sso_link.html", **page), 401
         try:
             sso.link_after_password(
                 session=get_session(),
@@ -223,11 +232,12 @@ def link() -> Any:
             session[ID_TOKEN] = {"provider": provider.name, "id_token": pending["id_token"]}
         flash(_("Your organisation's sign-in is linked to your account."), "success")
         return redirect(safe_next(pending.get("next"), url_for("learn.home")))
-    return render_template("auth/sso_link.html", form=form, user=user, provider=provider)
+    return render_template("auth/sso_link.html", **page)
 
 
-def logout_redirect(post_logout: str) -> Any | None:
-    """RP-initiated logout at the provider the browser signed in with, where it offers it."""
+def logout_url(post_logout: str) -> tuple[str, str] | None:
+    """Where the browser signs out at the provider it signed in with (RP-initiated logout), with
+    the provider's label; None when it did not sign in so, or the provider offers no such end."""
     held = session.pop(ID_TOKEN, None)
     if not held:
         return None
@@ -238,11 +248,14 @@ def logout_redirect(post_logout: str) -> Any | None:
         client = _client(provider.name)
         if not client.load_server_metadata().get("end_session_endpoint"):
             return None
-        return client.logout_redirect(
-            post_logout_redirect_uri=post_logout, id_token_hint=held.get("id_token")
+        made = client.create_logout_url(
+            post_logout_redirect_uri=post_logout,
+            id_token_hint=held.get("id_token"),
+            client_id=provider.client_id,
         )
     except (requests.RequestException, RuntimeError, OAuthError):
         return None  # signed out here anyway; the provider's session ends on its own
+    return str(made["url"]), provider.label
 
 
 # --- the administrator's page: providers and domains that must use them ---------------------------
@@ -250,23 +263,23 @@ def logout_redirect(post_logout: str) -> Any | None:
 
 class RequiredDomainForm(FlaskForm):
     domain = StringField(
-        N_("E-mail domain"),
+        _l("E-mail domain"),
         validators=[
             DataRequired(),
             Length(max=253),
             Regexp(
                 r"^@?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$",
-                message=N_("Give a domain such as kommune.no."),
+                message=_l("Give a domain such as kommune.no."),
             ),
         ],
     )
-    provider = SelectField(N_("Sign-in through"), choices=[])
-    submit = SubmitField(N_("Require this sign-in"))
+    provider = SelectField(_l("Sign-in through"), choices=[])
+    submit = SubmitField(_l("Require this sign-in"))
 
 
 class LiftDomainForm(FlaskForm):
     domain = StringField(validators=[DataRequired(), Length(max=253)])
-    submit = SubmitField(N_("Allow passwords again"))
+    submit = SubmitField(_l("Allow passwords again"))
 
 
 @bp.route("/admin/sso", methods=["GET", "POST"])

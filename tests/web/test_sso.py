@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
+import re
 import secrets
 from collections.abc import Iterator
 from datetime import timedelta
@@ -269,6 +271,39 @@ def test_a_password_account_is_linked_only_with_its_password(app: Flask) -> None
     assert again.get("/account").status_code == 200
 
 
+def test_a_provider_without_addresses_links_the_account_the_person_signs_in_to(
+    app: Flask, provider: RunningProvider
+) -> None:
+    provider_scopes = provider_config(provider)
+    assert "groups" in provider_scopes["scopes"]
+    client = english_client(app)
+    response = sso_sign_in(client, "ida")  # as ID-porten: sub and pid, nothing else
+    assert response.headers["Location"] == "/login/sso/link"
+    with client.session_transaction() as browser:
+        assert "pid" not in browser["sso_link"]["claims"]  # never kept, not even for a minute
+    page = client.get("/login/sso/link").get_data(as_text=True)
+    assert 'name="email"' in page
+    token = csrf_token(client, "/login/sso/link")
+    wrong = client.post(
+        "/login/sso/link",
+        data={"csrf_token": token, "email": "learner@example.org", "password": "not-it"},
+    )
+    assert wrong.status_code == 401
+    assert identities(app) == []
+    right = client.post(
+        "/login/sso/link",
+        data={"csrf_token": token, "email": "learner@example.org", "password": DEMO_PASSWORD},
+    )
+    assert right.status_code == 302
+    [identity] = identities(app)
+    [learner] = users_with(app, "learner@example.org")
+    assert (identity.user_id, identity.subject) == (learner.id, "ida")
+    with db(app) as s:  # the national identity number is nowhere in the database
+        for table in ("user_identity", "user_account", "audit_entry", "sso_grant", "app_setting"):
+            rows = s.connection().exec_driver_sql(f"SELECT * FROM {table}").fetchall()
+            assert "01017012345" not in repr(rows), table
+
+
 def test_the_link_step_cannot_be_reached_without_a_provider_sign_in(app: Flask) -> None:
     client = english_client(app)
     assert client.get("/login/sso/link").status_code == 400
@@ -449,13 +484,18 @@ def test_sign_out_ends_the_session_at_the_provider_too(
     client = english_client(app)
     sso_sign_in(client, "nora")
     response = client.post("/logout", data={"csrf_token": csrf_token(client)})
-    assert response.status_code == 302
-    target = urlsplit(response.headers["Location"])
+    assert response.status_code == 200  # a page with the way on: the CSP keeps forms on the site
+    found = re.search(
+        r'<a class="button" href="([^"]+)">Sign out of Kommune ID', response.get_data(as_text=True)
+    )
+    assert found
+    target = urlsplit(html.unescape(found.group(1)))
     assert f"{target.scheme}://{target.netloc}" == provider.issuer
     assert target.path == "/session/end"
     query = parse_qs(target.query)
     assert query["post_logout_redirect_uri"] == [f"{APP}/login"]
     assert query["id_token_hint"][0].count(".") == 2
+    assert query["client_id"] == ["elearn"]
     assert client.get("/account").status_code == 302  # signed out here as well
 
 
