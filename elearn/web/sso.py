@@ -367,3 +367,16 @@ def init_app(app: Flask) -> None:
     app.extensions["elearn.oauth"] = oauth
     app.register_blueprint(bp)
     app.jinja_env.globals["sso_providers"] = lambda: list(providers(app).values())
+    app.jinja_env.globals["sso_identities"] = _identities_for_page
+
+
+def _identities_for_page(user_id: int) -> list[Any]:
+    """The account page's list: each linked provider's label and when it was linked."""
+    from types import SimpleNamespace
+
+    found = sso.identities_of(session=get_session(), user_id=user_id)
+    labels = {p.name: p.label for p in providers().values()}
+    return [
+        SimpleNamespace(label=labels.get(i.provider, i.provider), created_at=i.created_at)
+        for i in found
+    ]

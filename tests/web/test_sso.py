@@ -160,7 +160,8 @@ def test_a_first_sign_in_makes_the_account_and_maps_claims_to_roles_and_units(
         "nora",
         user.id,
     )
-    assert "Nora Nilsen" in client.get("/account").get_data(as_text=True)
+    account = client.get("/account").get_data(as_text=True)
+    assert "Nora Nilsen" in account and "Kommune ID, linked" in account
     with db(app) as s:
         actions = set(s.exec(select(AuditEntry.action)))
     assert {"user.created", "user.sso_linked", "user.sso_access_changed"} <= actions
