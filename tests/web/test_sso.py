@@ -167,6 +167,15 @@ def test_a_first_sign_in_makes_the_account_and_maps_claims_to_roles_and_units(
     assert {"user.created", "user.sso_linked", "user.sso_access_changed"} <= actions
 
 
+def test_accounts_are_made_for_a_provider_even_when_self_sign_up_is_off(app: Flask) -> None:
+    with db(app) as s:
+        accounts.put_setting(session=s, key="self_signup", value=False, actor_id=None, now=utcnow())
+        s.commit()
+    assert english_client(app).get("/signup").status_code == 403
+    assert sso_sign_in(english_client(app), "nora").status_code == 302
+    assert len(users_with(app, "nora@kommune.example")) == 1
+
+
 def test_a_second_sign_in_finds_the_same_account(app: Flask) -> None:
     sso_sign_in(english_client(app), "nora")
     response = sso_sign_in(english_client(app), "nora")
