@@ -48,10 +48,16 @@ run: content
 serve: db  ## production-style: gunicorn with gunicorn.conf.py (no demo data)
 	$(BIN)/gunicorn -c gunicorn.conf.py elearn.wsgi:app
 
-test: install
+# The OpenID provider the SSO tests sign in through (panva's oidc-provider, tests/oidc/), from
+# the npm registry with the machine's Node.js; without npm those tests say why they skip.
+OIDC_PROVIDER := tests/oidc/node_modules/.package-lock.json
+$(OIDC_PROVIDER): tests/oidc/package-lock.json
+	if command -v npm >/dev/null; then cd tests/oidc && npm ci --no-audit --no-fund --loglevel=error; fi
+
+test: install $(OIDC_PROVIDER)
 	$(BIN)/pytest
 
-test-fast: install
+test-fast: install $(OIDC_PROVIDER)
 	$(BIN)/pytest -m "not e2e"
 
 lint: $(STAMP)

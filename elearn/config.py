@@ -70,6 +70,13 @@ class Defaults:
     # The JWT proof's algorithm: RS256 (Open Badges 3.0's baseline, what 1EdTech's validator
     # accepts) or EdDSA. Both keys stay published; the JSON-LD credential is always Ed25519.
     CREDENTIAL_JWT_ALG = "RS256"
+    # Sign-in through organisations' OpenID providers (docs/sso.md): a name used in URLs -> its
+    # settings (discovery_url, client_id, client_secret or private_key_file, scopes, label,
+    # trusted_email_domains, rules, default_roles, logout). Put it in instance/config.py.
+    OIDC_PROVIDERS: dict[str, Any] = {}
+    # Local accounts that keep their password when their domain must sign in through a provider:
+    # the break-glass path when the provider is down (docs/sso.md). Lower-case addresses.
+    SSO_BREAK_GLASS_EMAILS: tuple[str, ...] = ()
     VERIFY_LIMIT_PER_ADDRESS = "30 per minute"  # failed look-ups of codes: against guessing
     # PDF signing (docs/decisions/0015, docs/deploy.md). Without PDF_SIGNING_PKCS12 the app makes
     # its own P-256 key and a self-signed certificate issued to ISSUER_NAME (instance/pdf-signing/).

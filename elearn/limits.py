@@ -29,7 +29,7 @@ from werkzeug.exceptions import TooManyRequests
 
 from elearn.domain.staff import normalise_email
 
-GUARDED = ("auth.login", "auth.signup", "auth.reset")
+GUARDED = ("auth.login", "auth.signup", "auth.reset", "sso.link")
 # Look-ups of certificate codes: the page, the PDF and the signed credential (JWT and JSON-LD)
 # share one budget of failed look-ups per address; a code that exists is always answered
 # (docs/decisions/0014).

@@ -106,6 +106,35 @@ class PasswordReset(SQLModel, table=True):
     used_at: datetime | None = None
 
 
+class UserIdentity(SQLModel, table=True):
+    """An account at an organisation's OpenID provider, linked to a user by the provider's
+    stable subject (issuer + sub), never by e-mail alone (docs/decisions/0023)."""
+
+    __tablename__ = "user_identity"
+    __table_args__ = (UniqueConstraint("issuer", "subject"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    provider: str = Field(max_length=40)
+    issuer: str = Field(max_length=255)
+    subject: str = Field(max_length=255)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_login_at: datetime | None = None
+
+
+class SsoGrant(SQLModel, table=True):
+    """What a provider's claim rules gave a user (a role, a managed unit, the user's unit): taken
+    back at the sign-in where the rule no longer matches. What an admin gave by hand has no row
+    here, and is kept."""
+
+    __tablename__ = "sso_grant"
+
+    user_id: int = Field(foreign_key="user_account.id", primary_key=True)
+    provider: str = Field(max_length=40, primary_key=True)
+    kind: str = Field(max_length=10, primary_key=True)  # role | manages | unit
+    value: str = Field(max_length=400, primary_key=True)
+
+
 class AppSetting(SQLModel, table=True):
     """Settings an admin changes at run time (config holds their defaults)."""
 

@@ -142,6 +142,7 @@ def init_app(app: Flask) -> None:
         manage,
         panel,
         sittings,
+        sso,
     )
 
     inputs.init_app(app)  # first: routes take its converter, and CSRF reads a form it checked
@@ -159,6 +160,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(panel.panel)
     app.register_blueprint(sittings.desk)
     app.register_blueprint(sittings.room)
+    sso.init_app(app)
     app.before_request(_refuse_nul_in_query)
     app.after_request(_security_headers)
 

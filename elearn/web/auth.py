@@ -16,14 +16,14 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 
-from elearn.auth import principal_of, public, signed_in
+from elearn.auth import public, signed_in
 from elearn.clock import utcnow
 from elearn.db import get_session, reading_session
 from elearn.domain.errors import AccountError
-from elearn.models import User
-from elearn.services import accounts
+from elearn.domain.sso import sso_required
+from elearn.services import accounts, sso
 from elearn.web import safe_next
 from elearn.web.forms import (
     ChangePasswordForm,
@@ -34,6 +34,9 @@ from elearn.web.forms import (
     SignupForm,
     language_choices,
 )
+from elearn.web.signin import forget_in_browser as _forget_in_browser
+from elearn.web.signin import sign_in as _sign_in
+from elearn.web.sso import logout_url, providers
 
 bp = Blueprint("auth", __name__)
 
@@ -46,32 +49,6 @@ def signup_open() -> bool:
     )
 
 
-def _sign_in(user: User, remember: bool) -> None:
-    """A new login session on the server for this browser, and its cookies."""
-    session_ = get_session()
-    assert user.id is not None
-    # The server forgets the session when its cookie would expire: 12 hours, or 14 days when
-    # the browser is remembered (config PERMANENT_SESSION_LIFETIME, REMEMBER_COOKIE_DURATION).
-    lifetime = current_app.config[
-        "REMEMBER_COOKIE_DURATION" if remember else "PERMANENT_SESSION_LIFETIME"
-    ]
-    token = accounts.start_session(
-        session=session_, user_id=user.id, remember=remember, now=utcnow(), lifetime=lifetime
-    )
-    roles = accounts.user_roles(session=session_, user_id=user.id)
-    login_user(principal_of(user, roles, token), remember=remember)
-
-
-def _forget_in_browser() -> None:
-    """Drop the user from this browser's cookies: the session's contents and the remember
-    cookie (Flask-Login deletes it when ``_remember`` says "clear", so that survives)."""
-    logout_user()
-    remember = session.get("_remember")
-    session.clear()
-    if remember:
-        session["_remember"] = remember
-
-
 @bp.route("/login", methods=["GET", "POST"])
 @public
 def login() -> Any:
@@ -80,7 +57,13 @@ def login() -> Any:
     form = LoginForm()
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
-    if form.validate_on_submit():
+    if form.validate_on_submit() and (required := _sso_required(form.email.data or "")):
+        # The organisation signs its people in: no password here for its domain (whether or not
+        # an account exists, so that the answer reveals nothing), but for break-glass accounts.
+        form.password.errors = [
+            _("Your organisation signs you in: use the button “%(label)s”.", label=required.label)
+        ]
+    elif form.validate_on_submit():
         # The slow password check reads outside the write transaction: saves do not wait for it.
         with reading_session(current_app) as reader:
             user = accounts.authenticate(
@@ -100,13 +83,28 @@ def login() -> Any:
     return render_template("auth/login.html", form=form, signup_open=signup_open()), status
 
 
+def _sso_required(email: str) -> Any:
+    """The provider this address's domain must sign in with, unless it is a break-glass account."""
+    address = email.strip().lower()
+    if address in current_app.config["SSO_BREAK_GLASS_EMAILS"]:
+        return None
+    name = sso_required(address, sso.required_domains(session=get_session()))
+    return providers().get(name) if name else None
+
+
 @bp.post("/logout")
 @signed_in
 def logout() -> Any:
     # This browser's session ends on the server: copies of its cookies stop working too.
     # The user's other devices stay signed in.
+    # Signed in through a provider that offers it: signed out there too (RP-initiated logout).
+    at_provider = logout_url(url_for("auth.login", _external=True))
     accounts.end_session(session=get_session(), token=current_user.session_token)
     _forget_in_browser()
+    if at_provider:
+        # A page, not a redirect: the site's CSP lets its forms lead only to the site itself.
+        url, label = at_provider
+        return render_template("auth/signed_out_sso.html", url=url, label=label)
     flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"))
 

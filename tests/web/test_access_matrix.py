@@ -75,6 +75,9 @@ EXAMPLES = {
     "room.waiting_room": "/sittings/999999",
     "room.clock": "/sittings/999999/clock",
     "room.start": "/sittings/999999/start",
+    # No provider is configured in the matrix's app: every provider name is unknown.
+    "sso.start": "/login/sso/none",
+    "sso.callback": "/login/sso/none/callback",
 }
 # Routes that end the session: checked for anonymous visitors only (test_sessions.py does the rest).
 SIGNS_OUT = {"auth.logout", "auth.sign_out_everywhere"}
@@ -107,6 +110,8 @@ NOT_FOUND_OK = {
     "room.waiting_room",
     "room.clock",
     "room.start",
+    "sso.start",
+    "sso.callback",
 }
 
 
