@@ -70,6 +70,9 @@ class Defaults:
     # The JWT proof's algorithm: RS256 (Open Badges 3.0's baseline, what 1EdTech's validator
     # accepts) or EdDSA. Both keys stay published; the JSON-LD credential is always Ed25519.
     CREDENTIAL_JWT_ALG = "RS256"
+    # Retention periods in days, over the defaults in elearn/domain/privacy.py (DEFAULT_PERIODS):
+    # e.g. {"practice_attempts": 365}. `flask privacy retention` applies them (cron, nightly).
+    RETENTION: dict[str, int] = {}
     VERIFY_LIMIT_PER_ADDRESS = "30 per minute"  # failed look-ups of codes: against guessing
     # PDF signing (docs/decisions/0015, docs/deploy.md). Without PDF_SIGNING_PKCS12 the app makes
     # its own P-256 key and a self-signed certificate issued to ISSUER_NAME (instance/pdf-signing/).

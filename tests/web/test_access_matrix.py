@@ -75,6 +75,11 @@ EXAMPLES = {
     "room.waiting_room": "/sittings/999999",
     "room.clock": "/sittings/999999/clock",
     "room.start": "/sittings/999999/start",
+    # A made-up request and person: admins get "not found".
+    "privacy.decide": "/admin/privacy/requests/999999",
+    "privacy.person_json": "/admin/users/999999/privacy/export.json",
+    "privacy.person_html": "/admin/users/999999/privacy/export",
+    "privacy.close": "/admin/users/999999/close",
 }
 # Routes that end the session: checked for anonymous visitors only (test_sessions.py does the rest).
 SIGNS_OUT = {"auth.logout", "auth.sign_out_everywhere"}
@@ -107,6 +112,10 @@ NOT_FOUND_OK = {
     "room.waiting_room",
     "room.clock",
     "room.start",
+    "privacy.decide",
+    "privacy.person_json",
+    "privacy.person_html",
+    "privacy.close",
 }
 
 
