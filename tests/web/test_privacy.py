@@ -385,6 +385,23 @@ def test_retention_removes_exactly_what_its_rules_say(app: Flask, lena: FlaskCli
         )
     again = runner.invoke(args=["privacy", "retention", "--dry-run"])
     assert "practice_attempts: would delete 0" in again.output
+    assert "audit_entries: would delete 0" in again.output  # nothing is five years old
+
+
+def test_retention_prunes_the_audit_log_behind_a_checkpoint_and_it_still_verifies(
+    app: Flask,
+) -> None:
+    audit_jobs.seal(app)
+    with db(app) as s:  # the demo's entries made ten years ago
+        s.execute(text("UPDATE audit_entry SET at = :t"), {"t": utcnow() - timedelta(days=3650)})
+        s.commit()
+    audit_jobs.seal(app)
+    dry = app.test_cli_runner().invoke(args=["privacy", "retention", "--dry-run"])
+    assert "audit_entries: would delete 0" not in dry.output
+    real = app.test_cli_runner().invoke(args=["privacy", "retention"])
+    assert real.exit_code == 0 and "audit_entries: deleted 0" not in real.output
+    check = audit_jobs.verify(app)
+    assert check.holds and check.floor > 0
 
 
 def test_an_expired_certificate_is_withdrawn_after_its_period(app: Flask) -> None:
