@@ -77,6 +77,9 @@ class Defaults:
     # Local accounts that keep their password when their domain must sign in through a provider:
     # the break-glass path when the provider is down (docs/sso.md). Lower-case addresses.
     SSO_BREAK_GLASS_EMAILS: tuple[str, ...] = ()
+    # Retention periods in days, over the defaults in elearn/domain/privacy.py (DEFAULT_PERIODS):
+    # e.g. {"practice_attempts": 365}. `flask privacy retention` applies them (cron, nightly).
+    RETENTION: dict[str, int] = {}
     VERIFY_LIMIT_PER_ADDRESS = "30 per minute"  # failed look-ups of codes: against guessing
     # PDF signing (docs/decisions/0015, docs/deploy.md). Without PDF_SIGNING_PKCS12 the app makes
     # its own P-256 key and a self-signed certificate issued to ISSUER_NAME (instance/pdf-signing/).

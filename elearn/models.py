@@ -40,6 +40,9 @@ class User(SQLModel, table=True):
     last_login_at: datetime | None = None
     # Random, made at the first certificate: links a holder's credentials, reveals nothing.
     credential_subject_id: str | None = Field(default=None, max_length=45, unique=True, index=True)
+    # Set when the person's data was erased: the row stays, holding no identity, so that what
+    # must stay (a certificate until it expires, sealed audit entries) keeps its references.
+    erased_at: datetime | None = None
 
 
 class LoginSession(SQLModel, table=True):
@@ -133,6 +136,22 @@ class SsoGrant(SQLModel, table=True):
     provider: str = Field(max_length=40, primary_key=True)
     kind: str = Field(max_length=10, primary_key=True)  # role | manages | unit
     value: str = Field(max_length=400, primary_key=True)
+class PrivacyRequest(SQLModel, table=True):
+    """A person's request to erase their data (GDPR art. 17), and the administrator's decision:
+    ``scope`` "default" keeps a valid certificate until it expires; "full" revokes it too."""
+
+    __tablename__ = "privacy_request"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    kind: str = Field(default="erasure", max_length=16)
+    status: str = Field(default="requested", max_length=16)  # requested|rejected|done
+    requested_at: datetime
+    note: str = Field(default="", max_length=2000)  # the person's words, if any
+    decided_at: datetime | None = None
+    decided_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+    scope: str | None = Field(default=None, max_length=8)  # default | full
+    reason: str = Field(default="", max_length=2000)  # the decision's reason, recorded
 
 
 class AppSetting(SQLModel, table=True):

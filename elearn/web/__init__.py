@@ -141,6 +141,7 @@ def init_app(app: Flask) -> None:
         learn,
         manage,
         panel,
+        privacy,
         sittings,
         sso,
     )
@@ -161,6 +162,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(sittings.desk)
     app.register_blueprint(sittings.room)
     sso.init_app(app)
+    app.register_blueprint(privacy.bp)
     app.before_request(_refuse_nul_in_query)
     app.after_request(_security_headers)
 

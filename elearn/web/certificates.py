@@ -28,6 +28,7 @@ from elearn.auth import public, roles_required
 from elearn.clock import utcnow
 from elearn.db import get_session, writes_on_get
 from elearn.services import certificates
+from elearn.services.privacy import no_longer_held
 from elearn.web import authority
 from elearn.web.issuer import cors
 
@@ -119,6 +120,8 @@ def verify(code: str) -> Any:
     certificate = certificates.find(session=get_session(), code=code)
     if certificate is None:
         return render_template("certificates/unknown.html", code=code), 404
+    if no_longer_held(certificate):
+        return render_template("certificates/no_longer_held.html", c=certificate), 410
     result = certificates.verify(certificate=certificate, authority=authority(), now=utcnow())
     return render_template(
         "certificates/verify.html",
@@ -135,6 +138,8 @@ def pdf(code: str) -> Any:
     certificate = certificates.find(session=session, code=code)
     if certificate is None:
         return render_template("certificates/unknown.html", code=code), 404
+    if no_longer_held(certificate):
+        return render_template("certificates/no_longer_held.html", c=certificate), 410
     result = certificates.verify(certificate=certificate, authority=authority(), now=utcnow())
     # No PDF that could pass for a valid certificate: a page that says why, with the date.
     data = (
@@ -158,6 +163,8 @@ def credential(code: str) -> Any:
     certificate = certificates.find(session=get_session(), code=code)
     if certificate is None:
         return jsonify(error="not found"), 404
+    if no_longer_held(certificate):
+        return jsonify(error="no longer held"), 410
     return Response(
         certificate.credential,
         mimetype="application/vc+jwt",

@@ -23,6 +23,7 @@ from elearn.db import get_session
 from elearn.domain import credentials as vc
 from elearn.i18n import current_language
 from elearn.services import certificates, issuer
+from elearn.services.privacy import no_longer_held
 from elearn.web import authority
 
 bp = Blueprint("issuer", __name__)
@@ -126,6 +127,8 @@ def credential_jsonld(code: str) -> Any:
     certificate = certificates.find(session=get_session(), code=code)
     if certificate is None:
         return jsonify(error="not found"), 404
+    if no_longer_held(certificate):
+        return jsonify(error="no longer held"), 410
     try:
         document = certificates.jsonld_credential(
             certificate=certificate, authority=authority(), now=utcnow()

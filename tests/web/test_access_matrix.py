@@ -78,6 +78,11 @@ EXAMPLES = {
     # No provider is configured in the matrix's app: every provider name is unknown.
     "sso.start": "/login/sso/none",
     "sso.callback": "/login/sso/none/callback",
+    # A made-up request and person: admins get "not found".
+    "privacy.decide": "/admin/privacy/requests/999999",
+    "privacy.person_json": "/admin/users/999999/privacy/export.json",
+    "privacy.person_html": "/admin/users/999999/privacy/export",
+    "privacy.close": "/admin/users/999999/close",
 }
 # Routes that end the session: checked for anonymous visitors only (test_sessions.py does the rest).
 SIGNS_OUT = {"auth.logout", "auth.sign_out_everywhere"}
@@ -112,6 +117,10 @@ NOT_FOUND_OK = {
     "room.start",
     "sso.start",
     "sso.callback",
+    "privacy.decide",
+    "privacy.person_json",
+    "privacy.person_html",
+    "privacy.close",
 }
 
 
