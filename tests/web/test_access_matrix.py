@@ -12,7 +12,7 @@ from elearn.db import engine_of
 from elearn.models import User
 from tests.conftest import COURSE, csrf_token, english_client, login
 
-ROLES = ("anonymous", "learner", "manager", "certifier", "panellist", "admin")
+ROLES = ("anonymous", "learner", "manager", "certifier", "panellist", "admin", "editor")
 # What each role reaches; the manager also holds the learner role in the demo data.
 HOLDS = {
     "anonymous": set(),
@@ -21,6 +21,7 @@ HOLDS = {
     "certifier": {"certifier"},
     "panellist": {"panellist"},
     "admin": {"admin"},
+    "editor": {"editor"},
 }
 # An example URL for every route with parameters; a new route without one fails the test.
 EXAMPLES = {
@@ -75,6 +76,14 @@ EXAMPLES = {
     "room.waiting_room": "/sittings/999999",
     "room.clock": "/sittings/999999/clock",
     "room.start": "/sittings/999999/start",
+    # The case bank: a published demo case, and made-up ones (not found to everyone).
+    "cases.detail": "/cases/1",
+    "cases.attachment": "/cases/1/attachments/999999",
+    "cases.edit": "/cases/999999/edit",
+    "cases.upload": "/cases/999999/attachments",
+    "cases.remove_upload": "/cases/999999/attachments/1/delete",
+    "cases.submit": "/cases/999999/submit",
+    "cases.review": "/cases/999999/review",
 }
 # Routes that end the session: checked for anonymous visitors only (test_sessions.py does the rest).
 SIGNS_OUT = {"auth.logout", "auth.sign_out_everywhere"}
@@ -107,6 +116,12 @@ NOT_FOUND_OK = {
     "room.waiting_room",
     "room.clock",
     "room.start",
+    "cases.attachment",
+    "cases.edit",
+    "cases.upload",
+    "cases.remove_upload",
+    "cases.submit",
+    "cases.review",
 }
 
 
