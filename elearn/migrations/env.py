@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-import elearn.models  # noqa: F401  (registers the tables on the metadata)
+import elearn.models  # registers the tables on the metadata
 
 config = context.config
 target_metadata = SQLModel.metadata
