@@ -592,14 +592,20 @@ class SittingCandidate(SQLModel, table=True):
 # --- the case bank (docs/decisions/0020) ---------------------------------------------------------
 
 
-# SQLite's full-text index of case_text (an FTS5 table and its shadow tables), made by migration
-# 0015 and kept by triggers: no model, so autogenerate and the model check leave it alone.
+# The full-text index of case_text, made by migration 0015: on SQLite an FTS5 table (and its
+# shadow tables) kept by triggers, on PostgreSQL a GIN expression index. No model describes
+# them, so autogenerate and the model check leave them alone.
 SEARCH_TABLES = ("case_fts",)
+SEARCH_INDEXES = ("ix_case_text_search",)
 
 
 def modelled(name: str | None, type_: str, _parents: Any) -> bool:
-    """Alembic's ``include_name``: False for the tables no model describes (the search index)."""
-    return not (type_ == "table" and name is not None and name.startswith(SEARCH_TABLES))
+    """Alembic's ``include_name``: False for what no model describes (the search index)."""
+    if name is None:
+        return True
+    if type_ == "table":
+        return not name.startswith(SEARCH_TABLES)
+    return not (type_ == "index" and name in SEARCH_INDEXES)
 
 
 class CaseStudy(SQLModel, table=True):

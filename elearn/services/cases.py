@@ -20,8 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
-from sqlalchemy import func, or_, text, update
+from sqlalchemy import Text, cast, func, or_, text, update
 from sqlmodel import Session, col, select
 
 from elearn.domain import cases as rules
@@ -369,7 +368,7 @@ def _has_tag(session: Session, tag: str) -> Any:
     """The case's JSON list of tags holds ``tag`` (a JSON string, matched with its quotes)."""
     quoted = f'%"{tag}"%' if rules.TAG.fullmatch(tag) else "%\x01%"
     if session.get_bind().dialect.name == "postgresql":
-        return func.cast(CaseStudy.tags, text("TEXT")).like(quoted)  # type: ignore[arg-type]
+        return cast(CaseStudy.tags, Text).like(quoted)
     return func.json(CaseStudy.tags).like(quoted)
 
 
@@ -604,6 +603,8 @@ def attachment_file(
 
 def read_case_files(*, folder: Path) -> list[rules.CaseFile]:
     """Every ``*.yaml`` under ``folder`` as a case; ValueError names the file that is wrong."""
+    import yaml  # here, not at the top: the app starts without the YAML parser
+
     out = []
     for path in sorted(folder.glob("*.yaml")):
         try:

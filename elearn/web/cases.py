@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 from urllib.parse import quote
 
@@ -42,6 +43,7 @@ from elearn.services import cases, reports
 from elearn.web.forms import NAME_MAX, TEXT_MAX, MultiCheckboxField, PlainText, SmallIntegerField
 
 bp = Blueprint("cases", __name__)
+DIGITS = re.compile(r"[0-9]{1,6}")  # ASCII digits only: str.isdigit() takes "²", int() does not
 editor = roles_required("editor")
 
 CATEGORY_LABELS = {
@@ -218,13 +220,13 @@ def _filters() -> tuple[cases.Filters, int]:
         q=args.get("q", "")[:200],
         category=args.get("category", "") if args.get("category") in rules.CATEGORIES else "",
         country=args.get("country", "") if args.get("country") in rules.COUNTRIES else "",
-        sdg=int(sdg) if sdg.isdigit() and int(sdg) in rules.SDGS else None,
+        sdg=int(sdg) if DIGITS.fullmatch(sdg) and int(sdg) in rules.SDGS else None,
         programme=args.get("programme", "")[:200],
         lang=lang if lang in rules.LANGUAGES else "",
         tag=args.get("tag", "")[:60],
     )
     page = args.get("page", "1")
-    return filters, int(page) if page.isdigit() and len(page) < 7 else 1
+    return filters, int(page) if DIGITS.fullmatch(page) else 1
 
 
 def _public_url() -> str:

@@ -140,6 +140,8 @@ def test_search_and_filters(client: FlaskClient, query: str, expected: int) -> N
         "q=%25_%5C",
         "sdg=99",
         "sdg=-1",
+        "sdg=%C2%B2",
+        "page=%C2%B2",
         "country=XX",
         "page=999999999999",
         "lang=xx",
