@@ -696,3 +696,22 @@ class CaseAttachment(SQLModel, table=True):
     stored_as: str = Field(max_length=64, unique=True)
     uploaded_by_id: int | None = Field(default=None, foreign_key="user_account.id")
     uploaded_at: datetime = Field(default_factory=utcnow)
+
+
+# --- team reflection: what a unit agreed to do after a course (issue 20) -----------------------
+
+
+class UnitNextStep(SQLModel, table=True):
+    """A next step a unit agreed after a course (at its team reflection): what, who, by when."""
+
+    __tablename__ = "unit_next_step"
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="org_unit.id", index=True)
+    course_id: str = Field(default="", max_length=80)  # the course it follows, if any
+    action: str = Field(sa_column=Column(Text, nullable=False))
+    owner: str = Field(max_length=200)
+    due: date
+    done_at: datetime | None = None
+    created_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+    created_at: datetime = Field(default_factory=utcnow)

@@ -70,6 +70,8 @@ EXAMPLES = {
     "manage.target": "/manage/units/1/course/sustainability-intro",
     "manage.person": "/manage/units/1/people/1",
     "manage.assign": "/manage/units/1/assignments",
+    "manage.add_next_step": "/manage/units/1/next-steps",
+    "manage.next_step_done": "/manage/units/1/next-steps/999999/done",
     # Made-up sitting: certifiers get "not found"; a learner too, booked or not.
     "sittings.detail": "/certify/sittings/999999",
     "sittings.add": "/certify/sittings/999999/candidates",
@@ -116,6 +118,7 @@ NOT_FOUND_OK = {
     "room.waiting_room",
     "room.clock",
     "room.start",
+    "manage.next_step_done",
     "cases.attachment",
     "cases.edit",
     "cases.upload",

@@ -1,4 +1,5 @@
-"""the case bank: cases, their texts per language, SDGs, review steps, attachments, text search
+"""the case bank: cases, their texts per language, SDGs, review steps, attachments, text search;
+a unit's agreed next steps after a course
 
 Revision ID: 0015
 Revises: 0012
@@ -118,6 +119,26 @@ def upgrade() -> None:
     )
     op.create_index(op.f('ix_case_attachment_case_id'), 'case_attachment', ['case_id'])
 
+    # What a unit agreed after a course (team reflection): shown beside its completion.
+    op.create_table(
+        'unit_next_step',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('unit_id', sa.Integer(), nullable=False),
+        sa.Column('course_id', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
+        sa.Column('action', sa.Text(), nullable=False),
+        sa.Column('owner', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column('due', sa.Date(), nullable=False),
+        sa.Column('done_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column('created_by_id', sa.Integer(), nullable=True),
+        sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(['unit_id'], ['org_unit.id'], name='fk_unit_next_step_unit_id_org_unit'),
+        sa.ForeignKeyConstraint(
+            ['created_by_id'], ['user_account.id'], name='fk_unit_next_step_created_by_id_user_account'
+        ),
+        sa.PrimaryKeyConstraint('id', name='pk_unit_next_step'),
+    )
+    op.create_index(op.f('ix_unit_next_step_unit_id'), 'unit_next_step', ['unit_id'])
+
     # Full-text search over title and text, in the database's own engine (decision 0020).
     if op.get_bind().dialect.name == 'postgresql':
         op.execute(
@@ -154,6 +175,7 @@ def downgrade() -> None:
         for trigger in ('case_text_ai', 'case_text_ad', 'case_text_au'):
             op.execute(f"DROP TRIGGER IF EXISTS {trigger}")
         op.execute("DROP TABLE IF EXISTS case_fts")
+    op.drop_table('unit_next_step')
     op.drop_table('case_attachment')
     op.drop_table('case_step')
     op.drop_table('case_sdg')
