@@ -86,5 +86,13 @@ def test_a_case_from_submission_through_review_to_publication_and_search(
     expect(visitor.get_by_text("Clear basis, thank you.")).to_have_count(0)
     axe_check(visitor, "published case")
     visitor.screenshot(path=shots / "42-case-published.png", full_page=True)
+    # A course module links to the published cases of its topic.
+    writer.goto(f"{live_server}/courses/life-cycle-costs/modules/01-what-counts")
+    cases_aside = writer.get_by_role("complementary", name="Cases on this topic")
+    expect(
+        cases_aside.get_by_role("link", name="Floor scrubbers chosen by life-cycle cost")
+    ).to_be_visible()
+    axe_check(writer, "module with its cases")
+    cases_aside.screenshot(path=shots / "43-module-cases.png")
     for page in (writer, editor, visitor):
         page.context.close()
