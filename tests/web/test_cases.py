@@ -430,3 +430,16 @@ def test_case_text_rows_keep_their_search_body(app: Flask, learner: FlaskClient)
     with db(app) as s:
         text = s.exec(select(CaseText).where(CaseText.case_id == case_id)).one()
     assert "Quietbuses" in text.body and "Start the market dialogue" in text.body
+
+
+def test_demo_runs_again_without_bringing_back_or_doubling_cases(app: Flask, as_role: Any) -> None:
+    with db(app) as s:
+        first = s.exec(select(CaseStudy).where(col(CaseStudy.demo_key).is_not(None))).first()
+        assert first is not None
+    post(as_role("editor"), f"/cases/{first.id}/review", {"action": "archive"})
+    result = app.test_cli_runner().invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    with db(app) as s:
+        demo = s.exec(select(CaseStudy).where(col(CaseStudy.demo_key).is_not(None))).all()
+    assert len(demo) == 8
+    assert state(app, first.id or 0) == "archived"
