@@ -82,6 +82,7 @@ def course(course_id: str) -> Any:
         t=_texts(view),
         evaluation=evaluation,
         next_module=learning.continue_module(view=view, prog=prog),
+        has_cases=bool(cases.for_tags(session=session, tags=[course_id], limit=1)),
     )
 
 

@@ -157,6 +157,9 @@ def test_module_page_shows_the_cases_of_its_topic(learner: FlaskClient) -> None:
     assert "Cases on this topic" in page and "Floor scrubbers chosen by life-cycle cost" in page
     other = learner.get(f"/courses/{COURSE}/modules/01-what-is-sustainability")
     assert "Cases on this topic" not in other.get_data(as_text=True)
+    course = learner.get("/courses/life-cycle-costs").get_data(as_text=True)
+    assert 'href="/cases?tag=life-cycle-costs"' in course
+    assert "/cases?tag=" not in learner.get(f"/courses/{COURSE}").get_data(as_text=True)
 
 
 # --- from draft to publication -------------------------------------------------------------------
