@@ -30,6 +30,10 @@ class Defaults:
     FAIL_ON_GET_WRITES = False
     COURSES_DIR = str(PROJECT_ROOT / "courses")
     QUESTION_BANKS_DIR = str(PROJECT_ROOT / "question_banks")
+    # The demo cases of the case bank, published by `flask demo` (docs/decisions/0020).
+    CASES_DIR = str(PROJECT_ROOT / "cases")
+    # A case's attachments (PDF, images): each at most this large.
+    CASE_ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
     LANGUAGES = ("nb", "da", "en")
     BABEL_DEFAULT_LOCALE = "nb"
     BABEL_DEFAULT_TIMEZONE = "Europe/Oslo"

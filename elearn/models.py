@@ -11,7 +11,7 @@ from sqlmodel import Field, SQLModel
 
 from elearn.clock import utcnow
 
-ROLES = ("learner", "manager", "certifier", "panellist", "admin")
+ROLES = ("learner", "manager", "certifier", "panellist", "admin", "editor")
 
 
 # --- people and organisation ------------------------------------------------------------------
@@ -635,3 +635,131 @@ class SittingCandidate(SQLModel, table=True):
     user_id: int = Field(foreign_key="user_account.id", index=True)
     attempt_id: int | None = Field(default=None, foreign_key="exam_attempt.id")
     problem: str | None = Field(default=None, max_length=200)  # why no form could be drawn
+
+
+# --- the case bank (docs/decisions/0020) ---------------------------------------------------------
+
+
+# The full-text index of case_text, made by migration 0015: on SQLite an FTS5 table (and its
+# shadow tables) kept by triggers, on PostgreSQL a GIN expression index. No model describes
+# them, so autogenerate and the model check leave them alone.
+SEARCH_TABLES = ("case_fts",)
+SEARCH_INDEXES = ("ix_case_text_search",)
+
+
+def modelled(name: str | None, type_: str, _parents: Any) -> bool:
+    """Alembic's ``include_name``: False for what no model describes (the search index)."""
+    if name is None:
+        return True
+    if type_ == "table":
+        return not name.startswith(SEARCH_TABLES)
+    return not (type_ == "index" and name in SEARCH_INDEXES)
+
+
+class CaseStudy(SQLModel, table=True):
+    """A good example of a purchase, written by a participant and published after an editor's
+    review. Its texts (one per language) are ``CaseText`` rows; its history ``CaseStep`` rows."""
+
+    __tablename__ = "case_study"
+
+    id: int | None = Field(default=None, primary_key=True)
+    owner_id: int = Field(foreign_key="user_account.id", index=True)
+    state: str = Field(default="draft", max_length=20, index=True)
+    organisation: str = Field(max_length=200)
+    country: str = Field(max_length=2, index=True)
+    year: int
+    category: str = Field(max_length=40, index=True)
+    tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Where the case came from: a programme or an event, by name or id (optional text).
+    programme: str = Field(default="", max_length=200, index=True)
+    event: str = Field(default="", max_length=200)
+    contact: str = Field(default="", max_length=300)
+    source: str = Field(default="", max_length=500)
+    # Shown as "illustrative example": its figures are not any organisation's reported result.
+    illustrative: bool = False
+    demo_key: str | None = Field(default=None, max_length=60, unique=True, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    published_at: datetime | None = None
+
+
+class CaseText(SQLModel, table=True):
+    """A case in one language; ``body`` is every text field joined, for full-text search."""
+
+    __tablename__ = "case_text"
+    __table_args__ = (UniqueConstraint("case_id", "lang"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case_study.id", index=True)
+    lang: str = Field(max_length=8)
+    title: str = Field(max_length=200)
+    summary: str = Field(default="", sa_column=Column(Text, nullable=False))
+    purchase: str = Field(default="", sa_column=Column(Text, nullable=False))
+    criteria: str = Field(default="", sa_column=Column(Text, nullable=False))
+    lcc_tco: str = Field(default="", sa_column=Column(Text, nullable=False))
+    co2e: str = Field(default="", sa_column=Column(Text, nullable=False))
+    co2e_basis: str = Field(default="", sa_column=Column(Text, nullable=False))
+    life_cycle_cost: str = Field(default="", sa_column=Column(Text, nullable=False))
+    life_cycle_cost_basis: str = Field(default="", sa_column=Column(Text, nullable=False))
+    other_results: str = Field(default="", sa_column=Column(Text, nullable=False))
+    other_results_basis: str = Field(default="", sa_column=Column(Text, nullable=False))
+    lessons: str = Field(default="", sa_column=Column(Text, nullable=False))
+    body: str = Field(default="", sa_column=Column(Text, nullable=False))
+
+
+class CaseSdg(SQLModel, table=True):
+    """A sustainable development goal (1-17) a case serves."""
+
+    __tablename__ = "case_sdg"
+
+    case_id: int = Field(foreign_key="case_study.id", primary_key=True)
+    sdg: int = Field(primary_key=True, index=True)
+
+
+class CaseStep(SQLModel, table=True):
+    """One step of a case's review: who moved it from which state to which, when, and why."""
+
+    __tablename__ = "case_step"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case_study.id", index=True)
+    actor_id: int | None = Field(default=None, foreign_key="user_account.id")
+    source: str = Field(max_length=20)
+    target: str = Field(max_length=20)
+    comment: str = Field(default="", sa_column=Column(Text, nullable=False))
+    at: datetime = Field(default_factory=utcnow)
+
+
+class CaseAttachment(SQLModel, table=True):
+    """A PDF or an image of a case, stored under ``instance/case-files/`` by a random name."""
+
+    __tablename__ = "case_attachment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case_study.id", index=True)
+    name: str = Field(max_length=100)
+    kind: str = Field(max_length=8)
+    size: int
+    sha256: str = Field(max_length=64)
+    stored_as: str = Field(max_length=64, unique=True)
+    uploaded_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+    uploaded_at: datetime = Field(default_factory=utcnow)
+
+
+# --- team reflection: what a unit agreed to do after a course (issue 20) -----------------------
+
+
+class UnitNextStep(SQLModel, table=True):
+    """A next step a unit agreed after a course (at its team reflection): what, who, by when."""
+
+    __tablename__ = "unit_next_step"
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="org_unit.id", index=True)
+    course_id: str = Field(default="", max_length=80)  # the course it follows, if any
+    action: str = Field(sa_column=Column(Text, nullable=False))
+    owner: str = Field(max_length=200)
+    due: date
+    done_at: datetime | None = None
+    created_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+    created_at: datetime = Field(default_factory=utcnow)

@@ -28,6 +28,7 @@ ROLE_USERS = {
     "panellist": "panellist@example.org",
     "panellist2": "panellist2@example.org",
     "new-learner": "learner2@example.org",  # has not started any course
+    "editor": "editor@example.org",
 }
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from elearn.jobs import unit_of_work
@@ -23,6 +24,11 @@ def create_demo_data(app: Flask, *, now: datetime) -> list[str]:
     if app.config["PRODUCTION"]:
         raise RefusedInProduction("demo data is not created when PRODUCTION is set")
     with unit_of_work(app) as session:
-        created = create_demo(session=session, now=now, authority=authority_of(app=app))
+        created = create_demo(
+            session=session,
+            now=now,
+            authority=authority_of(app=app),
+            cases_dir=Path(app.config["CASES_DIR"]),
+        )
     seal(app, now=lambda: now)  # the demo's audit entries, sealed as the sealer would
     return created

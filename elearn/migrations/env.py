@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-import elearn.models  # noqa: F401  (registers the tables on the metadata)
+import elearn.models  # registers the tables on the metadata
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -19,6 +19,7 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            include_name=elearn.models.modelled,
         )
         with context.begin_transaction():
             context.run_migrations()

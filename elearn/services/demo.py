@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlmodel import Session, select
 
 from elearn.domain.errors import NotFound
 from elearn.models import Assignment, ManagerUnit
-from elearn.services import accounts, certificates, exams, learning, reports
+from elearn.services import accounts, cases, certificates, exams, learning, reports
 
 DEMO_PASSWORD = "elearn-demo"
 MUNICIPALITY = "Eksempel kommune"
@@ -29,12 +30,18 @@ DEMO_USERS: tuple[tuple[str, str, tuple[str, ...], str | None], ...] = (
     # A second certifier, who also sits exams: the first signs off hers, she signs off others'
     # (no one acts as certifier on their own attempts or certificates: decision 0013).
     ("certifier2@example.org", "Siri Sensor", ("certifier", "learner"), "Innkjøp"),
+    # Reviews and publishes the case bank's cases (decision 0020).
+    ("editor@example.org", "Eli Redaktør", ("editor",), None),
 )
 CERTIFIERS = ("certifier@example.org", "certifier2@example.org")
 
 
 def create_demo(
-    *, session: Session, now: datetime, authority: certificates.Authority | None = None
+    *,
+    session: Session,
+    now: datetime,
+    authority: certificates.Authority | None = None,
+    cases_dir: Path | None = None,
 ) -> list[str]:
     """Create what is missing; returns the e-mail addresses created this time."""
     for unit_name in DEPARTMENTS:
@@ -60,7 +67,28 @@ def create_demo(
     _demo_manager(session, now)
     if authority is not None:
         _demo_certificates(session, authority, now)
+    if cases_dir is not None and cases_dir.is_dir():
+        _demo_cases(session, cases_dir, now)
     return created
+
+
+CASE_WRITER = "learner2@example.org"
+CASE_EDITOR = "editor@example.org"
+
+
+def _demo_cases(session: Session, folder: Path, now: datetime) -> None:
+    """The shipped cases (cases/*.yaml), written by a participant and published by the editor."""
+    writer = accounts.find_user(session=session, email=CASE_WRITER)
+    editor = accounts.find_user(session=session, email=CASE_EDITOR)
+    assert writer is not None and editor is not None
+    assert writer.id is not None and editor.id is not None
+    cases.load_demo_cases(
+        session=session,
+        files=cases.read_case_files(folder=folder),
+        owner_id=writer.id,
+        editor_id=editor.id,
+        now=now,
+    )
 
 
 def _demo_certificates(session: Session, authority: certificates.Authority, now: datetime) -> None:

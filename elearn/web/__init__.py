@@ -133,6 +133,7 @@ def init_app(app: Flask) -> None:
     from elearn.web import (
         admin,
         auth,
+        cases,
         certificates,
         certify,
         exam,
@@ -163,6 +164,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(sittings.room)
     sso.init_app(app)
     app.register_blueprint(privacy.bp)
+    app.register_blueprint(cases.bp)
     app.before_request(_refuse_nul_in_query)
     app.after_request(_security_headers)
 

@@ -18,7 +18,7 @@ from elearn.domain.numbers import whole_number
 from elearn.domain.practice import Checked, check_answer
 from elearn.domain.text import TextRefused, clean_text
 from elearn.i18n import current_language
-from elearn.services import learning, sittings
+from elearn.services import cases, learning, sittings
 from elearn.web.forms import TEXT_MAX, EvaluationForm, ModuleForm, text_refused_message
 
 bp = Blueprint("learn", __name__)
@@ -82,6 +82,7 @@ def course(course_id: str) -> Any:
         t=_texts(view),
         evaluation=evaluation,
         next_module=learning.continue_module(view=view, prog=prog),
+        has_cases=bool(cases.for_tags(session=session, tags=[course_id], limit=1)),
     )
 
 
@@ -191,6 +192,10 @@ def _module_page(
             checks.append((i, key, shown, result))
     return render_template(
         "learn/module.html",
+        # The published cases of the module's topic: tagged with the module or its course.
+        module_cases=cases.for_tags(session=session, tags=[spec.id, view.spec.id]),
+        module_case_tag=view.spec.id,
+        lang=body.lang,
         checks=checks,
         view=view,
         spec=spec,

@@ -8,6 +8,7 @@ from typing import Any
 from flask import (
     Blueprint,
     Response,
+    abort,
     current_app,
     flash,
     redirect,
@@ -19,22 +20,47 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField
+from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired
+from wtforms.validators import InputRequired, Length
 
 from elearn.auth import roles_required
 from elearn.clock import utcnow
 from elearn.db import get_session
 from elearn.domain.localize import pick
 from elearn.i18n import current_language
-from elearn.services import certificates, learning, reports, sittings
+from elearn.services import certificates, learning, next_steps, reports, sittings
 from elearn.services.exams import active_exams, attempts_of
 from elearn.services.paging import page_of_list
 from elearn.web import authority
+from elearn.web.forms import NAME_MAX, PlainText
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
 manager = roles_required("manager", "admin")
+
+
+class NextStepForm(FlaskForm):
+    """A next step the unit agreed after a course (its team reflection)."""
+
+    course = SelectField(_l("After the course"), choices=[], validate_choice=True)
+    action = TextAreaField(
+        _l("What the unit will do"),
+        validators=[InputRequired(), PlainText(multiline=True), Length(max=2000)],
+    )
+    owner = StringField(
+        _l("Who is responsible"), validators=[InputRequired(), PlainText(), Length(max=NAME_MAX)]
+    )
+    due = DateField(_l("By when"), validators=[InputRequired()])
+
+
+def _next_step_form(session: Any) -> NextStepForm:
+    form = NextStepForm()
+    form.course.choices = [SelectChoice("", _("(no particular course)"))] + [
+        SelectChoice(t.id, t.title)
+        for t in reports.targets(session=session, lang=current_language())
+        if t.kind == "course"
+    ]
+    return form
 
 
 class AssignmentForm(FlaskForm):
@@ -119,6 +145,15 @@ def unit(unit_id: int) -> Any:
         for s in statuses
         if s.certificate in ("expiring", "expired")
     ]
+    agreed = next_steps.steps_for(session=session, unit_ids=tree.subtree(unit_id))
+    if request.args.get("format") == "next-steps":
+        return _csv(
+            f"unit-{unit_id}-next-steps",
+            list(next_steps.EXPORT_HEADER),
+            next_steps.export_rows(
+                steps=agreed, unit_names={u: tree.units[u].name for u in tree.subtree(unit_id)}
+            ),
+        )
     if request.args.get("format") == "csv":
         header = [
             "kind",
@@ -154,6 +189,9 @@ def unit(unit_id: int) -> Any:
         assignments=reports.assignments_for(session=session, tree=tree, unit_id=unit_id),
         booked=sittings.booked_in_units(session=session, unit_ids=tree.subtree(unit_id), now=now),
         form=form,
+        next_steps=agreed,
+        next_step_form=_next_step_form(session),
+        today=now.date(),
         titles={(t.kind, t.id): t.title for t, _c, _s in rows},
         roots=reports.managed_roots(
             session=session, tree=tree, user_id=current_user.id, is_admin=_is_admin()
@@ -295,3 +333,49 @@ def assign(unit_id: int) -> Any:
     )
     flash(_("The assignment is saved."), "success")
     return redirect(url_for("manage.unit", unit_id=unit_id))
+
+
+@bp.post("/units/<int:unit_id>/next-steps")
+@manager
+def add_next_step(unit_id: int) -> Any:
+    """Record what the unit agreed to do after a course (the team reflection's last question)."""
+    session = get_session()
+    _scope(unit_id)
+    form = _next_step_form(session)
+    if not form.validate_on_submit() or form.due.data is None:
+        problems = [
+            f"{form[name].label.text}: {' '.join(errors)}"
+            for name, errors in form.errors.items()
+            if name != "csrf_token"
+        ]
+        flash(" ".join(problems) or _("Fill in what, who and by when."), "error")
+        return redirect(url_for("manage.unit", unit_id=unit_id, _anchor="next-steps"))
+    next_steps.add_step(
+        session=session,
+        unit_id=unit_id,
+        course_id=form.course.data or "",
+        action=form.action.data or "",
+        owner=form.owner.data or "",
+        due=form.due.data,
+        actor_id=current_user.id,
+        now=utcnow(),
+    )
+    flash(_("The next step is saved."), "success")
+    return redirect(url_for("manage.unit", unit_id=unit_id, _anchor="next-steps"))
+
+
+@bp.post("/units/<int:unit_id>/next-steps/<int:step_id>/done")
+@manager
+def next_step_done(unit_id: int, step_id: int) -> Any:
+    _scope(unit_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    next_steps.set_done(
+        session=get_session(),
+        unit_id=unit_id,
+        step_id=step_id,
+        done=request.form.get("done") == "1",
+        actor_id=current_user.id,
+        now=utcnow(),
+    )
+    return redirect(url_for("manage.unit", unit_id=unit_id, _anchor="next-steps"))

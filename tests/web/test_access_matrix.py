@@ -12,7 +12,7 @@ from elearn.db import engine_of
 from elearn.models import User
 from tests.conftest import COURSE, csrf_token, english_client, login
 
-ROLES = ("anonymous", "learner", "manager", "certifier", "panellist", "admin")
+ROLES = ("anonymous", "learner", "manager", "certifier", "panellist", "admin", "editor")
 # What each role reaches; the manager also holds the learner role in the demo data.
 HOLDS = {
     "anonymous": set(),
@@ -21,6 +21,7 @@ HOLDS = {
     "certifier": {"certifier"},
     "panellist": {"panellist"},
     "admin": {"admin"},
+    "editor": {"editor"},
 }
 # An example URL for every route with parameters; a new route without one fails the test.
 EXAMPLES = {
@@ -69,6 +70,8 @@ EXAMPLES = {
     "manage.target": "/manage/units/1/course/sustainability-intro",
     "manage.person": "/manage/units/1/people/1",
     "manage.assign": "/manage/units/1/assignments",
+    "manage.add_next_step": "/manage/units/1/next-steps",
+    "manage.next_step_done": "/manage/units/1/next-steps/999999/done",
     # Made-up sitting: certifiers get "not found"; a learner too, booked or not.
     "sittings.detail": "/certify/sittings/999999",
     "sittings.add": "/certify/sittings/999999/candidates",
@@ -83,6 +86,14 @@ EXAMPLES = {
     "privacy.person_json": "/admin/users/999999/privacy/export.json",
     "privacy.person_html": "/admin/users/999999/privacy/export",
     "privacy.close": "/admin/users/999999/close",
+    # The case bank: a published demo case, and made-up ones (not found to everyone).
+    "cases.detail": "/cases/1",
+    "cases.attachment": "/cases/1/attachments/999999",
+    "cases.edit": "/cases/999999/edit",
+    "cases.upload": "/cases/999999/attachments",
+    "cases.remove_upload": "/cases/999999/attachments/1/delete",
+    "cases.submit": "/cases/999999/submit",
+    "cases.review": "/cases/999999/review",
 }
 # Routes that end the session: checked for anonymous visitors only (test_sessions.py does the rest).
 SIGNS_OUT = {"auth.logout", "auth.sign_out_everywhere"}
@@ -121,6 +132,13 @@ NOT_FOUND_OK = {
     "privacy.person_json",
     "privacy.person_html",
     "privacy.close",
+    "manage.next_step_done",
+    "cases.attachment",
+    "cases.edit",
+    "cases.upload",
+    "cases.remove_upload",
+    "cases.submit",
+    "cases.review",
 }
 
 

@@ -1,7 +1,7 @@
 """sign-in through OpenID providers: identities by issuer + subject, grants made by claim rules
 
 Revision ID: 0017
-Revises: 0012
+Revises: 0015
 Create Date: 2026-12-05 04:00:00.000000
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ from alembic import op
 
 
 revision: str = '0017'
-down_revision: str | None = '0012'
+down_revision: str | None = '0015'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
