@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, NoReturn
 
@@ -50,6 +50,7 @@ from pydantic import ValidationError
 
 from elearn.content.importing import (
     IdAllocator,
+    Imported,
     ImportResult,
     ImportSyntaxError,
     Skipped,
@@ -113,6 +114,15 @@ class _Reader:
     answer_text: str
     lo: int
     fmt: str
+    notes: list[str] = field(default_factory=list)
+    kept_feedback: set[int] = field(default_factory=set)
+
+    def note(self, change: str) -> None:
+        if change not in self.notes:
+            self.notes.append(change)
+
+    def feedback_used(self, offset: int) -> None:
+        self.kept_feedback.add(offset)
 
     def answers(
         self, markers: str, weights: bool, text: str | None = None, lo: int | None = None
@@ -159,13 +169,16 @@ def parse_gift(
     ids = IdAllocator(slug(prefix, "gift"))
     items: list[dict[str, Any]] = []
     skipped: list[Skipped] = []
-    for number, block in enumerate(_blocks(lines_of(text), default_topic), start=1):
+    imported: list[Imported] = []
+    categories: list[tuple[str, str]] = []
+    for number, block in enumerate(_blocks(lines_of(text), default_topic, categories), start=1):
         try:
             body = _question(block, lang)
             _check(body)
         except _Skip as skip:
             skipped.append(Skipped(block.line, skip.reason))
             continue
+        imported.append(Imported(block.line, tuple(body["notes"])))
         items.append(
             {
                 "id": ids.take(body["name"], number),
@@ -176,7 +189,7 @@ def parse_gift(
                 "text": body["text"],
             }
         )
-    return ImportResult(items=items, skipped=skipped)
+    return ImportResult(items=items, skipped=skipped, imported=imported, categories=categories)
 
 
 # --- reading the file into blocks ----------------------------------------------------------------
@@ -190,10 +203,13 @@ def _restore(text: str) -> str:
     return text.translate(_RESTORE)
 
 
-def _blocks(lines: list[str], default_topic: str) -> list[_Block]:
-    """The questions of the file, with the topic that ``$CATEGORY:`` lines give each."""
+def _blocks(
+    lines: list[str], default_topic: str, categories: list[tuple[str, str]]
+) -> list[_Block]:
+    """The questions of the file, with the topic that ``$CATEGORY:`` lines give each; each
+    category met is added to ``categories`` as (topic, title)."""
     out: list[_Block] = []
-    topic = default_topic
+    topic, title = default_topic, ""
     current: list[str] = []
     start = 0
 
@@ -202,6 +218,8 @@ def _blocks(lines: list[str], default_topic: str) -> list[_Block]:
             current.pop()  # trailing comment lines
         if current:
             out.append(_Block(start, _protect("\n".join(current)), topic))
+            if title and all(topic != seen for seen, _ in categories):
+                categories.append((topic, title))
         current.clear()
 
     for number, raw in enumerate(lines, start=1):
@@ -214,7 +232,7 @@ def _blocks(lines: list[str], default_topic: str) -> list[_Block]:
             if current:
                 current.append("")  # keeps the line numbers of what follows
         elif not current and line.startswith("$CATEGORY:"):
-            topic = _category_topic(line.removeprefix("$CATEGORY:"), default_topic)
+            topic, title = _category_topic(line.removeprefix("$CATEGORY:"), default_topic)
         else:
             if not current:
                 start = number
@@ -223,11 +241,15 @@ def _blocks(lines: list[str], default_topic: str) -> list[_Block]:
     return out
 
 
-def _category_topic(path: str, default_topic: str) -> str:
-    """``$course$/top/Goals and targets`` -> ``goals-and-targets`` (``//`` is a slash in a name)."""
+def _category_topic(path: str, default_topic: str) -> tuple[str, str]:
+    """``$course$/top/Goals and targets`` -> ``("goals-and-targets", "Goals and targets")``
+    (``//`` is a slash in a name); Moodle's own levels (``$course$``, ``top``) carry no topic."""
     parts = _restore(_protect(path)).replace("//", "\0").split("/")
     names = [p.replace("\0", "/").strip() for p in parts if p.strip()]
-    return slug(names[-1], default_topic) if names else default_topic
+    last = names[-1] if names else ""
+    if not last or last == "top" or (last.startswith("$") and last.endswith("$")):
+        return default_topic, ""
+    return slug(last, default_topic), (last if slug(last, "") else "")
 
 
 # --- one question --------------------------------------------------------------------------------
@@ -280,7 +302,8 @@ def _question(block: _Block, lang: str) -> dict[str, Any]:
     kind = first_claiming(lambda t: t.gift_claims(answer_text), lambda t: t.gift_order)
     if kind is None:  # the short-answer type claims whatever no other type does
         raise _Skip("no item type reads this answer block")
-    key, text = kind.read_gift(_Reader(block, answer_text, lo, fmt))
+    reader = _Reader(block, answer_text, lo, fmt)
+    key, text = kind.read_gift(reader)
 
     stem = _to_text(stem_body, fmt)
     if not stem:
@@ -291,12 +314,33 @@ def _question(block: _Block, lang: str) -> dict[str, Any]:
         )
     feedback_fmt, feedback_body = _split_format(feedback_raw.strip(), fmt)
     feedback = _to_text(feedback_body, feedback_fmt)
+    if feedback and "feedback" in text:
+        reader.note(
+            "the catch-all answer's feedback was dropped: the question has general feedback"
+        )
+    dropped = [a for a in _answer_feedback(reader) if a not in reader.kept_feedback]
+    if dropped:
+        reader.note(
+            f"the feedback of {len(dropped)} answer(s) was dropped (elearn shows one general"
+            " feedback per question)"
+        )
     return {
         "name": name,
         "type": kind.name,
         "key": key,
         "text": {lang: {"stem": stem, **text, **({"feedback": feedback} if feedback else {})}},
+        "notes": reader.notes,
     }
+
+
+def _answer_feedback(reader: _Reader) -> list[int]:
+    """Where the answers that carry their own ``#feedback`` begin."""
+    out = []
+    for answer in _answers(reader.lo, reader.answer_text, "=~", weights=False):
+        body = answer.body.removeprefix("#") if answer.body.startswith("#") else answer.body
+        if "#" in body and _restore(body.split("#", 1)[1]).strip():
+            out.append(answer.offset)
+    return out
 
 
 def _name(block: _Block) -> tuple[str, int]:
@@ -316,7 +360,7 @@ def _name(block: _Block) -> tuple[str, int]:
 
 def _check(item: dict[str, Any]) -> None:
     """What the content loader would refuse is skipped here, never returned."""
-    probe = {k: v for k, v in item.items() if k != "name"}
+    probe = {k: v for k, v in item.items() if k not in ("name", "notes")}
     try:
         spec = ItemSpec.model_validate({"id": "x", "topic": "x", "source": "x", **probe})
     except ValidationError as exc:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import nh3
@@ -24,10 +24,32 @@ class Skipped:
 
 
 @dataclass(frozen=True)
+class Imported:
+    """What happened to one imported question: its line and every change made to it ("" none)."""
+
+    line: int  # 1-based line in the source where the question starts (0: unknown)
+    changes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class ImportResult:
     # Items in the content format (dicts that ItemSpec.model_validate accepts), one language.
     items: list[dict[str, Any]]
     skipped: list[Skipped]
+    # One entry per item, in the same order: where it was and what was changed in taking it.
+    imported: list[Imported] = field(default_factory=list)
+    # The categories met, in order, as (topic id, title as the file names it).
+    categories: list[tuple[str, str]] = field(default_factory=list)
+
+    def outcome(self, index: int) -> Imported:
+        """The entry of ``items[index]`` (an importer that records none: the line of its source)."""
+        if index < len(self.imported):
+            return self.imported[index]
+        found = _LINE.search(str(self.items[index].get("source", "")))
+        return Imported(int(found.group(1)) if found else 0)
+
+
+_LINE = re.compile(r"line (\d+)\)$")
 
 
 class ImportSyntaxError(ValueError):

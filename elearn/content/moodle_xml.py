@@ -23,6 +23,7 @@ from xml.parsers import expat
 
 from elearn.content.importing import (
     IdAllocator,
+    Imported,
     ImportResult,
     ImportSyntaxError,
     Skipped,
@@ -32,7 +33,7 @@ from elearn.content.importing import (
     source_note,
 )
 from elearn.domain.itemtypes import item_types
-from elearn.domain.itemtypes.formats import Skip
+from elearn.domain.itemtypes.formats import Skip, moodle_grade
 
 FORMAT_NAME = "Moodle XML"
 EMBEDDED_FILE = "embedded file not supported"
@@ -64,6 +65,7 @@ class _Node:
     attrs: dict[str, str]
     line: int
     parts: list[str | _Node] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # changes made in taking it, reported
 
     def children(self, tag: str) -> list[_Node]:
         return [p for p in self.parts if isinstance(p, _Node) and p.tag == tag]
@@ -108,6 +110,10 @@ class _Node:
 
     def flag(self, tag: str, default: bool) -> bool:
         return _flag(self, tag, default)
+
+    def note(self, change: str) -> None:
+        if change not in self.notes:
+            self.notes.append(change)
 
 
 class _Refused(Exception):
@@ -192,6 +198,8 @@ def _rich(node: _Node | None) -> str:
 
 
 def _fraction(answer: _Node) -> float:
+    """An answer's fraction as Moodle's import takes it: one of its grade options, else the
+    question is refused (Moodle says "invalid grade" and skips it; nothing is rescaled)."""
     given = answer.attrs.get("fraction", "0").strip() or "0"
     try:
         value = float(given) / 100
@@ -199,7 +207,15 @@ def _fraction(answer: _Node) -> float:
         raise _Skip(f"answer fraction {given!r} is not a number") from None
     if not math.isfinite(value) or abs(value) > 1 + _EPSILON:
         raise _Skip(f"answer fraction {given!r} is outside -100..100")
-    return value
+    grade = moodle_grade(value)
+    if grade is None:
+        raise _Skip(
+            f"line {answer.line}: answer fraction {given!r} is not one of Moodle's grades"
+            " (100, 90, 83.33333, 80, 75, 70, 66.66667, 60, 50, 40, 33.33333, 30, 25, 20,"
+            " 16.66667, 14.28571, 12.5, 11.11111, 10, 5, 0 or their negatives); Moodle refuses"
+            " it too"
+        )
+    return grade
 
 
 def _flag(question: _Node, name: str, default: bool) -> bool:
@@ -220,15 +236,17 @@ def _has_embedded_file(question: _Node) -> bool:
     )
 
 
-def _topic(category: _Node, default_topic: str) -> str:
-    """The last part of a category path ("$course$/top/Procurement law" -> "procurement-law")."""
+def _topic(category: _Node, default_topic: str) -> tuple[str, str]:
+    """The last part of a category path ("$course$/top/Procurement law" -> "procurement-law"),
+    with its title as written ("" for Moodle's invisible root categories, which carry no topic).
+    """
     path = _plain(_text_node(category.child("category")))
     parts = [p.replace("//", "/").strip() for p in re.split(r"(?<!/)/(?!/)", path)]
     parts = [p for p in parts if p]
     last = parts[-1] if parts else ""
-    if last == "top" or (last.startswith("$") and last.endswith("$")):
-        return default_topic  # Moodle's invisible root categories carry no topic
-    return slug(last, default_topic)
+    if last == "top" or (last.startswith("$") and last.endswith("$")) or not slug(last, ""):
+        return default_topic, ""
+    return slug(last, default_topic), last
 
 
 # --- the importer -------------------------------------------------------------------------------
@@ -240,18 +258,21 @@ def parse_moodle_xml(
     """Moodle XML text -> items and skipped questions; raises :class:`ImportSyntaxError`."""
     quiz = _parse_xml(text)
     ids = IdAllocator(prefix)
-    topic = default_topic
+    topic, title = default_topic, ""
     items: list[dict[str, Any]] = []
     skipped: list[Skipped] = []
+    imported: list[Imported] = []
+    categories: list[tuple[str, str]] = []
     number = 0
     for question in quiz.children("question"):
         qtype = question.attrs.get("type", "").strip()
         if qtype == "category":
-            topic = _topic(question, default_topic)
+            topic, title = _topic(question, default_topic)
             continue
         number += 1
         try:
             item_type, key, body = _item(question, qtype)
+            mark = _mark(question)
         except _Skip as skip:
             skipped.append(Skipped(question.line, skip.reason))
             continue
@@ -263,9 +284,52 @@ def parse_moodle_xml(
         if item_type != "short_answer":  # short answers are keyed per language in `accepted`
             produced["key"] = key
         produced["source"] = source_note(FORMAT_NAME, source_name, question.line)
+        if mark != 1.0:
+            produced["mark"] = mark
         produced["text"] = {lang: body}
         items.append(produced)
-    return ImportResult(items=items, skipped=skipped)
+        imported.append(Imported(question.line, tuple(_notes(question))))
+        if title and all(topic != seen for seen, _ in categories):
+            categories.append((topic, title))
+    return ImportResult(items=items, skipped=skipped, imported=imported, categories=categories)
+
+
+def _mark(question: _Node) -> float:
+    """``<defaultgrade>``, the question's maximum mark (1 when not given), as elearn's ``mark``."""
+    given = question.value("defaultgrade")
+    if not given:
+        return 1.0
+    try:
+        mark = float(given)
+    except ValueError:
+        raise _Skip(f"the default mark {given!r} is not a number") from None
+    if not (math.isfinite(mark) and 0 <= mark <= 100):
+        raise _Skip(f"the default mark {given!r} is not within 0..100")
+    return int(mark) if mark.is_integer() else mark
+
+
+_COMBINED = ("correctfeedback", "partiallycorrectfeedback", "incorrectfeedback")
+
+
+def _notes(question: _Node) -> list[str]:
+    """Every change made in taking ``question``, and what of it elearn has no place for."""
+    out: list[str] = []
+    for node in question.descendants():
+        out += [n for n in node.notes if n not in out]
+    answers = [a for a in question.children("answer") if _text_node(a.child("feedback")).strip()]
+    kept = any("feedback became" in n for n in out)
+    if len(answers) > kept:
+        out.append(
+            f"the feedback of {len(answers) - kept} answer(s) was dropped (elearn shows one"
+            " general feedback per question)"
+        )
+    combined = [t for t in _COMBINED if _text_node(question.child(t)).strip()]
+    if combined:
+        out.append(f"the {', '.join(combined)} was dropped (elearn has general feedback only)")
+    hints = [h for h in question.children("hint") if _text_node(h).strip()]
+    if hints:
+        out.append(f"{len(hints)} hint(s) dropped: an exam gives one try, hints are never shown")
+    return out
 
 
 def _item(question: _Node, qtype: str) -> tuple[str, Any, dict[str, Any]]:
@@ -284,5 +348,9 @@ def _item(question: _Node, qtype: str) -> tuple[str, Any, dict[str, Any]]:
     key, fields = kind.read_moodle(question)
     body = {"stem": stem, **fields}
     if feedback:
+        if "feedback" in fields:
+            question.note(
+                "the catch-all answer's feedback was dropped: the question has general feedback"
+            )
         body["feedback"] = feedback
     return kind.name, key, body

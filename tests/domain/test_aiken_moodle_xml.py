@@ -252,7 +252,8 @@ def test_multiple_response_thirds_are_rescaled_to_add_up_to_one() -> None:
     )
     key = result.items[0]["key"]
     assert sum(w for w in key.values() if w > 0) == pytest.approx(1.0, abs=1e-12)
-    assert key["a"] == pytest.approx(1 / 3) and key["d"] == pytest.approx(-0.33333)
+    # Moodle takes -33.333 as its grade option -0.3333333 (within 0.00001), as elearn does.
+    assert key["a"] == pytest.approx(1 / 3) and key["d"] == -0.3333333
 
 
 def test_truefalse_becomes_true_false() -> None:
@@ -308,10 +309,16 @@ def test_shortanswer_accepted_answers_carry_their_credit() -> None:
                         {"answer": "Oslo", "credit": 1.0},
                         {"answer": "Christiania", "credit": 0.5},
                     ],
+                    # The zero-credit catch-all's feedback becomes the general feedback.
+                    "feedback": "Nei",
                 }
             },
         }
     ]
+    assert result.imported[0].changes == (
+        "the zero-credit catch-all answer ('*') was left out: other answers score 0 anyway",
+        "the catch-all answer's feedback became the question's general feedback",
+    )
 
 
 def test_numerical_full_credit_answer_gives_value_and_tolerance() -> None:
