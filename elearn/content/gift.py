@@ -236,7 +236,8 @@ def _blocks(
         else:
             if not current:
                 start = number
-            current.append(line)
+            # Only the start of a block is trimmed: indentation in a <pre> is content.
+            current.append(line if not current else raw.rstrip())
     flush()
     return out
 
@@ -398,9 +399,9 @@ def _to_text(raw: str, fmt: str) -> str:
     if fmt == "plain":
         return _tidy(body)
     if fmt == "markdown":
-        markup = _markdown().render(body).replace("\n", " ")
+        markup = _spaces(_markdown().render(body))
     elif fmt == "html":
-        markup = body.replace("\n", " ")  # line breaks in HTML source are spaces
+        markup = _spaces(body)  # line breaks in HTML source are spaces
     else:  # moodle: HTML in which a line break is kept
         markup = body
     media = _MEDIA.search(markup)
@@ -409,6 +410,15 @@ def _to_text(raw: str, fmt: str) -> str:
     if "@@PLUGINFILE@@" in markup:
         raise _Skip("embedded file (@@PLUGINFILE@@) not supported")
     return html_to_text(markup)
+
+
+_PRE_BLOCK = re.compile(r"(<pre\b.*?</pre\s*>)", re.IGNORECASE | re.DOTALL)
+
+
+def _spaces(markup: str) -> str:
+    """Line breaks in HTML source as spaces, but within ``<pre>``, where they are lines."""
+    parts = _PRE_BLOCK.split(markup)
+    return "".join(p if i % 2 else p.replace("\n", " ") for i, p in enumerate(parts))
 
 
 def _plain(raw: str) -> str:

@@ -126,14 +126,38 @@ _BLOCK_END = re.compile(
 _CELL_END = re.compile(r"</t[dh]\s*>", re.IGNORECASE)
 
 
+_PRE = re.compile(r"<pre\b[^>]*>(.*?)</pre\s*>", re.IGNORECASE | re.DOTALL)
+_BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
+_HOLD = "\ufdef"  # a noncharacter: where a <pre> block goes back once the rest is tidied
+
+
 def html_to_text(markup: str) -> str:
     """Plain text of an HTML fragment: sanitised with nh3, then every tag stripped.
 
     Line breaks and block ends become new lines, runs of spaces one space; entities are decoded,
-    so the result is text to be escaped when shown, never markup.
+    so the result is text to be escaped when shown, never markup. Within ``<pre>`` the line
+    breaks and the indentation are kept (only spaces at the ends of its lines go).
     """
-    safe = nh3.clean(markup)
+    safe = nh3.clean(markup.replace(_HOLD, "\ufffd"))
+    blocks: list[str] = []
+
+    def hold(match: re.Match[str]) -> str:
+        inner = _BR.sub("\n", match.group(1))
+        text = html.unescape(nh3.clean(inner, tags=set()))
+        lines = [line.rstrip() for line in text.replace("\r\n", "\n").split("\n")]
+        while lines and not lines[0].strip():
+            lines.pop(0)
+        while lines and not lines[-1].strip():
+            lines.pop()
+        blocks.append("\n".join(lines))
+        return f"\n{_HOLD}\n"
+
+    safe = _PRE.sub(hold, safe)
     spaced = _CELL_END.sub(" ", _BLOCK_END.sub("\n", safe))
     text = html.unescape(nh3.clean(spaced, tags=set()))
     lines = (" ".join(line.split()) for line in text.split("\n"))
-    return "\n".join(line for line in lines if line)
+    out = "\n".join(line for line in lines if line)
+    pieces = iter(blocks)
+    return "\n".join(next(pieces) if line == _HOLD else line for line in out.split("\n")).strip(
+        "\n"
+    )

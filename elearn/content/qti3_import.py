@@ -208,12 +208,59 @@ def _scoring(processing: ET.Element | None) -> str:
     tags = [e.tag for e in processing.iter()]
     if "qti-map-response" in tags:
         return "map_response"
+    graded = _bands(processing)
+    if graded is not None and not (len(graded) == 1 and graded[0][2] == 1):
+        return "bands:" + ";".join(f"{lo!r}:{hi!r}:{credit!r}" for lo, hi, credit in graded)
     interval = _interval(processing)
     if interval is not None:
         return f"interval:{interval[0]!r}:{interval[1]!r}"
     if "qti-correct" in tags and "qti-match" in tags and "qti-index" not in tags:
         return "match_correct"
     return "custom"
+
+
+def _bands(processing: ET.Element) -> list[tuple[float, float, float]] | None:
+    """Graded bands as elearn writes them: one condition whose branches, after ``is-null -> 0``,
+    each set SCORE for a RESPONSE within ``gte low`` and ``lte high``; the rest scores 0."""
+    conditions = list(processing)
+    if len(conditions) != 1 or conditions[0].tag != "qti-response-condition":
+        return None
+    out: list[tuple[float, float, float]] = []
+    for branch in list(conditions[0])[1:]:
+        if branch.tag == "qti-response-else":
+            if _score_set(branch) != 0.0:
+                return None
+            continue
+        if branch.tag != "qti-response-else-if" or len(branch) != 2:
+            return None
+        test, credit = branch[0], _score_set(branch)
+        if test.tag != "qti-and" or len(test) != 2 or credit is None or not 0 <= credit <= 1:
+            return None
+        bounds = {}
+        for comparison in test:
+            if len(comparison) != 2 or comparison[0].tag != "qti-variable":
+                return None
+            if comparison[1].tag != "qti-base-value":
+                return None
+            bounds[comparison.tag] = finite(comparison[1].text or "", "bound")
+        if set(bounds) != {"qti-gte", "qti-lte"} or bounds["qti-gte"] > bounds["qti-lte"]:
+            return None
+        out.append((bounds["qti-gte"], bounds["qti-lte"], credit))
+    return out or None
+
+
+def _score_set(branch: ET.Element) -> float | None:
+    """The SCORE a branch sets to a constant, else None."""
+    sets = branch.findall("qti-set-outcome-value")
+    if len(sets) != 1 or sets[0].get("identifier") != "SCORE" or len(sets[0]) != 1:
+        return None
+    value = sets[0][0]
+    if value.tag != "qti-base-value":
+        return None
+    try:
+        return float(value.text or "")
+    except ValueError:
+        return None
 
 
 def _interval(processing: ET.Element) -> tuple[float, float] | None:

@@ -540,13 +540,13 @@ def ans(fraction: str, text: str = "x", extra: str = "") -> str:
             '<question type="numerical"><questiontext><text>Q</text></questiontext>'
             + ans("50", "3", "<tolerance>1</tolerance>")
             + "</question>",
-            "partial or negative credit in a numerical question is not supported",
+            "no numeric answer gets full credit (100 %)",
         ),
         (
             '<question type="numerical"><questiontext><text>Q</text></questiontext>'
             + ans("0", "3")
             + "</question>",
-            "no answer gets full credit",
+            "no numeric answer gets full credit (100 %)",
         ),
         (
             '<question type="numerical"><questiontext><text>Q</text></questiontext>'

@@ -190,8 +190,22 @@ def number(value: float) -> str:
 
 
 def as_html(text: str) -> str:
-    """Plain text as an HTML fragment that reads the same: escaped, new lines as ``<br>``."""
-    return "<br>".join(html.escape(line, quote=False) for line in text.split("\n"))
+    """Plain text as an HTML fragment that reads the same: escaped, new lines as ``<br>``.
+
+    Lines whose spacing counts (indented, or with runs of spaces), and the line before the
+    first of them, are one ``<pre>`` block, which keeps line breaks and indentation.
+    """
+    lines = text.split("\n")
+    spaced = [i for i, line in enumerate(lines) if line[:1] in (" ", "\t") or "  " in line]
+    if not spaced:
+        return _br(lines)
+    start, end = max(0, spaced[0] - 1), spaced[-1] + 1
+    block = html.escape("\n".join(lines[start:end]), quote=False)
+    return _br(lines[:start]) + f"<pre>{block}</pre>" + _br(lines[end:])
+
+
+def _br(lines: list[str]) -> str:
+    return "<br>".join(html.escape(line, quote=False) for line in lines)
 
 
 # --- Moodle XML ----------------------------------------------------------------------------------
