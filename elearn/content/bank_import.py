@@ -23,6 +23,7 @@ import yaml
 from elearn.content.formats import BINARY_IMPORTS, import_items
 from elearn.content.importing import ImportResult, ImportSyntaxError, Skipped, slug
 from elearn.content.loader import ContentSet
+from elearn.domain.images import MEDIA_FOLDER
 from elearn.domain.text import TextRefused, refused_characters
 
 NEW_BANK_TOPIC = "general"
@@ -240,6 +241,15 @@ def import_into_bank(
         report.notes.append(
             f"{verb} bank '{bank_id}' ({bank_file}) in '{lang}' with topic(s) {topic_list}"
         )
+    used = {image["file"] for item in result.items for image in item.get("images", [])}
+    if not dry_run and result.items and used:
+        media = banks_dir / bank_id / MEDIA_FOLDER
+        media.mkdir(parents=True, exist_ok=True)
+        for name in sorted(used):  # named by their content: an existing file is the same image
+            path = media / name
+            if not path.exists():
+                path.write_bytes(result.files[name])
+        report.notes.append(f"{len(used)} image file(s) in {media}")
     if not dry_run and result.items:
         target.parent.mkdir(parents=True, exist_ok=True)
         header = (

@@ -53,11 +53,15 @@ from elearn.content.importing import (
     Imported,
     ImportResult,
     ImportSyntaxError,
+    MediaRefused,
     Skipped,
+    TakenImage,
     html_to_text,
+    image_fields,
     lines_of,
     slug,
     source_note,
+    take_images,
 )
 from elearn.domain.content import LANGUAGES, ItemSpec
 from elearn.domain.itemtypes import get_item_type
@@ -171,6 +175,7 @@ def parse_gift(
     skipped: list[Skipped] = []
     imported: list[Imported] = []
     categories: list[tuple[str, str]] = []
+    files: dict[str, bytes] = {}
     for number, block in enumerate(_blocks(lines_of(text), default_topic, categories), start=1):
         try:
             body = _question(block, lang)
@@ -179,17 +184,20 @@ def parse_gift(
             skipped.append(Skipped(block.line, skip.reason))
             continue
         imported.append(Imported(block.line, tuple(body["notes"])))
-        items.append(
-            {
-                "id": ids.take(body["name"], number),
-                "topic": block.topic,
-                "type": body["type"],
-                "key": body["key"],
-                "source": source_note(FORMAT_NAME, source_name, block.line),
-                "text": body["text"],
-            }
-        )
-    return ImportResult(items=items, skipped=skipped, imported=imported, categories=categories)
+        produced = {
+            "id": ids.take(body["name"], number),
+            "topic": block.topic,
+            "type": body["type"],
+            "key": body["key"],
+            "source": source_note(FORMAT_NAME, source_name, block.line),
+        }
+        if body["images"]:
+            produced["images"] = image_fields(body["images"], lang, files)
+        produced["text"] = body["text"]
+        items.append(produced)
+    return ImportResult(
+        items=items, skipped=skipped, imported=imported, categories=categories, files=files
+    )
 
 
 # --- reading the file into blocks ----------------------------------------------------------------
@@ -306,7 +314,7 @@ def _question(block: _Block, lang: str) -> dict[str, Any]:
     reader = _Reader(block, answer_text, lo, fmt)
     key, text = kind.read_gift(reader)
 
-    stem = _to_text(stem_body, fmt)
+    stem, images = _stem_text(stem_body, fmt, reader.notes)
     if not stem:
         raise _Skip(
             "the question has no text once its HTML is reduced to plain text"
@@ -331,6 +339,7 @@ def _question(block: _Block, lang: str) -> dict[str, Any]:
         "key": key,
         "text": {lang: {"stem": stem, **text, **({"feedback": feedback} if feedback else {})}},
         "notes": reader.notes,
+        "images": images,
     }
 
 
@@ -361,7 +370,7 @@ def _name(block: _Block) -> tuple[str, int]:
 
 def _check(item: dict[str, Any]) -> None:
     """What the content loader would refuse is skipped here, never returned."""
-    probe = {k: v for k, v in item.items() if k not in ("name", "notes")}
+    probe = {k: v for k, v in item.items() if k not in ("name", "notes", "images")}
     try:
         spec = ItemSpec.model_validate({"id": "x", "topic": "x", "source": "x", **probe})
     except ValidationError as exc:
@@ -393,23 +402,44 @@ def _tidy(text: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
+def _markup(raw: str, fmt: str) -> str:
+    """One GIFT text in its format (not plain) as HTML."""
+    body = _restore(raw)
+    if fmt == "markdown":
+        return _spaces(_markdown().render(body))
+    if fmt == "html":
+        return _spaces(body)  # line breaks in HTML source are spaces
+    return body  # moodle: HTML in which a line break is kept
+
+
 def _to_text(raw: str, fmt: str) -> str:
     """Plain text of one GIFT text in its format; embedded images and media skip the question."""
-    body = _restore(raw)
     if fmt == "plain":
-        return _tidy(body)
-    if fmt == "markdown":
-        markup = _spaces(_markdown().render(body))
-    elif fmt == "html":
-        markup = _spaces(body)  # line breaks in HTML source are spaces
-    else:  # moodle: HTML in which a line break is kept
-        markup = body
+        return _tidy(_restore(raw))
+    markup = _markup(raw, fmt)
     media = _MEDIA.search(markup)
     if media:
-        raise _Skip(f"embedded media (<{media.group(1).lower()}>) is not supported")
+        raise _Skip(
+            f"embedded media (<{media.group(1).lower()}>) in an answer or feedback is not supported"
+        )
     if "@@PLUGINFILE@@" in markup:
         raise _Skip("embedded file (@@PLUGINFILE@@) not supported")
     return html_to_text(markup)
+
+
+def _stem_text(raw: str, fmt: str, notes: list[str]) -> tuple[str, list[TakenImage]]:
+    """The question text as plain text and its images (``<img>`` with a ``data:`` URI: a GIFT
+    file carries no other files); audio, video and links to media skip the question."""
+    if fmt == "plain":
+        return _tidy(_restore(raw)), []
+    markup = _markup(raw, fmt)
+    try:
+        rest, taken = take_images(markup, lambda src: None, notes)
+    except MediaRefused as refused:
+        raise _Skip(str(refused)) from None
+    if "@@PLUGINFILE@@" in rest:
+        raise _Skip("embedded file (@@PLUGINFILE@@) not supported")
+    return html_to_text(rest), taken
 
 
 _PRE_BLOCK = re.compile(r"(<pre\b.*?</pre\s*>)", re.IGNORECASE | re.DOTALL)

@@ -22,16 +22,25 @@ from typing import Any
 from xml.parsers import expat
 
 from elearn.content.importing import (
+    PLACEHOLDER_NOTE,
     IdAllocator,
     Imported,
     ImportResult,
     ImportSyntaxError,
+    MediaRefused,
     Skipped,
+    TakenImage,
+    decode_base64,
     html_to_text,
+    image_fields,
     lines_of,
+    media_refusal,
+    resolver,
     slug,
     source_note,
+    take_images,
 )
+from elearn.domain.images import PLACEHOLDER_ALT, image_name, image_problem
 from elearn.domain.itemtypes import item_types
 from elearn.domain.itemtypes.formats import Skip, moodle_grade
 
@@ -227,13 +236,62 @@ def _flag(question: _Node, name: str, default: bool) -> bool:
     return given.strip().lower() in ("true", "1", "yes")
 
 
-def _has_embedded_file(question: _Node) -> bool:
+def _has_embedded_file(node: _Node) -> bool:
     return any(
-        node.tag == "file"
-        or any(isinstance(p, str) and "@@PLUGINFILE@@" in p for p in node.parts)
-        or any("@@PLUGINFILE@@" in v for v in node.attrs.values())
-        for node in question.descendants()
+        inner.tag == "file"
+        or any(isinstance(p, str) and "@@PLUGINFILE@@" in p for p in inner.parts)
+        or any("@@PLUGINFILE@@" in v for v in inner.attrs.values())
+        for inner in node.descendants()
     )
+
+
+def _stem(question: _Node) -> tuple[str, list[TakenImage]]:
+    """The question text as plain text, and the images taken out of it.
+
+    Images come from ``<img src="@@PLUGINFILE@@/name">`` with the ``<file name="name"
+    encoding="base64">`` beside the text (Moodle 2+), from ``data:`` URIs, and from the
+    ``<image>``/``<image_base64>`` of Moodle 1.x, which had no alt text."""
+    node = question.child("questiontext")
+    others = [c for c in question.parts if isinstance(c, _Node) and c is not node]
+    if any(c.tag not in ("image", "image_base64") and _has_embedded_file(c) for c in others):
+        raise _Skip("embedded files in answers or feedback are not supported")
+    if node is None:
+        return "", []
+    files: dict[str, bytes] = {}
+    for file in node.children("file"):
+        if file.attrs.get("encoding", "base64") != "base64":
+            raise _Skip(f"line {file.line}: an embedded file that is not base64")
+        data = decode_base64(file.all_text())
+        if data is None:
+            raise _Skip(f"line {file.line}: the embedded file is not valid base64")
+        files[file.attrs.get("name", "")] = data
+    raw = _text_node(node)
+    fmt = node.attrs.get("format", "html")
+    taken: list[TakenImage] = []
+    try:
+        if fmt in ("plain_text", "markdown"):
+            refusal = media_refusal(raw)
+            if refusal:
+                raise MediaRefused(refusal)
+            text = _plain(raw)
+        else:
+            if fmt == "moodle_auto_format":
+                raw = raw.replace("\n", "<br>")
+            rest, taken = take_images(raw, resolver(files), question.notes)
+            text = html_to_text(rest)
+    except MediaRefused as refused:
+        raise _Skip(str(refused)) from None
+    legacy = _plain(question.value("image"))
+    if legacy:  # Moodle 1.x: one image beside the text, no alt text
+        data = decode_base64(question.value("image_base64"))
+        if data is None:
+            raise _Skip(f"the image {legacy[:80]!r} is not in the file")
+        problem = image_problem(data)
+        if problem:
+            raise _Skip(f"the image {legacy[:80]!r}: {problem}")
+        question.note(PLACEHOLDER_NOTE)
+        taken.append(TakenImage(image_name(data), data, PLACEHOLDER_ALT))
+    return text, taken
 
 
 def _topic(category: _Node, default_topic: str) -> tuple[str, str]:
@@ -263,6 +321,7 @@ def parse_moodle_xml(
     skipped: list[Skipped] = []
     imported: list[Imported] = []
     categories: list[tuple[str, str]] = []
+    files: dict[str, bytes] = {}
     number = 0
     for question in quiz.children("question"):
         qtype = question.attrs.get("type", "").strip()
@@ -271,7 +330,7 @@ def parse_moodle_xml(
             continue
         number += 1
         try:
-            item_type, key, body = _item(question, qtype)
+            item_type, key, body, images = _item(question, qtype)
             mark = _mark(question)
         except _Skip as skip:
             skipped.append(Skipped(question.line, skip.reason))
@@ -286,12 +345,16 @@ def parse_moodle_xml(
         produced["source"] = source_note(FORMAT_NAME, source_name, question.line)
         if mark != 1.0:
             produced["mark"] = mark
+        if images:
+            produced["images"] = image_fields(images, lang, files)
         produced["text"] = {lang: body}
         items.append(produced)
         imported.append(Imported(question.line, tuple(_notes(question))))
         if title and all(topic != seen for seen, _ in categories):
             categories.append((topic, title))
-    return ImportResult(items=items, skipped=skipped, imported=imported, categories=categories)
+    return ImportResult(
+        items=items, skipped=skipped, imported=imported, categories=categories, files=files
+    )
 
 
 def _mark(question: _Node) -> float:
@@ -332,15 +395,13 @@ def _notes(question: _Node) -> list[str]:
     return out
 
 
-def _item(question: _Node, qtype: str) -> tuple[str, Any, dict[str, Any]]:
+def _item(question: _Node, qtype: str) -> tuple[str, Any, dict[str, Any], list[TakenImage]]:
     if not qtype:
         raise _Skip("the question has no type")
     kinds = [t for t in item_types() if t.moodle_qtype == qtype]
     if not kinds:
         raise _Skip(_UNSUPPORTED.get(qtype, f"{qtype} questions are not supported"))
-    if _has_embedded_file(question):
-        raise _Skip(EMBEDDED_FILE)
-    stem = _rich(question.child("questiontext"))
+    stem, images = _stem(question)
     if not stem:
         raise _Skip("the question has no text")
     feedback = _rich(question.child("generalfeedback"))
@@ -353,4 +414,4 @@ def _item(question: _Node, qtype: str) -> tuple[str, Any, dict[str, Any]]:
                 "the catch-all answer's feedback was dropped: the question has general feedback"
             )
         body["feedback"] = feedback
-    return kind.name, key, body
+    return kind.name, key, body, images

@@ -441,7 +441,7 @@ def test_unsupported_types_and_embedded_files_are_skipped_with_their_line() -> N
         <question type="truefalse">
           <questiontext format="html">
             <text><![CDATA[<p>Is this a tree? <img src="@@PLUGINFILE@@/tree.png"></p>]]></text>
-            <file name="tree.png" path="/" encoding="base64">iVBORw0KGgo=</file>
+            <file name="tree.png" path="/" encoding="base64">PHN2Zz48L3N2Zz4=</file>
           </questiontext>
           <answer fraction="100"><text>true</text></answer>
           <answer fraction="0"><text>false</text></answer>
@@ -466,9 +466,15 @@ def test_unsupported_types_and_embedded_files_are_skipped_with_their_line() -> N
         Skipped(7, "drag-and-drop questions are not supported"),
         Skipped(8, "an ordering question needs at least 2 items"),  # read as ordering, but one item
         Skipped(9, "the question has no type"),
-        Skipped(10, "embedded file not supported"),
-        Skipped(18, "embedded file not supported"),
-        Skipped(22, "images and media are not supported"),
+        # An SVG under a .png name is no image elearn takes; a PDF the text links to and an
+        # image on another site are not in the file: the question depends on them.
+        Skipped(
+            10,
+            "the image '@@PLUGINFILE@@/tree.png': not a PNG, JPEG, GIF or WebP image"
+            " (SVG and other formats are refused)",
+        ),
+        Skipped(18, "the question depends on the linked media file '@@PLUGINFILE@@/a.pdf'"),
+        Skipped(22, "the image 'https://example.org/x.png' is not in the file"),
     ]
     assert result.items[0]["source"] == "Imported from Moodle XML (line 26)"
 

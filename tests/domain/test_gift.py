@@ -359,12 +359,15 @@ def test_a_question_without_text_is_skipped() -> None:
     assert skipped("{T}") == [Skipped(1, "the question has no text")]
 
 
-def test_embedded_images_are_skipped_not_silently_dropped() -> None:
+def test_images_a_gift_file_does_not_carry_are_skipped_not_silently_dropped() -> None:
     assert skipped('[html]<p>What does this show?</p><img src="@@PLUGINFILE@@/a.png">{T}') == [
-        Skipped(1, "embedded media (<img>) is not supported")
+        Skipped(1, "the image '@@PLUGINFILE@@/a.png' is not in the file")
     ]
     assert skipped("[markdown]Which? ![chart](chart.png){T}") == [
-        Skipped(1, "embedded media (<img>) is not supported")
+        Skipped(1, "the image 'chart.png' is not in the file")
+    ]
+    assert skipped('[html]Hear this: <audio src="a.mp3"></audio>{T}') == [
+        Skipped(1, "the question depends on embedded media (<audio>), not imported")
     ]
     assert skipped('Which? {=<a href\\="@@PLUGINFILE@@/x.pdf">file</a> ~b}') == [
         Skipped(1, "embedded file (@@PLUGINFILE@@) not supported")
