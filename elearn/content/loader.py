@@ -448,15 +448,17 @@ def _load_bank(
     bank = LoadedBank(spec, reader.rel(bank_dir), directory=bank_dir)
 
     seen_items: dict[str, str] = {}
+    read: list[LoadedItem] = []  # every item read, in a refused file too: its images are checked
     for file in sorted((bank_dir / "items").glob("*.y*ml")):
         items, file_problems = _load_items(reader, file, spec, seen_items)
+        read += items
         if file_problems:
             problems += file_problems
             bank.refused_item_files.append(reader.rel(file))
         else:
             bank.items += items
 
-    problems += _check_images(reader, bank_dir, bank.items)
+    problems += _check_images(reader, bank_dir, read)
 
     # Items per topic in each pool of the bank: an exam draws from its own pool only.
     pools: dict[str | None, Counter[str]] = {}

@@ -7,6 +7,7 @@ qformat_xml writes it, Aiken as qformat_aiken reads it).
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import date
 from pathlib import Path
@@ -19,10 +20,17 @@ from elearn.content.bank_import import import_into_bank
 from elearn.content.exporting import ExportSource
 from elearn.content.formats import export_items, import_items
 from elearn.content.gift import parse_gift
-from elearn.content.importing import Skipped, html_to_text
+from elearn.content.importing import PLACEHOLDER_NOTE, Skipped, html_to_text
 from elearn.content.moodle_xml import parse_moodle_xml
-from elearn.domain.content import BankSpec, ItemSpec
-from elearn.domain.itemtypes import get_item_type
+from elearn.domain.content import BankSpec, ItemSpec, content_hash
+from elearn.domain.images import (
+    PLACEHOLDER_ALT,
+    image_name,
+    image_problem,
+    sniff,
+    stored_problem,
+)
+from elearn.domain.itemtypes import check_item, get_item_type
 from elearn.domain.itemtypes.formats import MOODLE_GRADES, as_html, moodle_grade
 from tests.domain.conftest import Tree
 
@@ -310,3 +318,169 @@ def test_a_new_bank_needs_a_slug_and_a_broken_bank_is_not_overwritten(tree: Tree
     broken = run(tree, source, "broken")
     assert broken.errors[0].message.startswith("no loadable bank 'broken'")
     assert (tree.root / "question_banks/broken/bank.yaml").read_text() == "id: [\n"
+
+
+# --- 5. images ----------------------------------------------------------------------------------
+
+
+def test_moodle_xml_images_are_taken_with_their_files_and_alt_text() -> None:
+    result = parse_moodle_xml(fixture("images.xml"), lang="en", default_topic="general")
+    red, no_alt, legacy = result.items
+    assert red["topic"] == "flags" and red["text"]["en"]["stem"] == "Is this square red?"
+    (image,) = red["images"]
+    assert image["alt"] == {"en": "A small square"}
+    assert image_problem(result.files[image["file"]]) is None
+    assert image["file"] == image_name(result.files[image["file"]])
+    assert result.imported[0].changes == ()
+    assert no_alt["images"][0]["alt"] == {"en": PLACEHOLDER_ALT}
+    assert result.imported[1].changes == (
+        PLACEHOLDER_NOTE,
+        "images are shown after the question text (one stood within it)",
+    )
+    assert legacy["images"][0]["file"].endswith(".gif")
+    assert result.imported[2].changes == (PLACEHOLDER_NOTE,)
+    reasons = [s.reason for s in result.skipped]
+    assert reasons == [
+        "the question depends on embedded media (<video>), not imported",
+        "the question depends on the linked media file 'https://example.org/anthem.mp3'",
+        "the image '@@PLUGINFILE@@/x.svg': not a PNG, JPEG, GIF or WebP image (SVG and other"
+        " formats are refused)",
+    ]
+    # An imported placeholder is refused by the content check until a person describes it.
+    bank = BankSpec.model_validate(
+        {
+            "id": "b",
+            "languages": ["en"],
+            "title": {"en": "B"},
+            "topics": [{"id": "flags", "title": {"en": "F"}}],
+        }
+    )
+    spec = ItemSpec.model_validate({**no_alt, "topic": "flags"})
+    assert [p.message for p in check_item(spec, bank, ("items", 0))] == [
+        "the alt text in 'en' is the import's placeholder"
+    ]
+
+
+def test_gift_images_are_data_uris_only() -> None:
+    result = parse_gift(fixture("images.gift"), lang="en", default_topic="general")
+    (red,) = result.items
+    assert red["images"][0]["alt"] == {"en": "A small red square"}
+    assert result.skipped == [
+        Skipped(4, "the image 'https://example.org/square.png' is not in the file")
+    ]
+
+
+def test_image_bytes_are_sniffed_never_trusted_and_at_most_2_mb() -> None:
+    png = base64.b64decode(_first_file())
+    assert sniff(png) == "png" and sniff(b"\xff\xd8\xff\xe0") == "jpg"
+    assert sniff(b"GIF87a") == "gif" and sniff(b"RIFF\0\0\0\0WEBPVP8 ") == "webp"
+    assert sniff(b"<svg onload='alert(1)'/>") is None and sniff(b"RIFF\0\0\0\0WAVE") is None
+    assert image_problem(png + b"\0" * (2 * 1024 * 1024)) == "the image is larger than 2 MB"
+    assert stored_problem("0" * 64 + ".png", png).startswith("the file's content does not match")
+
+
+def _first_file() -> str:
+    text = fixture("images.xml")
+    start = text.index('encoding="base64">') + len('encoding="base64">')
+    return text[start : text.index("</file>", start)]
+
+
+def _bank_with(items: list[ItemSpec]) -> BankSpec:
+    topics = sorted({i.topic for i in items})
+    return BankSpec.model_validate(
+        {
+            "id": "b",
+            "languages": ["en"],
+            "title": {"en": "B"},
+            "topics": [{"id": t, "title": {"en": t}} for t in topics],
+        }
+    )
+
+
+@pytest.mark.parametrize("fmt", ["gift", "moodle-xml", "qti3"])
+def test_images_survive_import_export_import_for_every_type(fmt: str) -> None:
+    result = parse_moodle_xml(fixture("images.xml"), lang="en", default_topic="general")
+    red = result.items[0]["images"]
+    types = {
+        "true_false": (True, {}),
+        "single_choice": ("a", {"options": {"a": "Yes", "b": "No"}}),
+        "multiple_response": ({"a": 0.5, "b": 0.5}, {"options": {"a": "A", "b": "B", "c": "C"}}),
+        "numeric": (GRANT, {}),
+        "matching": (
+            {"p": "a", "q": "b"},
+            {"prompts": {"p": "P", "q": "Q"}, "options": {"a": "A", "b": "B"}},
+        ),
+        "short_answer": (None, {"accepted": [{"answer": "x", "credit": 1.0}]}),
+        "ordering": ({"order": ["a", "b"]}, {"options": {"a": "first", "b": "second"}}),
+    }
+    items = [
+        ItemSpec.model_validate(
+            {
+                "id": name.replace("_", "-"),
+                "topic": "flags",
+                "type": name,
+                "key": key,
+                "source": "s",
+                "images": red + result.items[2]["images"],
+                "text": {"en": {"stem": f"Look at it: {name}?", **fields}},
+            }
+        )
+        for name, (key, fields) in types.items()
+    ]
+    for item in items:
+        assert get_item_type(item.type).validate(item) == [], item.id
+    source = ExportSource(_bank_with(items), items, [], "en", media=dict(result.files))
+    exported = export_items(fmt, source)
+    data = exported.data if fmt == "qti3" else exported.data.decode()
+    back = import_items(fmt, data, lang="en", default_topic="flags")
+    written = {i.id for i in items} - {item_id for item_id, _ in exported.skipped}
+    assert back.skipped == [] and {i["id"] for i in back.items} == written
+    assert len(written) >= 6
+    for item in back.items:
+        assert [i["file"] for i in item["images"]] == [i["file"] for i in red] + [
+            result.items[2]["images"][0]["file"]
+        ]
+        assert item["images"][0]["alt"] == {"en": "A small square"}
+        assert all(back.files[i["file"]] == result.files[i["file"]] for i in item["images"])
+    # An image the bank does not have is never exported as a broken question.
+    missing = export_items(fmt, ExportSource(source.bank, items[:1], [], "en"))
+    assert missing.skipped and "not in the bank's media folder" in missing.skipped[0][1]
+
+
+def test_a_changed_image_is_a_new_item_version(tree: Tree) -> None:
+    result = parse_moodle_xml(fixture("images.xml"), lang="en", default_topic="general")
+    one = ItemSpec.model_validate({**result.items[0], "topic": "flags"})
+    other = one.model_copy(update={"images": ItemSpec.model_validate(result.items[1]).images})
+    plain = one.model_copy(update={"images": []})
+    assert len({content_hash(one), content_hash(other), content_hash(plain)}) == 3
+    # Without images, an item keeps the hash it had before items could hold them.
+    assert "images" not in json.dumps(plain.model_dump(mode="json", exclude={"images"}))
+
+
+def test_an_import_stores_the_images_with_the_bank_and_the_check_reads_them(tree: Tree) -> None:
+    source = tree.root / "flags.xml"
+    source.write_text(fixture("images.xml"), encoding="utf-8")
+    report = import_into_bank(
+        content=tree.load(),
+        banks_dir=tree.root / "question_banks",
+        bank_id="flag-bank",
+        source=source,
+        fmt="moodle-xml",
+        lang="en",
+        dry_run=False,
+        today=date(2026, 12, 5),
+    )
+    media = tree.root / "question_banks/flag-bank/media"
+    assert report.ok and len(list(media.iterdir())) == 3
+    loaded = tree.load()
+    problems = [str(p) for p in loaded.problems if "flag-bank" in str(p)]
+    # Two placeholders to describe; the files themselves are sound.
+    assert len(problems) == 2 and all("placeholder" in p for p in problems)
+    (imported,) = (tree.root / "question_banks/flag-bank/items").glob("*.yaml")
+    first = yaml.safe_load(imported.read_text(encoding="utf-8"))["items"][0]["images"][0]["file"]
+    (media / first).write_bytes(b"GIF89a changed")
+    problems = [str(p) for p in tree.load().problems if "flag-bank" in str(p)]
+    assert any("the file's content does not match its name" in p for p in problems)
+    (media / first).unlink()
+    problems = [str(p) for p in tree.load().problems if "flag-bank" in str(p)]
+    assert any(f"no file media/{first} in the bank" in p for p in problems)
