@@ -19,22 +19,26 @@ and ``\\n`` a new line.
 How each answer block maps (Moodle decides the type the same way, in this order):
 
 - ``{}``: an essay; no braces at all: a description. Both are skipped, with their line.
-- ``{#…}``: numeric. ``value:tolerance``, ``min..max`` or ``value``; of several ``=%w%``
-  answers the one with 100 % becomes the key (elearn keys one value or range) and partial
-  credit is dropped.
+- ``{#…}``: numeric. ``value:tolerance``, ``min..max`` or ``value``; several ``=%w%`` answers
+  are graded bands, in order (the first that holds a response counts, as in Moodle).
 - with ``~``: choices. With an ``=`` answer Moodle offers one choice: ``single_choice``, which
   scores 0 or 1, so partial credit or penalties on other answers skip the question. Without ``=``
   Moodle offers checkboxes: ``multiple_response`` keyed by the ``~%w%`` weights, whose positive
   part must add up to 100 %.
 - ``=`` with ``->``: ``matching`` (a pair with nothing left of ``->`` adds a distractor).
 - ``T``, ``TRUE``, ``F``, ``FALSE`` (optionally ``#feedback``): ``true_false``.
-- anything else: ``short_answer``, each ``=`` answer accepted with its ``%w%`` credit.
+- anything else: ``short_answer``, each ``=`` answer accepted with its ``%w%`` credit; a
+  zero-credit catch-all ``=%0%*`` after them (as Moodle's GIFT export writes) is left out, its
+  feedback becoming the general feedback.
 
 ``####text`` at the end of a block is the general feedback (kept as ``feedback``); the per-answer
-``#feedback`` is dropped. An answer block within the text ("missing word") leaves ``_____`` in
-the stem. Images and other embedded media are not dropped from a text: they skip the
-question. A question elearn cannot hold as its author meant it is skipped with the reason; a
-block GIFT itself cannot read raises :class:`ImportSyntaxError` and nothing is imported.
+``#feedback`` is dropped, and the import report says so (every change made to a question is in
+:attr:`ImportResult.imported`). An answer block within the text ("missing word") leaves ``_____``
+in the stem. An ``<img>`` in the question text with a ``data:`` URI becomes an item image (a GIFT
+file carries no other files); any other image, audio, video or link to media skips the question.
+``<pre>`` keeps its lines and indentation. A question elearn cannot hold as its author meant it
+is skipped with the reason; a block GIFT itself cannot read raises :class:`ImportSyntaxError`
+and nothing is imported.
 """
 
 from __future__ import annotations

@@ -5,8 +5,11 @@ Each item type reads the question type it names (``moodle_qtype`` in
 multiple_response with the fractions), ``truefalse``, ``shortanswer``, ``numerical``,
 ``matching`` and ``ordering``; a ``<question type="category">`` sets the topic of the questions
 after it. Everything else (essays,
-descriptions, cloze, calculated, drag and drop, …), questions with embedded files or images, and
-scoring the content format cannot express exactly, is skipped with its line and the reason.
+descriptions, cloze, calculated, drag and drop, …), audio, video and links to media, files in
+answers or feedback, and scoring the content format cannot express exactly, is skipped with its
+line and the reason. Images in the question text (``<file encoding="base64">`` with
+``@@PLUGINFILE@@``, Moodle 1.x ``<image_base64>``) become item images. A fraction must be one of
+Moodle's grade options, as Moodle's own import requires; ``<defaultgrade>`` is the item's mark.
 
 The XML is read with expat straight from the text, so that every question knows its line, and a
 DOCTYPE (and with it any ENTITY declaration) is refused before anything is expanded.

@@ -58,5 +58,5 @@ def stored_problem(name: str, data: bytes) -> str | None:
     if problem:
         return problem
     if image_name(data) != name:
-        return f"the file's content does not match its name (it is {image_name(data)})"
+        return f"the file's content does not match its name (name it {image_name(data)})"
     return None
