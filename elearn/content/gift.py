@@ -60,6 +60,7 @@ from elearn.content.importing import (
     MediaRefused,
     Skipped,
     TakenImage,
+    formatting_dropped,
     html_to_text,
     image_fields,
     lines_of,
@@ -143,6 +144,10 @@ class _Reader:
         )
 
     def to_text(self, raw: str, fmt: str) -> str:
+        if fmt != "plain":
+            dropped = formatting_dropped(_markup(raw, fmt))
+            if dropped:
+                self.note(dropped)
         return _to_text(raw, fmt)
 
     def plain(self, raw: str) -> str:
@@ -326,7 +331,7 @@ def _question(block: _Block, lang: str) -> dict[str, Any]:
             else "the question has no text"
         )
     feedback_fmt, feedback_body = _split_format(feedback_raw.strip(), fmt)
-    feedback = _to_text(feedback_body, feedback_fmt)
+    feedback = reader.to_text(feedback_body, feedback_fmt)
     if feedback and "feedback" in text:
         reader.note(
             "the catch-all answer's feedback was dropped: the question has general feedback"
@@ -437,6 +442,9 @@ def _stem_text(raw: str, fmt: str, notes: list[str]) -> tuple[str, list[TakenIma
     if fmt == "plain":
         return _tidy(_restore(raw)), []
     markup = _markup(raw, fmt)
+    dropped = formatting_dropped(markup)
+    if dropped:
+        notes.append(dropped)
     try:
         rest, taken = take_images(markup, lambda src: None, notes)
     except MediaRefused as refused:

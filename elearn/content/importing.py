@@ -174,6 +174,21 @@ def html_to_text(markup: str) -> str:
 # --- images in a question's text ------------------------------------------------------------------
 
 
+_TAG = re.compile(r"<\s*([a-zA-Z][a-zA-Z0-9]*)")
+# Tags whose meaning plain text keeps: paragraphs and line breaks become new lines, <pre> keeps
+# its lines, a span or a div carries nothing a reader sees (or styles nh3 removes anyway).
+_KEPT_TAGS = frozenset({"p", "br", "div", "span", "pre", "code", "html", "body"})
+
+
+def formatting_dropped(markup: str) -> str | None:
+    """The report line for HTML formatting that plain text loses (bold, lists, links, …)."""
+    tags = sorted({t.lower() for t in _TAG.findall(markup)} - _KEPT_TAGS - {"img"})
+    if not tags:
+        return None
+    shown = ", ".join(f"<{t}>" for t in tags[:6]) + (", …" if len(tags) > 6 else "")
+    return f"HTML formatting was reduced to plain text ({shown})"
+
+
 PLACEHOLDER_NOTE = "an image had no alt text: a marked placeholder was written; describe it"
 
 

@@ -34,6 +34,7 @@ from elearn.content.importing import (
     Skipped,
     TakenImage,
     decode_base64,
+    formatting_dropped,
     html_to_text,
     image_fields,
     lines_of,
@@ -66,6 +67,7 @@ _UNSUPPORTED = {
 }
 _MEDIA = re.compile(r"<\s*(?:img|image|svg|video|audio|iframe|object|embed|math)\b", re.IGNORECASE)
 _EPSILON = 1e-9
+_SHUFFLED = ("single_choice", "multiple_response")  # types whose options a draw shuffles
 
 
 # --- reading the XML ----------------------------------------------------------------------------
@@ -206,6 +208,9 @@ def _rich(node: _Node | None) -> str:
         raise _Skip("images and media are not supported")
     if fmt == "moodle_auto_format":
         raw = raw.replace("\n", "<br>")
+    dropped = formatting_dropped(raw)
+    if dropped:
+        node.note(dropped)
     return html_to_text(raw)
 
 
@@ -280,6 +285,9 @@ def _stem(question: _Node) -> tuple[str, list[TakenImage]]:
         else:
             if fmt == "moodle_auto_format":
                 raw = raw.replace("\n", "<br>")
+            dropped = formatting_dropped(raw)
+            if dropped:
+                question.note(dropped)
             rest, taken = take_images(raw, resolver(files), question.notes)
             text = html_to_text(rest)
     except MediaRefused as refused:
@@ -345,6 +353,8 @@ def parse_moodle_xml(
         }
         if item_type != "short_answer":  # short answers are keyed per language in `accepted`
             produced["key"] = key
+        if item_type in _SHUFFLED and not question.flag("shuffleanswers", True):
+            produced["pinned"] = list(body["options"])  # Moodle kept them in order: so do we
         produced["source"] = source_note(FORMAT_NAME, source_name, question.line)
         if mark != 1.0:
             produced["mark"] = mark

@@ -484,3 +484,38 @@ def test_an_import_stores_the_images_with_the_bank_and_the_check_reads_them(tree
     (media / first).unlink()
     problems = [str(p) for p in tree.load().problems if "flag-bank" in str(p)]
     assert any(f"no file media/{first} in the bank" in p for p in problems)
+
+
+# --- 8. nothing altered without a line ----------------------------------------------------------
+
+
+def test_formatting_rescaled_weights_and_hints_each_have_their_line() -> None:
+    gift = parse_gift(
+        "[html]Which is <b>not</b> a Nordic country? {~%33.3%<em>Norway</em>"
+        " ~%33.3%Sweden ~%33.3%Denmark ~%-100%Chile}",
+        lang="en",
+        default_topic="t",
+    )
+    assert gift.imported[0].changes == (
+        "HTML formatting was reduced to plain text (<em>)",  # the answers are read first
+        "the positive weights added up to 99.9 %: they were scaled to add up to 100 %",
+        "HTML formatting was reduced to plain text (<b>)",
+    )
+    xml = """<quiz><question type="multichoice"><name><text>fixed</text></name>
+      <questiontext format="html"><text><![CDATA[<p>Pick <strong>one</strong></p>]]></text></questiontext>
+      <shuffleanswers>0</shuffleanswers>
+      <answer fraction="100"><text>A</text></answer>
+      <answer fraction="0"><text>All of the above</text></answer>
+      <hint format="html"><text>Think.</text></hint>
+      <correctfeedback format="html"><text>Well done</text></correctfeedback>
+      <tags><tag><text>geo</text></tag></tags>
+    </question></quiz>"""
+    result = parse_moodle_xml(xml, lang="en", default_topic="t")
+    (item,) = result.items
+    # Moodle kept the answers in order ("All of the above" last): elearn pins them.
+    assert item["pinned"] == ["a", "b"]
+    assert result.imported[0].changes == (
+        "HTML formatting was reduced to plain text (<strong>)",
+        "the correctfeedback was dropped (elearn has general feedback only)",
+        "1 hint(s) dropped: an exam gives one try, hints are never shown",
+    )
