@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import base64
 import re
+import struct
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +17,25 @@ from elearn.domain.images import image_name
 from elearn.models import AttemptSlot, Item, ItemVersion
 from tests.web.test_exams import start
 
-# A 2 x 2 red PNG.
-PNG = base64.b64decode(
-    "iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAEUlEQVR4nGM4oMeABzEMYWkAc9wPIRLPIYEAAAAASUVORK5CYII="
-)
+
+def _png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
+    """A plain PNG of one colour, written by hand (no imaging library needed)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    rows = b"".join(b"\0" + bytes(rgb) * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+PNG = _png(120, 40, (200, 30, 30))  # a red bar
 
 
 def give_image(app: Flask, attempt_id: int, number: int, data: bytes) -> tuple[str, str]:
