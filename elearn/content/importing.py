@@ -271,9 +271,9 @@ def take_images(
         taken.append(TakenImage(image_name(data), data, alt))
         return "\ufdee"
 
-    rest = _IMG.sub(take, markup)
-    after = rest[rest.rfind("\ufdee") + 1 :] if taken else ""
-    if taken and html_to_text(after):
+    rest = _IMG.sub(take, markup.replace("\ufdee", "\ufffd"))
+    after = rest[rest.find("\ufdee") + 1 :].replace("\ufdee", " ") if taken else ""
+    if taken and html_to_text(after):  # text after the first image: it moves below the text
         _add(notes, "images are shown after the question text (one stood within it)")
     return rest.replace("\ufdee", " "), taken
 

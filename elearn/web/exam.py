@@ -211,8 +211,14 @@ def item_image(attempt_id: int, number: int, index: int) -> Any:
     )
     assert attempt.id is not None
     _slot, spec = exams.slot_with_item(session=session, attempt_id=attempt.id, number=number)
+    closed = attempt.submitted_at is not None or attempt.deadline_at <= utcnow()
+    if closed and attempts.exam_spec(session=session, attempt=attempt).review not in _SHOWS_ITEMS:
+        abort(404)  # after the attempt, only where its result shows the questions again
     bank_id = exams.bank_of_slot(session=session, attempt_id=attempt.id, number=number)
     return send_image(bank_id, spec, index)
+
+
+_SHOWS_ITEMS = ("correctness", "answers")  # the review policies whose result shows the items
 
 
 def _destination(attempt: ExamAttempt, number: int, go: str) -> str:
@@ -297,7 +303,7 @@ def result(attempt_id: int) -> Any:
     view = exams.load_exam(session=session, exam_id=attempt.exam_id)
     spec = attempts.exam_spec(session=session, attempt=attempt)
     reviews = []
-    if spec.review in ("correctness", "answers"):
+    if spec.review in _SHOWS_ITEMS:
         for slot, item_model in exams.slots_with_items(session=session, attempt_id=attempt_id):
             shown = present(item_model, attempt.language, slot.options, slot.prompts, slot.response)
             text = item_model.text.get(shown.lang)  # type: ignore[call-overload]

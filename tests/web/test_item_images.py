@@ -145,3 +145,23 @@ def test_the_knowledge_check_shows_and_serves_the_image(app: Flask, learner: Fla
     assert learner.get(f"{base}/check/2/images/0").status_code == 404
     assert learner.get(f"{base}/check/99/images/0").status_code == 404
     assert learner.get(f"/courses/{COURSE}/modules/nope/check/1/images/0").status_code == 404
+
+
+def test_after_the_attempt_only_a_result_that_shows_the_items_shows_their_images(
+    app: Flask, learner: FlaskClient
+) -> None:
+    from tests.conftest import post
+    from tests.web.test_exams import PRACTICE
+
+    hidden = start(learner)  # quick-certificate: its result shows topics only
+    give_image(app, hidden, 1, PNG)
+    assert learner.get(f"/attempts/{hidden}/1/images/0").status_code == 200
+    assert post(learner, f"/attempts/{hidden}/submit").status_code == 302
+    assert learner.get(f"/attempts/{hidden}/1/images/0").status_code == 404
+
+    shown = start(learner, PRACTICE)  # its result shows the answers, so the questions again
+    give_image(app, shown, 1, PNG)
+    assert post(learner, f"/attempts/{shown}/submit").status_code == 302
+    result = learner.get(f"/attempts/{shown}/result").get_data(as_text=True)
+    assert f'<img src="/attempts/{shown}/1/images/0" alt="' in result
+    assert learner.get(f"/attempts/{shown}/1/images/0").status_code == 200
