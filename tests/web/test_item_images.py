@@ -165,3 +165,20 @@ def test_after_the_attempt_only_a_result_that_shows_the_items_shows_their_images
     result = learner.get(f"/attempts/{shown}/result").get_data(as_text=True)
     assert f'<img src="/attempts/{shown}/1/images/0" alt="' in result
     assert learner.get(f"/attempts/{shown}/1/images/0").status_code == 200
+
+
+def test_a_certifier_sees_the_image_where_they_see_the_attempt(
+    app: Flask, learner: FlaskClient, as_role: Any
+) -> None:
+    attempt_id = start(learner)
+    give_image(app, attempt_id, 1, PNG)
+    certifier = as_role("certifier")
+    page = certifier.get(f"/certify/attempts/{attempt_id}").get_data(as_text=True)
+    url = f"/certify/attempts/{attempt_id}/1/images/0"
+    assert f'<img src="{url}" alt="' in page
+    image = certifier.get(url)
+    assert image.status_code == 200 and image.data == PNG
+    assert image.headers["X-Content-Type-Options"] == "nosniff"
+    assert certifier.get(f"/certify/attempts/{attempt_id}/1/images/1").status_code == 404
+    assert certifier.get(f"/certify/attempts/{attempt_id}/2/images/0").status_code == 404
+    assert learner.get(url).status_code == 403  # a learner is no certifier, even of their own
