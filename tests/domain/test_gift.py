@@ -262,7 +262,9 @@ def test_numeric_keys(answers: str, key: Any) -> None:
     item = one(f"How many? {{{answers}}}")
     assert item["type"] == "numeric"
     assert item["key"] == key
-    assert item["text"] == {"en": {"stem": "How many?"}}
+    # A catch-all's feedback ("~#…" or "=%0%*#…") becomes the general feedback.
+    assert {k: v for k, v in item["text"]["en"].items() if k != "feedback"} == {"stem": "How many?"}
+    assert item["text"]["en"].get("feedback") in (None, "Any other answer", "Anything else")
 
 
 def test_numeric_questions_without_one_full_answer_are_skipped() -> None:

@@ -110,6 +110,8 @@ def test_numerical_bands_from_gift_as_the_documentation_writes_them() -> None:
     assert result.imported[1].changes == ()
     fallback = result.imported[3].changes
     assert fallback[0].startswith("the zero-credit catch-all answer ('*') was left out")
+    assert fallback[1] == "the catch-all answer's feedback became the question's general feedback"
+    assert result.items[3]["text"]["en"]["feedback"] == "Not even close."
 
 
 def test_numerical_bands_from_moodle_xml_keep_the_mark_and_score_first_match() -> None:

@@ -219,8 +219,12 @@ class Numeric(ItemType):
         answers = _gift_answers(block, lo, text if wrong < 0 else text[:wrong])
         if not answers:
             block.syntax_error(lo, "the numeric answer block holds no number")
+        fields: dict[str, Any] = {}
+        if wrong >= 0:  # "~#feedback": Moodle's catch-all answer ("*", 0 %) with that feedback
+            (other,) = block.answers("~", weights=False, text=text[wrong:], lo=lo + wrong)[-1:]
+            answers.append((0.0, "*", other.offset, "#" + other.body.split("#", 1)[-1]))
         read: list[tuple[float, str, dict[str, int | float] | None]] = []
-        for weight, body, at in answers:
+        for weight, body, at, _feedback in answers:
             key: dict[str, int | float] | None
             if body == "*":
                 key = None  # any other answer: Moodle's catch-all for feedback
@@ -239,18 +243,24 @@ class Numeric(ItemType):
                 key = {"value": block.number(at, body), "tolerance": 0}
             read.append((weight, body, key))
         out: list[dict[str, Any]] = []
-        for credit, body, key in read:
+        for (credit, body, key), (_w, _b, at, feedback) in zip(read, answers, strict=True):
             if key is None:
                 if credit > 0:
                     raise Skip("a catch-all '*' answer with credit cannot be scored")
                 if body == "*" and not out:
                     raise Skip(_LEADING_CATCH_ALL)
                 block.note(_CATCH_ALL)
+                said = feedback.removeprefix("#")
+                if block.restore(said).strip() and "feedback" not in fields:
+                    fmt, raw = block.split_format(said.strip(), block.fmt)
+                    fields["feedback"] = block.to_text(raw, fmt)
+                    block.feedback_used(at)
+                    block.note(_CATCH_ALL_FEEDBACK)
                 continue
             if "min" in key and key["min"] > key["max"]:
                 raise Skip(f"the range {body} has its minimum above its maximum")
             out.append(_band(key, credit))
-        return _key(out, block.note), {}
+        return _key(out, block.note), fields
 
     def write_gift(self, item: ItemSpec, lang: str) -> list[str]:
         key = item.key
@@ -262,6 +272,7 @@ class Numeric(ItemType):
 
     def read_moodle(self, question: MoodleQuestion) -> tuple[Any, dict[str, Any]]:
         out: list[dict[str, Any]] = []
+        fields: dict[str, Any] = {}
         for answer in question.children("answer"):
             credit = answer.fraction()
             body = answer.plain()
@@ -271,6 +282,11 @@ class Numeric(ItemType):
                 if not out:
                     raise Skip(_LEADING_CATCH_ALL)
                 question.note(_CATCH_ALL)
+                feedback = answer.child("feedback")
+                said = feedback.rich() if feedback is not None else ""
+                if said and "feedback" not in fields:
+                    fields["feedback"] = said
+                    question.note(_CATCH_ALL_FEEDBACK)
                 continue
             if credit < 0:
                 raise Skip("negative credit in a numerical question is not supported")
@@ -283,7 +299,7 @@ class Numeric(ItemType):
         for unit in units:
             if not same(finite(unit.value("multiplier") or "1", "unit multiplier"), 1.0):
                 raise Skip("unit multipliers are not supported")
-        return _key(out, question.note), {}
+        return _key(out, question.note), fields
 
     def write_moodle(self, question: ET.Element, item: ItemSpec, lang: str) -> None:
         for band in bands(item.key):
@@ -346,6 +362,7 @@ _LEADING_CATCH_ALL = (
     " (Moodle takes the first answer that matches)"
 )
 _CATCH_ALL = "the zero-credit catch-all answer ('*') was left out: other answers score 0 anyway"
+_CATCH_ALL_FEEDBACK = "the catch-all answer's feedback became the question's general feedback"
 
 
 def _range(low: float, high: float) -> dict[str, int | float]:
@@ -379,10 +396,13 @@ def _gift_band(band: dict[str, Any]) -> str:
     return f"#{number(band['min'])}..{number(band['max'])}"
 
 
-def _gift_answers(block: GiftBlock, lo: int, text: str) -> list[tuple[float, str, int]]:
-    """The ``=`` answers of a numeric block: (credit, the answer without feedback, offset)."""
+def _gift_answers(block: GiftBlock, lo: int, text: str) -> list[tuple[float, str, int, str]]:
+    """The ``=`` answers of a numeric block: (credit, the answer without feedback, offset, its
+    ``#feedback`` as written)."""
     out = []
     for answer in block.answers("=", weights=True, text=text, lo=lo):
-        body = block.restore(answer.body.split("#", 1)[0]).strip()
-        out.append((1.0 if answer.weight is None else answer.weight, body, answer.offset))
+        given, _, feedback = answer.body.partition("#")
+        body = block.restore(given).strip()
+        credit = 1.0 if answer.weight is None else answer.weight
+        out.append((credit, body, answer.offset, "#" + feedback if feedback else ""))
     return out
