@@ -26,8 +26,13 @@ EXPORT_FORMATS = tuple(EXPORTERS)
 @group.command("import")
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", required=True, type=click.Choice(IMPORT_FORMATS))
-@click.option("--bank", "bank_id", required=True, help="The bank folder in question_banks/.")
-@click.option("--language", "lang", required=True, type=click.Choice(LANGUAGES))
+@click.option(
+    "--bank",
+    "bank_id",
+    required=True,
+    help="The bank folder in question_banks/ (created from the file when it does not exist).",
+)
+@click.option("--language", "--lang", "lang", required=True, type=click.Choice(LANGUAGES))
 @click.option("--dry-run", is_flag=True, help="Report what would be imported; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable report.")
 def bank_import(

@@ -29,7 +29,10 @@ from elearn.content.importing import (
 
 FORMAT_NAME = "Aiken"
 
-_OPTION = re.compile(r"^([A-Z])[.)](?:\s+(.*))?$")
+# Moodle's qformat_aiken reads a line as an option when it matches /^[A-Z][).][ \t]?/: the
+# space after the label is optional ("A)Incorrect" is the option "Incorrect"), and the text is
+# the rest of the line, trimmed.
+_OPTION = re.compile(r"^([A-Z])[.)][ \t]?(.*)$")
 _ANSWER = re.compile(r"^ANSWER\s*:(.*)$")
 
 

@@ -59,6 +59,7 @@ def export_bank(
         items=[i.spec for i in bank.items],
         exams=[e.spec for e in bank.exams],
         lang=lang,
+        media=bank.media(),
     )
     exported = export_items(fmt, source)
     write_atomically(out, exported.data)

@@ -17,12 +17,15 @@ mark, and keeps the source and the date as a comment.
 
 from __future__ import annotations
 
+import base64
+import html
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from elearn.domain.content import BankSpec, ExamSpec, ItemSpec
+from elearn.domain.content import BankSpec, ExamSpec, ItemImage, ItemSpec
+from elearn.domain.images import IMAGE_TYPES
 from elearn.domain.itemtypes import Unsupported, get_item_type, text_in
 from elearn.domain.itemtypes.formats import (
     as_html,
@@ -48,6 +51,14 @@ class ExportSource:
     items: Sequence[ItemSpec]
     exams: Sequence[ExamSpec]
     lang: str
+    media: Mapping[str, bytes] = field(default_factory=dict)  # image file name -> bytes
+
+    def has_media(self, item: ItemSpec) -> ItemSpec:
+        """``item``, when every image it shows is at hand; else the item cannot be written."""
+        missing = [i.file for i in item.images if i.file not in self.media]
+        if missing:
+            raise Unsupported(f"the image file {missing[0]} is not in the bank's media folder")
+        return item
 
     def title(self, texts: Mapping[Any, str]) -> str:
         """A localised title in the export's language, else the bank's first."""
@@ -100,6 +111,22 @@ class Skips:
         return Exported(data, tuple(self.found))
 
 
+def pick_alt(image: ItemImage, lang: str) -> str:
+    """An image's alt text in ``lang``, else in its first language."""
+    return image.alt.get(lang) or next(iter(image.alt.values()))  # type: ignore[call-overload]
+
+
+def _attr(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def _data_uri(media: Mapping[str, bytes], name: str) -> str:
+    if name not in media:
+        raise Unsupported(f"the image file {name} is not in the bank's media folder")
+    kind = IMAGE_TYPES[name.rsplit(".", 1)[1]]
+    return f"data:{kind};base64,{base64.b64encode(media[name]).decode('ascii')}"
+
+
 # --- GIFT --------------------------------------------------------------------------------------
 
 
@@ -121,12 +148,12 @@ def write_gift(source: ExportSource) -> Exported:
             f"$CATEGORY: {path}",
             "",
         ]
-        for lines in skips.each(items, lambda item: _gift_question(item, lang)):
+        for lines in skips.each(items, lambda item: _gift_question(item, lang, source.media)):
             out += lines
     return skips.result("\n".join(out).encode("utf-8"))
 
 
-def _gift_question(item: ItemSpec, lang: str) -> list[str]:
+def _gift_question(item: ItemSpec, lang: str, media: Mapping[str, bytes]) -> list[str]:
     answers = get_item_type(item.type).write_gift(item, lang)
     note = f"// source: {_comment(item.source)}"
     if item.as_of:
@@ -134,7 +161,12 @@ def _gift_question(item: ItemSpec, lang: str) -> list[str]:
     text = text_in(item, lang)
     if text.feedback:
         answers.append(f"####{gift_html(text.feedback)}")
-    out = [note, f"::{item.id}::[html]{gift_html(text.stem)} {{"]
+    # GIFT carries no files: an image goes in as a data: URI, which GIFT imports read back.
+    images = "".join(
+        gift_escape(f'<br><img src="{_data_uri(media, i.file)}" alt="{_attr(pick_alt(i, lang))}">')
+        for i in item.images
+    )
+    out = [note, f"::{item.id}::[html]{gift_html(text.stem)}{images} {{"]
     out += [f"  {answer}" for answer in answers]
     return [*out, "}", ""]
 
@@ -150,14 +182,17 @@ def write_moodle_xml(source: ExportSource) -> Exported:
         category = ET.SubElement(quiz, "question", {"type": "category"})
         moodle_text(category, "category", path, fmt=None)
         moodle_text(category, "info", as_html(source.topic_title(topic)))
-        for question in skips.each(items, lambda item: _moodle_question(item, source.lang)):
+        for question in skips.each(
+            items, lambda item: _moodle_question(source.has_media(item), source)
+        ):
             quiz.append(question)
     ET.indent(quiz, space="  ")
     body = ET.tostring(quiz, encoding="unicode", short_empty_elements=True)
     return skips.result(('<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n").encode("utf-8"))
 
 
-def _moodle_question(item: ItemSpec, lang: str) -> ET.Element:
+def _moodle_question(item: ItemSpec, source: ExportSource) -> ET.Element:
+    lang = source.lang
     kind = get_item_type(item.type)
     if kind.moodle_qtype is None:
         raise Unsupported(f"Moodle XML has no {item.type} question type")
@@ -165,7 +200,18 @@ def _moodle_question(item: ItemSpec, lang: str) -> ET.Element:
     q = ET.Element("question", {"type": kind.moodle_qtype})
     q.append(ET.Comment(f" source: {_comment(item.source).replace('--', '- -')} "))
     moodle_text(q, "name", item.id, fmt=None)
-    moodle_text(q, "questiontext", as_html(text.stem))
+    stem = moodle_text(q, "questiontext", as_html(text.stem))
+    if item.images:  # as Moodle writes them: <img> to @@PLUGINFILE@@, the file in base64
+        shown = "".join(
+            f'<br><img src="@@PLUGINFILE@@/{i.file}" alt="{_attr(pick_alt(i, lang))}">'
+            for i in item.images
+        )
+        stem_text = stem.find("text")
+        assert stem_text is not None
+        stem_text.text = (stem_text.text or "") + shown
+        for name in dict.fromkeys(i.file for i in item.images):
+            file = ET.SubElement(stem, "file", {"name": name, "path": "/", "encoding": "base64"})
+            file.text = base64.b64encode(source.media[name]).decode("ascii")
     moodle_text(q, "generalfeedback", as_html(text.feedback) if text.feedback else "")
     moodle_simple(q, "defaultgrade", f"{item.mark:g}")
     moodle_simple(q, "penalty", "0")

@@ -19,29 +19,33 @@ and ``\\n`` a new line.
 How each answer block maps (Moodle decides the type the same way, in this order):
 
 - ``{}``: an essay; no braces at all: a description. Both are skipped, with their line.
-- ``{#…}``: numeric. ``value:tolerance``, ``min..max`` or ``value``; of several ``=%w%``
-  answers the one with 100 % becomes the key (elearn keys one value or range) and partial
-  credit is dropped.
+- ``{#…}``: numeric. ``value:tolerance``, ``min..max`` or ``value``; several ``=%w%`` answers
+  are graded bands, in order (the first that holds a response counts, as in Moodle).
 - with ``~``: choices. With an ``=`` answer Moodle offers one choice: ``single_choice``, which
   scores 0 or 1, so partial credit or penalties on other answers skip the question. Without ``=``
   Moodle offers checkboxes: ``multiple_response`` keyed by the ``~%w%`` weights, whose positive
   part must add up to 100 %.
 - ``=`` with ``->``: ``matching`` (a pair with nothing left of ``->`` adds a distractor).
 - ``T``, ``TRUE``, ``F``, ``FALSE`` (optionally ``#feedback``): ``true_false``.
-- anything else: ``short_answer``, each ``=`` answer accepted with its ``%w%`` credit.
+- anything else: ``short_answer``, each ``=`` answer accepted with its ``%w%`` credit; a
+  zero-credit catch-all ``=%0%*`` after them (as Moodle's GIFT export writes) is left out, its
+  feedback becoming the general feedback.
 
 ``####text`` at the end of a block is the general feedback (kept as ``feedback``); the per-answer
-``#feedback`` is dropped. An answer block within the text ("missing word") leaves ``_____`` in
-the stem. Images and other embedded media are not dropped from a text: they skip the
-question. A question elearn cannot hold as its author meant it is skipped with the reason; a
-block GIFT itself cannot read raises :class:`ImportSyntaxError` and nothing is imported.
+``#feedback`` is dropped, and the import report says so (every change made to a question is in
+:attr:`ImportResult.imported`). An answer block within the text ("missing word") leaves ``_____``
+in the stem. An ``<img>`` in the question text with a ``data:`` URI becomes an item image (a GIFT
+file carries no other files); any other image, audio, video or link to media skips the question.
+``<pre>`` keeps its lines and indentation. A question elearn cannot hold as its author meant it
+is skipped with the reason; a block GIFT itself cannot read raises :class:`ImportSyntaxError`
+and nothing is imported.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, NoReturn
 
@@ -50,13 +54,19 @@ from pydantic import ValidationError
 
 from elearn.content.importing import (
     IdAllocator,
+    Imported,
     ImportResult,
     ImportSyntaxError,
+    MediaRefused,
     Skipped,
+    TakenImage,
+    formatting_dropped,
     html_to_text,
+    image_fields,
     lines_of,
     slug,
     source_note,
+    take_images,
 )
 from elearn.domain.content import LANGUAGES, ItemSpec
 from elearn.domain.itemtypes import get_item_type
@@ -113,6 +123,15 @@ class _Reader:
     answer_text: str
     lo: int
     fmt: str
+    notes: list[str] = field(default_factory=list)
+    kept_feedback: set[int] = field(default_factory=set)
+
+    def note(self, change: str) -> None:
+        if change not in self.notes:
+            self.notes.append(change)
+
+    def feedback_used(self, offset: int) -> None:
+        self.kept_feedback.add(offset)
 
     def answers(
         self, markers: str, weights: bool, text: str | None = None, lo: int | None = None
@@ -125,6 +144,10 @@ class _Reader:
         )
 
     def to_text(self, raw: str, fmt: str) -> str:
+        if fmt != "plain":
+            dropped = formatting_dropped(_markup(raw, fmt))
+            if dropped:
+                self.note(dropped)
         return _to_text(raw, fmt)
 
     def plain(self, raw: str) -> str:
@@ -159,24 +182,31 @@ def parse_gift(
     ids = IdAllocator(slug(prefix, "gift"))
     items: list[dict[str, Any]] = []
     skipped: list[Skipped] = []
-    for number, block in enumerate(_blocks(lines_of(text), default_topic), start=1):
+    imported: list[Imported] = []
+    categories: list[tuple[str, str]] = []
+    files: dict[str, bytes] = {}
+    for number, block in enumerate(_blocks(lines_of(text), default_topic, categories), start=1):
         try:
             body = _question(block, lang)
             _check(body)
         except _Skip as skip:
             skipped.append(Skipped(block.line, skip.reason))
             continue
-        items.append(
-            {
-                "id": ids.take(body["name"], number),
-                "topic": block.topic,
-                "type": body["type"],
-                "key": body["key"],
-                "source": source_note(FORMAT_NAME, source_name, block.line),
-                "text": body["text"],
-            }
-        )
-    return ImportResult(items=items, skipped=skipped)
+        imported.append(Imported(block.line, tuple(body["notes"])))
+        produced = {
+            "id": ids.take(body["name"], number),
+            "topic": block.topic,
+            "type": body["type"],
+            "key": body["key"],
+            "source": source_note(FORMAT_NAME, source_name, block.line),
+        }
+        if body["images"]:
+            produced["images"] = image_fields(body["images"], lang, files)
+        produced["text"] = body["text"]
+        items.append(produced)
+    return ImportResult(
+        items=items, skipped=skipped, imported=imported, categories=categories, files=files
+    )
 
 
 # --- reading the file into blocks ----------------------------------------------------------------
@@ -190,10 +220,13 @@ def _restore(text: str) -> str:
     return text.translate(_RESTORE)
 
 
-def _blocks(lines: list[str], default_topic: str) -> list[_Block]:
-    """The questions of the file, with the topic that ``$CATEGORY:`` lines give each."""
+def _blocks(
+    lines: list[str], default_topic: str, categories: list[tuple[str, str]]
+) -> list[_Block]:
+    """The questions of the file, with the topic that ``$CATEGORY:`` lines give each; each
+    category met is added to ``categories`` as (topic, title)."""
     out: list[_Block] = []
-    topic = default_topic
+    topic, title = default_topic, ""
     current: list[str] = []
     start = 0
 
@@ -202,6 +235,8 @@ def _blocks(lines: list[str], default_topic: str) -> list[_Block]:
             current.pop()  # trailing comment lines
         if current:
             out.append(_Block(start, _protect("\n".join(current)), topic))
+            if title and all(topic != seen for seen, _ in categories):
+                categories.append((topic, title))
         current.clear()
 
     for number, raw in enumerate(lines, start=1):
@@ -214,20 +249,25 @@ def _blocks(lines: list[str], default_topic: str) -> list[_Block]:
             if current:
                 current.append("")  # keeps the line numbers of what follows
         elif not current and line.startswith("$CATEGORY:"):
-            topic = _category_topic(line.removeprefix("$CATEGORY:"), default_topic)
+            topic, title = _category_topic(line.removeprefix("$CATEGORY:"), default_topic)
         else:
             if not current:
                 start = number
-            current.append(line)
+            # Only the start of a block is trimmed: indentation in a <pre> is content.
+            current.append(line if not current else raw.rstrip())
     flush()
     return out
 
 
-def _category_topic(path: str, default_topic: str) -> str:
-    """``$course$/top/Goals and targets`` -> ``goals-and-targets`` (``//`` is a slash in a name)."""
+def _category_topic(path: str, default_topic: str) -> tuple[str, str]:
+    """``$course$/top/Goals and targets`` -> ``("goals-and-targets", "Goals and targets")``
+    (``//`` is a slash in a name); Moodle's own levels (``$course$``, ``top``) carry no topic."""
     parts = _restore(_protect(path)).replace("//", "\0").split("/")
     names = [p.replace("\0", "/").strip() for p in parts if p.strip()]
-    return slug(names[-1], default_topic) if names else default_topic
+    last = names[-1] if names else ""
+    if not last or last == "top" or (last.startswith("$") and last.endswith("$")):
+        return default_topic, ""
+    return slug(last, default_topic), (last if slug(last, "") else "")
 
 
 # --- one question --------------------------------------------------------------------------------
@@ -280,9 +320,10 @@ def _question(block: _Block, lang: str) -> dict[str, Any]:
     kind = first_claiming(lambda t: t.gift_claims(answer_text), lambda t: t.gift_order)
     if kind is None:  # the short-answer type claims whatever no other type does
         raise _Skip("no item type reads this answer block")
-    key, text = kind.read_gift(_Reader(block, answer_text, lo, fmt))
+    reader = _Reader(block, answer_text, lo, fmt)
+    key, text = kind.read_gift(reader)
 
-    stem = _to_text(stem_body, fmt)
+    stem, images = _stem_text(stem_body, fmt, reader.notes)
     if not stem:
         raise _Skip(
             "the question has no text once its HTML is reduced to plain text"
@@ -290,13 +331,35 @@ def _question(block: _Block, lang: str) -> dict[str, Any]:
             else "the question has no text"
         )
     feedback_fmt, feedback_body = _split_format(feedback_raw.strip(), fmt)
-    feedback = _to_text(feedback_body, feedback_fmt)
+    feedback = reader.to_text(feedback_body, feedback_fmt)
+    if feedback and "feedback" in text:
+        reader.note(
+            "the catch-all answer's feedback was dropped: the question has general feedback"
+        )
+    dropped = [a for a in _answer_feedback(reader) if a not in reader.kept_feedback]
+    if dropped:
+        reader.note(
+            f"the feedback of {len(dropped)} answer(s) was dropped (elearn shows one general"
+            " feedback per question)"
+        )
     return {
         "name": name,
         "type": kind.name,
         "key": key,
         "text": {lang: {"stem": stem, **text, **({"feedback": feedback} if feedback else {})}},
+        "notes": reader.notes,
+        "images": images,
     }
+
+
+def _answer_feedback(reader: _Reader) -> list[int]:
+    """Where the answers that carry their own ``#feedback`` begin."""
+    out = []
+    for answer in _answers(reader.lo, reader.answer_text, "=~", weights=False):
+        body = answer.body.removeprefix("#") if answer.body.startswith("#") else answer.body
+        if "#" in body and _restore(body.split("#", 1)[1]).strip():
+            out.append(answer.offset)
+    return out
 
 
 def _name(block: _Block) -> tuple[str, int]:
@@ -316,7 +379,7 @@ def _name(block: _Block) -> tuple[str, int]:
 
 def _check(item: dict[str, Any]) -> None:
     """What the content loader would refuse is skipped here, never returned."""
-    probe = {k: v for k, v in item.items() if k != "name"}
+    probe = {k: v for k, v in item.items() if k not in ("name", "notes", "images")}
     try:
         spec = ItemSpec.model_validate({"id": "x", "topic": "x", "source": "x", **probe})
     except ValidationError as exc:
@@ -348,23 +411,56 @@ def _tidy(text: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
+def _markup(raw: str, fmt: str) -> str:
+    """One GIFT text in its format (not plain) as HTML."""
+    body = _restore(raw)
+    if fmt == "markdown":
+        return _spaces(_markdown().render(body))
+    if fmt == "html":
+        return _spaces(body)  # line breaks in HTML source are spaces
+    return body  # moodle: HTML in which a line break is kept
+
+
 def _to_text(raw: str, fmt: str) -> str:
     """Plain text of one GIFT text in its format; embedded images and media skip the question."""
-    body = _restore(raw)
     if fmt == "plain":
-        return _tidy(body)
-    if fmt == "markdown":
-        markup = _markdown().render(body).replace("\n", " ")
-    elif fmt == "html":
-        markup = body.replace("\n", " ")  # line breaks in HTML source are spaces
-    else:  # moodle: HTML in which a line break is kept
-        markup = body
+        return _tidy(_restore(raw))
+    markup = _markup(raw, fmt)
     media = _MEDIA.search(markup)
     if media:
-        raise _Skip(f"embedded media (<{media.group(1).lower()}>) is not supported")
+        raise _Skip(
+            f"embedded media (<{media.group(1).lower()}>) in an answer or feedback is not supported"
+        )
     if "@@PLUGINFILE@@" in markup:
         raise _Skip("embedded file (@@PLUGINFILE@@) not supported")
     return html_to_text(markup)
+
+
+def _stem_text(raw: str, fmt: str, notes: list[str]) -> tuple[str, list[TakenImage]]:
+    """The question text as plain text and its images (``<img>`` with a ``data:`` URI: a GIFT
+    file carries no other files); audio, video and links to media skip the question."""
+    if fmt == "plain":
+        return _tidy(_restore(raw)), []
+    markup = _markup(raw, fmt)
+    dropped = formatting_dropped(markup)
+    if dropped:
+        notes.append(dropped)
+    try:
+        rest, taken = take_images(markup, lambda src: None, notes)
+    except MediaRefused as refused:
+        raise _Skip(str(refused)) from None
+    if "@@PLUGINFILE@@" in rest:
+        raise _Skip("embedded file (@@PLUGINFILE@@) not supported")
+    return html_to_text(rest), taken
+
+
+_PRE_BLOCK = re.compile(r"(<pre\b.*?</pre\s*>)", re.IGNORECASE | re.DOTALL)
+
+
+def _spaces(markup: str) -> str:
+    """Line breaks in HTML source as spaces, but within ``<pre>``, where they are lines."""
+    parts = _PRE_BLOCK.split(markup)
+    return "".join(p if i % 2 else p.replace("\n", " ") for i, p in enumerate(parts))
 
 
 def _plain(raw: str) -> str:

@@ -30,6 +30,7 @@ from elearn.domain.content import (
     check_course,
     check_exam,
 )
+from elearn.domain.images import MAX_IMAGE_BYTES, MEDIA_FOLDER, stored_problem
 from elearn.domain.itemtypes import check_item
 from elearn.domain.problems import Problem
 from elearn.domain.text import refused_characters
@@ -73,6 +74,19 @@ class LoadedBank:
     distinct: set[frozenset[str]] = field(default_factory=set)
     ratings: list[LoadedRatings] = field(default_factory=list)  # standard-setting studies
     refused_ratings_files: list[str] = field(default_factory=list)
+    directory: Path | None = None  # where the bank's files are (its media/ folder: images)
+
+    def media(self) -> dict[str, bytes]:
+        """The image files its items show, by name (read when asked: for an export)."""
+        if self.directory is None:
+            return {}
+        names = {image.file for item in self.items for image in item.spec.images}
+        out = {}
+        for name in sorted(names):
+            path = self.directory / MEDIA_FOLDER / name
+            if path.is_file():
+                out[name] = path.read_bytes()
+        return out
 
 
 @dataclass
@@ -431,16 +445,20 @@ def _load_bank(
     problems += locate(doc, rel, check_bank(spec))
     if problems:
         return None, problems
-    bank = LoadedBank(spec, reader.rel(bank_dir))
+    bank = LoadedBank(spec, reader.rel(bank_dir), directory=bank_dir)
 
     seen_items: dict[str, str] = {}
+    read: list[LoadedItem] = []  # every item read, in a refused file too: its images are checked
     for file in sorted((bank_dir / "items").glob("*.y*ml")):
         items, file_problems = _load_items(reader, file, spec, seen_items)
+        read += items
         if file_problems:
             problems += file_problems
             bank.refused_item_files.append(reader.rel(file))
         else:
             bank.items += items
+
+    problems += _check_images(reader, bank_dir, read)
 
     # Items per topic in each pool of the bank: an exam draws from its own pool only.
     pools: dict[str | None, Counter[str]] = {}
@@ -476,6 +494,27 @@ def _load_bank(
     )
     problems += rating_problems
     return bank, problems
+
+
+def _check_images(reader: _Reader, bank_dir: Path, items: list[LoadedItem]) -> list[Problem]:
+    """Every image an item names is in the bank's media folder and is the image its name says."""
+    problems: list[Problem] = []
+    checked: dict[str, str | None] = {}
+    for loaded in items:
+        for image in loaded.spec.images:
+            if image.file not in checked:
+                path = bank_dir / MEDIA_FOLDER / image.file
+                try:
+                    with path.open("rb") as handle:  # never more than the limit and a byte
+                        data = handle.read(MAX_IMAGE_BYTES + 1)
+                except OSError:
+                    checked[image.file] = f"no file {MEDIA_FOLDER}/{image.file} in the bank"
+                else:
+                    checked[image.file] = stored_problem(image.file, data)
+            problem = checked[image.file]
+            if problem:
+                problems.append(Problem(loaded.path, loaded.line, f"image {image.file}: {problem}"))
+    return problems
 
 
 def _load_items(

@@ -28,8 +28,9 @@ import xml.etree.ElementTree as ET
 import zipfile
 from dataclasses import replace
 
-from elearn.content.exporting import EXPORT_NOTE, Exported, ExportSource, Skips
+from elearn.content.exporting import EXPORT_NOTE, Exported, ExportSource, Skips, pick_alt
 from elearn.domain.content import ExamSpec, ItemSpec
+from elearn.domain.images import MEDIA_FOLDER
 from elearn.domain.itemtypes import get_item_type, text_in
 from elearn.domain.itemtypes.formats import QtiItemParts, inline, number, qti_identifier
 from elearn.domain.itemtypes.formats import base_value as _value
@@ -50,6 +51,11 @@ identifier = qti_identifier
 
 def item_path(item: ItemSpec) -> str:
     return f"items/{item.id}.xml"
+
+
+def image_path(name: str) -> str:
+    """Where an image is in the package: beside the items that show it."""
+    return f"items/{MEDIA_FOLDER}/{name}"
 
 
 def test_path(exam: ExamSpec) -> str:
@@ -106,6 +112,10 @@ def write_item(item: ItemSpec, lang: str) -> bytes:
             base_type="identifier",
         )
     body = _el(root, "qti-item-body")
+    if item.images:  # shown with the question, before it is answered
+        figures = _el(body, "div", **{"class": "images"})
+        for image in item.images:
+            _el(figures, "img", src=f"{MEDIA_FOLDER}/{image.file}", alt=pick_alt(image, lang))
     processing = _el(root, "qti-response-processing")
     get_item_type(item.type).write_qti(QtiItemParts(declaration, body, processing), item, lang)
     if text.feedback:
@@ -230,6 +240,8 @@ def write_manifest(source: ExportSource) -> bytes:
             href=item_path(item),
         )
         _el(resource, "file", href=item_path(item))
+        for image in item.images:
+            _el(resource, "file", href=image_path(image.file))
     for exam in source.exams:
         resource = _el(
             resources,
@@ -249,11 +261,17 @@ def write_manifest(source: ExportSource) -> bytes:
 def write_qti3(source: ExportSource) -> Exported:
     """The package; an item QTI cannot express is left out of it (and of every test) and noted."""
     skips = Skips()
-    written = list(skips.each(source.items, lambda item: (item, write_item(item, source.lang))))
+    written = list(
+        skips.each(
+            source.items, lambda item: (item, write_item(source.has_media(item), source.lang))
+        )
+    )
     source = replace(source, items=[item for item, _data in written])
     files = [("imsmanifest.xml", write_manifest(source))]
     files += [(item_path(item), data) for item, data in written]
     files += [(test_path(exam), write_test(exam, source)) for exam in source.exams]
+    names = sorted({image.file for item in source.items for image in item.images})
+    files += [(image_path(name), source.media[name]) for name in names]
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, data in files:

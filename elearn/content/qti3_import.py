@@ -24,15 +24,20 @@ from typing import Any
 from xml.parsers import expat
 
 from elearn.content.importing import (
+    PLACEHOLDER_NOTE,
     IdAllocator,
+    Imported,
     ImportResult,
     ImportSyntaxError,
     Skipped,
+    TakenImage,
     html_to_text,
+    image_fields,
     lines_of,
     slug,
     source_note,
 )
+from elearn.domain.images import MAX_IMAGE_BYTES, PLACEHOLDER_ALT, image_name, image_problem
 from elearn.domain.itemtypes import item_types
 from elearn.domain.itemtypes.formats import Skip, finite
 
@@ -43,7 +48,7 @@ _TEMPLATES = {
     "match_correct": "match_correct",
     "map_response": "map_response",
 }
-_MEDIA = {"img", "object", "audio", "video", "picture", "iframe", "embed", "svg", "math"}
+_MEDIA = {"object", "audio", "video", "picture", "iframe", "embed", "svg", "math"}
 _INTERACTIONS = {
     "qti-choice-interaction",
     "qti-order-interaction",
@@ -208,12 +213,59 @@ def _scoring(processing: ET.Element | None) -> str:
     tags = [e.tag for e in processing.iter()]
     if "qti-map-response" in tags:
         return "map_response"
+    graded = _bands(processing)
+    if graded is not None and not (len(graded) == 1 and graded[0][2] == 1):
+        return "bands:" + ";".join(f"{lo!r}:{hi!r}:{credit!r}" for lo, hi, credit in graded)
     interval = _interval(processing)
     if interval is not None:
         return f"interval:{interval[0]!r}:{interval[1]!r}"
     if "qti-correct" in tags and "qti-match" in tags and "qti-index" not in tags:
         return "match_correct"
     return "custom"
+
+
+def _bands(processing: ET.Element) -> list[tuple[float, float, float]] | None:
+    """Graded bands as elearn writes them: one condition whose branches, after ``is-null -> 0``,
+    each set SCORE for a RESPONSE within ``gte low`` and ``lte high``; the rest scores 0."""
+    conditions = list(processing)
+    if len(conditions) != 1 or conditions[0].tag != "qti-response-condition":
+        return None
+    out: list[tuple[float, float, float]] = []
+    for branch in list(conditions[0])[1:]:
+        if branch.tag == "qti-response-else":
+            if _score_set(branch) != 0.0:
+                return None
+            continue
+        if branch.tag != "qti-response-else-if" or len(branch) != 2:
+            return None
+        test, credit = branch[0], _score_set(branch)
+        if test.tag != "qti-and" or len(test) != 2 or credit is None or not 0 <= credit <= 1:
+            return None
+        bounds = {}
+        for comparison in test:
+            if len(comparison) != 2 or comparison[0].tag != "qti-variable":
+                return None
+            if comparison[1].tag != "qti-base-value":
+                return None
+            bounds[comparison.tag] = finite(comparison[1].text or "", "bound")
+        if set(bounds) != {"qti-gte", "qti-lte"} or bounds["qti-gte"] > bounds["qti-lte"]:
+            return None
+        out.append((bounds["qti-gte"], bounds["qti-lte"], credit))
+    return out or None
+
+
+def _score_set(branch: ET.Element) -> float | None:
+    """The SCORE a branch sets to a constant, else None."""
+    sets = branch.findall("qti-set-outcome-value")
+    if len(sets) != 1 or sets[0].get("identifier") != "SCORE" or len(sets[0]) != 1:
+        return None
+    value = sets[0][0]
+    if value.tag != "qti-base-value":
+        return None
+    try:
+        return float(value.text or "")
+    except ValueError:
+        return None
 
 
 def _interval(processing: ET.Element) -> tuple[float, float] | None:
@@ -233,14 +285,41 @@ def _interval(processing: ET.Element) -> tuple[float, float] | None:
     return (low, high) if low is not None and high is not None and low <= high else None
 
 
-def _item(root: ET.Element) -> tuple[str, Any, dict[str, Any]]:
-    """(type name, key, text fields) of one item; raises Skip."""
+def _images(
+    body: ET.Element, name: str, blobs: dict[str, bytes], notes: list[str]
+) -> list[TakenImage]:
+    """The ``<img>`` of an item body, read from the package beside the item; raises Skip."""
+    taken = []
+    for img in body.iter("img"):
+        src = img.get("src", "")
+        path = posixpath.normpath(posixpath.join(posixpath.dirname(name), src))
+        data = blobs.get(path) if name and "://" not in src else None
+        if data is None:
+            raise Skip(f"the image {src[:80]!r} is not in the package")
+        problem = image_problem(data)
+        if problem:
+            raise Skip(f"the image {src[:80]!r}: {problem}")
+        alt = " ".join((img.get("alt") or "").split())
+        if not alt:
+            alt = PLACEHOLDER_ALT
+            if PLACEHOLDER_NOTE not in notes:
+                notes.append(PLACEHOLDER_NOTE)
+        taken.append(TakenImage(image_name(data), data, alt))
+    return taken
+
+
+def _item(
+    root: ET.Element, name: str = "", blobs: dict[str, bytes] | None = None
+) -> tuple[str, Any, dict[str, Any], list[TakenImage], list[str]]:
+    """(type name, key, text fields, images, changes) of one item; raises Skip."""
     body = root.find("qti-item-body")
     if body is None:
         raise Skip("the item has no body")
     media = next((e.tag for e in body.iter() if e.tag in _MEDIA), None)
     if media:
-        raise Skip(f"images and media are not supported (<{media}>)")
+        raise Skip(f"the item depends on embedded media (<{media}>), not imported")
+    notes: list[str] = []
+    images = _images(body, name, blobs or {}, notes)
     interactions = [e for e in body.iter() if e.tag in _INTERACTIONS]
     if not interactions:
         raise Skip("the item has no interaction to answer")
@@ -286,7 +365,7 @@ def _item(root: ET.Element) -> tuple[str, Any, dict[str, Any]]:
     feedback = " ".join(_text(f) for f in root.findall("qti-modal-feedback")).strip()
     if feedback:
         text["feedback"] = feedback
-    return kind.name, key, text
+    return kind.name, key, text, images, notes
 
 
 # --- the importer --------------------------------------------------------------------------------
@@ -301,11 +380,13 @@ def parse_qti3(
     source_name: str = "",
 ) -> ImportResult:
     """A QTI 3.0 package (zip bytes) or item (XML text) -> items and skipped questions."""
-    files = _files(data, source_name)
+    files, blobs = _files(data, source_name)
     topics = _topics(files, default_topic)
     ids = IdAllocator(prefix)
     items: list[dict[str, Any]] = []
     skipped: list[Skipped] = []
+    imported: list[Imported] = []
+    media: dict[str, bytes] = {}
     number = 0
     for name, root in files:
         if root.tag != ITEM_TAG:
@@ -313,7 +394,7 @@ def parse_qti3(
         number += 1
         where = f"{source_name}:{name}" if name else source_name
         try:
-            type_name, key, text = _item(root)
+            type_name, key, text, images, notes = _item(root, name, blobs)
         except Skip as skip:
             skipped.append(Skipped(_line(root), f"{name}: {skip.reason}" if name else skip.reason))
             continue
@@ -325,15 +406,21 @@ def parse_qti3(
         if key is not None:
             produced["key"] = key
         produced["source"] = source_note(FORMAT_NAME, where, _line(root))
+        if images:
+            produced["images"] = image_fields(images, lang, media)
         produced["text"] = {lang: text}
         items.append(produced)
+        imported.append(Imported(_line(root), tuple(notes)))
     if number == 0:
         raise ImportSyntaxError(1, "no qti-assessment-item found (is this a QTI 3.0 file?)")
-    return ImportResult(items=items, skipped=skipped)
+    return ImportResult(items=items, skipped=skipped, imported=imported, files=media)
 
 
-def _files(data: str | bytes, source_name: str) -> list[tuple[str, ET.Element]]:
-    """(name in the package, root element) of each XML file; one unnamed file for plain XML."""
+def _files(
+    data: str | bytes, source_name: str
+) -> tuple[list[tuple[str, ET.Element]], dict[str, bytes]]:
+    """(name in the package, root element) of each XML file, one unnamed file for plain XML;
+    and the package's other files by name (images)."""
     if isinstance(data, bytes) and data[:4] == b"PK\x03\x04":
         return _package(data)
     if isinstance(data, bytes):
@@ -341,10 +428,10 @@ def _files(data: str | bytes, source_name: str) -> list[tuple[str, ET.Element]]:
             data = data.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise ImportSyntaxError(1, "not UTF-8 text and not a zip package") from None
-    return [("", _parse(data, source_name))]
+    return [("", _parse(data, source_name))], {}
 
 
-def _package(data: bytes) -> list[tuple[str, ET.Element]]:
+def _package(data: bytes) -> tuple[list[tuple[str, ET.Element]], dict[str, bytes]]:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
@@ -354,8 +441,11 @@ def _package(data: bytes) -> list[tuple[str, ET.Element]]:
         if len(members) > _MAX_PACKAGE_FILES or sum(m.file_size for m in members) > _MAX_UNPACKED:
             raise ImportSyntaxError(1, "the package is too large to import")
         out = []
+        blobs: dict[str, bytes] = {}
         for member in sorted(members, key=lambda m: m.filename):
             if not member.filename.lower().endswith(".xml"):
+                if member.file_size <= MAX_IMAGE_BYTES + 1:
+                    blobs[posixpath.normpath(member.filename)] = archive.read(member)
                 continue
             raw = archive.read(member)
             try:
@@ -363,7 +453,7 @@ def _package(data: bytes) -> list[tuple[str, ET.Element]]:
             except UnicodeDecodeError:
                 raise ImportSyntaxError(1, f"{member.filename} is not UTF-8 text") from None
             out.append((member.filename, _parse(text, member.filename)))
-    return _in_manifest_order(out)
+    return _in_manifest_order(out), blobs
 
 
 def _in_manifest_order(files: list[tuple[str, ET.Element]]) -> list[tuple[str, ET.Element]]:

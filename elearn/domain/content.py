@@ -166,11 +166,22 @@ class ItemText(Frozen):
     feedback: Text | None = None
 
 
+ImageFile = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}\.(?:png|jpg|gif|webp)$")]
+
+
+class ItemImage(Frozen):
+    """An image an item shows after its stem: a file of the bank's ``media/`` folder, named by
+    its content (see :mod:`elearn.domain.images`), with its alt text in every language."""
+
+    file: ImageFile
+    alt: Localized
+
+
 class ItemSpec(Frozen):
     """One question item; its ``type`` names an entry in :mod:`elearn.domain.itemtypes`."""
 
     HASH_IGNORES: ClassVar[frozenset[str]] = frozenset({"pool", "enemy_group"})
-    HASH_IGNORES_DEFAULT: ClassVar[dict[str, Any]] = {"mark": 1.0}
+    HASH_IGNORES_DEFAULT: ClassVar[dict[str, Any]] = {"mark": 1.0, "images": []}
 
     id: Slug
     topic: Slug
@@ -187,6 +198,8 @@ class ItemSpec(Frozen):
     # Items of one enemy group never share a form: twins, and an item that gives another away.
     enemy_group: Slug | None = None
     mark: float = Field(default=1.0, ge=0, le=100)  # its maximum mark; 0 counts for nothing
+    # Images shown after the stem, in order; part of the content hash (their names are hashes).
+    images: list[ItemImage] = Field(default_factory=list, max_length=10)
     text: dict[Lang, ItemText]
 
 

@@ -480,6 +480,19 @@ def slot_with_item(
     return slot, _item_spec(session, version)
 
 
+def bank_of_slot(*, session: Session, attempt_id: int, number: int) -> str:
+    """The bank of the item a slot served (for its images)."""
+    bank_id = session.exec(
+        select(Item.bank_id)
+        .join(ItemVersion, col(ItemVersion.item_id) == col(Item.id))
+        .join(AttemptSlot, col(AttemptSlot.item_version_id) == col(ItemVersion.id))
+        .where(AttemptSlot.attempt_id == attempt_id, AttemptSlot.number == number)
+    ).first()
+    if bank_id is None:
+        raise NotFound(N_("There is no such question in this attempt."))
+    return bank_id
+
+
 def slots_with_items(*, session: Session, attempt_id: int) -> list[tuple[AttemptSlot, ItemSpec]]:
     """Every slot with the item version it served, in served order (one query)."""
     rows = session.exec(

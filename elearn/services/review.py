@@ -47,6 +47,7 @@ class ServedItem:
     seconds: float  # time the candidate spent on it
     repeated: bool = False  # the learner had been served this item in an earlier attempt
     max_mark: float = 1.0  # the item's maximum mark in the version served
+    spec: ItemSpec | None = None  # the version served (its images, for the page)
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,32 @@ def seconds_per_slot(*, events: Sequence[AttemptEvent], end: datetime) -> dict[i
         until = following.at if following is not None else end
         spent[current.slot] += max(0.0, (until - current.at).total_seconds())
     return dict(spent)
+
+
+def served_item(
+    *, session: Session, attempt_id: int, number: int, viewer_id: int
+) -> tuple[str, ItemSpec]:
+    """(bank, item version) of one question of another person's attempt, for its images: to
+    whom :func:`served_attempt` shows the attempt, and to nobody else."""
+    attempt = session.get(ExamAttempt, attempt_id)
+    if attempt is None:
+        raise NotFound(N_("There is no such attempt."))
+    duties.require(
+        actor_id=viewer_id,
+        subject_user_id=attempt.user_id,
+        action=duties.ATTEMPT_VIEW,
+        subject=f"attempt:{attempt_id}",
+        exam=attempt.exam_id,
+    )
+    row = session.exec(
+        select(ItemVersion.spec, Item.bank_id)
+        .join(Item, col(Item.id) == col(ItemVersion.item_id))
+        .join(AttemptSlot, col(AttemptSlot.item_version_id) == col(ItemVersion.id))
+        .where(AttemptSlot.attempt_id == attempt_id, AttemptSlot.number == number)
+    ).first()
+    if row is None:
+        raise NotFound(N_("There is no such question in this attempt."))
+    return row[1], ItemSpec.model_validate(row[0])
 
 
 def served_attempt(*, session: Session, attempt_id: int, viewer_id: int) -> ServedAttempt:
@@ -129,6 +156,7 @@ def served_attempt(*, session: Session, attempt_id: int, viewer_id: int) -> Serv
                 seconds=spent.get(slot.number, 0.0),
                 repeated=item_version.item_id in earlier,
                 max_mark=spec.mark,
+                spec=spec,
             )
         )
     served = [

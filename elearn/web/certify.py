@@ -33,6 +33,7 @@ from elearn.services import exposure as exposure_report
 from elearn.services import review as reviewing
 from elearn.web import authority
 from elearn.web.forms import PlainText, SmallIntegerField
+from elearn.web.images import image_list, send_image
 
 bp = Blueprint("certify", __name__, url_prefix="/certify")
 certifier = roles_required("certifier", "admin")
@@ -211,7 +212,27 @@ def attempt_detail(attempt_id: int) -> Any:
     served = reviewing.served_attempt(
         session=get_session(), attempt_id=attempt_id, viewer_id=current_user.id
     )
-    return render_template("certify/attempt.html", r=served)
+    images = {}
+    for it in served.items:
+        if it.spec is not None and it.spec.images:
+
+            def url(index: int, number: int = it.slot.number) -> str:
+                return url_for(
+                    "certify.attempt_image", attempt_id=attempt_id, number=number, index=index
+                )
+
+            images[it.slot.number] = image_list(it.spec, served.attempt.language, url)
+    return render_template("certify/attempt.html", r=served, images_of=images)
+
+
+@bp.get("/attempts/<int:attempt_id>/<int:number>/images/<int:index>")
+@certifier
+def attempt_image(attempt_id: int, number: int, index: int) -> Any:
+    """An image of a question of an attempt, to whom the attempt's page is shown."""
+    bank_id, spec = reviewing.served_item(
+        session=get_session(), attempt_id=attempt_id, number=number, viewer_id=current_user.id
+    )
+    return send_image(bank_id, spec, index)
 
 
 @bp.get("/statistics")

@@ -22,6 +22,7 @@ from flask_login import current_user
 from elearn.auth import roles_required
 from elearn.clock import utcnow
 from elearn.db import get_session, writes_on_get
+from elearn.domain.content import ItemSpec
 from elearn.domain.errors import AttemptClosed, IncompleteAnswer, InvalidAnswer
 from elearn.domain.itemtypes import describe_answer, present
 from elearn.domain.localize import pick
@@ -32,6 +33,7 @@ from elearn.services import attempts, certificates, exams, review
 from elearn.web import authority
 from elearn.web.busy import retries_when_locked
 from elearn.web.forms import ConfirmForm
+from elearn.web.images import image_list, send_image
 
 bp = Blueprint("exam", __name__)
 learner = roles_required("learner")
@@ -184,11 +186,39 @@ def _item_page(
         slot=slot,
         slots=slots,
         item=present(spec, attempt.language, slot.options, slot.prompts, shown),
+        images=_images(attempt, number, spec),
         problem=problem,
         remaining=max(0, int((attempt.deadline_at - now).total_seconds())),
         counts=exams.answered_counts(slots=slots),
         form=ConfirmForm(),
     )
+
+
+def _images(attempt: ExamAttempt, number: int, spec: ItemSpec) -> list[tuple[str, str]]:
+    def url(index: int) -> str:
+        return url_for("exam.item_image", attempt_id=attempt.id, number=number, index=index)
+
+    return image_list(spec, attempt.language, url)
+
+
+@bp.get("/attempts/<int:attempt_id>/<int:number>/images/<int:index>")
+@learner
+def item_image(attempt_id: int, number: int, index: int) -> Any:
+    """An image of a question of the candidate's own attempt, by its position in the item."""
+    session = get_session()
+    attempt = exams.own_attempt(
+        session=session, attempt_id=attempt_id, user_id=current_user.id, slot=number
+    )
+    assert attempt.id is not None
+    _slot, spec = exams.slot_with_item(session=session, attempt_id=attempt.id, number=number)
+    closed = attempt.submitted_at is not None or attempt.deadline_at <= utcnow()
+    if closed and attempts.exam_spec(session=session, attempt=attempt).review not in _SHOWS_ITEMS:
+        abort(404)  # after the attempt, only where its result shows the questions again
+    bank_id = exams.bank_of_slot(session=session, attempt_id=attempt.id, number=number)
+    return send_image(bank_id, spec, index)
+
+
+_SHOWS_ITEMS = ("correctness", "answers")  # the review policies whose result shows the items
 
 
 def _destination(attempt: ExamAttempt, number: int, go: str) -> str:
@@ -273,7 +303,7 @@ def result(attempt_id: int) -> Any:
     view = exams.load_exam(session=session, exam_id=attempt.exam_id)
     spec = attempts.exam_spec(session=session, attempt=attempt)
     reviews = []
-    if spec.review in ("correctness", "answers"):
+    if spec.review in _SHOWS_ITEMS:
         for slot, item_model in exams.slots_with_items(session=session, attempt_id=attempt_id):
             shown = present(item_model, attempt.language, slot.options, slot.prompts, slot.response)
             text = item_model.text.get(shown.lang)  # type: ignore[call-overload]
@@ -285,6 +315,7 @@ def result(attempt_id: int) -> Any:
                     if spec.review == "answers"
                     else None,
                     "feedback": text.feedback if spec.review == "answers" and text else None,
+                    "images": _images(attempt, slot.number, item_model),
                 }
             )
     status = _status(view, now)

@@ -20,6 +20,7 @@ from elearn.domain.text import TextRefused, clean_text
 from elearn.i18n import current_language
 from elearn.services import cases, learning, sittings
 from elearn.web.forms import TEXT_MAX, EvaluationForm, ModuleForm, text_refused_message
+from elearn.web.images import image_list, send_image
 
 bp = Blueprint("learn", __name__)
 learner = roles_required("learner")
@@ -189,7 +190,17 @@ def _module_page(
             result = (results or {}).get(i)
             response = result.given if result else None
             shown = present(item, body.lang, option_ids(item), prompt_ids(item), response)
-            checks.append((i, key, shown, result))
+
+            def url(index: int, number: int = i) -> str:
+                return url_for(
+                    "learn.check_image",
+                    course_id=view.spec.id,
+                    module_id=spec.id,
+                    number=number,
+                    index=index,
+                )
+
+            checks.append((i, key, shown, result, image_list(item, body.lang, url)))
     return render_template(
         "learn/module.html",
         # The published cases of the module's topic: tagged with the module or its course.
@@ -285,6 +296,22 @@ def my_reflections() -> Any:
         for m in view.modules:
             titles[(course_id, m.id)] = t(m.title).value
     return render_template("learn/reflections.html", rows=rows, titles=titles, courses=courses)
+
+
+@bp.get("/courses/<course_id>/modules/<module_id>/check/<int:number>/images/<int:index>")
+@learner
+def check_image(course_id: str, module_id: str, number: int, index: int) -> Any:
+    """An image of question ``number`` of a module's knowledge check, by its position."""
+    session = get_session()
+    view = learning.load_course(session=session, course_id=course_id)
+    spec = learning.module_of(view=view, module_id=module_id)
+    bank_id = view.spec.practice_bank
+    if not bank_id:
+        abort(404)
+    items = learning.practice_items(session=session, bank_id=bank_id, keys=spec.check)
+    if not 1 <= number <= len(items):
+        abort(404)
+    return send_image(bank_id, items[number - 1][1], index)
 
 
 @bp.post("/courses/<course_id>/modules/<module_id>/check")

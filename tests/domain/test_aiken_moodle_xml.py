@@ -252,7 +252,8 @@ def test_multiple_response_thirds_are_rescaled_to_add_up_to_one() -> None:
     )
     key = result.items[0]["key"]
     assert sum(w for w in key.values() if w > 0) == pytest.approx(1.0, abs=1e-12)
-    assert key["a"] == pytest.approx(1 / 3) and key["d"] == pytest.approx(-0.33333)
+    # Moodle takes -33.333 as its grade option -0.3333333 (within 0.00001), as elearn does.
+    assert key["a"] == pytest.approx(1 / 3) and key["d"] == -0.3333333
 
 
 def test_truefalse_becomes_true_false() -> None:
@@ -308,10 +309,16 @@ def test_shortanswer_accepted_answers_carry_their_credit() -> None:
                         {"answer": "Oslo", "credit": 1.0},
                         {"answer": "Christiania", "credit": 0.5},
                     ],
+                    # The zero-credit catch-all's feedback becomes the general feedback.
+                    "feedback": "Nei",
                 }
             },
         }
     ]
+    assert result.imported[0].changes == (
+        "the zero-credit catch-all answer ('*') was left out: other answers score 0 anyway",
+        "the catch-all answer's feedback became the question's general feedback",
+    )
 
 
 def test_numerical_full_credit_answer_gives_value_and_tolerance() -> None:
@@ -434,7 +441,7 @@ def test_unsupported_types_and_embedded_files_are_skipped_with_their_line() -> N
         <question type="truefalse">
           <questiontext format="html">
             <text><![CDATA[<p>Is this a tree? <img src="@@PLUGINFILE@@/tree.png"></p>]]></text>
-            <file name="tree.png" path="/" encoding="base64">iVBORw0KGgo=</file>
+            <file name="tree.png" path="/" encoding="base64">PHN2Zz48L3N2Zz4=</file>
           </questiontext>
           <answer fraction="100"><text>true</text></answer>
           <answer fraction="0"><text>false</text></answer>
@@ -459,9 +466,15 @@ def test_unsupported_types_and_embedded_files_are_skipped_with_their_line() -> N
         Skipped(7, "drag-and-drop questions are not supported"),
         Skipped(8, "an ordering question needs at least 2 items"),  # read as ordering, but one item
         Skipped(9, "the question has no type"),
-        Skipped(10, "embedded file not supported"),
-        Skipped(18, "embedded file not supported"),
-        Skipped(22, "images and media are not supported"),
+        # An SVG under a .png name is no image elearn takes; a PDF the text links to and an
+        # image on another site are not in the file: the question depends on them.
+        Skipped(
+            10,
+            "the image '@@PLUGINFILE@@/tree.png': not a PNG, JPEG, GIF or WebP image"
+            " (SVG and other formats are refused)",
+        ),
+        Skipped(18, "the question depends on the linked media file '@@PLUGINFILE@@/a.pdf'"),
+        Skipped(22, "the image 'https://example.org/x.png' is not in the file"),
     ]
     assert result.items[0]["source"] == "Imported from Moodle XML (line 26)"
 
@@ -533,13 +546,13 @@ def ans(fraction: str, text: str = "x", extra: str = "") -> str:
             '<question type="numerical"><questiontext><text>Q</text></questiontext>'
             + ans("50", "3", "<tolerance>1</tolerance>")
             + "</question>",
-            "partial or negative credit in a numerical question is not supported",
+            "no numeric answer gets full credit (100 %)",
         ),
         (
             '<question type="numerical"><questiontext><text>Q</text></questiontext>'
             + ans("0", "3")
             + "</question>",
-            "no answer gets full credit",
+            "no numeric answer gets full credit (100 %)",
         ),
         (
             '<question type="numerical"><questiontext><text>Q</text></questiontext>'

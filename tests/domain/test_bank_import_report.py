@@ -32,8 +32,10 @@ def test_an_import_reports_new_ids_unknown_topics_and_skips(tree: Tree) -> None:
     assert report.written == items / "imported-quiz.yaml"
     assert report.notes == [
         "note: item q-1-2 has topic 'waste', which bank.yaml does not list yet",
+        f"{source}:3: imported q-1-2 with changes: the id 'q-1' is taken in the bank:"
+        " the item is 'q-1-2'",
         f"{source}:5: skipped: essay questions cannot be scored",
-        f"imported 1 item(s), skipped 1, into {items / 'imported-quiz.yaml'}",
+        f"imported 1 item(s) (1 with changes), skipped 1, into {items / 'imported-quiz.yaml'}",
     ]
     text = (items / "imported-quiz.yaml").read_text(encoding="utf-8")
     assert text.startswith("# Imported from quiz.gift (gift) on 2026-11-20: review every item")
@@ -45,7 +47,10 @@ def test_a_dry_run_or_a_refusal_writes_nothing(tree: Tree) -> None:
     source = tree.write("quiz.gift", GIFT)
     before = sorted((tree.root / "question_banks/demo-bank/items").iterdir())
     dry = run(tree, source, dry_run=True)
-    assert dry.written is None and dry.notes[-1] == "would import 1 item(s), skipped 1"
+    assert (
+        dry.written is None
+        and dry.notes[-1] == "would import 1 item(s) (1 with changes), skipped 1"
+    )
     wrong = run(tree, source, lang="da")
     assert wrong.as_json() == {
         "imported": 0,

@@ -25,6 +25,7 @@ from elearn.content.qti3 import CP_NS, QTI_NS
 from elearn.domain.content import BankSpec, ExamSpec, ItemSpec
 from elearn.domain.itemtypes import full_key_response, get_item_type, option_ids, text_in
 from elearn.domain.itemtypes.multiple_response import weights
+from elearn.domain.itemtypes.numeric import bands as numeric_bands
 from elearn.domain.itemtypes.numeric import interval as numeric_interval
 from tests.qti import QtiItem, as_qti, open_package
 
@@ -104,6 +105,16 @@ ITEMS = [
     _item("exact", "numeric", {"value": 1234.5, "tolerance": 0.5}, stem="How much?"),
     _item("range", "numeric", {"min": -3, "max": 0.1}, topic="2030-goals", stem="Range?"),
     _item(
+        "banded",
+        "numeric",
+        [
+            {"value": 1822, "tolerance": 0},
+            {"value": 1822, "tolerance": 2, "credit": 0.5},
+            {"min": 1700, "max": 1900, "credit": 0.1},
+        ],
+        stem="When was Grant born?",
+    ),
+    _item(
         "pairs",
         "matching",
         {"p1": "b", "p2": "a", "p3": "b"},
@@ -155,7 +166,10 @@ def meaning(item: ItemSpec, lang: str) -> tuple[Any, ...]:
     elif item.type == "multiple_response":
         key = sorted((options[o], round(w, 4)) for o, w in weights(item).items() if abs(w) > 1e-9)
     elif item.type == "numeric":
-        key = tuple(round(x, 9) for x in numeric_interval(item.key))
+        key = tuple(
+            (*(round(x, 9) for x in numeric_interval(band)), band["credit"])
+            for band in numeric_bands(item.key)
+        )
     elif item.type == "matching":
         key = sorted((prompts[p], options[o]) for p, o in item.key.items())
     elif item.type == "short_answer":
@@ -291,8 +305,11 @@ def _responses(item: ItemSpec, lang: str) -> list[Any]:
     if item.type == "true_false":
         return [True, False]
     if item.type == "numeric":
-        low, high = numeric_interval(item.key)
-        return [full, low, high, low - 1, high + 1]
+        out = [full]
+        for band in numeric_bands(item.key):
+            low, high = numeric_interval(band)
+            out += [low, high, low - 1, high + 1]
+        return out
     if item.type == "matching":
         first = options[0]
         return [full, {p: first for p in full}]
@@ -480,3 +497,32 @@ def test_numbers_are_written_exactly() -> None:
     for fmt in ("gift", "moodle-xml"):
         (back,) = round_trip(fmt, ExportSource(BANK, [item], [], "en"))
         assert back.key["value"] == 1e-7 and math.isclose(back.key["tolerance"], 0.1 + 0.2)
+
+
+def test_graded_numeric_bands_are_written_as_moodle_writes_them() -> None:
+    banded = next(i for i in ITEMS if i.id == "banded")
+    gift = export_items("gift", ExportSource(BANK, [banded], [], "en")).data.decode()
+    assert "{\n  #\n  =%100%#1822:0\n  =%50%#1822:2\n  =%10%#1700..1900\n}" not in gift
+    assert "  #\n  =%100%1822:0\n  =%50%1822:2\n  =%10%1700..1900\n" in gift
+    quiz = ET.fromstring(export_items("moodle-xml", ExportSource(BANK, [banded], [], "en")).data)
+    answers = quiz.findall("question[@type='numerical']/answer")
+    assert [(a.get("fraction"), a.findtext("text"), a.findtext("tolerance")) for a in answers] == [
+        ("100", "1822", "0"),
+        ("50", "1822", "2"),
+        ("10", "1800", "100"),
+    ]
+    scorer = get_item_type("numeric")
+    assert [scorer.score(banded, r, "en") for r in (1822, 1823, 1824, 1825, 1600)] == [
+        1.0,
+        0.5,
+        0.5,
+        0.1,
+        0.0,
+    ]
+
+
+@pytest.mark.parametrize("fmt", ["moodle-xml"])
+def test_the_maximum_mark_survives_a_moodle_xml_round_trip(fmt: str) -> None:
+    item = _item("heavy", "true_false", True, stem="Heavy").model_copy(update={"mark": 2.5})
+    (back,) = round_trip(fmt, ExportSource(BANK, [item], [], "en"))
+    assert back.mark == 2.5

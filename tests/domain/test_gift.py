@@ -235,6 +235,11 @@ def test_numeric_with_tolerance() -> None:
     }
 
 
+_HALF_1822 = {"value": 1822, "tolerance": 2, "credit": 0.5}
+_ZERO_0_3 = {"min": 0, "max": 3, "credit": 0.0}
+_HALF_0_5 = {"min": 0, "max": 5, "credit": 0.5}
+
+
 @pytest.mark.parametrize(
     ("answers", "key"),
     [
@@ -243,28 +248,42 @@ def test_numeric_with_tolerance() -> None:
         ("#42", {"value": 42, "tolerance": 0}),
         ("# 3.14159 : -0.0005 ", {"value": 3.14159, "tolerance": 0.0005}),
         ("#1e3:10", {"value": 1000.0, "tolerance": 10}),
-        ("#=%100%3.14:0.01 =%50%3:0.5", {"value": 3.14, "tolerance": 0.01}),
-        ("#=%50%3:0.5#Close =3.14:0.01#Yes ~#Wrong", {"value": 3.14, "tolerance": 0.01}),
+        (
+            "#=%100%3.14:0.01 =%50%3:0.5",
+            [{"value": 3.14, "tolerance": 0.01}, {"value": 3, "tolerance": 0.5, "credit": 0.5}],
+        ),
+        ("#=%100%1822:0 =%50%1822:2", [{"value": 1822, "tolerance": 0}, _HALF_1822]),
+        ("#=%100%1..2 =%0%0..3 =%50%0..5", [{"min": 1, "max": 2}, _ZERO_0_3, _HALF_0_5]),
         ("#\n\t=%100%17:0#\n\t~#Any other answer\n", {"value": 17, "tolerance": 0}),
         ("#=17 =%0%*#Anything else", {"value": 17, "tolerance": 0}),
     ],
 )
-def test_numeric_keys(answers: str, key: dict[str, float]) -> None:
+def test_numeric_keys(answers: str, key: Any) -> None:
     item = one(f"How many? {{{answers}}}")
     assert item["type"] == "numeric"
     assert item["key"] == key
-    assert item["text"] == {"en": {"stem": "How many?"}}
+    # A catch-all's feedback ("~#…" or "=%0%*#…") becomes the general feedback.
+    assert {k: v for k, v in item["text"]["en"].items() if k != "feedback"} == {"stem": "How many?"}
+    assert item["text"]["en"].get("feedback") in (None, "Any other answer", "Anything else")
 
 
 def test_numeric_questions_without_one_full_answer_are_skipped() -> None:
     assert skipped("Pi? {#=%50%3:0.5 =%25%4}") == [
         Skipped(1, "no numeric answer gets full credit (100 %)")
     ]
-    assert skipped("Pi? {#=3.14 =3.1416}") == [
+    # Moodle tries the answers in order: the band 3±0.5 takes 3.14 before its full credit.
+    assert skipped("Pi? {#=%50%3:0.5#Close =3.14:0.01#Yes ~#Wrong}") == [
         Skipped(
             1,
-            "more than one numeric answer gets full credit, but elearn's numeric key is one"
-            " value or range",
+            "a band before the first full-credit band holds its value, so the right answer"
+            " scores less than 1 (the first band that holds a response counts)",
+        )
+    ]
+    assert skipped("Pi? {#=%0%* =3.14}") == [
+        Skipped(
+            1,
+            "a catch-all answer ('*') before the credited answers would take every response"
+            " (Moodle takes the first answer that matches)",
         )
     ]
     assert skipped("Pi? {#5..1}") == [
@@ -342,12 +361,15 @@ def test_a_question_without_text_is_skipped() -> None:
     assert skipped("{T}") == [Skipped(1, "the question has no text")]
 
 
-def test_embedded_images_are_skipped_not_silently_dropped() -> None:
+def test_images_a_gift_file_does_not_carry_are_skipped_not_silently_dropped() -> None:
     assert skipped('[html]<p>What does this show?</p><img src="@@PLUGINFILE@@/a.png">{T}') == [
-        Skipped(1, "embedded media (<img>) is not supported")
+        Skipped(1, "the image '@@PLUGINFILE@@/a.png' is not in the file")
     ]
     assert skipped("[markdown]Which? ![chart](chart.png){T}") == [
-        Skipped(1, "embedded media (<img>) is not supported")
+        Skipped(1, "the image 'chart.png' is not in the file")
+    ]
+    assert skipped('[html]Hear this: <audio src="a.mp3"></audio>{T}') == [
+        Skipped(1, "the question depends on embedded media (<audio>), not imported")
     ]
     assert skipped('Which? {=<a href\\="@@PLUGINFILE@@/x.pdf">file</a> ~b}') == [
         Skipped(1, "embedded file (@@PLUGINFILE@@) not supported")

@@ -67,7 +67,10 @@ def test_registry_knows_the_seven_types_and_refuses_others() -> None:
         ),
         (item("numeric", {"value": 1250.5, "tolerance": 0.5}), []),
         (item("numeric", {"min": 10, "max": 1}), ["min and max must be numbers with min <= max"]),
-        (item("numeric", 12), ["the key must be {value, tolerance} or {min, max}"]),
+        (
+            item("numeric", 12),
+            ["the key must be {value, tolerance}, {min, max} or a list of bands"],
+        ),
         (
             item(
                 "matching",

@@ -30,6 +30,8 @@ EXAMPLES = {
     "learn.module": f"/courses/{COURSE}/modules/01-what-is-sustainability",
     "learn.evaluation": f"/courses/{COURSE}/evaluation",
     "learn.check": f"/courses/{COURSE}/modules/01-what-is-sustainability/check",
+    # A check question's image: the shipped items have none, so "not found" for a learner.
+    "learn.check_image": f"/courses/{COURSE}/modules/01-what-is-sustainability/check/1/images/0",
     "auth.reset": "/reset/not-a-token",
     "admin.edit_user": "/admin/users/{learner_id}",
     "admin.reset_link": "/admin/users/{learner_id}/reset-link",
@@ -43,6 +45,7 @@ EXAMPLES = {
     "exam.summary": "/attempts/999999/summary",
     "exam.submit": "/attempts/999999/submit",
     "exam.result": "/attempts/999999/result",
+    "exam.item_image": "/attempts/999999/1/images/0",
     "certificates.verify": "/verify/AAAA-AAAA-AAAA",
     "certificates.pdf": "/verify/AAAA-AAAA-AAAA/pdf",
     "certificates.credential": "/api/v1/credentials/AAAA-AAAA-AAAA",
@@ -53,6 +56,7 @@ EXAMPLES = {
     "certify.review": "/certify/reviews/999999",
     "certify.certificate_detail": "/certify/certificates/AAAA-AAAA-AAAA",
     "certify.attempt_detail": "/certify/attempts/999999",
+    "certify.attempt_image": "/certify/attempts/999999/1/images/0",
     "certify.statistics": "/certify/exams/sdg-basics/statistics",
     "certify.exposure": "/certify/exams/soa-baerekraft-sertifisering/exposure",
     "certify.retire": "/certify/items/999999/retire",
@@ -99,6 +103,8 @@ EXAMPLES = {
 SIGNS_OUT = {"auth.logout", "auth.sign_out_everywhere"}
 NOT_FOUND_OK = {
     "auth.reset",
+    "learn.check_image",
+    "exam.item_image",
     "issuer.key",
     "issuer.credential_jsonld",
     "exam.item",
@@ -112,6 +118,7 @@ NOT_FOUND_OK = {
     "certify.review",
     "certify.certificate_detail",
     "certify.attempt_detail",
+    "certify.attempt_image",
     "manage.person",
     "studies.detail",
     "studies.round_two",

@@ -52,7 +52,8 @@ def test_gift_import_writes_a_file_the_content_check_accepts(
         english_bank, str(source), "--format", "gift", "--bank", "demo", "--language", "en"
     )
     assert code == 0, out
-    assert "imported 2 item(s), skipped 1" in out and f"{source}:5: skipped" in out
+    assert "imported 2 item(s) (0 with changes), skipped 1" in out
+    assert f"{source}:3: imported goals as is" in out and f"{source}:5: skipped" in out
     written = tmp_path / "question_banks/demo/items/imported-quiz.yaml"
     assert written.read_text().startswith("# Imported from quiz.gift (gift)")
     content = load_content(tmp_path / "courses", tmp_path / "question_banks", tmp_path)
@@ -87,7 +88,12 @@ def test_json_report_and_dry_run(english_bank: Flask, tmp_path: Path) -> None:
         "--json",
     )
     assert code == 0
-    assert json.loads(out) == {"imported": 1, "skipped": [], "errors": []}
+    assert json.loads(out) == {
+        "imported": 1,
+        "skipped": [],
+        "errors": [],
+        "questions": [{"line": 1, "outcome": "imported", "id": "aiken-001"}],
+    }
     assert not list((tmp_path / "question_banks/demo/items").iterdir())
 
 
@@ -120,13 +126,29 @@ def test_wrong_language_bank_or_format(english_bank: Flask, tmp_path: Path) -> N
         == 1
     )
     assert (
-        run(english_bank, str(source), "--format", "gift", "--bank", "nope", "--language", "en")[0]
+        run(english_bank, str(source), "--format", "gift", "--bank", "No pe", "--language", "en")[0]
         == 1
     )
     assert (
         run(english_bank, str(source), "--format", "qti", "--bank", "demo", "--language", "en")[0]
         == 2
     )
+
+
+def test_a_new_bank_from_a_file_as_the_readme_shows(english_bank: Flask, tmp_path: Path) -> None:
+    source = tmp_path / "quiz.gift"
+    source.write_text(GIFT)
+    code, out = run(
+        english_bank, str(source), "--format", "gift", "--bank", "my-bank", "--lang", "nb"
+    )
+    assert code == 0, out
+    bank_file = tmp_path / "question_banks/my-bank/bank.yaml"
+    assert f"created bank 'my-bank' ({bank_file}) in 'nb' with topic(s) sdgs" in out
+    content = load_content(tmp_path / "courses", tmp_path / "question_banks", tmp_path)
+    assert [str(p) for p in content.problems] == []
+    bank = content.banks["my-bank"]
+    assert bank.spec.languages == ["nb"] and [t.id for t in bank.spec.topics] == ["sdgs"]
+    assert sorted(i.spec.id for i in bank.items) == ["goals", "targets-true"]
 
 
 def test_the_commands_offer_exactly_the_registered_formats() -> None:
@@ -198,7 +220,9 @@ def test_export_then_import_through_the_commands(english_bank: Flask, tmp_path: 
             "--dry-run",
             "--json",
         )
-        assert code == 0 and json.loads(out) == {"imported": 2, "skipped": [], "errors": []}
+        report = json.loads(out)
+        assert code == 0 and report["imported"] == 2 and report["skipped"] == []
+        assert [q["outcome"] for q in report["questions"]] == ["changed", "changed"]
 
 
 def test_export_qti3_writes_a_zip_with_a_manifest(english_bank: Flask, tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from elearn.domain.content import BankSpec, ItemSpec, missing_languages
+from elearn.domain.images import PLACEHOLDER_ALT
 from elearn.domain.itemtypes.base import (
     Choice,
     IncompleteResponse,
@@ -64,6 +65,18 @@ def check_item(item: ItemSpec, bank: BankSpec, loc: tuple[str | int, ...]) -> li
     if item.topic not in {t.id for t in bank.topics}:
         out.append(LocatedMessage((*loc, "topic"), f"unknown topic '{item.topic}'"))
     out += missing_languages(item.text, bank.languages, (*loc, "text"))
+    for i, image in enumerate(item.images):  # WCAG 1.1.1: every image is described
+        where = (*loc, "images", i, "alt")
+        out += [
+            LocatedMessage(where, f"the image {image.file} has no alt text in '{lang}'")
+            for lang in item.text
+            if lang not in image.alt
+        ]
+        out += [
+            LocatedMessage(where, f"the alt text in '{lang}' is the import's placeholder")
+            for lang, alt in image.alt.items()
+            if PLACEHOLDER_ALT in alt
+        ]
     try:
         item_type = get_item_type(item.type)
     except KeyError as exc:

@@ -38,6 +38,29 @@ def exact(value: float) -> float:
     return 1.0 if same(value, 1.0) else 0.0 if same(value, 0.0) else value
 
 
+# Moodle's grade options (question_bank::fraction_options_full), the only fractions its import
+# accepts: an answer's fraction within 0.00001 of one of them is that option, any other refuses
+# the question (match_grade_options with 'error', the default of every Moodle import).
+MOODLE_GRADES: tuple[float, ...] = tuple(
+    sign * value
+    for value in (
+        1.0, 0.9, 0.8333333, 0.8, 0.75, 0.7, 0.6666667, 0.6, 0.5, 0.4, 0.3333333, 0.3, 0.25,
+        0.2, 0.1666667, 0.1428571, 0.125, 0.1111111, 0.1, 0.05, 0.0,
+    )
+    for sign in (1, -1)
+    if sign == 1 or value
+)  # fmt: skip
+MOODLE_GRADE_SLACK = 0.00001
+
+
+def moodle_grade(value: float) -> float | None:
+    """The Moodle grade option ``value`` stands for, or None when Moodle's import refuses it."""
+    for option in MOODLE_GRADES:
+        if abs(value - option) < MOODLE_GRADE_SLACK:
+            return option
+    return None
+
+
 def whole(value: float) -> int | float:
     """Whole numbers as ints, so that a key reads ``42``, not ``42.0``."""
     return int(value) if float(value).is_integer() and abs(value) < 2**53 else value
@@ -95,6 +118,8 @@ class GiftBlock(Protocol):
     def restore(self, raw: str) -> str: ...
     def number(self, offset: int, text: str) -> int | float: ...
     def syntax_error(self, offset: int, message: str) -> NoReturn: ...
+    def note(self, change: str) -> None: ...  # a change made in taking the question, reported
+    def feedback_used(self, offset: int) -> None: ...  # an answer's feedback was kept
 
 
 class MoodleNode(Protocol):
@@ -111,6 +136,7 @@ class MoodleNode(Protocol):
     def fraction(self) -> float: ...  # an <answer>'s fraction attribute as 0..1 (bad: Skip)
     def value(self, tag: str) -> str: ...  # the text of a child element, e.g. <tolerance>
     def flag(self, tag: str, default: bool) -> bool: ...  # <single>true</single> and the like
+    def note(self, change: str) -> None: ...  # a change made in taking the question, reported
 
 
 MoodleQuestion = MoodleNode
@@ -164,8 +190,22 @@ def number(value: float) -> str:
 
 
 def as_html(text: str) -> str:
-    """Plain text as an HTML fragment that reads the same: escaped, new lines as ``<br>``."""
-    return "<br>".join(html.escape(line, quote=False) for line in text.split("\n"))
+    """Plain text as an HTML fragment that reads the same: escaped, new lines as ``<br>``.
+
+    Lines whose spacing counts (indented, or with runs of spaces), and the line before the
+    first of them, are one ``<pre>`` block, which keeps line breaks and indentation.
+    """
+    lines = text.split("\n")
+    spaced = [i for i, line in enumerate(lines) if line[:1] in (" ", "\t") or "  " in line]
+    if not spaced:
+        return _br(lines)
+    start, end = max(0, spaced[0] - 1), spaced[-1] + 1
+    block = html.escape("\n".join(lines[start:end]), quote=False)
+    return _br(lines[:start]) + f"<pre>{block}</pre>" + _br(lines[end:])
+
+
+def _br(lines: list[str]) -> str:
+    return "<br>".join(html.escape(line, quote=False) for line in lines)
 
 
 # --- Moodle XML ----------------------------------------------------------------------------------

@@ -144,6 +144,10 @@ class MultipleResponse(ChoiceType):
             )
         if abs(positive - 1) > 1e-9:  # 33.3 % three times: thirds, rounded
             given = {o: round(w / positive, 7) if w > 0 else w for o, w in given.items()}
+            block.note(
+                f"the positive weights added up to {percent_text(positive)}: they were scaled"
+                " to add up to 100 %"
+            )
         key = {o: max(-1.0, min(1.0, w)) for o, w in given.items() if w}
         return key, text_fields(options)
 
@@ -167,6 +171,11 @@ class MultipleResponse(ChoiceType):
             raise Skip(f"the right answers' fractions add up to {positive * 100:g} %, not 100 %")
         if not same(positive, 1.0):
             given = {k: (w / positive if w > 0 else w) for k, w in given.items()}
+            if abs(positive - 1) > 1e-6:  # more than the rounding of Moodle's grade options
+                question.note(
+                    f"the right answers' fractions added up to {positive * 100:g} %: they were"
+                    " scaled to add up to 100 %"
+                )
         return {k: exact(w) for k, w in given.items()}, text_fields(options)
 
     def write_moodle(self, question: ET.Element, item: ItemSpec, lang: str) -> None:

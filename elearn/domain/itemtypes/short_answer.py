@@ -44,6 +44,15 @@ from elearn.domain.text import TextRefused, clean_text
 MAX_LENGTH = 500
 _FULL = 1e-9
 _WILDCARD = re.compile(r"(?<!\\)\*")
+_LEADING = (
+    "a catch-all answer ('*') before the credited answers would take every response"
+    " (Moodle takes the first answer that matches)"
+)
+_CREDITED = "a catch-all answer ('*') with credit would score any response: not supported"
+_AFTER_CATCH_ALL = "an answer with credit after the catch-all ('*') could never match"
+_CATCH_ALL = "the zero-credit catch-all answer ('*') was left out: other answers score 0 anyway"
+_CATCH_ALL_FEEDBACK = "the catch-all answer's feedback became the question's general feedback"
+_ZERO_CREDIT = "answers worth 0 % were left out: any answer not accepted scores 0 anyway"
 
 
 def normalise_text(text: str) -> str:
@@ -117,8 +126,22 @@ class ShortAnswer(ItemType):
         if not any(block.plain(b) for b in bodies):
             block.syntax_error(block.lo, "the answer block holds no answer")
         accepted: list[dict[str, Any]] = []
+        fields: dict[str, Any] = {}
+        caught = False
         for answer, body in zip(answers, bodies, strict=True):
             credit = 1.0 if answer.weight is None else answer.weight
+            if block.restore(body).strip() == "*":
+                if credit != 0 or not accepted:
+                    raise Skip(_LEADING if credit == 0 else _CREDITED)
+                caught = True
+                block.note(_CATCH_ALL)
+                feedback = answer.body.split("#", 1)[1] if "#" in answer.body else ""
+                if block.restore(feedback).strip():
+                    fmt, raw = block.split_format(feedback.strip(), block.fmt)
+                    fields["feedback"] = block.to_text(raw, fmt)
+                    block.feedback_used(answer.offset)
+                    block.note(_CATCH_ALL_FEEDBACK)
+                continue
             if _WILDCARD.search(body):
                 raise Skip("wildcard answers ('*') are not supported")
             value = block.plain(body.replace("\\*", "*"))
@@ -126,12 +149,16 @@ class ShortAnswer(ItemType):
                 continue  # Moodle drops an empty answer too
             if not (0 <= credit <= 1 or abs(credit - 1) <= _FULL):
                 raise Skip(f"a credit of {percent_text(credit)} is not within 0..100 %")
-            if credit > 0:  # an answer worth nothing only carried feedback
+            if credit > 0:
+                if caught:  # Moodle takes the first answer that matches: the catch-all
+                    raise Skip(_AFTER_CATCH_ALL)
                 full = abs(credit - 1) <= _FULL
                 accepted.append({"answer": value, "credit": 1.0 if full else credit})
+            else:
+                block.note(_ZERO_CREDIT)
         if not any(a["credit"] == 1.0 for a in accepted):
             raise Skip("no answer gets full credit")
-        return None, {"accepted": accepted}
+        return None, {"accepted": accepted, **fields}
 
     def write_gift(self, item: ItemSpec, lang: str) -> list[str]:
         accepted = text_in(item, lang).accepted or []
@@ -141,11 +168,28 @@ class ShortAnswer(ItemType):
 
     def read_moodle(self, question: MoodleQuestion) -> tuple[Any, dict[str, Any]]:
         accepted: list[dict[str, Any]] = []
+        fields: dict[str, Any] = {}
+        caught = False
         for answer in question.children("answer"):
             credit = answer.fraction()
-            if credit <= 0:
-                continue  # a wrong answer (often "*" with feedback): unlisted answers score 0
             body = answer.plain()
+            if body == "*":
+                if credit != 0 or not accepted:
+                    raise Skip(_LEADING if credit == 0 else _CREDITED)
+                caught = True
+                question.note(_CATCH_ALL)
+                feedback = answer.child("feedback")
+                text = feedback.rich() if feedback is not None else ""
+                if text:
+                    fields["feedback"] = text
+                    question.note(_CATCH_ALL_FEEDBACK)
+                continue
+            if credit <= 0:
+                if body:
+                    question.note(_ZERO_CREDIT)
+                continue
+            if caught:
+                raise Skip(_AFTER_CATCH_ALL)
             if not body:
                 raise Skip("an accepted answer has no text")
             if _WILDCARD.search(body):
@@ -153,7 +197,7 @@ class ShortAnswer(ItemType):
             accepted.append({"answer": body.replace("\\*", "*"), "credit": exact(credit)})
         if not any(a["credit"] == 1.0 for a in accepted):
             raise Skip("no answer gets full credit")
-        return None, {"accepted": accepted}
+        return None, {"accepted": accepted, **fields}
 
     def write_moodle(self, question: ET.Element, item: ItemSpec, lang: str) -> None:
         moodle_simple(question, "usecase", "0")
