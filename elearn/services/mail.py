@@ -14,16 +14,17 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import sqlalchemy as sa
-from sqlalchemy import and_, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from elearn.clock import utcnow
+from elearn.jobs import outbox
 from elearn.models import MailAttachment, MailMessage, User
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 @dataclass(frozen=True)
@@ -55,62 +56,86 @@ class BadAddress(ValueError):
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+INFO_KEY = "elearn.mail"  # where a session carries the site (see elearn.db.open_session)
 
 
-def checked_address(address: str) -> str:
+def checked_address(*, address: str) -> str:
     address = address.strip()
     if not address or "@" not in address or _CONTROL.search(address) or len(address) > 254:
         raise BadAddress(f"not an e-mail address: {address!r}")
     return address
 
 
-def language_of(user: User | None, default: str | None = None) -> str:
+class Site:
+    """What rendering a message needs from the app: its templates and translations, languages,
+    public address and clock. Services reach it through ``session.info`` (as the xAPI settings),
+    so that they read neither ``current_app`` nor a clock of their own."""
+
+    def __init__(self, app: Flask, clock: Callable[[], datetime]) -> None:
+        self.app = app
+        self.clock = clock
+        self.languages: tuple[str, ...] = tuple(app.config["LANGUAGES"])
+        self.default_language = str(app.config["BABEL_DEFAULT_LOCALE"])
+        self.public_url = str(app.config["PUBLIC_URL"]).rstrip("/")
+        self.name = str(app.config.get("MAIL_SITE_NAME") or app.config["ISSUER_NAME"])
+
+    def language(self, wanted: str | None) -> str:
+        return wanted if wanted in self.languages and wanted else self.default_language
+
+    def link(self, endpoint: str, **values: Any) -> str:
+        """An absolute link at ``PUBLIC_URL``, built without a request (the sender runs from
+        cron), the way the certificates build their public links."""
+        adapter = self.app.url_map.bind("localhost", script_name="/")
+        return self.public_url + adapter.build(endpoint, values)
+
+    def message_id(self) -> str:
+        host = urlsplit(self.public_url).hostname or "localhost"
+        return f"<{uuid.uuid4().hex}@{host}>"
+
+    def render(self, template: str, lang: str, context: dict[str, Any]) -> tuple[str, str, str]:
+        """Subject, plain text and HTML of ``mail/<template>`` in ``lang``."""
+        from flask_babel import force_locale
+
+        values = {
+            "public_url": self.public_url,
+            "site_name": self.name,
+            "link": self.link,
+            "lang": lang,
+            **context,
+        }
+        # A context of its own, so that the locale forced here never leaks into a request's;
+        # straight from the environment, as the pages' context processors need a request.
+        with self.app.app_context(), force_locale(lang):
+            env = self.app.jinja_env
+            subject = env.get_template(f"mail/{template}.subject.txt").render(values)
+            text = env.get_template(f"mail/{template}.txt").render(values)
+            html = env.get_template(f"mail/{template}.html").render(values)
+        return " ".join(subject.split())[:300], text.strip() + "\n", html
+
+
+def init_app(app: Flask) -> None:
+    """Give every session the site, so that services can queue messages."""
+    from elearn.clock import utcnow
+    from elearn.db import SESSION_INFO
+
+    app.extensions.setdefault(SESSION_INFO, {})[INFO_KEY] = Site(app, utcnow)
+
+
+def site_of(*, session: Session) -> Site:
+    site = session.info.get(INFO_KEY)
+    if not isinstance(site, Site):
+        raise RuntimeError("a session from elearn.db.open_session carries the mail site")
+    return site
+
+
+def language_of(*, session: Session, user: User | None) -> str:
     """The language to write to a user in: theirs, else the site's default."""
-    from flask import current_app
-
-    languages = current_app.config["LANGUAGES"]
-    if user is not None and user.locale in languages:
-        return str(user.locale)
-    if default is not None and default in languages:
-        return default
-    return str(current_app.config["BABEL_DEFAULT_LOCALE"])
+    return site_of(session=session).language(user.locale if user is not None else None)
 
 
-def public_link(endpoint: str, **values: Any) -> str:
-    """An absolute link to a page of this site at ``PUBLIC_URL``, built without a request (the
-    sender runs from cron), as the certificates build their public links."""
-    from flask import current_app
-
-    adapter = current_app.url_map.bind("localhost", script_name="/")
-    path = adapter.build(endpoint, values)
-    return str(current_app.config["PUBLIC_URL"]).rstrip("/") + path
-
-
-def _message_id(public_url: str) -> str:
-    host = urlsplit(public_url).hostname or "localhost"
-    return f"<{uuid.uuid4().hex}@{host}>"
-
-
-def render(template: str, lang: str, context: dict[str, Any]) -> tuple[str, str, str]:
-    """Subject, plain text and HTML of ``mail/<template>`` in ``lang``."""
-    from flask import current_app
-    from flask_babel import force_locale
-
-    values = {
-        "public_url": current_app.config["PUBLIC_URL"],
-        "site_name": current_app.config.get("MAIL_SITE_NAME") or current_app.config["ISSUER_NAME"],
-        "link": public_link,
-        "lang": lang,
-        **context,
-    }
-    # Straight from the environment: the pages' context processors need a request, and a
-    # message is also rendered by the sender's reminder sources, from cron.
-    env = current_app.jinja_env
-    with force_locale(lang):
-        subject = env.get_template(f"mail/{template}.subject.txt").render(values)
-        text = env.get_template(f"mail/{template}.txt").render(values)
-        html = env.get_template(f"mail/{template}.html").render(values)
-    return " ".join(subject.split())[:300], text.strip() + "\n", html
+def public_link(*, session: Session, endpoint: str, **values: Any) -> str:
+    """An absolute link to a page of this site at ``PUBLIC_URL`` (for a message's context)."""
+    return site_of(session=session).link(endpoint, **values)
 
 
 def queue_mail(
@@ -129,24 +154,22 @@ def queue_mail(
 ) -> MailMessage | None:
     """Render ``mail/<template>`` in ``lang`` and queue it in the caller's transaction (flushed,
     not committed). A ``dedupe_key`` queued before: nothing is queued and None is returned."""
-    from flask import current_app
-
-    to = checked_address(to)
+    site = site_of(session=session)
+    to = checked_address(address=to)
     if reply_to is not None:
-        reply_to = checked_address(reply_to)
+        reply_to = checked_address(address=reply_to)
     if unsubscribe_url is not None and _CONTROL.search(unsubscribe_url):
         raise ValueError("an unsubscribe address holds a control character")
-    if lang not in current_app.config["LANGUAGES"]:
-        lang = str(current_app.config["BABEL_DEFAULT_LOCALE"])
+    lang = site.language(lang)
     if dedupe_key is not None and already_queued(session=session, dedupe_key=dedupe_key):
         return None
-    now = now or utcnow()
-    subject, text, html = render(
+    now = now or site.clock()
+    subject, text, html = site.render(
         template, lang, {"unsubscribe_url": unsubscribe_url, "to": to, **context}
     )
     row = MailMessage(
         dedupe_key=dedupe_key,
-        message_id=_message_id(current_app.config["PUBLIC_URL"]),
+        message_id=site.message_id(),
         to_address=to,
         template=template,
         lang=lang,
@@ -202,31 +225,10 @@ def attachments_of(*, session: Session, message_id: int) -> list[Attachment]:
 # --- looking -------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class MailStatus:
-    waiting: int
-    sent: int
-    refused: int
-    oldest_waiting: datetime | None
-    next_try_at: datetime | None
-    last_error: str | None
+def status(*, session: Session) -> outbox.OutboxStatus:
+    """How many messages wait, went and were refused (the shared outbox figures)."""
+    return outbox.status(session, MailMessage)
 
 
-def status(*, session: Session) -> MailStatus:
-    pending = and_(col(MailMessage.sent_at).is_(None), col(MailMessage.rejected_at).is_(None))
-    waiting, sent, refused, oldest, next_try = session.execute(
-        sa.select(
-            func.count().filter(pending),
-            func.count(col(MailMessage.sent_at)),
-            func.count(col(MailMessage.rejected_at)),
-            func.min(MailMessage.created_at).filter(pending),
-            func.min(MailMessage.next_try_at).filter(pending),
-        )
-    ).one()
-    first_error = session.exec(
-        select(MailMessage.last_error)
-        .where(pending, col(MailMessage.last_error).is_not(None))
-        .order_by(col(MailMessage.id))
-        .limit(1)
-    ).first()
-    return MailStatus(waiting, sent, refused, oldest, next_try, first_error)
+def refused(*, session: Session, limit: int = 50) -> list[MailMessage]:
+    return outbox.rejected(session, MailMessage, limit=limit)

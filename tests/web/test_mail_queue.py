@@ -35,7 +35,7 @@ def messages(app: Flask) -> list[MailMessage]:
 def test_a_message_is_rendered_in_the_recipients_language(
     app: Flask, lang: str, subject: str, greeting: str
 ) -> None:
-    with app.app_context(), open_session(app) as session:
+    with open_session(app) as session:
         row = queue_mail(
             session, to="kari@example.org", template="password_reset", lang=lang, context=CONTEXT
         )
@@ -49,7 +49,7 @@ def test_a_message_is_rendered_in_the_recipients_language(
 
 
 def test_html_is_escaped_and_text_is_not(app: Flask) -> None:
-    with app.app_context(), open_session(app) as session:
+    with open_session(app) as session:
         row = queue_mail(
             session,
             to="kari@example.org",
@@ -63,7 +63,7 @@ def test_html_is_escaped_and_text_is_not(app: Flask) -> None:
 
 
 def test_the_message_is_flushed_in_the_callers_transaction_not_committed(app: Flask) -> None:
-    with app.app_context(), open_session(app) as session:
+    with open_session(app) as session:
         row = queue_mail(
             session, to="kari@example.org", template="password_reset", lang="en", context=CONTEXT
         )
@@ -73,7 +73,7 @@ def test_the_message_is_flushed_in_the_callers_transaction_not_committed(app: Fl
 
 
 def test_a_dedupe_key_queues_one_message(app: Flask) -> None:
-    with app.app_context(), open_session(app) as session:
+    with open_session(app) as session:
         first = queue_mail(
             session,
             to="kari@example.org",
@@ -92,7 +92,7 @@ def test_a_dedupe_key_queues_one_message(app: Flask) -> None:
         )
         assert first is not None and again is None
         session.commit()
-    with app.app_context(), open_session(app) as session:  # and in a later transaction
+    with open_session(app) as session:  # and in a later transaction
         assert (
             queue_mail(
                 session,
@@ -112,7 +112,7 @@ def test_attachments_reply_to_unsubscribe_and_not_before_are_kept(app: Flask) ->
     later = utcnow() + timedelta(hours=3)
     ics = Attachment("invite.ics", "text/calendar; method=REQUEST", b"BEGIN:VCALENDAR\r\n")
     pdf = Attachment("c.pdf", "application/pdf", b"%PDF-1.7\x00\xff")
-    with app.app_context(), open_session(app) as session:
+    with open_session(app) as session:
         row = queue_mail(
             session,
             to="kari@example.org",
@@ -141,7 +141,7 @@ def test_attachments_reply_to_unsubscribe_and_not_before_are_kept(app: Flask) ->
     ["", "no-at-sign", "a@b.org\r\nBcc: everyone@example.org", "a\x00@b.org", "a@b.org\nX-Evil: 1"],
 )
 def test_an_address_that_could_forge_headers_is_refused(app: Flask, address: str) -> None:
-    with app.app_context(), open_session(app) as session, pytest.raises(BadAddress):
+    with open_session(app) as session, pytest.raises(BadAddress):
         queue_mail(session, to=address, template="password_reset", lang="en", context=CONTEXT)
 
 
@@ -160,5 +160,15 @@ def test_reminder_sources_are_registered_once() -> None:
 
 
 def test_public_links_point_at_the_public_address(app: Flask) -> None:
-    with app.app_context():
-        assert mail.public_link("auth.reset", token="abc") == "http://127.0.0.1:5000/reset/abc"
+    with open_session(app) as session:
+        link = mail.public_link(session=session, endpoint="auth.reset", token="abc")
+        assert link == "http://127.0.0.1:5000/reset/abc"
+
+
+def test_a_message_can_be_queued_outside_an_app_context(app: Flask) -> None:
+    """The site travels with the session: a job or a test needs no pushed context."""
+    with open_session(app) as session:
+        row = queue_mail(
+            session, to="kari@example.org", template="password_reset", lang="da", context=CONTEXT
+        )
+        assert row is not None and row.subject == "Nulstil din adgangskode"
