@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 
 from elearn.jobs import outbox
 from elearn.models import MailAttachment, MailMessage, User
+from elearn.services.paging import Page, page_of
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -206,6 +207,13 @@ def queue_mail(
     return row
 
 
+def rehearse(*, session: Session, template: str, lang: str, context: dict[str, Any]) -> None:
+    """Render a message and keep nothing: the work ``queue_mail`` does, for a path that must
+    take as long as one that sends (an unknown address asking for a reset link)."""
+    site = site_of(session=session)
+    site.render(template, site.language(lang), {"unsubscribe_url": None, "to": "", **context})
+
+
 def already_queued(*, session: Session, dedupe_key: str) -> bool:
     return (
         session.exec(select(MailMessage.id).where(MailMessage.dedupe_key == dedupe_key)).first()
@@ -232,3 +240,31 @@ def status(*, session: Session) -> outbox.OutboxStatus:
 
 def refused(*, session: Session, limit: int = 50) -> list[MailMessage]:
     return outbox.rejected(session, MailMessage, limit=limit)
+
+
+STATES = ("waiting", "refused", "sent")
+
+
+def message_page(
+    *, session: Session, state: str | None, number: int, size: int = 50
+) -> Page[MailMessage]:
+    """The outbox, newest first, a page at a time; ``state`` one of STATES or None for all."""
+    statement = select(MailMessage)
+    if state == "waiting":
+        statement = statement.where(outbox.pending(MailMessage))
+    elif state == "refused":
+        statement = statement.where(col(MailMessage.rejected_at).is_not(None))
+    elif state == "sent":
+        statement = statement.where(col(MailMessage.sent_at).is_not(None))
+    statement = statement.order_by(col(MailMessage.id).desc())
+    return page_of(session=session, statement=statement, number=number, size=size)
+
+
+def message(*, session: Session, message_id: int) -> MailMessage | None:
+    return session.get(MailMessage, message_id)
+
+
+def state_of(*, row: MailMessage) -> str:
+    if row.sent_at is not None:
+        return "sent"
+    return "refused" if row.rejected_at is not None else "waiting"

@@ -15,7 +15,7 @@ from elearn.models import MailMessage
 from elearn.services import mail
 from elearn.services.mail import Attachment, BadAddress, queue_mail
 
-CONTEXT = {"name": "Kari", "reset_url": "https://example.org/reset/abc", "hours": 48}
+CONTEXT = {"name": "Kari", "reset_url": "https://example.org/reset/abc", "minutes": 60}
 
 
 def messages(app: Flask) -> list[MailMessage]:

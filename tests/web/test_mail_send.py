@@ -25,7 +25,7 @@ from elearn.services.mail import Attachment, queue_mail
 from tests.conftest import Template, make_app
 from tests.smtp import PASSWORD, USER, Server, serve
 
-CONTEXT = {"name": "Kari", "reset_url": "https://example.org/reset/abc", "hours": 48}
+CONTEXT = {"name": "Kari", "reset_url": "https://example.org/reset/abc", "minutes": 60}
 
 
 @pytest.fixture
