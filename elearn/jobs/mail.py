@@ -287,7 +287,7 @@ def send(
         while tried < max_messages and report.problem is None:
             now = clock()
             # The lease outlasts a whole batch at the slowest the server may answer.
-            lease = timedelta(seconds=settings.timeout * (settings.batch_size + 2) + 60)
+            lease = timedelta(seconds=settings.timeout * (settings.batch_size + 6) + 60)
             with unit_of_work(app, expire_on_commit=False) as session:
                 rows = outbox.claim(
                     session,
@@ -303,7 +303,9 @@ def send(
                 }
             if not rows:
                 break
-            deadline = now + lease - timedelta(seconds=settings.timeout + 30)
+            # One send may wait on the server several times (MAIL, RCPT, DATA): stop while there
+            # is room for the slowest, so that no other sender's claim can overlap this one.
+            deadline = now + lease - timedelta(seconds=5 * settings.timeout + 30)
             for index, row in enumerate(rows):
                 if report.problem is not None or clock() >= deadline:
                     _release(app, rows[index:])

@@ -129,6 +129,11 @@ def site_of(*, session: Session) -> Site:
     return site
 
 
+def setting(*, session: Session, name: str) -> Any:
+    """A configuration value, for a reminder source (it gets only a session and the time)."""
+    return site_of(session=session).app.config[name]
+
+
 def language_of(*, session: Session, user: User | None) -> str:
     """The language to write to a user in: theirs, else the site's default."""
     return site_of(session=session).language(user.locale if user is not None else None)

@@ -72,8 +72,13 @@ def rows(app: Flask) -> list[MailMessage]:
         return list(session.exec(select(MailMessage).order_by(col(MailMessage.id))).all())
 
 
-def send(app: Flask, mail_settings: sender.MailSettings, now: datetime | None = None) -> Any:
-    return sender.send(app, settings=mail_settings, clock=lambda: now or utcnow())
+def send(
+    app: Flask, mail_settings: sender.MailSettings, now: datetime | None = None, **kw: Any
+) -> Any:
+    """One pass; without the reminder sources unless asked (the demo data's assignment would
+    queue messages of its own)."""
+    kw.setdefault("reminders", False)
+    return sender.send(app, settings=mail_settings, clock=lambda: now or utcnow(), **kw)
 
 
 def test_a_message_arrives_as_text_and_html_with_its_headers_and_attachments(
@@ -259,13 +264,15 @@ def test_reminder_sources_run_before_sending_and_queue_once(app: Flask, smtp: Se
     mail.register_reminder_source(broken)
     mail.register_reminder_source(due_reminders)
     try:
-        first = send(app, settings(app, smtp))
-        second = send(app, settings(app, smtp))
+        first = send(app, settings(app, smtp), reminders=True)
+        second = send(app, settings(app, smtp), reminders=True)
     finally:
         mail._REMINDER_SOURCES.remove(broken)
         mail._REMINDER_SOURCES.remove(due_reminders)
-    assert (first.queued, first.sent, second.queued, second.sent) == (1, 1, 0, 0)
-    assert len(calls) == 2 and len(smtp.received) == 1
+    # Every source ran (the demo's assignment queued its own), each message once.
+    assert first.queued == first.sent >= 1 and (second.queued, second.sent) == (0, 0)
+    assert len(calls) == 2
+    assert [r.recipients for r in smtp.received].count(["due@example.org"]) == 1
     assert first.errors and "broken source" in first.errors[0]
 
 
@@ -377,9 +384,10 @@ def test_mail_send_and_status_on_the_command_line(app: Flask, smtp: Server) -> N
     app.config.update(MAIL_HOST="127.0.0.1", MAIL_PORT=smtp.port, MAIL_SECURITY="none")
     runner = app.test_cli_runner()
     result = runner.invoke(args=["mail", "send"])
-    assert result.exit_code == 0 and "sent 2" in result.output, result.output
+    assert result.exit_code == 0 and "sent " in result.output, result.output
     result = runner.invoke(args=["mail", "status", "--json"])
-    assert '"sent": 2' in result.output and '"waiting": 0' in result.output
+    assert '"waiting": 0' in result.output and '"refused": 0' in result.output
+    assert len(smtp.received) == len(rows(app)) >= 2
     smtp.stop()
     queue(app, 1)
     result = runner.invoke(args=["mail", "send"])
