@@ -392,3 +392,20 @@ def test_mail_send_and_status_on_the_command_line(app: Flask, smtp: Server) -> N
     queue(app, 1)
     result = runner.invoke(args=["mail", "send"])
     assert result.exit_code == 1 and "failed" in result.output
+
+
+def test_the_long_running_mode_keeps_sending_pass_after_pass(app: Flask, smtp: Server) -> None:
+    queue(app)
+    seen: list[Any] = []
+    queued_between = threading.Event()
+
+    def after(report: Any) -> None:
+        seen.append(report)
+        if len(seen) == 1:
+            queue(app, to="later@example.org")
+            queued_between.set()
+
+    sender.loop(app, settings=settings(app, smtp), clock=utcnow, pause=0, passes=2, on_pass=after)
+    assert queued_between.is_set() and len(seen) == 2
+    assert seen[0].sent >= 1 and seen[1].sent >= 1
+    assert ["later@example.org"] in [r.recipients for r in smtp.received]
