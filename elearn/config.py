@@ -130,6 +130,8 @@ class Defaults:
     PASSWORD_FORGOT_LIMIT_PER_ADDRESS = "30 per hour"
     PASSWORD_FORGOT_LIMIT_PER_ACCOUNT = "5 per hour"
     PASSWORD_FORGOT_MINUTES = 60  # a reset link by e-mail works this long (an admin's: above)
+    # "Forgot password" answers no sooner than this, for a known address and an unknown alike.
+    PASSWORD_FORGOT_ANSWER_SECONDS = 0.25
     SIGNUP_CONFIRM_HOURS = 24  # a sign-up's confirmation link works this long
 
 

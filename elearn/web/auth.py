@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from typing import Any
 
 from flask import (
     Blueprint,
+    Response,
     abort,
+    after_this_request,
     current_app,
     flash,
     g,
@@ -173,12 +176,25 @@ def confirm_signup(token: str) -> Any:
     return render_template("auth/signup_confirm.html", form=form)
 
 
+def _answer_no_sooner_than(seconds: float) -> None:
+    """Hold the answer until ``seconds`` after now: a known address makes a link and a message
+    (about 12 ms more than an unknown one, measured), which the time of the answer must not
+    tell. The wait comes after the request's commit, so no lock is held while it lasts."""
+    until = time.monotonic() + seconds
+
+    @after_this_request
+    def wait(response: Response) -> Response:
+        time.sleep(max(0.0, until - time.monotonic()))
+        return response
+
+
 @bp.route("/forgot", methods=["GET", "POST"])
 @public
 def forgot() -> Any:
     """Self-service reset: a link by e-mail to the account's owner; one answer for every address."""
     form = ForgotPasswordForm()
     if form.validate_on_submit():
+        _answer_no_sooner_than(current_app.config["PASSWORD_FORGOT_ANSWER_SECONDS"])
         accounts.forgot_password(
             session=get_session(),
             email=form.email.data or "",

@@ -292,3 +292,23 @@ def test_only_admins_see_mail(app: Flask, as_role, role: str) -> None:  # type: 
     client = as_role(role)
     for path in ("/admin/mail", "/admin/mailbox", "/admin/mailbox/1", "/admin/mailbox/1/html"):
         assert client.get(path).status_code == 403
+
+
+def test_forgot_password_takes_as_long_whether_or_not_the_address_has_an_account(
+    app: Flask,
+) -> None:
+    """A known address makes a link and a message; the answer waits for a floor that covers it."""
+    app.config["PASSWORD_FORGOT_LIMIT_PER_ADDRESS"] = "100 per hour"
+
+    def timed(email: str) -> float:
+        client = english_client(app)
+        token = csrf_token(client, "/forgot")
+        start = time.perf_counter()
+        assert client.post("/forgot", data={"email": email, "csrf_token": token}).status_code == 200
+        return time.perf_counter() - start
+
+    known = [timed(ROLE_USERS[role]) for role in ("learner", "manager", "certifier", "admin")]
+    unknown = [timed(f"nobody{n}@example.org") for n in range(4)]
+    floor = app.config["PASSWORD_FORGOT_ANSWER_SECONDS"]
+    assert min(known + unknown) >= floor
+    assert 0.8 < statistics.median(known) / statistics.median(unknown) < 1.25, (known, unknown)
