@@ -31,8 +31,11 @@ from email.utils import format_datetime, parseaddr
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from sqlalchemy import delete
+from sqlmodel import col
+
 from elearn.jobs import outbox, unit_of_work
-from elearn.models import MailMessage
+from elearn.models import MailAttachment, MailMessage
 from elearn.services import mail
 
 if TYPE_CHECKING:
@@ -349,6 +352,9 @@ def _deliver(
         report.waiting += 1
     with unit_of_work(app) as session:
         session.add(row)
+        if outcome.kind == "sent" and attachments:
+            # Delivered: the files (a certificate's PDF is ~56 KB) are not kept twice.
+            session.execute(delete(MailAttachment).where(col(MailAttachment.message_id) == row.id))
 
 
 def _release(app: Flask, rows: list[MailMessage]) -> None:

@@ -119,6 +119,9 @@ def test_a_message_arrives_as_text_and_html_with_its_headers_and_attachments(
     assert files["invitation.ics"].get_content_type() == "text/calendar"
     assert files["invitation.ics"].get_param("method") == "REQUEST"
     assert files["invitation.ics"].get_payload(decode=True) == ics.data
+    # The files were kept until delivered, not after.
+    with open_session(app) as session:
+        assert mail.attachments_of(session=session, message_id=message_id) == []
     # Sent once: another pass sends nothing more.
     assert send(app, settings(app, smtp)).sent == 0 and len(smtp.received) == 1
 
