@@ -108,3 +108,16 @@ def mail_status(as_json: bool) -> None:
         click.echo(f"last error: {state.last_error}")
     for row in refused:
         click.echo(f"refused #{row['id']} to {row['to']} ({row['template']}): {row['reason']}")
+
+
+@group.command("retry")
+@click.argument("message_ids", nargs=-1, type=int)
+def mail_retry(message_ids: tuple[int, ...]) -> None:
+    """Send refused messages again (all of them, or those named by id), e.g. after the
+    recipient's address or the mail server was fixed."""
+    from elearn.jobs import unit_of_work
+    from elearn.services import mail
+
+    with unit_of_work(current_app) as session:
+        count = mail.retry_refused(session=session, message_ids=message_ids, now=utcnow())
+    click.echo(f"{count} message(s) will be sent by the next 'mail send'")

@@ -247,6 +247,21 @@ def refused(*, session: Session, limit: int = 50) -> list[MailMessage]:
     return outbox.rejected(session, MailMessage, limit=limit)
 
 
+def retry_refused(*, session: Session, message_ids: Sequence[int], now: datetime) -> int:
+    """Make refused messages wait to be sent again: those named, or all; returns how many."""
+    if not message_ids:
+        return outbox.requeue_rejected(session, MailMessage, now=now)
+    rows = session.exec(
+        select(MailMessage).where(
+            col(MailMessage.id).in_(list(message_ids)), col(MailMessage.rejected_at).is_not(None)
+        )
+    ).all()
+    for row in rows:
+        row.rejected_at, row.next_try_at = None, now
+    session.flush()
+    return len(rows)
+
+
 STATES = ("waiting", "refused", "sent")
 
 

@@ -177,6 +177,13 @@ def test_a_refused_recipient_is_kept_as_refused_with_the_reason(app: Flask, smtp
     result = app.test_cli_runner().invoke(args=["mail", "status"])
     assert "1 waiting" not in result.output and "1 sent, 1 refused" in result.output
     assert "gone@example.org (password_reset): SMTP 550" in result.output
+    # The address was fixed on the server's side: the operator sends it again.
+    smtp.handler.refuse.clear()
+    result = app.test_cli_runner().invoke(args=["mail", "retry", str(gone.id)])
+    assert "1 message(s)" in result.output
+    assert send(app, settings(app, smtp)).sent == 1
+    assert [r.recipients for r in smtp.received][-1] == ["gone@example.org"]
+    assert app.test_cli_runner().invoke(args=["mail", "retry"]).output.startswith("0 message")
 
 
 def test_a_busy_server_makes_the_message_wait_longer_each_time_then_give_up(
