@@ -379,6 +379,12 @@ def test_bad_mail_settings_are_refused_with_the_setting_named(
         sender.settings_from_config(config={**app.config, "MAIL_HOST": "smtp.example.no", **config})
 
 
+def test_mail_send_names_a_bad_setting(app: Flask) -> None:
+    app.config.update(MAIL_HOST="smtp.example.no", MAIL_SECURITY="ssl3")
+    result = app.test_cli_runner().invoke(args=["mail", "send"])
+    assert result.exit_code == 1 and "MAIL_SECURITY must be one of" in result.output
+
+
 def test_mail_send_without_a_mail_host_delivers_nothing_and_says_where_to_look(
     app: Flask,
 ) -> None:
