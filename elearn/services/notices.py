@@ -14,7 +14,15 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from elearn.domain.localize import pick
-from elearn.models import Assignment, Certificate, Exam, ExamAttempt, ExamVersion, User
+from elearn.models import (
+    Assignment,
+    Certificate,
+    Exam,
+    ExamAttempt,
+    ExamVersion,
+    MailMessage,
+    User,
+)
 from elearn.services import mail
 
 # Assignments: a reminder this many days before the due date; no reminders about assignments
@@ -180,19 +188,33 @@ def assignment_reminders(*, session: Session, now: datetime) -> int:
         statuses = reports.staff_statuses(
             facts=facts, tree=tree, target=target, now=now, warn_days=0
         )
-        people = {p.id: p for p in facts.people}
-        users = {
-            u.id: u for u in session.exec(select(User).where(col(User.id).in_(list(people)))).all()
-        }
+        # The reminders about this target queued before, in one query (not one per person).
+        prefix = f"assignment:{target.kind}:{target.id}:"
+        done = set(
+            session.exec(
+                select(MailMessage.dedupe_key).where(
+                    col(MailMessage.dedupe_key).startswith(prefix, autoescape=True)
+                )
+            ).all()
+        )
+        due_now: list[tuple[int, str, datetime, str]] = []  # person, stage, due date, key
         for status in statuses:
             if status.state == "completed" or status.due_at is None:
                 continue
             due = status.due_at
             stage = "overdue" if now > due else "due-soon" if due - now <= DUE_SOON else "assigned"
-            key = f"assignment:{target.kind}:{target.id}:{status.user_id}:{stage}:{due:%Y-%m-%d}"
-            if mail.already_queued(session=session, dedupe_key=key):
-                continue
-            user = users.get(status.user_id)
+            key = f"{prefix}{status.user_id}:{stage}:{due:%Y-%m-%d}"
+            if key not in done:
+                due_now.append((status.user_id, stage, due, key))
+        users: dict[int | None, User] = {}
+        ids = [entry[0] for entry in due_now]
+        for start in range(0, len(ids), 500):  # SQLite takes at most 32,766 parameters
+            chunk = ids[start : start + 500]
+            users.update(
+                (u.id, u) for u in session.exec(select(User).where(col(User.id).in_(chunk)))
+            )
+        for user_id, stage, due, key in due_now:
+            user = users.get(user_id)
             if user is None:
                 continue
             lang = mail.language_of(session=session, user=user)
