@@ -897,3 +897,21 @@ def user_person(*, session: Session, user_id: int) -> Person:
 def questions(event: Event, lang: str) -> list[tuple[str, str]]:
     return [(q["id"], rules.localized(q["label"], lang)) for q in event.questions]
 
+
+
+def organiser_ids(*, session: Session, emails: Sequence[str]) -> list[int]:
+    """The users named as organisers; each must hold the organiser (or admin) role."""
+    from elearn.models import UserRole
+
+    ids = []
+    for email in emails:
+        user = session.exec(select(User).where(User.email == normalise_email(email))).first()
+        roles = (
+            set(session.exec(select(UserRole.role).where(UserRole.user_id == user.id)))
+            if user
+            else set()
+        )
+        if user is None or user.id is None or not roles.intersection(ORGANISING):
+            raise InvalidAnswer(N_("Every organiser must be a user with the organiser role."))
+        ids.append(user.id)
+    return ids

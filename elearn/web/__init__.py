@@ -135,6 +135,7 @@ def init_app(app: Flask) -> None:
         auth,
         certificates,
         certify,
+        events,
         exam,
         inputs,
         issuer,
@@ -159,6 +160,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(panel.panel)
     app.register_blueprint(sittings.desk)
     app.register_blueprint(sittings.room)
+    app.register_blueprint(events.bp)
+    app.register_blueprint(events.organise)
     app.before_request(_refuse_nul_in_query)
     app.after_request(_security_headers)
 
