@@ -53,6 +53,7 @@ GROUPS = {
         ("bank", "Question banks: import from and export to other systems."),
         ("xapi", "Learning records (xAPI) sent to a Learning Record Store."),
         ("sittings", "Scheduled sittings: draw their forms ahead."),
+        ("events", "Events: guests' data, reminders."),
     )
 }
 

@@ -75,6 +75,28 @@ def _queue(
     )
 
 
+TZ_NAMES = {
+    "Europe/Oslo": {"nb": "norsk tid", "da": "norsk tid", "en": "Norwegian time"},
+    "Europe/Copenhagen": {"nb": "dansk tid", "da": "dansk tid", "en": "Danish time"},
+}
+
+
+def when(sessions: Sequence[EventSession], lang: str) -> list[str]:
+    """Each session as the recipient reads it, in the session's own time zone."""
+    from zoneinfo import ZoneInfo
+
+    from babel.dates import format_datetime, format_time
+
+    locale = {"nb": "nb_NO", "da": "da_DK"}.get(lang, "en_GB")
+    out = []
+    for s in sessions:
+        zone = ZoneInfo(s.tz)
+        start = format_datetime(s.starts_at, "medium", tzinfo=zone, locale=locale)
+        end = format_time(s.ends_at, "HH:mm", tzinfo=zone, locale=locale)
+        out.append(f"{start}\u2013{end} ({TZ_NAMES.get(s.tz, {}).get(lang, s.tz)})")
+    return out
+
+
 def _context(event: Event, reg: EventRegistration, links: Links, **more: Any) -> dict[str, Any]:
     return {
         "name": reg.name,
@@ -149,7 +171,7 @@ def confirmation(
             event,
             reg,
             links,
-            sessions=[(s.starts_at, s.ends_at, s.tz) for s in sessions],
+            when=when(sessions, reg.language),
             online_url=event.online_url if reg.mode == "online" and reg.status == "confirmed"
             else "",
         ),
@@ -213,7 +235,7 @@ def reminder(
             event,
             reg,
             links,
-            sessions=[(s.starts_at, s.ends_at, s.tz) for s in sessions],
+            when=when(sessions, reg.language),
             online_url=event.online_url if reg.mode == "online" else "",
         ),
         dedupe_key=f"event-{name}-{event.id}-{reg.id}",

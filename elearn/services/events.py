@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
@@ -915,3 +916,86 @@ def organiser_ids(*, session: Session, emails: Sequence[str]) -> list[int]:
             raise InvalidAnswer(N_("Every organiser must be a user with the organiser role."))
         ids.append(user.id)
     return ids
+
+
+@dataclass(frozen=True)
+class UnitAttendance:
+    event: Event
+    registered: int  # staff of the units with a place
+    attended: int  # of them, checked in
+
+
+def attendance_in_units(*, session: Session, unit_ids: set[int]) -> list[UnitAttendance]:
+    """Events the staff of these units registered for, with how many came: the manager's
+    completion report shows them beside courses and exams."""
+    if not unit_ids:
+        return []
+    staff = select(User.id).where(col(User.org_unit_id).in_(unit_ids))
+    counts: dict[int, list[int]] = {}
+    for event_id, checked in session.exec(
+        select(EventRegistration.event_id, EventRegistration.checked_in_at).where(
+            col(EventRegistration.user_id).in_(staff), EventRegistration.status == "confirmed"
+        )
+    ):
+        pair = counts.setdefault(event_id, [0, 0])
+        pair[0] += 1
+        pair[1] += checked is not None
+    if not counts:
+        return []
+    found = session.exec(
+        select(Event).where(col(Event.id).in_(list(counts))).order_by(col(Event.starts_at).desc())
+    )
+    return [UnitAttendance(e, *counts[e.id or 0]) for e in found]
+
+
+def registrations_of(
+    *, session: Session, user_id: int
+) -> list[tuple[Event, EventRegistration]]:
+    """A user's registrations that are not cancelled, newest event first (their record)."""
+    return [
+        (e, r)
+        for r, e in session.exec(
+            select(EventRegistration, Event)
+            .join(Event, Event.id == EventRegistration.event_id)  # type: ignore[arg-type]
+            .where(EventRegistration.user_id == user_id, EventRegistration.status != "cancelled")
+            .order_by(col(Event.starts_at).desc())
+        )
+    ]
+
+
+# --- wiring: the site every session knows, and the reminder source ------------------------------
+
+SITE_INFO = "elearn.events_site"
+_SOURCE_REGISTERED: list[bool] = []
+
+
+def init_app(app: Any) -> None:
+    """Every session carries the site (public address, secret) so that a job given only a session
+    (the mail sender's reminder sources) can make personal links; the reminders are registered
+    with the mail sender once per process."""
+    from elearn.db import SESSION_INFO
+
+    secret = app.secret_key
+    base = app.config.get("PUBLIC_URL") or "http://127.0.0.1:5000"
+    app.extensions.setdefault(SESSION_INFO, {})[SITE_INFO] = Site(
+        base_url=base, secret=secret.encode() if isinstance(secret, str) else bytes(secret)
+    )
+    if not _SOURCE_REGISTERED:
+        try:
+            from elearn.services import mail  # type: ignore[attr-defined,unused-ignore]
+        except ImportError:  # the outbox is not merged yet
+            return
+        mail.register_reminder_source(reminder_source)
+        _SOURCE_REGISTERED.append(True)
+
+
+def site_of(session: Session) -> Site:
+    site: Site | None = session.info.get(SITE_INFO)
+    if site is None:
+        raise RuntimeError("events.init_app has not run for this session's app")
+    return site
+
+
+def reminder_source(session: Session, now: datetime) -> int:
+    """The mail sender's hook: queue the events' due reminders and release expired holds."""
+    return queue_reminders(session=session, now=now, site=site_of(session))

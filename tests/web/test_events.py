@@ -361,8 +361,19 @@ def test_attendance_shows_in_the_learners_record(app: Flask, as_role: Any) -> No
     with Session(engine_of(app)) as s:
         reg = s.exec(select(EventRegistration).where(EventRegistration.email == "learner@example.org", EventRegistration.event_id == event_id)).one()
         service.check_in(session=s, event_id=event_id, registration_id=reg.id or 0, now=datetime.now(UTC))
+        learner_id = reg.user_id
         s.commit()
-    assert "Test workshop" in learner.get("/").get_data(as_text=True)
+    home = learner.get("/").get_data(as_text=True)
+    assert "Test workshop" in home and "Attended" in home
+    with Session(engine_of(app)) as s:
+        unit_id = s.exec(
+            select(service.User.org_unit_id).where(service.User.email == "learner@example.org")
+        ).one()
+    manager = as_role("manager")
+    unit = manager.get(f"/manage/units/{unit_id}").get_data(as_text=True)
+    assert "Test workshop" in unit
+    person = manager.get(f"/manage/units/{unit_id}/people/{learner_id}").get_data(as_text=True)
+    assert "Test workshop" in person and "Attended" in person
 
 
 def test_fifty_at_once_never_overfill_ten_places(app: Flask) -> None:
@@ -394,3 +405,11 @@ def test_fifty_at_once_never_overfill_ten_places(app: Flask) -> None:
     assert len(rows) == statuses.count(302)
     assert set(statuses) <= {302, 503}
     assert statuses.count(302) >= 45  # a few may be told "try again" past the lock budget
+
+
+def test_cli_purges_guests_and_queues_reminders(app: Flask) -> None:
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["events", "purge-guests"])
+    assert result.exit_code == 0 and "deleted 0 guest registration(s)" in result.output
+    result = runner.invoke(args=["events", "remind"])
+    assert result.exit_code == 0 and "reminder(s)" in result.output
