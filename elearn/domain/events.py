@@ -13,6 +13,7 @@ import hmac
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from elearn.domain.errors import N_, InvalidAnswer
@@ -63,7 +64,7 @@ def check_schedule(
             raise InvalidAnswer(N_("A session cannot start in the past."))
         out.append((start, end, s.tz))
     out.sort()
-    for (_s1, e1, _t1), (s2, _e2, _t2) in zip(out, out[1:], strict=False):
+    for (_s1, e1, _t1), (s2, _e2, _t2) in pairwise(out):
         if s2 < e1:
             raise InvalidAnswer(N_("The sessions overlap."))
     if deadline > out[0][0]:

@@ -174,7 +174,6 @@ def _demo_events(session: Session, now: datetime) -> None:
     def at(days: int, hour: int, minutes: int = 0) -> datetime:
         return (day + timedelta(days=days)).replace(hour=hour, minute=minutes, tzinfo=None)
 
-    contact = {"contact_name": "Olav Arrangør", "contact_email": "organiser@example.org"}
     drafts = [
         events.Draft(
             kind="information",
@@ -192,7 +191,8 @@ def _demo_events(session: Session, now: datetime) -> None:
             place="Rådhuset, Storgata 1, 0155 Oslo",
             capacity_in_person=40,
             questions=["Allergier eller matbehov?"],
-            **contact,
+            contact_name="Olav Arrangør",
+            contact_email="organiser@example.org",
         ),
         events.Draft(
             kind="webinar",
@@ -209,7 +209,8 @@ def _demo_events(session: Session, now: datetime) -> None:
             deadline=at(12, 10).replace(tzinfo=UTC),
             online_url="https://meet.example.org/klimakrav",
             capacity_online=200,
-            **contact,
+            contact_name="Olav Arrangør",
+            contact_email="organiser@example.org",
         ),
         events.Draft(
             kind="workshop",
@@ -232,21 +233,24 @@ def _demo_events(session: Session, now: datetime) -> None:
             online_url="https://meet.example.org/dilemma",
             capacity_online=50,
             questions=["Allergier eller matbehov?", "Hva ønsker du å diskutere?"],
-            **contact,
+            contact_name="Olav Arrangør",
+            contact_email="organiser@example.org",
         ),
         events.Draft(
             kind="network",
             language="nb",
             title={"nb": "Nettverksmøte for innkjøpere", "en": "Network meeting for buyers"},
             description={
-                "nb": "Temamøte om dokumentasjon av leverandørkjeder. Presentasjonene deles etterpå.",
+                "nb": "Temamøte om dokumentasjon av leverandørkjeder. "
+                "Presentasjonene deles etterpå.",
                 "en": "Themed meeting on documenting supply chains. Slides are shared afterwards.",
             },
             sessions=[SessionTime(at(5, 14), at(5, 16), "Europe/Oslo")],
             deadline=at(4, 12).replace(tzinfo=UTC),
             place="Innkjøpshuset, Bergen",
             capacity_in_person=2,
-            **contact,
+            contact_name="Olav Arrangør",
+            contact_email="organiser@example.org",
         ),
         events.Draft(
             kind="information",
@@ -266,7 +270,8 @@ def _demo_events(session: Session, now: datetime) -> None:
             online_url="https://meet.example.org/offentlig",
             capacity_online=100,
             audience_types=["municipality", "county", "state"],
-            **contact,
+            contact_name="Olav Arrangør",
+            contact_email="organiser@example.org",
         ),
     ]
     made = [

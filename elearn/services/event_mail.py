@@ -70,9 +70,7 @@ def _queue(
             dedupe_key=dedupe_key,
             reply_to=reply_to or None,
         )
-    session.info.setdefault(NOTED, []).append(
-        Noted(to, template, lang, context, files, dedupe_key)
-    )
+    session.info.setdefault(NOTED, []).append(Noted(to, template, lang, context, files, dedupe_key))
 
 
 TZ_NAMES = {
@@ -81,7 +79,7 @@ TZ_NAMES = {
 }
 
 
-def when(sessions: Sequence[EventSession], lang: str) -> list[str]:
+def when(*, sessions: Sequence[EventSession], lang: str) -> list[str]:
     """Each session as the recipient reads it, in the session's own time zone."""
     from zoneinfo import ZoneInfo
 
@@ -115,8 +113,13 @@ def _context(event: Event, reg: EventRegistration, links: Links, **more: Any) ->
 
 
 def calendar_file(
-    event: Event, sessions: Sequence[EventSession], reg: EventRegistration, links: Links,
-    now: datetime, *, method: str = "REQUEST",
+    *,
+    event: Event,
+    sessions: Sequence[EventSession],
+    reg: EventRegistration,
+    links: Links,
+    now: datetime,
+    method: str = "REQUEST",
 ) -> bytes:
     """The .ics of the person's sessions (the online link only inside, for a registered person)."""
     location = event.place if reg.mode == "in_person" else event.online_url
@@ -135,7 +138,7 @@ def calendar_file(
     )
 
 
-def guest_confirm(session: Session, event: Event, reg: EventRegistration, links: Links) -> None:
+def guest_confirm(*, session: Session, event: Event, reg: EventRegistration, links: Links) -> None:
     """Double opt-in: the guest confirms the address before the place is theirs."""
     _queue(
         session,
@@ -148,19 +151,19 @@ def guest_confirm(session: Session, event: Event, reg: EventRegistration, links:
 
 
 def confirmation(
+    *,
     session: Session,
     event: Event,
     sessions: Sequence[EventSession],
     reg: EventRegistration,
     links: Links,
     now: datetime,
-    *,
     template: str = "confirmation",
 ) -> None:
     """Registered (or on the waiting list): the details, the personal link, and an .ics."""
     attachments: list[tuple[str, str, bytes]] = []
     if reg.status == "confirmed":
-        ics = calendar_file(event, sessions, reg, links, now)
+        ics = calendar_file(event=event, sessions=sessions, reg=reg, links=links, now=now)
         attachments.append(("invitation.ics", "text/calendar; method=REQUEST", ics))
     _queue(
         session,
@@ -171,8 +174,9 @@ def confirmation(
             event,
             reg,
             links,
-            when=when(sessions, reg.language),
-            online_url=event.online_url if reg.mode == "online" and reg.status == "confirmed"
+            when=when(sessions=sessions, lang=reg.language),
+            online_url=event.online_url
+            if reg.mode == "online" and reg.status == "confirmed"
             else "",
         ),
         attachments=attachments,
@@ -181,6 +185,7 @@ def confirmation(
 
 
 def promoted(
+    *,
     session: Session,
     event: Event,
     sessions: Sequence[EventSession],
@@ -188,10 +193,19 @@ def promoted(
     links: Links,
     now: datetime,
 ) -> None:
-    confirmation(session, event, sessions, reg, links, now, template="promoted")
+    confirmation(
+        session=session,
+        event=event,
+        sessions=sessions,
+        reg=reg,
+        links=links,
+        now=now,
+        template="promoted",
+    )
 
 
 def cancelled_by_organiser(
+    *,
     session: Session,
     event: Event,
     sessions: Sequence[EventSession],
@@ -201,7 +215,9 @@ def cancelled_by_organiser(
 ) -> None:
     attachments = []
     if reg.status == "confirmed":
-        ics = calendar_file(event, sessions, reg, links, now, method="CANCEL")
+        ics = calendar_file(
+            event=event, sessions=sessions, reg=reg, links=links, now=now, method="CANCEL"
+        )
         attachments.append(("cancelled.ics", "text/calendar; method=CANCEL", ics))
     _queue(
         session,
@@ -216,12 +232,12 @@ def cancelled_by_organiser(
 
 
 def reminder(
+    *,
     session: Session,
     event: Event,
     sessions: Sequence[EventSession],
     reg: EventRegistration,
     links: Links,
-    *,
     online_link: bool,
 ) -> None:
     """The day-before reminder, or the online link an hour before."""
@@ -235,7 +251,7 @@ def reminder(
             event,
             reg,
             links,
-            when=when(sessions, reg.language),
+            when=when(sessions=sessions, lang=reg.language),
             online_url=event.online_url if reg.mode == "online" else "",
         ),
         dedupe_key=f"event-{name}-{event.id}-{reg.id}",
@@ -243,7 +259,7 @@ def reminder(
     )
 
 
-def existing(session: Session, event: Event, reg: EventRegistration, links: Links) -> None:
+def existing(*, session: Session, event: Event, reg: EventRegistration, links: Links) -> None:
     """Someone registered an address that already has a place: its owner gets the link again
     (the page says the same to everyone, so it does not reveal who is registered)."""
     _queue(

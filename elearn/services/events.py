@@ -189,9 +189,7 @@ def organised_by(*, session: Session, user_id: int, is_admin: bool) -> list[Even
 def check_organiser(*, session: Session, event_id: int, user_id: int, is_admin: bool) -> Event:
     """The event, if this user organises it (an admin organises all); else 'not found'."""
     event = session.get(Event, event_id)
-    if event is None or (
-        not is_admin and session.get(EventOrganiser, (event_id, user_id)) is None
-    ):
+    if event is None or (not is_admin and session.get(EventOrganiser, (event_id, user_id)) is None):
         raise NotFound(N_("There is no such event."))
     return event
 
@@ -210,7 +208,9 @@ def cancel_event(*, session: Session, event_id: int, site: Site, now: datetime) 
             col(EventRegistration.status).in_(("confirmed", "pending", "waiting")),
         )
     ):
-        event_mail.cancelled_by_organiser(session, event, sessions, reg, site.links(reg), now)
+        event_mail.cancelled_by_organiser(
+            session=session, event=event, sessions=sessions, reg=reg, links=site.links(reg), now=now
+        )
         told += 1
     session.flush()
     return told
@@ -230,7 +230,9 @@ def sessions_of(*, session: Session, event_id: int) -> list[EventSession]:
 
 
 def _counts(session: Session, event_ids: Sequence[int]) -> dict[int, tuple[Counter, Counter]]:
-    out: dict[int, tuple[Counter[str], Counter[str]]] = {i: (Counter(), Counter()) for i in event_ids}
+    out: dict[int, tuple[Counter[str], Counter[str]]] = {
+        i: (Counter(), Counter()) for i in event_ids
+    }
     if not event_ids:
         return out
     for event_id, mode, status in session.exec(
@@ -317,7 +319,9 @@ def by_token(*, session: Session, token: str, secret: bytes) -> EventRegistratio
     nonce = rules.nonce_of(token, secret)
     reg = None
     if nonce is not None:
-        reg = session.exec(select(EventRegistration).where(EventRegistration.nonce == nonce)).first()
+        reg = session.exec(
+            select(EventRegistration).where(EventRegistration.nonce == nonce)
+        ).first()
     if reg is None:
         raise NotFound(N_("This link is not valid. Use the link in your latest e-mail."))
     return reg
@@ -406,7 +410,9 @@ def register(
     ).first()
     if existing is not None:
         if person.user_id is None:
-            event_mail.existing(session, event, existing, site.links(existing))
+            event_mail.existing(
+                session=session, event=event, reg=existing, links=site.links(existing)
+            )
         return Registered(existing, False)
     taken, queue = _taken(session, event_id, mode)
     status = rules.place_status(taken=taken, capacity=_capacity(event, mode), queue=queue)
@@ -433,18 +439,20 @@ def register(
     session.add(reg)
     session.flush()
     if guest:
-        event_mail.guest_confirm(session, event, reg, site.links(reg))
+        event_mail.guest_confirm(session=session, event=event, reg=reg, links=site.links(reg))
     else:
         event_mail.confirmation(
-            session, event, sessions_of(session=session, event_id=event_id), reg,
-            site.links(reg), now,
+            session=session,
+            event=event,
+            sessions=sessions_of(session=session, event_id=event_id),
+            reg=reg,
+            links=site.links(reg),
+            now=now,
         )
     return Registered(reg, True)
 
 
-def confirm_guest(
-    *, session: Session, token: str, site: Site, now: datetime
-) -> EventRegistration:
+def confirm_guest(*, session: Session, token: str, site: Site, now: datetime) -> EventRegistration:
     """The guest's address is theirs: a held place becomes theirs, a queued one counts."""
     reg = by_token(session=session, token=token, secret=site.secret)
     event = _locked(session, reg.event_id)
@@ -461,7 +469,9 @@ def confirm_guest(
         reg.status = "confirmed"
     session.flush()
     sessions = sessions_of(session=session, event_id=event.id or 0)
-    event_mail.confirmation(session, event, sessions, reg, site.links(reg), now)
+    event_mail.confirmation(
+        session=session, event=event, sessions=sessions, reg=reg, links=site.links(reg), now=now
+    )
     _promote(session, event, reg.mode, site, now)
     return reg
 
@@ -540,7 +550,9 @@ def _promote(
     sessions = sessions_of(session=session, event_id=event.id or 0) if lucky else []
     for reg in lucky:
         reg.status, reg.promoted_at = "confirmed", now
-        event_mail.promoted(session, event, sessions, reg, site.links(reg), now)
+        event_mail.promoted(
+            session=session, event=event, sessions=sessions, reg=reg, links=site.links(reg), now=now
+        )
     session.flush()
     return lucky
 
@@ -600,7 +612,12 @@ def queue_reminders(*, session: Session, now: datetime, site: Site) -> int:
                 query = query.where(EventRegistration.mode == "online")
             for reg in session.exec(query):
                 event_mail.reminder(
-                    session, event, sessions, reg, site.links(reg), online_link=kind == "link"
+                    session=session,
+                    event=event,
+                    sessions=sessions,
+                    reg=reg,
+                    links=site.links(reg),
+                    online_link=kind == "link",
                 )
                 queued += 1
             setattr(event, mark, now)
@@ -621,23 +638,37 @@ def participants(*, session: Session, event_id: int) -> list[EventRegistration]:
     )
 
 
-def participants_csv(*, event: Event, rows: Sequence[EventRegistration]) -> bytes:
-    from elearn.domain.csvfile import write_csv
-
+def participants_table(
+    *, event: Event, rows: Sequence[EventRegistration]
+) -> tuple[list[str], list[list[object]]]:
+    """The participants with their answers, as the CSV export has them."""
     labels = [rules.localized(q["label"], event.language) for q in event.questions]
     header = [
-        "name", "email", "organisation", "organisation_type", "mode", "status",
-        "registered_at", "checked_in_at", *labels,
+        "name",
+        "email",
+        "organisation",
+        "organisation_type",
+        "mode",
+        "status",
+        "registered_at",
+        "checked_in_at",
+        *labels,
     ]
-    body = [
+    body: list[list[object]] = [
         [
-            r.name, r.email, r.organisation, r.org_type or "", r.mode, r.status,
-            r.created_at.isoformat(), r.checked_in_at.isoformat() if r.checked_in_at else "",
+            r.name,
+            r.email,
+            r.organisation,
+            r.org_type or "",
+            r.mode,
+            r.status,
+            r.created_at.isoformat(),
+            r.checked_in_at.isoformat() if r.checked_in_at else "",
             *[r.answers.get(q["id"], "") for q in event.questions],
         ]
         for r in rows
     ]
-    return write_csv(header=header, rows=body)
+    return header, body
 
 
 def check_in(
@@ -660,7 +691,9 @@ def by_check_in_token(
     nonce = rules.nonce_of(token, secret, purpose="check-in")
     reg = None
     if nonce is not None:
-        reg = session.exec(select(EventRegistration).where(EventRegistration.nonce == nonce)).first()
+        reg = session.exec(
+            select(EventRegistration).where(EventRegistration.nonce == nonce)
+        ).first()
     if reg is None or reg.event_id != event_id:
         raise NotFound(N_("This code is not valid for this event."))
     return reg
@@ -748,7 +781,12 @@ def material(*, session: Session, event_id: int, material_id: int) -> EventMater
 
 
 def may_see_materials(
-    *, session: Session, event_id: int, user_id: int | None, is_admin: bool, token: str | None,
+    *,
+    session: Session,
+    event_id: int,
+    user_id: int | None,
+    is_admin: bool,
+    token: str | None,
     secret: bytes,
 ) -> bool:
     """Participants (by their link or their account) and the event's organisers."""
@@ -824,20 +862,6 @@ def attended(*, session: Session, user_id: int) -> list[tuple[Event, EventRegist
     ]
 
 
-def attendance_counts(*, session: Session, user_ids: Sequence[int]) -> dict[int, int]:
-    """Events attended per user, for the manager's completion report."""
-    out: Counter[int] = Counter()
-    if user_ids:
-        for (user_id,) in session.exec(
-            select(EventRegistration.user_id).where(  # type: ignore[call-overload]
-                col(EventRegistration.user_id).in_(list(user_ids)),
-                col(EventRegistration.checked_in_at).is_not(None),
-            )
-        ):
-            out[user_id] += 1
-    return dict(out)
-
-
 # --- privacy ------------------------------------------------------------------------------------
 
 
@@ -895,9 +919,8 @@ def user_person(*, session: Session, user_id: int) -> Person:
     return Person(user.name, user.email, organisation, org_type, user.id, path)
 
 
-def questions(event: Event, lang: str) -> list[tuple[str, str]]:
+def questions(*, event: Event, lang: str) -> list[tuple[str, str]]:
     return [(q["id"], rules.localized(q["label"], lang)) for q in event.questions]
-
 
 
 def organiser_ids(*, session: Session, emails: Sequence[str]) -> list[int]:
@@ -948,9 +971,7 @@ def attendance_in_units(*, session: Session, unit_ids: set[int]) -> list[UnitAtt
     return [UnitAttendance(e, *counts[e.id or 0]) for e in found]
 
 
-def registrations_of(
-    *, session: Session, user_id: int
-) -> list[tuple[Event, EventRegistration]]:
+def registrations_of(*, session: Session, user_id: int) -> list[tuple[Event, EventRegistration]]:
     """A user's registrations that are not cancelled, newest event first (their record)."""
     return [
         (e, r)
@@ -989,7 +1010,7 @@ def init_app(app: Any) -> None:
         _SOURCE_REGISTERED.append(True)
 
 
-def site_of(session: Session) -> Site:
+def site_of(*, session: Session) -> Site:
     site: Site | None = session.info.get(SITE_INFO)
     if site is None:
         raise RuntimeError("events.init_app has not run for this session's app")
@@ -998,4 +1019,4 @@ def site_of(session: Session) -> Site:
 
 def reminder_source(session: Session, now: datetime) -> int:
     """The mail sender's hook: queue the events' due reminders and release expired holds."""
-    return queue_reminders(session=session, now=now, site=site_of(session))
+    return queue_reminders(session=session, now=now, site=site_of(session=session))

@@ -34,7 +34,7 @@ class Upload:
     data: bytes
 
 
-def sniff(data: bytes) -> str | None:
+def sniff(*, data: bytes) -> str | None:
     """The allowed kind the bytes are, or None."""
     for kind, starts in SIGNATURES.items():
         if any(data.startswith(s) for s in starts):
@@ -42,15 +42,15 @@ def sniff(data: bytes) -> str | None:
     return None
 
 
-def safe_filename(name: str, content_type: str) -> str:
+def safe_filename(*, name: str, content_type: str) -> str:
     """A plain name for Content-Disposition: no path, no control characters, the kind's suffix."""
     base = unicodedata.normalize("NFC", os.path.basename(name.replace("\\", "/")))
-    base = "".join(c for c in base if c.isprintable() and c not in '"\';')[:150].strip(". ")
+    base = "".join(c for c in base if c.isprintable() and c not in "\"';")[:150].strip(". ")
     stem = base.rsplit(".", 1)[0] if "." in base else base
     return (stem or "file") + EXTENSIONS[content_type]
 
 
-def folder(instance_path: str) -> Path:
+def folder(*, instance_path: str) -> Path:
     path = Path(instance_path) / "files"
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
     return path
@@ -70,17 +70,17 @@ def store(
         raise InvalidAnswer(N_("The file is empty."))
     if len(upload.data) > max_bytes:
         raise InvalidAnswer(N_("The file is too large."))
-    kind = sniff(upload.data)
+    kind = sniff(data=upload.data)
     if kind is None or kind not in allowed:
         raise InvalidAnswer(N_("Only PDF files and images (PNG, JPEG) can be uploaded."))
     key = secrets.token_hex(16)
-    target = folder(instance_path) / key
+    target = folder(instance_path=instance_path) / key
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as out:
         out.write(upload.data)
     row = StoredFile(
         key=key,
-        filename=safe_filename(upload.filename, kind),
+        filename=safe_filename(name=upload.filename, content_type=kind),
         content_type=kind,
         size=len(upload.data),
         sha256=hashlib.sha256(upload.data).hexdigest(),
@@ -95,13 +95,13 @@ def read(*, session: Session, instance_path: str, file_id: int) -> tuple[StoredF
     row = session.get(StoredFile, file_id)
     if row is None:
         raise NotFound(N_("There is no such file."))
-    path = folder(instance_path) / row.key
+    path = folder(instance_path=instance_path) / row.key
     if not path.is_file():
         raise NotFound(N_("There is no such file."))
     return row, path.read_bytes()
 
 
-def headers(row: StoredFile) -> dict[str, str]:
+def headers(*, row: StoredFile) -> dict[str, str]:
     """Safe headers to serve a stored file: its recorded type, a download name, no sniffing."""
     from urllib.parse import quote
 

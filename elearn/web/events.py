@@ -32,7 +32,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, URL
+from wtforms.validators import URL, Email, InputRequired, Length, NumberRange, Optional
 
 from elearn.auth import public, roles_required, signed_in
 from elearn.clock import utcnow
@@ -114,13 +114,13 @@ def _helpers() -> dict[str, Any]:
 
 
 def _org_type_choices() -> list[SelectChoice]:
-    return [SelectChoice("", "\u2014")] + [SelectChoice(k, str(v)) for k, v in ORG_TYPE_LABELS.items()]
+    return [SelectChoice("", "\u2014")] + [
+        SelectChoice(k, str(v)) for k, v in ORG_TYPE_LABELS.items()
+    ]
 
 
 class RegisterForm(FlaskForm):
-    name = StringField(
-        _l("Full name"), validators=[InputRequired(), PlainText(), Length(max=200)]
-    )
+    name = StringField(_l("Full name"), validators=[InputRequired(), PlainText(), Length(max=200)])
     email = EmailField(_l("E-mail"), validators=[InputRequired(), Email(), Length(max=254)])
     organisation = StringField(
         _l("Organisation"), validators=[InputRequired(), PlainText(), Length(max=200)]
@@ -245,7 +245,7 @@ class OrgTypeForm(FlaskForm):
 def _answers(event: Any) -> tuple[dict[str, str], list[str]]:
     """The event's own questions, read from the form; errors as messages."""
     answers, errors = {}, []
-    for qid, label in service.questions(event, current_language()):
+    for qid, label in service.questions(event=event, lang=current_language()):
         raw = request.form.get(qid, "")
         try:
             answers[qid] = clean_text(raw, multiline=True)[:1000]
@@ -276,10 +276,10 @@ def index() -> Any:
     kind = kind if kind in rules.KINDS else None
     lang = lang if lang in rules.LANGUAGES else None
     mode = mode if mode in rules.MODES else None
-    found = service.upcoming(session=get_session(), now=utcnow(), kind=kind, language=lang, mode=mode)
-    return render_template(
-        "events/index.html", events=found, kind=kind, language=lang, mode=mode
+    found = service.upcoming(
+        session=get_session(), now=utcnow(), kind=kind, language=lang, mode=mode
     )
+    return render_template("events/index.html", events=found, kind=kind, language=lang, mode=mode)
 
 
 @bp.get("/<int:event_id>")
@@ -379,7 +379,7 @@ def register(event_id: int) -> Any:
         event=event,
         form=form,
         signed=signed,
-        questions=service.questions(event, current_language()),
+        questions=service.questions(event=event, lang=current_language()),
         answers=request.form if request.method == "POST" else {},
         answer_errors=answer_errors,
     ), status
@@ -425,11 +425,13 @@ def _registration_page(token: str, status: int = 200, **extra: Any) -> Any:
         if reg.status == "confirmed"
         else [],
         "started": now >= found.event.starts_at,
-        "questions": service.questions(found.event, current_language()),
+        "questions": service.questions(event=found.event, lang=current_language()),
         "new": request.args.get("new") == "1",
         **extra,
     }
-    response = current_app.make_response((render_template("events/registration.html", **context), status))
+    response = current_app.make_response(
+        (render_template("events/registration.html", **context), status)
+    )
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"  # the token is in the address
     return response
@@ -480,7 +482,11 @@ def change(token: str) -> Any:
             flash(message, "error")
         return _registration_page(token, 422)
     service.change(
-        session=session, token=token, mode=form.mode.data or "", answers=answers, site=site(),
+        session=session,
+        token=token,
+        mode=form.mode.data or "",
+        answers=answers,
+        site=site(),
         now=utcnow(),
     )
     flash(_("Your registration is changed."), "success")
@@ -526,7 +532,9 @@ def calendar(token: str) -> Any:
     if reg.status != "confirmed":
         abort(404)
     found = service.view(session=session, event_id=reg.event_id)
-    body = calendar_file(found.event, found.sessions, reg, site().links(reg), utcnow())
+    body = calendar_file(
+        event=found.event, sessions=found.sessions, reg=reg, links=site().links(reg), now=utcnow()
+    )
     return Response(
         body,
         mimetype="text/calendar",
@@ -544,7 +552,7 @@ def _send_file(event_id: int, material_id: int) -> Any:
     row, data = files.read(
         session=session, instance_path=current_app.instance_path, file_id=item.file_id
     )
-    return Response(data, headers=files.headers(row))
+    return Response(data, headers=files.headers(row=row))
 
 
 @bp.get("/registration/<token>/materials/<int:material_id>")
@@ -616,15 +624,16 @@ def new() -> Any:
             if start is None or end is None:
                 raise InvalidAnswer(N_("Give both the start and the end of each session."))
             sessions.append(rules.SessionTime(start, end, tz))
-        emails = [
-            e.strip().lower() for e in (form.organisers.data or "").splitlines() if e.strip()
-        ]
+        emails = [e.strip().lower() for e in (form.organisers.data or "").splitlines() if e.strip()]
         organiser_ids = service.organiser_ids(session=session, emails=emails)
         draft = service.Draft(
             kind=form.kind.data or "",
             language=form.language.data or "",
-            title={"nb": form.title_nb.data or "", "da": form.title_da.data or "",
-                   "en": form.title_en.data or ""},
+            title={
+                "nb": form.title_nb.data or "",
+                "da": form.title_da.data or "",
+                "en": form.title_en.data or "",
+            },
             description={
                 "nb": form.description_nb.data or "",
                 "da": form.description_da.data or "",
@@ -655,9 +664,9 @@ def new() -> Any:
     return render_template("events/organise/new.html", form=form), status
 
 
-@organise.get("/<int:event_id>")
+@organise.get("/<int:event_id>", endpoint="detail")
 @organiser
-def detail(event_id: int) -> Any:
+def organiser_detail(event_id: int) -> Any:
     session = get_session()
     _mine(event_id)
     found = service.view(session=session, event_id=event_id)
@@ -666,7 +675,7 @@ def detail(event_id: int) -> Any:
         view=found,
         event=found.event,
         rows=service.participants(session=session, event_id=event_id),
-        questions=service.questions(found.event, current_language()),
+        questions=service.questions(event=found.event, lang=current_language()),
         summary=service.summary(session=session, event_id=event_id),
         materials=service.materials(session=session, event_id=event_id),
         material_form=MaterialForm(),
@@ -680,9 +689,10 @@ def detail(event_id: int) -> Any:
 @organiser
 def participants_csv(event_id: int) -> Any:
     event = _mine(event_id)
-    body = service.participants_csv(
+    header, rows = service.participants_table(
         event=event, rows=service.participants(session=get_session(), event_id=event_id)
     )
+    body = reports.to_csv(header=header, rows=rows)
     return Response(
         body,
         mimetype="text/csv",

@@ -16,7 +16,7 @@ from elearn.domain import events as rules
 from elearn.models import Event, EventRegistration
 from elearn.services import events as service
 from elearn.services.event_mail import NOTED
-from tests.conftest import csrf_token, english_client, login, post
+from tests.conftest import csrf_token, english_client, post
 
 TOKEN = re.compile(r"/events/registration/([0-9a-f]+\.[0-9a-f]+)")
 
@@ -104,7 +104,9 @@ def test_guest_registers_confirms_and_cancels(app: Flask, client: Any) -> None:
     page = client.get(f"/events/registration/{token}").get_data(as_text=True)
     assert "Confirm your e-mail address" in page and "QR code" not in page
     # The confirm link's GET changes nothing; its POST confirms.
-    assert "Confirm my registration" in client.get(f"/events/registration/{token}/confirm").get_data(as_text=True)
+    assert "Confirm my registration" in client.get(
+        f"/events/registration/{token}/confirm"
+    ).get_data(as_text=True)
     response = post(client, f"/events/registration/{token}/confirm")
     assert response.status_code == 302
     page = client.get(f"/events/registration/{token}").get_data(as_text=True)
@@ -118,7 +120,9 @@ def test_guest_registers_confirms_and_cancels(app: Flask, client: Any) -> None:
     assert str(vevent["DTSTART"].dt.tzinfo) == "Europe/Oslo"
     response = post(client, f"/events/registration/{token}/cancel")
     assert response.status_code == 302
-    assert "This registration is cancelled" in client.get(f"/events/registration/{token}").get_data(as_text=True)
+    assert "This registration is cancelled" in client.get(f"/events/registration/{token}").get_data(
+        as_text=True
+    )
 
 
 def test_forged_tokens_and_event_ids_are_not_found(app: Flask, client: Any) -> None:
@@ -139,12 +143,22 @@ def test_csrf_is_required_on_the_forms(app: Flask, client: Any) -> None:
     event_id = _event(app)
     response = client.post(
         f"/events/{event_id}/register",
-        data={"name": "X", "email": "x@example.net", "organisation": "Y", "org_type": "private",
-              "mode": "online"},
+        data={
+            "name": "X",
+            "email": "x@example.net",
+            "organisation": "Y",
+            "org_type": "private",
+            "mode": "online",
+        },
     )
     assert response.status_code == 400
     with Session(engine_of(app)) as s:
-        assert s.exec(select(EventRegistration).where(EventRegistration.email == "x@example.net")).first() is None
+        assert (
+            s.exec(
+                select(EventRegistration).where(EventRegistration.email == "x@example.net")
+            ).first()
+            is None
+        )
 
 
 def test_unconfirmed_guest_is_released_after_a_day_and_the_next_promoted(app: Flask) -> None:
@@ -152,16 +166,31 @@ def test_unconfirmed_guest_is_released_after_a_day_and_the_next_promoted(app: Fl
     site, now = _site(app), datetime.now(UTC)
     with Session(engine_of(app)) as s:
         guest = service.register(
-            session=s, event_id=event_id,
+            session=s,
+            event_id=event_id,
             person=service.Person("Gina", "gina@example.net", "Org", "private"),
-            mode="in_person", answers={}, lang="en", site=site, now=now,
+            mode="in_person",
+            answers={},
+            lang="en",
+            site=site,
+            now=now,
         ).registration
         assert guest.status == "pending"
-        user = service.user_person(session=s, user_id=s.exec(
-            select(service.User.id).where(service.User.email == "learner@example.org")).one())
+        user = service.user_person(
+            session=s,
+            user_id=s.exec(
+                select(service.User.id).where(service.User.email == "learner@example.org")
+            ).one(),
+        )
         waiting = service.register(
-            session=s, event_id=event_id, person=user, mode="in_person", answers={},
-            lang="en", site=site, now=now,
+            session=s,
+            event_id=event_id,
+            person=user,
+            mode="in_person",
+            answers={},
+            lang="en",
+            site=site,
+            now=now,
         ).registration
         assert waiting.status == "waiting"
         s.info.pop(NOTED, None)
@@ -203,17 +232,32 @@ def test_full_event_waits_and_promotes(app: Flask, as_role: Any) -> None:
     other_token = TOKEN.search(second.headers["Location"]).group(1)  # type: ignore[union-attr]
     assert "waiting list" in other.get(f"/events/registration/{other_token}").get_data(as_text=True)
     post(learner, f"/events/registration/{token}/cancel")
-    assert "You are registered" in other.get(f"/events/registration/{other_token}").get_data(as_text=True)
+    assert "You are registered" in other.get(f"/events/registration/{other_token}").get_data(
+        as_text=True
+    )
 
 
 def test_change_to_a_full_mode_is_refused(app: Flask, as_role: Any) -> None:
     event_id = _event(app, capacity_online=1)
     learner, other = as_role("learner"), as_role("new-learner")
-    post(other, f"/events/{event_id}/register", {"organisation": "O", "org_type": "private", "mode": "online"})
-    first = post(learner, f"/events/{event_id}/register", {"organisation": "O", "org_type": "private", "mode": "in_person"})
+    post(
+        other,
+        f"/events/{event_id}/register",
+        {"organisation": "O", "org_type": "private", "mode": "online"},
+    )
+    first = post(
+        learner,
+        f"/events/{event_id}/register",
+        {"organisation": "O", "org_type": "private", "mode": "in_person"},
+    )
     token = TOKEN.search(first.headers["Location"]).group(1)  # type: ignore[union-attr]
-    assert post(learner, f"/events/registration/{token}/change", {"mode": "online"}).status_code == 409
-    assert post(learner, f"/events/registration/{token}/change", {"mode": "teleport"}).status_code == 422
+    assert (
+        post(learner, f"/events/registration/{token}/change", {"mode": "online"}).status_code == 409
+    )
+    assert (
+        post(learner, f"/events/registration/{token}/change", {"mode": "teleport"}).status_code
+        == 422
+    )
 
 
 @pytest.mark.parametrize(
@@ -226,11 +270,15 @@ def test_change_to_a_full_mode_is_refused(app: Flask, as_role: Any) -> None:
         ([], 1, "at least one session"),
     ],
 )
-def test_bad_schedules_are_refused(sessions: list[tuple[float, float]], deadline_days: int, message: str) -> None:
+def test_bad_schedules_are_refused(
+    sessions: list[tuple[float, float]], deadline_days: int, message: str
+) -> None:
     now = datetime(2026, 12, 5, 8, tzinfo=UTC)
     base = now.replace(tzinfo=None)
     times = [
-        rules.SessionTime(base + timedelta(days=d), base + timedelta(days=d, hours=h), "Europe/Oslo")
+        rules.SessionTime(
+            base + timedelta(days=d), base + timedelta(days=d, hours=h), "Europe/Oslo"
+        )
         for d, h in sessions
     ]
     with pytest.raises(rules.InvalidAnswer, match=message):
@@ -246,14 +294,21 @@ def test_organiser_checks_in_exports_and_uploads(app: Flask, as_role: Any, clien
     page = organiser.get(f"/organise/events/{event_id}").get_data(as_text=True)
     assert "Gina Gjest" in page and "Vegetarian" in page
     with Session(engine_of(app)) as s:
-        reg = s.exec(select(EventRegistration).where(EventRegistration.email == "gina@example.net")).one()
+        reg = s.exec(
+            select(EventRegistration).where(EventRegistration.email == "gina@example.net")
+        ).one()
     check = rules.check_in_token(app.secret_key.encode(), reg.nonce)  # type: ignore[union-attr]
     qr_page = organiser.get(f"/organise/events/{event_id}/check-in/{check}")
     assert qr_page.status_code == 200 and "Check in Gina Gjest" in qr_page.get_data(as_text=True)
     # The personal token does not open the check-in page, nor the check-in token the personal one.
     assert organiser.get(f"/organise/events/{event_id}/check-in/{token}").status_code == 404
     assert client.get(f"/events/registration/{check}").status_code == 404
-    assert post(organiser, f"/organise/events/{event_id}/check-in", {"registration": reg.id}).status_code == 302
+    assert (
+        post(
+            organiser, f"/organise/events/{event_id}/check-in", {"registration": reg.id}
+        ).status_code
+        == 302
+    )
     csv = organiser.get(f"/organise/events/{event_id}/participants.csv")
     assert csv.status_code == 200 and b"Gina Gjest" in csv.data and b"Vegetarian" in csv.data
     # Materials: a PDF is kept and served safely; a disguised file is refused.
@@ -261,15 +316,21 @@ def test_organiser_checks_in_exports_and_uploads(app: Flask, as_role: Any, clien
 
     ok = organiser.post(
         f"/organise/events/{event_id}/materials",
-        data={"csrf_token": csrf_token(organiser), "title": "Slides",
-              "file": (BytesIO(b"%PDF-1.4 slides"), "slides.pdf")},
+        data={
+            "csrf_token": csrf_token(organiser),
+            "title": "Slides",
+            "file": (BytesIO(b"%PDF-1.4 slides"), "slides.pdf"),
+        },
         content_type="multipart/form-data",
     )
     assert ok.status_code == 302
     bad = organiser.post(
         f"/organise/events/{event_id}/materials",
-        data={"csrf_token": csrf_token(organiser), "title": "Evil",
-              "file": (BytesIO(b"<html><script>alert(1)</script>"), "evil.pdf")},
+        data={
+            "csrf_token": csrf_token(organiser),
+            "title": "Evil",
+            "file": (BytesIO(b"<html><script>alert(1)</script>"), "evil.pdf"),
+        },
         content_type="multipart/form-data",
     )
     assert bad.status_code == 400
@@ -309,8 +370,16 @@ def test_organiser_cancels_and_everyone_is_told(app: Flask) -> None:
     with Session(engine_of(app)) as s:
         for n in range(3):
             person = service.Person(f"P{n}", f"p{n}@example.net", "O", "private")
-            service.register(session=s, event_id=event_id, person=person, mode="online",
-                             answers={}, lang="nb", site=site, now=now)
+            service.register(
+                session=s,
+                event_id=event_id,
+                person=person,
+                mode="online",
+                answers={},
+                lang="nb",
+                site=site,
+                now=now,
+            )
         s.info.pop(NOTED, None)
         assert service.cancel_event(session=s, event_id=event_id, site=site, now=now) == 3
         assert {n.template for n in s.info[NOTED]} == {"event_cancelled"}
@@ -320,10 +389,22 @@ def test_reminders_are_queued_once(app: Flask) -> None:
     event_id = _event(app)
     site, now = _site(app), datetime.now(UTC)
     with Session(engine_of(app)) as s:
-        user = service.user_person(session=s, user_id=s.exec(
-            select(service.User.id).where(service.User.email == "learner@example.org")).one())
-        service.register(session=s, event_id=event_id, person=user, mode="online", answers={},
-                         lang="nb", site=site, now=now)
+        user = service.user_person(
+            session=s,
+            user_id=s.exec(
+                select(service.User.id).where(service.User.email == "learner@example.org")
+            ).one(),
+        )
+        service.register(
+            session=s,
+            event_id=event_id,
+            person=user,
+            mode="online",
+            answers={},
+            lang="nb",
+            site=site,
+            now=now,
+        )
         event = s.get(Event, event_id)
         assert event is not None
         s.info.pop(NOTED, None)
@@ -342,25 +423,47 @@ def test_guest_data_is_purged_after_the_retention_time(app: Flask) -> None:
     event_id = _event(app)
     site, now = _site(app), datetime.now(UTC)
     with Session(engine_of(app)) as s:
-        service.register(session=s, event_id=event_id,
-                         person=service.Person("G", "g@example.net", "O", "private"),
-                         mode="online", answers={}, lang="nb", site=site, now=now)
+        service.register(
+            session=s,
+            event_id=event_id,
+            person=service.Person("G", "g@example.net", "O", "private"),
+            mode="online",
+            answers={},
+            lang="nb",
+            site=site,
+            now=now,
+        )
         event = s.get(Event, event_id)
         assert event is not None
         assert service.purge_guest_registrations(s, event.ends_at + timedelta(days=364)) == 0
         assert service.purge_guest_registrations(s, event.ends_at + timedelta(days=365)) == 1
-        assert s.exec(select(EventRegistration).where(EventRegistration.email == "g@example.net")).first() is None
+        assert (
+            s.exec(
+                select(EventRegistration).where(EventRegistration.email == "g@example.net")
+            ).first()
+            is None
+        )
 
 
 def test_attendance_shows_in_the_learners_record(app: Flask, as_role: Any) -> None:
     event_id = _event(app)
     learner = as_role("learner")
-    first = post(learner, f"/events/{event_id}/register",
-                 {"organisation": "O", "org_type": "private", "mode": "in_person"})
+    first = post(
+        learner,
+        f"/events/{event_id}/register",
+        {"organisation": "O", "org_type": "private", "mode": "in_person"},
+    )
     assert first.status_code == 302
     with Session(engine_of(app)) as s:
-        reg = s.exec(select(EventRegistration).where(EventRegistration.email == "learner@example.org", EventRegistration.event_id == event_id)).one()
-        service.check_in(session=s, event_id=event_id, registration_id=reg.id or 0, now=datetime.now(UTC))
+        reg = s.exec(
+            select(EventRegistration).where(
+                EventRegistration.email == "learner@example.org",
+                EventRegistration.event_id == event_id,
+            )
+        ).one()
+        service.check_in(
+            session=s, event_id=event_id, registration_id=reg.id or 0, now=datetime.now(UTC)
+        )
         learner_id = reg.user_id
         s.commit()
     home = learner.get("/").get_data(as_text=True)
@@ -388,8 +491,14 @@ def test_fifty_at_once_never_overfill_ten_places(app: Flask) -> None:
         barrier.wait()
         response = clients[n].post(
             f"/events/{event_id}/register",
-            data={"csrf_token": tokens[n], "name": f"Guest {n}", "email": f"g{n}@example.net",
-                  "organisation": "O", "org_type": "private", "mode": "in_person"},
+            data={
+                "csrf_token": tokens[n],
+                "name": f"Guest {n}",
+                "email": f"g{n}@example.net",
+                "organisation": "O",
+                "org_type": "private",
+                "mode": "in_person",
+            },
         )
         statuses.append(response.status_code)
 
