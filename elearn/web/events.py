@@ -40,7 +40,7 @@ from elearn.db import get_session
 from elearn.domain import events as rules
 from elearn.domain.errors import N_, InvalidAnswer
 from elearn.domain.text import TextRefused, clean_text
-from elearn.i18n import current_language
+from elearn.i18n import LANGUAGE_NAMES, current_language
 from elearn.services import events as service
 from elearn.services import files, reports
 from elearn.web.busy import retries_when_locked
@@ -136,7 +136,7 @@ class ChangeForm(FlaskForm):
 class EventEvaluationForm(FlaskForm):
     rating = RadioField(
         _l("How useful was the event?"),
-        choices=[(str(i), str(i)) for i in range(1, 6)],
+        choices=[SelectChoice(str(i), str(i)) for i in range(1, 6)],
         validators=[InputRequired()],
     )
     useful = TextAreaField(
@@ -161,11 +161,13 @@ def _session_fields(n: int) -> dict[str, Any]:
 
 class EventForm(FlaskForm):
     kind = SelectField(
-        _l("Kind"), choices=[(k, v) for k, v in KIND_LABELS.items()], validators=[InputRequired()]
+        _l("Kind"),
+        choices=[SelectChoice(k, str(v)) for k, v in KIND_LABELS.items()],
+        validators=[InputRequired()],
     )
     language = SelectField(
         _l("Held in"),
-        choices=[("nb", "Norsk bokmål"), ("da", "Dansk"), ("en", "English")],
+        choices=[SelectChoice(k, v) for k, v in LANGUAGE_NAMES.items()],
         validators=[InputRequired()],
     )
     title_nb = StringField(_l("Title (Norwegian)"), validators=[PlainText(), Length(max=200)])
@@ -182,7 +184,7 @@ class EventForm(FlaskForm):
     )
     tz = SelectField(
         _l("Time zone"),
-        choices=[(k, v) for k, v in TZ_LABELS.items()],
+        choices=[SelectChoice(k, str(v)) for k, v in TZ_LABELS.items()],
         validators=[InputRequired()],
     )
     locals().update(_session_fields(1))
@@ -207,7 +209,7 @@ class EventForm(FlaskForm):
     )
     audience_types = MultiCheckboxField(
         _l("Only for these organisation types (none: open to all)"),
-        choices=[(k, v) for k, v in ORG_TYPE_LABELS.items()],
+        choices=[SelectChoice(k, str(v)) for k, v in ORG_TYPE_LABELS.items()],
     )
     audience_units = SelectMultipleField(
         _l("Or only for these units (with their sub-units)"), choices=[], coerce=str
@@ -254,13 +256,13 @@ def _answers(event: Any) -> tuple[dict[str, str], list[str]]:
     return answers, errors
 
 
-def _mode_choices(view: service.EventView) -> list[tuple[str, str]]:
+def _mode_choices(view: service.EventView) -> list[SelectChoice]:
     out = []
     for mode in view.modes:
         label = str(MODE_LABELS[mode])
         if view.free(mode) == 0:
             label = _("%(mode)s (full: waiting list)", mode=label)
-        out.append((mode, label))
+        out.append(SelectChoice(mode, label))
     return out
 
 
@@ -397,7 +399,7 @@ def _registration_page(token: str, status: int = 200, **extra: Any) -> Any:
     reg = service.by_token(session=session, token=token, secret=_secret())
     found = service.view(session=session, event_id=reg.event_id)
     change = ChangeForm(formdata=None, mode=reg.mode)
-    change.mode.choices = [(m, str(MODE_LABELS[m])) for m in found.modes]
+    change.mode.choices = [SelectChoice(m, str(MODE_LABELS[m])) for m in found.modes]
     qr = None
     if reg.status == "confirmed":
         import segno
@@ -475,7 +477,7 @@ def change(token: str) -> Any:
     reg = service.by_token(session=session, token=token, secret=_secret())
     form = ChangeForm()
     found = service.view(session=session, event_id=reg.event_id)
-    form.mode.choices = [(m, str(MODE_LABELS[m])) for m in found.modes]
+    form.mode.choices = [SelectChoice(m, str(MODE_LABELS[m])) for m in found.modes]
     answers, errors = _answers(found.event)
     if not form.validate_on_submit() or errors:
         for message in errors:
@@ -612,7 +614,7 @@ def new() -> Any:
     session, now = get_session(), utcnow()
     form = EventForm()
     form.audience_units.choices = [
-        (str(uid), path) for uid, path in reports.unit_paths(session=session)
+        SelectChoice(str(uid), path) for uid, path in reports.unit_paths(session=session)
     ]
     if form.validate_on_submit():
         tz = form.tz.data or "Europe/Oslo"
