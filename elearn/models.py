@@ -539,7 +539,21 @@ class AuditCheckpoint(SQLModel, table=True):
 # --- learning records (xAPI) ---------------------------------------------------------------
 
 
-class XapiStatement(SQLModel, table=True):
+class OutboxFields(SQLModel):
+    """What every outbox row carries (xAPI statements, e-mail): written with its cause, claimed
+    by one sender, marked sent after the far side took it, or kept as refused with the reason.
+    The sending rules that use these columns are in ``elearn.jobs.outbox``."""
+
+    created_at: datetime
+    tries: int = 0
+    next_try_at: datetime = Field(index=True)
+    claimed_until: datetime | None = None  # a sender is sending it; another leaves it alone
+    sent_at: datetime | None = Field(default=None, index=True)
+    rejected_at: datetime | None = None
+    last_error: str | None = Field(default=None, max_length=500)
+
+
+class XapiStatement(OutboxFields, table=True):
     """One statement on its way to the LRS: written with the event, sent later, never changed.
 
     A row is only marked sent after the LRS has stored it; a statement the LRS refuses as
@@ -551,13 +565,42 @@ class XapiStatement(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     statement_id: str = Field(max_length=36, unique=True)
     statement: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
-    created_at: datetime
-    tries: int = 0
-    next_try_at: datetime = Field(index=True)
-    claimed_until: datetime | None = None  # a flush is sending it; another leaves it alone
-    sent_at: datetime | None = Field(default=None, index=True)
-    rejected_at: datetime | None = None
-    last_error: str | None = Field(default=None, max_length=500)
+
+
+# --- e-mail ---------------------------------------------------------------------------------------
+
+
+class MailMessage(OutboxFields, table=True):
+    """One e-mail on its way out, rendered when queued (in the recipient's language) and never
+    changed; sent by ``flask --app elearn mail send`` (docs/decisions/0018)."""
+
+    __tablename__ = "mail_message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    # Its cause, e.g. "assignment-overdue:12:34": the same cause never queues a second message.
+    dedupe_key: str | None = Field(default=None, max_length=200, unique=True)
+    message_id: str = Field(max_length=200, unique=True)  # the Message-ID header, kept on retries
+    to_address: str = Field(max_length=254, index=True)
+    template: str = Field(max_length=80)
+    lang: str = Field(max_length=8)
+    subject: str = Field(max_length=300)
+    body_text: str = Field(sa_column=Column(Text, nullable=False))
+    body_html: str = Field(sa_column=Column(Text, nullable=False))
+    reply_to: str | None = Field(default=None, max_length=254)
+    unsubscribe_url: str | None = Field(default=None, max_length=500)
+
+
+class MailAttachment(SQLModel, table=True):
+    """A file sent with a message (an .ics invitation, a certificate)."""
+
+    __tablename__ = "mail_attachment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: int = Field(foreign_key="mail_message.id", index=True)
+    position: int
+    filename: str = Field(max_length=200)
+    content_type: str = Field(max_length=100)
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
 # --- scheduled sittings -------------------------------------------------------------------------

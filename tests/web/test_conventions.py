@@ -49,6 +49,10 @@ def test_every_public_service_function_takes_keyword_arguments_only() -> None:
                 continue
             if node.name == "init_app":  # Flask's extension hook: init_app(app)
                 continue
+            # The e-mail API other features were built against (issue 19): the session comes
+            # first, as in queue_mail(session, to=...); a reminder source is a plain callable.
+            if path.name == "mail.py" and node.name in ("queue_mail", "register_reminder_source"):
+                continue
             if node.name in POSITIONAL_HOOKS:
                 continue
             checked += 1
