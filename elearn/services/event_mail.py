@@ -17,6 +17,7 @@ from sqlmodel import Session
 from elearn.domain.events import localized
 from elearn.domain.ical import IcalSession, invitation
 from elearn.models import Event, EventRegistration, EventSession
+from elearn.services import mail
 
 NOTED = "event_mail"
 
@@ -49,27 +50,23 @@ def _queue(
     template: str,
     lang: str,
     context: dict[str, Any],
+    now: datetime,
     attachments: Sequence[tuple[str, str, bytes]] = (),
     dedupe_key: str | None = None,
     reply_to: str | None = None,
 ) -> None:
-    try:
-        from elearn.services import mail  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:  # the outbox is not merged yet: only noted
-        mail = None
-    files: tuple[Any, ...] = tuple(attachments)
-    if mail is not None:
-        files = tuple(mail.Attachment(n, t, d) for n, t, d in attachments)
-        mail.queue_mail(
-            session,
-            to=to,
-            template=f"events/{template}",
-            lang=lang,
-            context=context,
-            attachments=files,
-            dedupe_key=dedupe_key,
-            reply_to=reply_to or None,
-        )
+    files = tuple(mail.Attachment(n, t, d) for n, t, d in attachments)
+    mail.queue_mail(
+        session,
+        to=to,
+        template=f"events/{template}",
+        lang=lang,
+        context=context,
+        attachments=files,
+        dedupe_key=dedupe_key,
+        reply_to=reply_to or None,
+        now=now,
+    )
     session.info.setdefault(NOTED, []).append(Noted(to, template, lang, context, files, dedupe_key))
 
 
@@ -138,13 +135,16 @@ def calendar_file(
     )
 
 
-def guest_confirm(*, session: Session, event: Event, reg: EventRegistration, links: Links) -> None:
+def guest_confirm(
+    *, session: Session, event: Event, reg: EventRegistration, links: Links, now: datetime
+) -> None:
     """Double opt-in: the guest confirms the address before the place is theirs."""
     _queue(
         session,
         to=reg.email,
         template="confirm_address",
         lang=reg.language,
+        now=now,
         context=_context(event, reg, links),
         reply_to=event.contact_email,
     )
@@ -170,6 +170,7 @@ def confirmation(
         to=reg.email,
         template=template,
         lang=reg.language,
+        now=now,
         context=_context(
             event,
             reg,
@@ -224,6 +225,7 @@ def cancelled_by_organiser(
         to=reg.email,
         template="event_cancelled",
         lang=reg.language,
+        now=now,
         context=_context(event, reg, links),
         attachments=attachments,
         dedupe_key=f"event-cancelled-{event.id}-{reg.id}",
@@ -239,6 +241,7 @@ def reminder(
     reg: EventRegistration,
     links: Links,
     online_link: bool,
+    now: datetime,
 ) -> None:
     """The day-before reminder, or the online link an hour before."""
     name = "online_link" if online_link else "reminder"
@@ -247,6 +250,7 @@ def reminder(
         to=reg.email,
         template=name,
         lang=reg.language,
+        now=now,
         context=_context(
             event,
             reg,
@@ -259,7 +263,9 @@ def reminder(
     )
 
 
-def existing(*, session: Session, event: Event, reg: EventRegistration, links: Links) -> None:
+def existing(
+    *, session: Session, event: Event, reg: EventRegistration, links: Links, now: datetime
+) -> None:
     """Someone registered an address that already has a place: its owner gets the link again
     (the page says the same to everyone, so it does not reveal who is registered)."""
     _queue(
@@ -267,6 +273,7 @@ def existing(*, session: Session, event: Event, reg: EventRegistration, links: L
         to=reg.email,
         template="already_registered",
         lang=reg.language,
+        now=now,
         context=_context(event, reg, links),
         reply_to=event.contact_email,
     )

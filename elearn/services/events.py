@@ -411,7 +411,7 @@ def register(
     if existing is not None:
         if person.user_id is None:
             event_mail.existing(
-                session=session, event=event, reg=existing, links=site.links(existing)
+                session=session, event=event, reg=existing, links=site.links(existing), now=now
             )
         return Registered(existing, False)
     taken, queue = _taken(session, event_id, mode)
@@ -439,7 +439,9 @@ def register(
     session.add(reg)
     session.flush()
     if guest:
-        event_mail.guest_confirm(session=session, event=event, reg=reg, links=site.links(reg))
+        event_mail.guest_confirm(
+            session=session, event=event, reg=reg, links=site.links(reg), now=now
+        )
     else:
         event_mail.confirmation(
             session=session,
@@ -618,6 +620,7 @@ def queue_reminders(*, session: Session, now: datetime, site: Site) -> int:
                     reg=reg,
                     links=site.links(reg),
                     online_link=kind == "link",
+                    now=now,
                 )
                 queued += 1
             setattr(event, mark, now)

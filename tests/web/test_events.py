@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlmodel import Session, select
+from sqlmodel import select
 
-from elearn.db import engine_of
+from elearn.db import open_session
 from elearn.domain import events as rules
-from elearn.models import Event, EventRegistration
+from elearn.models import Event, EventRegistration, MailAttachment, MailMessage
 from elearn.services import events as service
 from elearn.services.event_mail import NOTED
 from tests.conftest import csrf_token, english_client, post
@@ -41,7 +41,7 @@ def _event(app: Flask, **changes: Any) -> int:
         contact_email="organiser@example.org",
         **changes,
     )
-    with Session(engine_of(app)) as s:
+    with open_session(app) as s:
         organiser = s.exec(
             select(service.User).where(service.User.email == "organiser@example.org")
         ).one()
@@ -73,7 +73,7 @@ def _register_guest(client: Any, event_id: int, email: str, mode: str = "in_pers
 
 
 def _guest_token(app: Flask, email: str) -> str:
-    with Session(engine_of(app)) as s:
+    with open_session(app) as s:
         reg = s.exec(select(EventRegistration).where(EventRegistration.email == email)).one()
         return rules.personal_token(app.secret_key.encode(), reg.nonce)  # type: ignore[union-attr]
 
@@ -152,7 +152,7 @@ def test_csrf_is_required_on_the_forms(app: Flask, client: Any) -> None:
         },
     )
     assert response.status_code == 400
-    with Session(engine_of(app)) as s:
+    with open_session(app) as s:
         assert (
             s.exec(
                 select(EventRegistration).where(EventRegistration.email == "x@example.net")
@@ -164,7 +164,7 @@ def test_csrf_is_required_on_the_forms(app: Flask, client: Any) -> None:
 def test_unconfirmed_guest_is_released_after_a_day_and_the_next_promoted(app: Flask) -> None:
     event_id = _event(app, capacity_in_person=1)
     site, now = _site(app), datetime.now(UTC)
-    with Session(engine_of(app)) as s:
+    with open_session(app) as s:
         guest = service.register(
             session=s,
             event_id=event_id,
@@ -205,7 +205,7 @@ def test_unconfirmed_guest_is_released_after_a_day_and_the_next_promoted(app: Fl
 
 def test_registration_after_the_deadline_is_refused(app: Flask, client: Any) -> None:
     event_id = _event(app)
-    with Session(engine_of(app)) as s:
+    with open_session(app) as s:
         event = s.get(Event, event_id)
         assert event is not None
         event.registration_deadline = datetime.now(UTC) - timedelta(minutes=1)
@@ -293,7 +293,7 @@ def test_organiser_checks_in_exports_and_uploads(app: Flask, as_role: Any, clien
     organiser = as_role("organiser")
     page = organiser.get(f"/organise/events/{event_id}").get_data(as_text=True)
     assert "Gina Gjest" in page and "Vegetarian" in page
-    with Session(engine_of(app)) as s:
+    with open_session(app) as s:
         reg = s.exec(
             select(EventRegistration).where(EventRegistration.email == "gina@example.net")
         ).one()
@@ -352,7 +352,7 @@ def test_organiser_checks_in_exports_and_uploads(app: Flask, as_role: Any, clien
 
 def test_other_organisers_event_is_not_found(app: Flask, as_role: Any) -> None:
     event_id = _event(app)
-    with Session(engine_of(app)) as s:
+    with open_session(app) as s:
         from elearn.models import EventOrganiser
 
         for row in s.exec(select(EventOrganiser).where(EventOrganiser.event_id == event_id)):
@@ -367,7 +367,7 @@ def test_other_organisers_event_is_not_found(app: Flask, as_role: Any) -> None:
 def test_organiser_cancels_and_everyone_is_told(app: Flask) -> None:
     event_id = _event(app)
     site, now = _site(app), datetime.now(UTC)
-    with Session(engine_of(app)) as s:
+    with open_session(app) as s:
         for n in range(3):
             person = service.Person(f"P{n}", f"p{n}@example.net", "O", "private")
             service.register(
@@ -388,7 +388,7 @@ def test_organiser_cancels_and_everyone_is_told(app: Flask) -> None:
 def test_reminders_are_queued_once(app: Flask) -> None:
     event_id = _event(app)
     site, now = _site(app), datetime.now(UTC)
-    with Session(engine_of(app)) as s:
+    with open_session(app) as s:
         user = service.user_person(
             session=s,
             user_id=s.exec(
@@ -422,7 +422,7 @@ def test_reminders_are_queued_once(app: Flask) -> None:
 def test_guest_data_is_purged_after_the_retention_time(app: Flask) -> None:
     event_id = _event(app)
     site, now = _site(app), datetime.now(UTC)
-    with Session(engine_of(app)) as s:
+    with open_session(app) as s:
         service.register(
             session=s,
             event_id=event_id,
@@ -454,7 +454,7 @@ def test_attendance_shows_in_the_learners_record(app: Flask, as_role: Any) -> No
         {"organisation": "O", "org_type": "private", "mode": "in_person"},
     )
     assert first.status_code == 302
-    with Session(engine_of(app)) as s:
+    with open_session(app) as s:
         reg = s.exec(
             select(EventRegistration).where(
                 EventRegistration.email == "learner@example.org",
@@ -468,7 +468,7 @@ def test_attendance_shows_in_the_learners_record(app: Flask, as_role: Any) -> No
         s.commit()
     home = learner.get("/").get_data(as_text=True)
     assert "Test workshop" in home and "Attended" in home
-    with Session(engine_of(app)) as s:
+    with open_session(app) as s:
         unit_id = s.exec(
             select(service.User.org_unit_id).where(service.User.email == "learner@example.org")
         ).one()
@@ -507,7 +507,7 @@ def test_fifty_at_once_never_overfill_ten_places(app: Flask) -> None:
         t.start()
     for t in threads:
         t.join()
-    with Session(engine_of(app)) as s:
+    with open_session(app) as s:
         rows = list(s.exec(select(EventRegistration).where(EventRegistration.event_id == event_id)))
     held = [r for r in rows if r.status in rules.ACTIVE]
     assert len(held) == 10
@@ -522,3 +522,45 @@ def test_cli_purges_guests_and_queues_reminders(app: Flask) -> None:
     assert result.exit_code == 0 and "deleted 0 guest registration(s)" in result.output
     result = runner.invoke(args=["events", "remind"])
     assert result.exit_code == 0 and "reminder(s)" in result.output
+
+
+def test_guest_mails_confirm_link_then_confirmation_with_ics_in_their_language(
+    app: Flask, client: Any
+) -> None:
+    """The e-mails a guest gets, as the outbox holds them: the double opt-in link (nothing with
+    the place's details yet), then, once confirmed, the confirmation with an .ics whose start
+    is in the session's own time zone, in the language the guest used."""
+    from icalendar import Calendar
+
+    event_id = _event(app)
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "da"
+    _register_guest(client, event_id, "gina@example.net", mode="online")
+    token = _guest_token(app, "gina@example.net")
+    with open_session(app) as s:
+        first = s.exec(
+            select(MailMessage).where(MailMessage.to_address == "gina@example.net")
+        ).all()
+    assert [m.template for m in first] == ["events/confirm_address"]
+    assert first[0].lang == "da" and "Bekræft" in first[0].subject
+    assert f"/events/registration/{token}/confirm" in first[0].body_text
+    assert "meet.example.org" not in first[0].body_text  # no link before the address is confirmed
+    post(client, f"/events/registration/{token}/confirm")
+    with open_session(app) as s:
+        sent = s.exec(
+            select(MailMessage)
+            .where(MailMessage.to_address == "gina@example.net")
+            .order_by(MailMessage.id)  # type: ignore[arg-type]
+        ).all()
+        confirmation = sent[-1]
+        files = s.exec(
+            select(MailAttachment).where(MailAttachment.message_id == confirmation.id)
+        ).all()
+    assert confirmation.template == "events/confirmation"
+    assert "Tilmeldt" in confirmation.subject and "meet.example.org/x" in confirmation.body_text
+    assert "dansk tid" not in confirmation.body_text and "norsk tid" in confirmation.body_text
+    assert [f.filename for f in files] == ["invitation.ics"]
+    cal = Calendar.from_ical(files[0].data)
+    vevent = next(iter(cal.walk("VEVENT")))
+    assert str(vevent["DTSTART"].dt.tzinfo) == "Europe/Oslo"
+    assert vevent["LOCATION"] == "https://meet.example.org/x"
+    assert any(c.name == "VTIMEZONE" for c in cal.walk())
