@@ -80,15 +80,20 @@ def when(*, sessions: Sequence[EventSession], lang: str) -> list[str]:
     """Each session as the recipient reads it, in the session's own time zone."""
     from zoneinfo import ZoneInfo
 
-    from babel.dates import format_datetime, format_time
+    from babel.dates import format_date
 
     locale = {"nb": "nb_NO", "da": "da_DK"}.get(lang, "en_GB")
     out = []
     for s in sessions:
         zone = ZoneInfo(s.tz)
-        start = format_datetime(s.starts_at, "medium", tzinfo=zone, locale=locale)
-        end = format_time(s.ends_at, "HH:mm", tzinfo=zone, locale=locale)
-        out.append(f"{start}\u2013{end} ({TZ_NAMES.get(s.tz, {}).get(lang, s.tz)})")
+        start, end = s.starts_at.astimezone(zone), s.ends_at.astimezone(zone)
+        day = format_date(start.date(), "full", locale=locale)
+        label = TZ_NAMES.get(s.tz, {}).get(lang, s.tz)
+        if start.date() == end.date():
+            out.append(f"{day}, {start:%H:%M}\u2013{end:%H:%M} ({label})")
+        else:
+            last = format_date(end.date(), "full", locale=locale)
+            out.append(f"{day}, {start:%H:%M} \u2013 {last}, {end:%H:%M} ({label})")
     return out
 
 

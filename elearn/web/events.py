@@ -17,7 +17,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_datetime
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -84,16 +84,15 @@ def _secret() -> bytes:
 
 
 def session_time(starts_at: datetime, ends_at: datetime, tz: str) -> str:
-    """'5 Dec 2026, 09:00–11:30 (Norwegian time)' in the session's own zone."""
+    """'Thursday 10 December 2026, 09:00–11:30 (Norwegian time)', in the session's own zone."""
     zone = ZoneInfo(tz)
     start, end = starts_at.astimezone(zone), ends_at.astimezone(zone)
-    # Flask-Babel converts to the app's zone; give it naive local times in the session's zone.
-    first = format_datetime(start.replace(tzinfo=None), "medium", rebase=False)
-    same_day = start.date() == end.date()
-    last = format_datetime(
-        end.replace(tzinfo=None), "HH:mm" if same_day else "medium", rebase=False
-    )
-    return f"{first}\u2013{last} ({TZ_LABELS.get(tz, tz)})"
+    # Flask-Babel would convert to the app's zone: give it the wall-clock time in the session's.
+    day = format_date(start.date(), "full")
+    if start.date() == end.date():
+        return f"{day}, {start:%H:%M}\u2013{end:%H:%M} ({TZ_LABELS.get(tz, tz)})"
+    last = format_date(end.date(), "full")
+    return f"{day}, {start:%H:%M} \u2013 {last}, {end:%H:%M} ({TZ_LABELS.get(tz, tz)})"
 
 
 @bp.context_processor
