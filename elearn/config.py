@@ -68,9 +68,8 @@ class Defaults:
     STATUS_LIST_SIZE = 131_072
     ISSUER_NAME = "elearn"
     CERTIFICATE_EXPIRY_WARNING_DAYS = 90
-    # Events: guests' registrations are deleted this many days after the event ends (the one
-    # rule for guests' data, elearn.services.events.purge_guest_registrations).
-    GUEST_REGISTRATION_RETENTION_DAYS = 365
+    # Events: guests' registrations are deleted RETENTION["guest_registrations"] days (365 by
+    # default) after the event ends: the one rule for guests' data (docs/privacy.md).
     EVENT_MATERIAL_MAX_BYTES = 20 * 1024 * 1024  # a presentation (PDF) or an image
     # TrueType files (glyf outlines) for scripts the bundled fonts lack, asked after them in order;
     # without one, such letters are printed in Latin letters (docs/decisions/0009).

@@ -14,7 +14,7 @@ group = GROUPS["events"]
 
 @group.command("purge-guests")
 def events_purge_guests() -> None:
-    """Delete guests' registrations GUEST_REGISTRATION_RETENTION_DAYS after their event (cron)."""
+    """Delete guests' registrations RETENTION["guest_registrations"] after their event (cron)."""
     deleted = purge_guests(current_app, now=utcnow())
     click.echo(f"deleted {deleted} guest registration(s)")
 

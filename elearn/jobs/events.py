@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from elearn.domain.privacy import periods
 from elearn.jobs import unit_of_work
 from elearn.services import events
 
@@ -13,9 +14,9 @@ if TYPE_CHECKING:
 
 
 def purge_guests(app: Flask, *, now: datetime) -> int:
-    """Delete guests' registrations older than GUEST_REGISTRATION_RETENTION_DAYS after their
-    event; returns how many."""
-    days = int(app.config["GUEST_REGISTRATION_RETENTION_DAYS"])
+    """Delete guests' registrations older than the retention period after their event (the one
+    rule: RETENTION["guest_registrations"], docs/privacy.md); returns how many."""
+    days = periods(app.config["RETENTION"])["guest_registrations"]
     with unit_of_work(app) as session:
         return events.purge_guest_registrations(session, now, days=days)
 

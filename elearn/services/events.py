@@ -868,19 +868,25 @@ def attended(*, session: Session, user_id: int) -> list[tuple[Event, EventRegist
 # --- privacy ------------------------------------------------------------------------------------
 
 
-def purge_guest_registrations(session: Session, now: datetime, *, days: int = 365) -> int:
-    """Delete guests' registrations of events that ended ``days`` ago or more (the one rule for
-    guests' data; the privacy issue folds it into its retention rules). Evaluations stay,
-    without the link to the person. Returns how many were deleted."""
-    cutoff = now - timedelta(days=days)
-    old_events = select(Event.id).where(Event.ends_at <= cutoff)
-    ids = list(
-        session.exec(
+def due_guest_registrations(session: Session, now: datetime, *, days: int) -> list[int]:
+    """Guests' registrations of events that ended ``days`` ago or more."""
+    old_events = select(Event.id).where(Event.ends_at <= now - timedelta(days=days))
+    return [
+        i
+        for i in session.exec(
             select(EventRegistration.id).where(
                 EventRegistration.guest, col(EventRegistration.event_id).in_(old_events)
             )
         )
-    )
+        if i is not None
+    ]
+
+
+def purge_guest_registrations(session: Session, now: datetime, *, days: int = 365) -> int:
+    """Delete guests' registrations of events that ended ``days`` ago or more (the one rule for
+    guests' data; the privacy issue folds it into its retention rules). Evaluations stay,
+    without the link to the person. Returns how many were deleted."""
+    ids = due_guest_registrations(session, now, days=days)
     if not ids:
         return 0
     session.exec(  # type: ignore[call-overload]
