@@ -15,6 +15,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from elearn.clock import utcnow
     from elearn.config import instance_path_of, load_config
     from elearn.services.certificates import init_app as init_certificates
+    from elearn.services.events import init_app as init_events
+    from elearn.services.mail import init_app as init_mail
     from elearn.services.xapi import init_app as init_xapi
     from elearn.web import init_app as init_web
 
@@ -47,6 +49,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     init_certificates(app, now=utcnow())
     init_xapi(app)
+    init_mail(app)
+    init_events(app)
     auth.init_app(app)
     i18n.init_app(app)
     init_web(app)

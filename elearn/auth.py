@@ -24,6 +24,7 @@ ROLE_LABELS = {
     "manager": _l("Manager"),
     "certifier": _l("Certifier"),
     "panellist": _l("Panellist (standard setting)"),
+    "organiser": _l("Organiser (events)"),
     "admin": _l("Admin"),
     "editor": _l("Editor (case bank)"),
 }

@@ -68,6 +68,9 @@ class Defaults:
     STATUS_LIST_SIZE = 131_072
     ISSUER_NAME = "elearn"
     CERTIFICATE_EXPIRY_WARNING_DAYS = 90
+    # Events: guests' registrations are deleted RETENTION["guest_registrations"] days (365 by
+    # default) after the event ends: the one rule for guests' data (docs/privacy.md).
+    EVENT_MATERIAL_MAX_BYTES = 20 * 1024 * 1024  # a presentation (PDF) or an image
     # TrueType files (glyf outlines) for scripts the bundled fonts lack, asked after them in order;
     # without one, such letters are printed in Latin letters (docs/decisions/0009).
     CERTIFICATE_FONTS: tuple[str, ...] = ()
@@ -119,6 +122,34 @@ class Defaults:
     XAPI_BATCH_SIZE = 50
     XAPI_RETRY_MIN_SECONDS = 30  # the wait after a failure doubles from this ...
     XAPI_RETRY_MAX_SECONDS = 3600  # ... up to this
+    # E-mail (docs/decisions/0018). Messages are queued in the database with what causes them;
+    # `flask --app elearn mail send` (cron, or --loop) delivers them over SMTP. Without MAIL_HOST
+    # nothing is delivered: in development the admins' page /admin/mailbox shows what was queued.
+    # Keep the password in instance/config.py or ELEARN_MAIL_PASSWORD.
+    MAIL_HOST: str | None = None  # e.g. "smtp.example.no"
+    MAIL_PORT = 587
+    MAIL_SECURITY = "starttls"  # starttls (port 587), tls (implicit TLS, port 465), or none
+    MAIL_USERNAME = ""
+    MAIL_PASSWORD = ""
+    MAIL_CA_FILE: str | None = None  # a PEM file of CAs to trust instead of the system's
+    # The sender: "Name <address>". None: "ISSUER_NAME <noreply@the PUBLIC_URL's host>".
+    MAIL_FROM: str | None = None
+    MAIL_REPLY_TO: str | None = None  # where answers go, when not to MAIL_FROM
+    MAIL_TIMEOUT_SECONDS = 30
+    MAIL_BATCH_SIZE = 20  # messages claimed at a time by one sender
+    MAIL_RETRY_MIN_SECONDS = 60  # the wait after a temporary failure doubles from this ...
+    MAIL_RETRY_MAX_SECONDS = 3600  # ... up to this
+    MAIL_GIVE_UP_HOURS = 72  # a message still not delivered after this is kept as refused
+    MAIL_LOOP_SECONDS = 30  # `mail send --loop`: the pause between passes
+    # Self-service "forgot password": requests per address from one network address, and per
+    # account (the same answer is given whether or not the account exists).
+    # (The same limits hold for sign-up: each one e-mails the address.)
+    PASSWORD_FORGOT_LIMIT_PER_ADDRESS = "30 per hour"
+    PASSWORD_FORGOT_LIMIT_PER_ACCOUNT = "5 per hour"
+    PASSWORD_FORGOT_MINUTES = 60  # a reset link by e-mail works this long (an admin's: above)
+    # "Forgot password" answers no sooner than this, for a known address and an unknown alike.
+    PASSWORD_FORGOT_ANSWER_SECONDS = 0.25
+    SIGNUP_CONFIRM_HOURS = 24  # a sign-up's confirmation link works this long
 
 
 def instance_path_of(test_config: dict[str, Any] | None) -> Path:

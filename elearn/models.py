@@ -11,7 +11,7 @@ from sqlmodel import Field, SQLModel
 
 from elearn.clock import utcnow
 
-ROLES = ("learner", "manager", "certifier", "panellist", "admin", "editor")
+ROLES = ("learner", "manager", "certifier", "panellist", "organiser", "editor", "admin")
 
 
 # --- people and organisation ------------------------------------------------------------------
@@ -24,6 +24,8 @@ class OrgUnit(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200)
     parent_id: int | None = Field(default=None, foreign_key="org_unit.id", index=True)
+    # On a top-level unit only: municipality, county, state, public, private (audience rules).
+    org_type: str | None = Field(default=None, max_length=16)
 
 
 class User(SQLModel, table=True):
@@ -136,6 +138,8 @@ class SsoGrant(SQLModel, table=True):
     provider: str = Field(max_length=40, primary_key=True)
     kind: str = Field(max_length=10, primary_key=True)  # role | manages | unit
     value: str = Field(max_length=400, primary_key=True)
+
+
 class PrivacyRequest(SQLModel, table=True):
     """A person's request to erase their data (GDPR art. 17), and the administrator's decision:
     ``scope`` "default" keeps a valid certificate until it expires; "full" revokes it too."""
@@ -152,6 +156,24 @@ class PrivacyRequest(SQLModel, table=True):
     decided_by_id: int | None = Field(default=None, foreign_key="user_account.id")
     scope: str | None = Field(default=None, max_length=8)  # default | full
     reason: str = Field(default="", max_length=2000)  # the decision's reason, recorded
+
+
+class SignupRequest(SQLModel, table=True):
+    """A sign-up waiting for its owner to confirm the address by the link e-mailed to it: the
+    account exists only then, so nobody opens one in someone else's name, and the sign-up page
+    answers the same whether or not the address has an account. Only the token's hash is kept."""
+
+    __tablename__ = "signup_request"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, index=True)
+    name: str = Field(max_length=200)
+    password_hash: str = Field(max_length=255)
+    locale: str | None = Field(default=None, max_length=8)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime
+    expires_at: datetime = Field(index=True)
+    used_at: datetime | None = None
 
 
 class AppSetting(SQLModel, table=True):
@@ -585,7 +607,21 @@ class AuditCheckpoint(SQLModel, table=True):
 # --- learning records (xAPI) ---------------------------------------------------------------
 
 
-class XapiStatement(SQLModel, table=True):
+class OutboxFields(SQLModel):
+    """What every outbox row carries (xAPI statements, e-mail): written with its cause, claimed
+    by one sender, marked sent after the far side took it, or kept as refused with the reason.
+    The sending rules that use these columns are in ``elearn.jobs.outbox``."""
+
+    created_at: datetime
+    tries: int = 0
+    next_try_at: datetime = Field(index=True)
+    claimed_until: datetime | None = None  # a sender is sending it; another leaves it alone
+    sent_at: datetime | None = Field(default=None, index=True)
+    rejected_at: datetime | None = None
+    last_error: str | None = Field(default=None, max_length=500)
+
+
+class XapiStatement(OutboxFields, table=True):
     """One statement on its way to the LRS: written with the event, sent later, never changed.
 
     A row is only marked sent after the LRS has stored it; a statement the LRS refuses as
@@ -597,13 +633,42 @@ class XapiStatement(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     statement_id: str = Field(max_length=36, unique=True)
     statement: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
-    created_at: datetime
-    tries: int = 0
-    next_try_at: datetime = Field(index=True)
-    claimed_until: datetime | None = None  # a flush is sending it; another leaves it alone
-    sent_at: datetime | None = Field(default=None, index=True)
-    rejected_at: datetime | None = None
-    last_error: str | None = Field(default=None, max_length=500)
+
+
+# --- e-mail ---------------------------------------------------------------------------------------
+
+
+class MailMessage(OutboxFields, table=True):
+    """One e-mail on its way out, rendered when queued (in the recipient's language) and never
+    changed; sent by ``flask --app elearn mail send`` (docs/decisions/0018)."""
+
+    __tablename__ = "mail_message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    # Its cause, e.g. "assignment-overdue:12:34": the same cause never queues a second message.
+    dedupe_key: str | None = Field(default=None, max_length=200, unique=True)
+    message_id: str = Field(max_length=200, unique=True)  # the Message-ID header, kept on retries
+    to_address: str = Field(max_length=254, index=True)
+    template: str = Field(max_length=80)
+    lang: str = Field(max_length=8)
+    subject: str = Field(max_length=300)
+    body_text: str = Field(sa_column=Column(Text, nullable=False))
+    body_html: str = Field(sa_column=Column(Text, nullable=False))
+    reply_to: str | None = Field(default=None, max_length=254)
+    unsubscribe_url: str | None = Field(default=None, max_length=500)
+
+
+class MailAttachment(SQLModel, table=True):
+    """A file sent with a message (an .ics invitation, a certificate)."""
+
+    __tablename__ = "mail_attachment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: int = Field(foreign_key="mail_message.id", index=True)
+    position: int
+    filename: str = Field(max_length=200)
+    content_type: str = Field(max_length=100)
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
 # --- scheduled sittings -------------------------------------------------------------------------
@@ -763,3 +828,127 @@ class UnitNextStep(SQLModel, table=True):
     done_at: datetime | None = None
     created_by_id: int | None = Field(default=None, foreign_key="user_account.id")
     created_at: datetime = Field(default_factory=utcnow)
+
+
+# --- events (information meetings, webinars, workshops, network meetings) -----------------------
+
+
+class Event(SQLModel, table=True):
+    """An event people register for. Texts are {language: text}; shown with fallback."""
+
+    __tablename__ = "event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16, index=True)  # see elearn.domain.events.KINDS
+    language: str = Field(max_length=8)  # the language it is held in
+    title: dict[str, str] = Field(sa_column=Column(JSON, nullable=False))
+    description: dict[str, str] = Field(sa_column=Column(JSON, nullable=False))
+    place: str = Field(default="", max_length=500)  # an address; "" when only online
+    online_url: str = Field(default="", max_length=500)  # shown only to registered people
+    capacity_in_person: int = 0
+    capacity_online: int = 0
+    registration_deadline: datetime
+    starts_at: datetime = Field(index=True)  # the first session's start (listing, deadlines)
+    ends_at: datetime  # the last session's end
+    # Open to all when both are empty; otherwise organisation types or unit ids (with subunits).
+    audience_types: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    audience_units: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # The event's own questions: [{"id": "diet", "label": {lang: text}}].
+    questions: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    contact_name: str = Field(default="", max_length=200)
+    contact_email: str = Field(default="", max_length=254)
+    created_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+    created_at: datetime
+    cancelled_at: datetime | None = None
+    reminded_day_at: datetime | None = None  # the day-before reminders were queued
+    reminded_link_at: datetime | None = None  # the online link was sent (an hour before)
+
+
+class EventOrganiser(SQLModel, table=True):
+    __tablename__ = "event_organiser"
+
+    event_id: int = Field(foreign_key="event.id", primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", primary_key=True, index=True)
+
+
+class EventSession(SQLModel, table=True):
+    """One meeting of an event: stored in UTC with the time zone it is held in."""
+
+    __tablename__ = "event_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="event.id", index=True)
+    starts_at: datetime
+    ends_at: datetime
+    tz: str = Field(max_length=40)  # Europe/Oslo | Europe/Copenhagen
+
+
+class EventRegistration(SQLModel, table=True):
+    """A person's place (or place in the queue). ``nonce`` keys the personal link, whose
+    secret half is an HMAC under the app's key: the database alone gives no usable link."""
+
+    __tablename__ = "event_registration"
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="event.id", index=True)
+    user_id: int | None = Field(default=None, foreign_key="user_account.id", index=True)
+    nonce: str = Field(max_length=32, unique=True)
+    name: str = Field(max_length=200)
+    email: str = Field(max_length=254, index=True)
+    organisation: str = Field(default="", max_length=200)
+    org_type: str | None = Field(default=None, max_length=16)
+    mode: str = Field(max_length=10)  # in_person | online
+    answers: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    language: str = Field(max_length=8)
+    # pending (a guest who has not confirmed; the place is held) | confirmed | waiting | cancelled
+    status: str = Field(max_length=10, index=True)
+    held_until: datetime | None = None
+    created_at: datetime
+    confirmed_at: datetime | None = None  # the address was confirmed (guests) or signed in
+    promoted_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    checked_in_at: datetime | None = None
+    guest: bool = False
+
+
+class StoredFile(SQLModel, table=True):
+    """A file kept under instance/files/ (elearn.services.files); the row says what it is."""
+
+    __tablename__ = "stored_file"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=64, unique=True)  # random; the file's name on disk
+    filename: str = Field(max_length=200)
+    content_type: str = Field(max_length=100)
+    size: int
+    sha256: str = Field(max_length=64)
+    created_at: datetime
+
+
+class EventMaterial(SQLModel, table=True):
+    __tablename__ = "event_material"
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="event.id", index=True)
+    file_id: int = Field(foreign_key="stored_file.id")
+    title: str = Field(max_length=200)
+    uploaded_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+    uploaded_at: datetime
+
+
+class EventEvaluation(SQLModel, table=True):
+    """A participant's evaluation of an event, once per registration."""
+
+    __tablename__ = "event_evaluation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    registration_id: int | None = Field(
+        default=None, foreign_key="event_registration.id", unique=True
+    )
+    event_id: int = Field(foreign_key="event.id", index=True)
+    rating: int
+    useful: str = Field(default="", sa_column=Column(Text, nullable=False))
+    improve: str = Field(default="", sa_column=Column(Text, nullable=False))
+    submitted_at: datetime

@@ -27,6 +27,7 @@ ROLE_USERS = {
     "admin": "admin@example.org",
     "panellist": "panellist@example.org",
     "panellist2": "panellist2@example.org",
+    "organiser": "organiser@example.org",
     "new-learner": "learner2@example.org",  # has not started any course
     "editor": "editor@example.org",
 }

@@ -54,6 +54,8 @@ GROUPS = {
         ("xapi", "Learning records (xAPI) sent to a Learning Record Store."),
         ("sittings", "Scheduled sittings: draw their forms ahead."),
         ("privacy", "Personal data: retention, a person's export and erasure."),
+        ("events", "Events: guests' data, reminders."),
+        ("mail", "E-mail: deliver the outbox over SMTP, see what waits."),
     )
 }
 

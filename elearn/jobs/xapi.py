@@ -21,11 +21,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import or_
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from elearn.domain.xapi import XAPI_VERSION
-from elearn.jobs import unit_of_work
+from elearn.jobs import outbox, unit_of_work
 from elearn.models import XapiStatement
 from elearn.services.xapi import XapiSettings, requeue_rejected
 
@@ -150,36 +149,15 @@ def flush(
     return report
 
 
-def _is_postgresql(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
-
-
 def _claim(session: Session, settings: XapiSettings, now: datetime) -> list[XapiStatement]:
     """Take the next due batch for this flush; a concurrent flush skips what another holds."""
-    query = (
-        select(XapiStatement)
-        .where(
-            col(XapiStatement.sent_at).is_(None),
-            col(XapiStatement.rejected_at).is_(None),
-            XapiStatement.next_try_at <= now,
-            or_(col(XapiStatement.claimed_until).is_(None), col(XapiStatement.claimed_until) < now),
-        )
-        .order_by(col(XapiStatement.id))
-        .limit(settings.batch_size)
-    )
-    if _is_postgresql(session):
-        query = query.with_for_update(skip_locked=True)
-    rows = list(session.exec(query).all())
-    lease = now + timedelta(seconds=settings.timeout * 3 + 60)
-    for row in rows:
-        row.claimed_until = lease
-    return rows
+    lease = timedelta(seconds=settings.timeout * 3 + 60)
+    return outbox.claim(session, XapiStatement, now=now, limit=settings.batch_size, lease=lease)
 
 
 def _sent(rows: list[XapiStatement], now: datetime, report: FlushReport, note: str = "") -> None:
     for row in rows:
-        row.sent_at, row.claimed_until, row.last_error = now, None, note or None
-        row.tries += 1
+        outbox.mark_sent(row, now, note)
         report.sent += 1
 
 
@@ -191,9 +169,7 @@ def _wait(
     report: FlushReport,
 ) -> None:
     for row in rows:
-        row.tries += 1
-        row.next_try_at = now + settings.delay(row.tries, reply.retry_after)
-        row.claimed_until, row.last_error = None, reply.describe()
+        outbox.mark_waiting(row, now, settings.backoff, reply.describe(), reply.retry_after)
     report.problem = reply.describe()
 
 
@@ -211,9 +187,7 @@ def _one_by_one(
         elif reply.status == 409:  # it holds a statement with this id: ours, sent before
             _sent([row], clock(), report, "the LRS already held it (409)")
         elif reply.refused:
-            row.tries += 1
-            row.rejected_at, row.claimed_until = clock(), None
-            row.last_error = reply.describe()
+            outbox.mark_refused(row, clock(), reply.describe())
             report.rejected += 1
         else:
             _wait(settings, rows[index:], clock(), reply, report)

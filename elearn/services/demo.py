@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import secrets
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlmodel import Session, select
 
 from elearn.domain.errors import NotFound
-from elearn.models import Assignment, ManagerUnit
-from elearn.services import accounts, cases, certificates, exams, learning, reports
+from elearn.domain.events import SessionTime
+from elearn.models import Assignment, Event, EventRegistration, ManagerUnit
+from elearn.services import accounts, cases, certificates, events, exams, learning, reports
 
 DEMO_PASSWORD = "elearn-demo"
 MUNICIPALITY = "Eksempel kommune"
@@ -32,6 +34,8 @@ DEMO_USERS: tuple[tuple[str, str, tuple[str, ...], str | None], ...] = (
     ("certifier2@example.org", "Siri Sensor", ("certifier", "learner"), "Innkjøp"),
     # Reviews and publishes the case bank's cases (decision 0020).
     ("editor@example.org", "Eli Redaktør", ("editor",), None),
+    # Runs the demo events: sees their participants, checks people in, uploads materials.
+    ("organiser@example.org", "Olav Arrangør", ("organiser",), None),
 )
 CERTIFIERS = ("certifier@example.org", "certifier2@example.org")
 
@@ -65,6 +69,7 @@ def create_demo(
     for email in ("learner@example.org", "certifier2@example.org"):
         _complete_exam_courses(session, email, now)
     _demo_manager(session, now)
+    _demo_events(session, now)
     if authority is not None:
         _demo_certificates(session, authority, now)
     if cases_dir is not None and cases_dir.is_dir():
@@ -179,3 +184,157 @@ def _demo_manager(session: Session, now: datetime) -> None:
             actor_id=manager.id,
             now=now,
         )
+
+
+def _demo_events(session: Session, now: datetime) -> None:
+    """Upcoming events of each kind: in person, online, hybrid, one full with a waiting list,
+    one for certain organisation types only. Made once (none exists yet)."""
+    if session.exec(select(Event)).first() is not None:
+        return
+    organiser = accounts.find_user(session=session, email="organiser@example.org")
+    if organiser is None or organiser.id is None:
+        return
+    root = accounts.ensure_unit_path(session=session, path=MUNICIPALITY)
+    if root.org_type is None:
+        root.org_type = "municipality"
+    day = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+
+    def at(days: int, hour: int, minutes: int = 0) -> datetime:
+        """``days`` ahead, moved on to a Monday to Thursday (so a two-day workshop is on
+        weekdays)."""
+        when = day + timedelta(days=days)
+        while when.weekday() >= 4:
+            when += timedelta(days=1)
+        return when.replace(hour=hour, minute=minutes, tzinfo=None)
+
+    drafts = [
+        events.Draft(
+            kind="information",
+            language="nb",
+            title={
+                "nb": "Informasjonsmøte: bærekraftige anskaffelser i kommunen",
+                "en": "Information meeting: sustainable procurement in the municipality",
+            },
+            description={
+                "nb": "Hva sier regelverket, og hvordan kommer vi i gang? Kaffe fra 08.30.",
+                "en": "What the rules say, and how to begin. Coffee from 8.30.",
+            },
+            sessions=[SessionTime(at(9, 9), at(9, 11), "Europe/Oslo")],
+            deadline=(at(9, 9) - timedelta(days=2)).replace(tzinfo=UTC),
+            place="Rådhuset, Storgata 1, 0155 Oslo",
+            capacity_in_person=40,
+            questions=["Allergier eller matbehov?"],
+            contact_name="Olav Arrangør",
+            contact_email="organiser@example.org",
+        ),
+        events.Draft(
+            kind="webinar",
+            language="da",
+            title={
+                "da": "Webinar: klimakrav i udbud",
+                "en": "Webinar: climate requirements in tenders",
+            },
+            description={
+                "da": "Hvordan stiller man klimakrav, der kan kontrolleres?",
+                "en": "How to set climate requirements that can be checked.",
+            },
+            sessions=[SessionTime(at(12, 13), at(12, 14), "Europe/Copenhagen")],
+            deadline=(at(12, 13) - timedelta(hours=3)).replace(tzinfo=UTC),
+            online_url="https://meet.example.org/klimakrav",
+            capacity_online=200,
+            contact_name="Olav Arrangør",
+            contact_email="organiser@example.org",
+        ),
+        events.Draft(
+            kind="workshop",
+            language="nb",
+            title={
+                "nb": "Verksted: dilemmatrening i etisk handel",
+                "en": "Workshop: dilemma training in ethical trade",
+            },
+            description={
+                "nb": "To halve dager med case og diskusjon, på stedet eller på nett.",
+                "en": "Two half days of cases and discussion, in person or online.",
+            },
+            sessions=[
+                SessionTime(at(20, 9), at(20, 12), "Europe/Oslo"),
+                SessionTime(
+                    at(20, 9) + timedelta(days=1), at(20, 12) + timedelta(days=1), "Europe/Oslo"
+                ),
+            ],
+            deadline=(at(20, 9) - timedelta(days=3)).replace(tzinfo=UTC),
+            place="Kulturhuset, Kirkegata 5, Drammen",
+            capacity_in_person=20,
+            online_url="https://meet.example.org/dilemma",
+            capacity_online=50,
+            questions=["Allergier eller matbehov?", "Hva ønsker du å diskutere?"],
+            contact_name="Olav Arrangør",
+            contact_email="organiser@example.org",
+        ),
+        events.Draft(
+            kind="network",
+            language="nb",
+            title={"nb": "Nettverksmøte for innkjøpere", "en": "Network meeting for buyers"},
+            description={
+                "nb": "Temamøte om dokumentasjon av leverandørkjeder. "
+                "Presentasjonene deles etterpå.",
+                "en": "Themed meeting on documenting supply chains. Slides are shared afterwards.",
+            },
+            sessions=[SessionTime(at(5, 14), at(5, 16), "Europe/Oslo")],
+            deadline=(at(5, 14) - timedelta(days=1)).replace(tzinfo=UTC),
+            place="Innkjøpshuset, Bergen",
+            capacity_in_person=2,
+            contact_name="Olav Arrangør",
+            contact_email="organiser@example.org",
+        ),
+        events.Draft(
+            kind="information",
+            language="nb",
+            title={
+                "nb": "Informasjonsmøte for offentlige innkjøpere",
+                "en": "Information meeting for public buyers",
+            },
+            description={
+                "nb": "Kun for innkjøpere i kommuner, fylkeskommuner og statlige virksomheter.",
+                "en": "Only for buyers in municipalities, county councils and state agencies.",
+            },
+            sessions=[SessionTime(at(15, 10), at(15, 12), "Europe/Oslo")],
+            deadline=(at(15, 10) - timedelta(days=1)).replace(tzinfo=UTC),
+            place="Statens hus, Trondheim",
+            capacity_in_person=30,
+            online_url="https://meet.example.org/offentlig",
+            capacity_online=100,
+            audience_types=["municipality", "county", "state"],
+            contact_name="Olav Arrangør",
+            contact_email="organiser@example.org",
+        ),
+    ]
+    made = [
+        events.create_event(
+            session=session, draft=d, organiser_ids=[], created_by=organiser.id, now=now
+        )
+        for d in drafts
+    ]
+    full = made[3]
+    people = ("kari.gyldig@example.org", "rune.tilbakekalt@example.org", "eva.utlopt@example.org")
+    for n, email in enumerate(people):
+        user = accounts.find_user(session=session, email=email)
+        if user is None:
+            continue
+        session.add(
+            EventRegistration(
+                event_id=full.id or 0,
+                user_id=user.id,
+                nonce=secrets.token_hex(12),
+                name=user.name,
+                email=user.email,
+                organisation=MUNICIPALITY,
+                org_type="municipality",
+                mode="in_person",
+                language="nb",
+                status="confirmed" if n < 2 else "waiting",
+                created_at=now,
+                confirmed_at=now,
+            )
+        )
+    session.flush()

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Column, Table, cast, delete, or_, update
+from sqlalchemy import Column, Table, cast, delete, func, or_, update
 from sqlalchemy import String as SAString
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, SQLModel, col, select
@@ -37,7 +37,7 @@ from elearn.models import (
     User,
     XapiStatement,
 )
-from elearn.services import accounts, audit
+from elearn.services import accounts, audit, events
 
 ANONYMOUS_EMAIL = "anonymous@erased.invalid"
 ASKED_ALREADY = N_("You have asked for erasure already; an administrator will decide.")
@@ -59,6 +59,44 @@ def _owner_columns() -> list[tuple[Table, Column[Any]]]:
         if any(fk.column.table.name == "user_account" for fk in column.foreign_keys):
             found.append((table, column))
     return found
+
+
+ADDRESS_COLUMNS = ("email", "to_address")
+
+
+def _address_columns() -> list[tuple[Table, Column[Any]]]:
+    """Every table that holds an e-mail address in a column of its own, but the users'."""
+    return [
+        (table, table.columns[name])
+        for table in SQLModel.metadata.sorted_tables
+        if table.name != "user_account"
+        for name in ADDRESS_COLUMNS
+        if name in table.columns
+    ]
+
+
+def _delete_rows(session: Session, table: Table, where: Any) -> int:
+    """Delete rows, first letting go of rows elsewhere that point at them: a nullable reference
+    is cleared (an event evaluation stays, without its registration), others are deleted (a
+    queued message's attachments)."""
+    ids = (
+        [row[0] for row in session.execute(sa_select(table.c.id).where(where))]
+        if ("id" in table.columns)
+        else []
+    )
+    if ids:
+        for child in SQLModel.metadata.sorted_tables:
+            for fk_column in child.columns:
+                if not any(fk.column.table is table for fk in fk_column.foreign_keys):
+                    continue
+                if fk_column.nullable:
+                    session.execute(
+                        update(child).where(fk_column.in_(ids)).values({fk_column.name: None})
+                    )
+                else:
+                    session.execute(delete(child).where(fk_column.in_(ids)))
+    gone = session.execute(delete(table).where(where))
+    return int(getattr(gone, "rowcount", 0) or 0)
 
 
 def _plain(value: Any) -> Any:
@@ -116,13 +154,23 @@ def export_person(*, session: Session, user_id: int) -> dict[str, Any]:
             continue
         rows = _rows(session, table, column == user_id)
         for row in rows:
-            for secret in ("token_hash", "password_hash"):
+            for secret in ("token_hash", "password_hash", "nonce"):
                 if secret in row:
                     row[secret] = "<kept secret>"
             for other in ("decided_by_id", "granted_by_id", "created_by_id", "reviewed_by_id"):
                 if other in row and row[other] not in (None, user_id):
                     row[other] = "someone else"
         out[table.name] = rows
+    for table, column in _address_columns():
+        rows = _rows(session, table, func.lower(column) == user.email.lower())
+        for row in rows:
+            for secret in ("body_text", "body_html", "token_hash", "password_hash", "nonce"):
+                if secret in row:
+                    row[secret] = "<kept secret>"  # a message may hold a live one-time link
+        if rows:
+            out.setdefault(table.name, [])
+            known = {r.get("id") for r in out[table.name]}
+            out[table.name] += [r for r in rows if r.get("id") not in known]
     out["exam_attempts"] = list(_attempts(session, user_id))
     out["certificates"] = [
         {
@@ -460,10 +508,15 @@ def erase(
     for table, column in reversed(_owner_columns()):
         if table.name in KEPT or table.name in SPECIAL:
             continue
-        gone = session.execute(delete(table).where(column == user_id))
-        count = int(getattr(gone, "rowcount", 0) or 0)
+        count = _delete_rows(session, table, column == user_id)
         if count:
             report.deleted[table.name] = count
+    # Rows that hold the person's address but no user id: queued e-mail, a sign-up waiting for
+    # its confirmation, registrations made as a guest.
+    for table, column in _address_columns():
+        count = _delete_rows(session, table, func.lower(column) == user.email.lower())
+        if count:
+            report.deleted[table.name] = report.deleted.get(table.name, 0) + count
 
     # The audit log: entries stay sealed and verifiable, no longer leading to the person.
     audit.forget_person(session=session, user_id=user_id)
@@ -590,6 +643,11 @@ def retention(
             len(without),
         ),
         RuleResult("sent_learning_records", N_("learning records sent to the LRS"), len(sent)),
+        RuleResult(
+            "guest_registrations",
+            N_("guests' event registrations after the event"),
+            len(events.due_guest_registrations(session, now, days=days["guest_registrations"])),
+        ),
     ]
     if dry_run:
         return results
@@ -611,6 +669,7 @@ def retention(
         )
     if sent:
         session.execute(delete(XapiStatement).where(col(XapiStatement.id).in_(sent)))
+    events.purge_guest_registrations(session, now, days=days["guest_registrations"])
     audit.record(
         session=session,
         action="privacy.retention_applied",

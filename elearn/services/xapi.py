@@ -17,12 +17,11 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-import sqlalchemy as sa
-from sqlalchemy import and_, func
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from elearn.domain import xapi
 from elearn.domain.content import CourseSpec, ExamSpec, ModuleSpec
+from elearn.jobs import outbox
 from elearn.models import Certificate, ExamAttempt, User, XapiStatement
 
 INFO_KEY = "elearn.xapi"  # where a session carries the settings (see elearn.db.open_session)
@@ -44,12 +43,13 @@ class XapiSettings:
     def statements_url(self) -> str:
         return self.endpoint.rstrip("/") + "/" + STATEMENTS_PATH
 
+    @property
+    def backoff(self) -> outbox.Backoff:
+        return outbox.Backoff(self.retry_min, self.retry_max)
+
     def delay(self, tries: int, retry_after: float | None = None) -> timedelta:
         """Wait before the next try: doubling from ``retry_min`` up to ``retry_max``."""
-        seconds = min(self.retry_max, self.retry_min * 2 ** max(0, tries - 1))
-        if retry_after is not None:
-            seconds = max(seconds, min(retry_after, 24 * 3600))
-        return timedelta(seconds=seconds)
+        return self.backoff.delay(tries, retry_after)
 
 
 def settings_from_config(*, config: Any) -> XapiSettings | None:
@@ -240,56 +240,17 @@ def certificate_earned(*, session: Session, certificate: Certificate, title: xap
 # --- looking -------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class OutboxStatus:
-    waiting: int
-    sent: int
-    rejected: int
-    oldest_waiting: datetime | None
-    next_try_at: datetime | None
-    last_error: str | None
+OutboxStatus = outbox.OutboxStatus
 
 
 def status(*, session: Session) -> OutboxStatus:
-    pending = and_(col(XapiStatement.sent_at).is_(None), col(XapiStatement.rejected_at).is_(None))
-    # Five figures of one table in one query (sqlmodel's select types at most four columns).
-    waiting, sent, rejected, oldest, next_try = session.execute(
-        sa.select(
-            func.count().filter(pending),
-            func.count(col(XapiStatement.sent_at)),
-            func.count(col(XapiStatement.rejected_at)),
-            func.min(XapiStatement.created_at).filter(pending),
-            func.min(XapiStatement.next_try_at).filter(pending),
-        )
-    ).one()
-    first_error = session.exec(
-        select(XapiStatement.last_error).where(pending).order_by(col(XapiStatement.id)).limit(1)
-    ).first()
-    return OutboxStatus(
-        waiting=waiting,
-        sent=sent,
-        rejected=rejected,
-        oldest_waiting=oldest,
-        next_try_at=next_try,
-        last_error=first_error,
-    )
+    return outbox.status(session, XapiStatement)
 
 
 def rejected(*, session: Session, limit: int = 50) -> list[XapiStatement]:
-    return list(
-        session.exec(
-            select(XapiStatement)
-            .where(col(XapiStatement.rejected_at).is_not(None))
-            .order_by(col(XapiStatement.id))
-            .limit(limit)
-        ).all()
-    )
+    return outbox.rejected(session, XapiStatement, limit=limit)
 
 
 def requeue_rejected(*, session: Session, now: datetime) -> int:
     """Offer the rejected statements to the LRS again (after its operator fixed what it refused)."""
-    rows = rejected(session=session, limit=100_000)
-    for row in rows:
-        row.rejected_at, row.next_try_at = None, now
-    session.flush()
-    return len(rows)
+    return outbox.requeue_rejected(session, XapiStatement, now=now)

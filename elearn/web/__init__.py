@@ -136,6 +136,7 @@ def init_app(app: Flask) -> None:
         cases,
         certificates,
         certify,
+        events,
         exam,
         inputs,
         issuer,
@@ -165,6 +166,8 @@ def init_app(app: Flask) -> None:
     sso.init_app(app)
     app.register_blueprint(privacy.bp)
     app.register_blueprint(cases.bp)
+    app.register_blueprint(events.bp)
+    app.register_blueprint(events.organise)
     app.before_request(_refuse_nul_in_query)
     app.after_request(_security_headers)
 

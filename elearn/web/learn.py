@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -47,9 +47,29 @@ def home() -> Any:
             prog = learning.progress(session=session, user_id=current_user.id, view=view)
             if prog.started:
                 cards.append((view, prog, learning.continue_module(view=view, prog=prog)))
+    my_events = _my_events(session)
     return render_template(
-        "learn/home.html", cards=cards, bookings=bookings, pick=pick, lang=current_language()
+        "learn/home.html",
+        cards=cards,
+        bookings=bookings,
+        pick=pick,
+        lang=current_language(),
+        my_events=my_events,
+        now=utcnow(),
     )
+
+
+def _my_events(session: Any) -> list[tuple[Any, Any, str, str]]:
+    """Events the user registered for (and attended): part of their learning record."""
+    from elearn.domain.events import localized, personal_token
+    from elearn.services import events
+
+    secret = current_app.secret_key
+    key = secret.encode() if isinstance(secret, str) else bytes(secret or b"")
+    return [
+        (e, r, localized(e.title, current_language()), personal_token(key, r.nonce))
+        for e, r in events.registrations_of(session=session, user_id=current_user.id)
+    ]
 
 
 @bp.get("/courses")

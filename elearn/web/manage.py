@@ -29,7 +29,7 @@ from elearn.clock import utcnow
 from elearn.db import get_session
 from elearn.domain.localize import pick
 from elearn.i18n import current_language
-from elearn.services import certificates, learning, next_steps, reports, sittings
+from elearn.services import certificates, events, learning, next_steps, reports, sittings
 from elearn.services.exams import active_exams, attempts_of
 from elearn.services.paging import page_of_list
 from elearn.web import authority
@@ -188,6 +188,7 @@ def unit(unit_id: int) -> Any:
         expiring=page_of_list(rows=expiring, number=_page_number(), size=PEOPLE_PER_PAGE),
         assignments=reports.assignments_for(session=session, tree=tree, unit_id=unit_id),
         booked=sittings.booked_in_units(session=session, unit_ids=tree.subtree(unit_id), now=now),
+        events=events.attendance_in_units(session=session, unit_ids=tree.subtree(unit_id)),
         form=form,
         next_steps=agreed,
         next_step_form=_next_step_form(session),
@@ -302,6 +303,8 @@ def person(unit_id: int, user_id: int) -> Any:
         exams=exam_rows,
         held=held,
         lang=lang,
+        events=events.registrations_of(session=session, user_id=user_id),
+        now=now,
     )
 
 

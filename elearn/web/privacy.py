@@ -74,6 +74,12 @@ class CloseAccountForm(FlaskForm):
 # --- the notice ----------------------------------------------------------------------------------
 
 
+@bp.app_template_global("retention_days")
+def retention_days(key: str) -> int:
+    """A retention period in days, as configured, for a page that promises it."""
+    return periods(current_app.config["RETENTION"])[key]
+
+
 @bp.get("/privacy")
 @public
 def notice() -> Any:

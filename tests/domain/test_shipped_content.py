@@ -10,6 +10,7 @@ import pytest
 
 from elearn.content.loader import ContentSet, load_content
 from elearn.content.markdown import outline
+from elearn.domain.lint import lint_items
 
 ROOT = Path(__file__).resolve().parents[2]
 BANK = "soa-baerekraft"
@@ -99,3 +100,31 @@ def test_legal_items_are_dated(content: ContentSet) -> None:
     ]
     # Law changes: almost every legal item says when its fact held.
     assert len(undated) <= 5, undated
+
+
+@pytest.mark.parametrize("lang", ["nb", "en"])
+def test_the_certification_pool_gives_no_cue_the_lint_measures(
+    content: ContentSet, lang: str
+) -> None:
+    # Issue 18: the main pool (what the certification exam draws) and the whole bank stay within
+    # the lint's limits: the key longest in at most 30 % of single-choice items, absolute words
+    # not only in distractors, key positions 20-30 %, negative stems in capitals.
+    items = content.banks[BANK].items
+    main = [i.spec for i in items if (i.spec.pool or "main") == "main"]
+    for chosen in (main, [i.spec for i in items]):
+        lint = lint_items(chosen, lang)
+        assert lint.findings == [], lint.findings
+
+
+def test_every_numeric_item_says_how_to_write_the_answer(content: ContentSet) -> None:
+    # Issue 18: each language states the same format and tolerance ("The answer must be exact",
+    # or the tolerance in words), so no language leaves the candidate guessing.
+    marks = {"nb": ("nøyaktig", "godtas"), "en": ("exact", "accepted")}
+    silent = [
+        (i.spec.id, lang)
+        for i in content.banks[BANK].items
+        if i.spec.type == "numeric" and (i.spec.pool or "main") == "main"
+        for lang, text in i.spec.text.items()
+        if not any(m in text.stem for m in marks.get(lang, ()))
+    ]
+    assert silent == []

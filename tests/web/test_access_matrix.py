@@ -12,7 +12,16 @@ from elearn.db import engine_of
 from elearn.models import User
 from tests.conftest import COURSE, csrf_token, english_client, login
 
-ROLES = ("anonymous", "learner", "manager", "certifier", "panellist", "admin", "editor")
+ROLES = (
+    "anonymous",
+    "learner",
+    "manager",
+    "certifier",
+    "panellist",
+    "organiser",
+    "editor",
+    "admin",
+)
 # What each role reaches; the manager also holds the learner role in the demo data.
 HOLDS = {
     "anonymous": set(),
@@ -20,6 +29,7 @@ HOLDS = {
     "manager": {"manager", "learner"},
     "certifier": {"certifier"},
     "panellist": {"panellist"},
+    "organiser": {"organiser"},
     "admin": {"admin"},
     "editor": {"editor"},
 }
@@ -33,6 +43,10 @@ EXAMPLES = {
     # A check question's image: the shipped items have none, so "not found" for a learner.
     "learn.check_image": f"/courses/{COURSE}/modules/01-what-is-sustainability/check/1/images/0",
     "auth.reset": "/reset/not-a-token",
+    "auth.confirm_signup": "/signup/confirm/not-a-token",
+    "admin.mailbox_message": "/admin/mailbox/999999",
+    "admin.mailbox_html": "/admin/mailbox/999999/html",
+    "admin.mailbox_file": "/admin/mailbox/999999/files/0",
     "admin.edit_user": "/admin/users/{learner_id}",
     "admin.reset_link": "/admin/users/{learner_id}/reset-link",
     "static": "/static/elearn.css",
@@ -98,6 +112,25 @@ EXAMPLES = {
     "cases.remove_upload": "/cases/999999/attachments/1/delete",
     "cases.submit": "/cases/999999/submit",
     "cases.review": "/cases/999999/review",
+    # Made-up events and links: "not found" for everyone; an organiser's other events too.
+    "events.detail": "/events/999999",
+    "events.register": "/events/999999/register",
+    "events.check_email": "/events/999999/check-your-email",
+    "events.registration": "/events/registration/0.0",
+    "events.confirm": "/events/registration/0.0/confirm",
+    "events.change": "/events/registration/0.0/change",
+    "events.cancel": "/events/registration/0.0/cancel",
+    "events.evaluate": "/events/registration/0.0/evaluation",
+    "events.calendar": "/events/registration/0.0/invitation.ics",
+    "events.material_by_link": "/events/registration/0.0/materials/1",
+    "events.material": "/events/999999/materials/1",
+    "organise.detail": "/organise/events/999999",
+    "organise.participants_csv": "/organise/events/999999/participants.csv",
+    "organise.check_in": "/organise/events/999999/check-in",
+    "organise.check_in_code": "/organise/events/999999/check-in/0.0",
+    "organise.upload": "/organise/events/999999/materials",
+    "organise.organiser_material": "/organise/events/999999/materials/1",
+    "organise.cancel_event": "/organise/events/999999/cancel",
 }
 # Routes that end the session: checked for anonymous visitors only (test_sessions.py does the rest).
 SIGNS_OUT = {"auth.logout", "auth.sign_out_everywhere"}
@@ -105,6 +138,10 @@ NOT_FOUND_OK = {
     "auth.reset",
     "learn.check_image",
     "exam.item_image",
+    "auth.confirm_signup",
+    "admin.mailbox_message",
+    "admin.mailbox_html",
+    "admin.mailbox_file",
     "issuer.key",
     "issuer.credential_jsonld",
     "exam.item",
@@ -146,6 +183,24 @@ NOT_FOUND_OK = {
     "cases.remove_upload",
     "cases.submit",
     "cases.review",
+    "events.detail",
+    "events.register",
+    "events.check_email",
+    "events.registration",
+    "events.confirm",
+    "events.change",
+    "events.cancel",
+    "events.evaluate",
+    "events.calendar",
+    "events.material_by_link",
+    "events.material",
+    "organise.detail",
+    "organise.participants_csv",
+    "organise.check_in",
+    "organise.check_in_code",
+    "organise.upload",
+    "organise.organiser_material",
+    "organise.cancel_event",
 }
 
 

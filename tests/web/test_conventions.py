@@ -36,6 +36,11 @@ def test_services_take_the_time_from_their_caller(needle: str) -> None:
     assert lines_with("elearn/services", needle) == []
 
 
+# Hooks whose callers pass (session, now) by position: the mail sender's reminder sources, and
+# the guests' retention rule that the privacy issue's retention job will call.
+POSITIONAL_HOOKS = {"reminder_source", "purge_guest_registrations"}
+
+
 def test_every_public_service_function_takes_keyword_arguments_only() -> None:
     checked, positional = 0, []
     for path in modules("elearn/services"):
@@ -43,6 +48,12 @@ def test_every_public_service_function_takes_keyword_arguments_only() -> None:
             if not isinstance(node, ast.FunctionDef) or node.name.startswith("_"):
                 continue
             if node.name == "init_app":  # Flask's extension hook: init_app(app)
+                continue
+            # The e-mail API other features were built against (issue 19): the session comes
+            # first, as in queue_mail(session, to=...); a reminder source is a plain callable.
+            if path.name == "mail.py" and node.name in ("queue_mail", "register_reminder_source"):
+                continue
+            if node.name in POSITIONAL_HOOKS:
                 continue
             checked += 1
             if node.args.posonlyargs or node.args.args:
