@@ -91,6 +91,15 @@ def test_rejsehold_has_one_english_name(phrase: str) -> None:
     assert _hits(ALL, phrase) == []
 
 
+def test_rejsehold_has_the_courses_english_name_in_banks_and_cases() -> None:
+    # "the travelling advisory team for green procurement", as the courses name it; not the
+    # "travelling team for green purchasing" the practice pool and the case bank once said.
+    files = sorted((ROOT / "question_banks").rglob("*.yaml")) + sorted(
+        (ROOT / "cases").rglob("*.yaml")
+    )
+    assert _hits(_lines(files), r"travelling team|the rejsehold\b") == []
+
+
 def test_konkurransedokumenter_is_not_used_for_the_procurement_documents() -> None:
     # Only the glossary box that says it is not a defined term may name it.
     hits = _hits(ALL, r"konkurransedokument")

@@ -47,7 +47,7 @@ from tests.conftest import (
     post,
 )
 
-EXAM = "quick-certificate"  # the test exam: 6 items of topic sdgs from the 12 of the main pool
+EXAM = "quick-certificate"  # the test exam: 6 items of topic sdgs from the 18 of the main pool
 TOPIC = "sdgs"
 FIELD = re.compile(r'name="rating-(\d+)"')
 
@@ -98,16 +98,16 @@ def panel(as_role: Any) -> tuple[FlaskClient, FlaskClient]:
 def run_study(
     app: Flask, certifier: FlaskClient, panel: tuple[FlaskClient, FlaskClient]
 ) -> tuple[int, list[int]]:
-    """Two panellists rate the 12 items: P1 0.70 everywhere; P2 0.60, then in round 2 revises
-    the first six to 0.70. Item means: six at 0.70, six at 0.65; the one topic's mean 0.675."""
+    """Two panellists rate the 18 items: P1 0.70 everywhere; P2 0.60, then in round 2 revises
+    the first nine to 0.70. Item means: nine at 0.70, nine at 0.65; the one topic's mean 0.675."""
     study_id = open_study(app, certifier, ROLE_USERS["panellist"], ROLE_USERS["panellist2"])
     one, two = panel
     items = items_of(one, study_id)
-    assert len(items) == 12
+    assert len(items) == 18
     assert rate(one, study_id, dict.fromkeys(items, "0.70")).status_code == 302
     assert rate(two, study_id, dict.fromkeys(items, "0.60")).status_code == 302
     assert post(certifier, f"/certify/studies/{study_id}/round-2").status_code == 302
-    revised = {item: "0.70" for item in items[:6]} | {item: "0.60" for item in items[6:]}
+    revised = {item: "0.70" for item in items[:9]} | {item: "0.60" for item in items[9:]}
     assert rate(two, study_id, revised).status_code == 302
     return study_id, items
 
@@ -118,20 +118,20 @@ def test_a_study_from_opening_to_the_recommended_cut(
     study_id = open_study(app, certifier, ROLE_USERS["panellist"], ROLE_USERS["panellist2"])
     one, two = panel
     home = one.get("/panel/").get_data(as_text=True)
-    assert f"/panel/studies/{study_id}" in home and "0 / 12" in home
+    assert f"/panel/studies/{study_id}" in home and "0 / 18" in home
     items = items_of(one, study_id)
     page = one.get(f"/panel/studies/{study_id}/topics/{TOPIC}").get_data(as_text=True)
     assert "Right answer" in page and "sdg-001" in page  # the panellist judges the item as keyed
     # Round 1: saved part-way, then finished; nobody sees the others' ratings.
     response = rate(one, study_id, dict.fromkeys(items[:4], "0.70"))
     assert response.status_code == 302
-    assert "4 / 12" in one.get(f"/panel/studies/{study_id}").get_data(as_text=True)
+    assert "4 / 18" in one.get(f"/panel/studies/{study_id}").get_data(as_text=True)
     rate(one, study_id, dict.fromkeys(items, "0.70"))
     rate(two, study_id, dict.fromkeys(items, "0.60"))
     page = two.get(f"/panel/studies/{study_id}/topics/{TOPIC}").get_data(as_text=True)
     assert "The panel in round 1" not in page and "0.70 · " not in page
     follow = certifier.get(f"/certify/studies/{study_id}").get_data(as_text=True)
-    assert follow.count("12 / 12") == 2
+    assert follow.count("18 / 18") == 2
     # Round 2: the spread of round 1 without names; too few responses for a facility.
     post(certifier, f"/certify/studies/{study_id}/round-2")
     page = two.get(f"/panel/studies/{study_id}/topics/{TOPIC}").get_data(as_text=True)
@@ -139,19 +139,19 @@ def test_a_study_from_opening_to_the_recommended_cut(
     assert "lowest 0.60, median 0.65, highest 0.70" in page
     assert "not shown below 30 scored responses" in page
     assert "Pernille" not in page  # the spread names nobody
-    revised = {item: "0.70" for item in items[:6]} | {item: "0.60" for item in items[6:]}
+    revised = {item: "0.70" for item in items[:9]} | {item: "0.60" for item in items[9:]}
     rate(two, study_id, revised)
     page = two.get(f"/panel/studies/{study_id}/topics/{TOPIC}").get_data(as_text=True)
-    assert page.count("(revised)") == 6
+    assert page.count("(revised)") == 9
     # Only revisions are stored as round 2; round 1 stays as it was.
     p2 = user_id(app, ROLE_USERS["panellist2"])
     rows = stored(app, study_id)
-    assert [r for r in rows if r[1] == 2] == [(p2, 2, i, 0.7) for i in sorted(items[:6])]
-    assert len([r for r in rows if r[1] == 1]) == 24
+    assert [r for r in rows if r[1] == 2] == [(p2, 2, i, 0.7) for i in sorted(items[:9])]
+    assert len([r for r in rows if r[1] == 1]) == 36
     response = post(certifier, f"/certify/studies/{study_id}/close")
     assert response.headers["Location"] == f"/certify/studies/{study_id}/results"
     results = certifier.get(f"/certify/studies/{study_id}/results").get_data(as_text=True)
-    # By hand: item means six at 0.70, six at 0.65 → the topic's mean 0.675, the form's cut
+    # By hand: item means nine at 0.70, nine at 0.65 → the topic's mean 0.675, the form's cut
     # 67.5 %; own cuts 70 and 65 → SD √((2.5² + 2.5²) / 1) = 3.54, SE 3.54 / √2 = 2.5.
     assert "<strong>67.5 %</strong> (standard error 2.5 percentage points)" in results
     assert "3.5 percentage points, over 2 panellist(s)" in results
@@ -226,11 +226,11 @@ def test_saving_twice_changes_nothing_the_second_time(
     after_first = stored(app, study_id)
     second = rate(one, study_id, ratings)
     assert first.status_code == second.status_code == 302
-    assert stored(app, study_id) == after_first and len(after_first) == 12
+    assert stored(app, study_id) == after_first and len(after_first) == 18
     page = one.get(second.headers["Location"]).get_data(as_text=True)
     assert "Your ratings are saved (0 changed)." in page
     rate(one, study_id, {items[0]: ""})  # taken back
-    assert len(stored(app, study_id)) == 11
+    assert len(stored(app, study_id)) == 17
 
 
 def test_only_invited_panellists_see_and_rate_a_study(
@@ -341,7 +341,7 @@ def test_the_study_holds_the_pool_without_retired_items(
             .join(StudyItem, col(StudyItem.item_id) == col(Item.id))
             .where(StudyItem.study_id == study_id)
         ).all()
-    assert len(keys) == 11 and "sdg-003" not in keys and all(k.startswith("sdg-") for k in keys)
+    assert len(keys) == 17 and "sdg-003" not in keys and all(k.startswith("sdg-") for k in keys)
 
 
 def test_observed_facility_is_shown_from_thirty_scored_responses(
@@ -402,8 +402,8 @@ def test_the_statistics_page_shows_the_cut_beside_the_recommendation(
     page = certifier.get(f"/certify/exams/{EXAM}/statistics").get_data(as_text=True)
     assert '<dd id="cut-in-file">80 %; sdgs 80 %</dd>' in page
     assert "No study of this exam has been closed yet." in page
-    assert "0 from a panel, 12 author estimates" in page
-    assert page.count("author estimate</td>") == 12
+    assert "0 from a panel, 18 author estimates" in page
+    assert page.count("author estimate</td>") == 18
     study_id, _ = run_study(app, certifier, panel)
     post(certifier, f"/certify/studies/{study_id}/close")
     page = certifier.get(f"/certify/exams/{EXAM}/statistics").get_data(as_text=True)
@@ -463,7 +463,7 @@ def test_the_ratings_file_round_trip_feeds_the_draw_without_new_versions(
         versions_before = s.exec(select(func.count()).select_from(ItemVersion)).one()
     sync = runner.invoke(args=["content", "sync"])
     assert sync.exit_code == 0, sync.output
-    assert "updated panel ratings of bank soa-baerekraft: 12 set, 0 removed" in sync.output
+    assert "updated panel ratings of bank soa-baerekraft: 18 set, 0 removed" in sync.output
     assert "updated item" not in sync.output
     with Session(engine_of(app)) as s:
         assert s.exec(select(func.count()).select_from(ItemVersion)).one() == versions_before
@@ -479,7 +479,7 @@ def test_the_ratings_file_round_trip_feeds_the_draw_without_new_versions(
             select(ItemPanelRating).join(Item, col(Item.id) == col(ItemPanelRating.item_id))
         ).first()
         assert first is not None and first.panellists == 2 and first.rounds == 2
-    assert len(rows) == 12 and rows["sdg-001"] == 0.7 and rows["sdg-012"] == 0.65
+    assert len(rows) == 18 and rows["sdg-001"] == 0.7 and rows["sdg-012"] == 0.65
     assert runner.invoke(args=["content", "sync"]).output.count("panel ratings") == 0
 
     # The draw uses the panel's ratings: a form's expected score is their mean.
@@ -497,13 +497,13 @@ def test_the_ratings_file_round_trip_feeds_the_draw_without_new_versions(
         assert attempt is not None and attempt.expected_score is not None
     assert attempt.expected_score == pytest.approx(sum(rows[k] for k in keys) / len(keys))
     page = certifier.get(f"/certify/exams/{EXAM}/statistics").get_data(as_text=True)
-    assert "12 from a panel, 0 author estimates" in page
+    assert "18 from a panel, 0 author estimates" in page
     assert f"panel: {EXAM}-study-{study_id}, closed" in page
 
     # The file removed: the items go back to their authors' estimates.
     target.unlink()
     sync = runner.invoke(args=["content", "sync"])
-    assert "panel ratings of bank soa-baerekraft: 0 set, 12 removed" in sync.output
+    assert "panel ratings of bank soa-baerekraft: 0 set, 18 removed" in sync.output
     with Session(engine_of(app)) as s:
         assert s.exec(select(func.count()).select_from(ItemPanelRating)).one() == 0
 
