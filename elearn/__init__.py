@@ -50,6 +50,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     init_certificates(app, now=utcnow())
     init_xapi(app)
     init_mail(app)
+    import elearn.services.reminders  # noqa: F401  (registers the assignment reminders)
+
     init_events(app)
     auth.init_app(app)
     i18n.init_app(app)

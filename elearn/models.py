@@ -610,7 +610,7 @@ class AuditCheckpoint(SQLModel, table=True):
 class OutboxFields(SQLModel):
     """What every outbox row carries (xAPI statements, e-mail): written with its cause, claimed
     by one sender, marked sent after the far side took it, or kept as refused with the reason.
-    The sending rules that use these columns are in ``elearn.jobs.outbox``."""
+    The sending rules that use these columns are in ``elearn.services.outbox``."""
 
     created_at: datetime
     tries: int = 0
@@ -796,7 +796,7 @@ class CaseStep(SQLModel, table=True):
 
 
 class CaseAttachment(SQLModel, table=True):
-    """A PDF or an image of a case, stored under ``instance/case-files/`` by a random name."""
+    """A PDF or an image of a case; its bytes are a ``StoredFile`` in the one file store."""
 
     __tablename__ = "case_attachment"
 
@@ -805,8 +805,7 @@ class CaseAttachment(SQLModel, table=True):
     name: str = Field(max_length=100)
     kind: str = Field(max_length=8)
     size: int
-    sha256: str = Field(max_length=64)
-    stored_as: str = Field(max_length=64, unique=True)
+    file_id: int = Field(foreign_key="stored_file.id", unique=True)
     uploaded_by_id: int | None = Field(default=None, foreign_key="user_account.id")
     uploaded_at: datetime = Field(default_factory=utcnow)
 

@@ -15,6 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from elearn.domain import filekinds
 from elearn.domain.errors import N_, Conflict, DomainError
 
 DRAFT = "draft"
@@ -101,13 +102,7 @@ def readable(*, state: str, is_owner: bool, is_editor: bool) -> bool:
 
 # --- attachments -----------------------------------------------------------------------------
 
-ATTACHMENT_KINDS = {  # kind -> (media type, file suffix)
-    "pdf": ("application/pdf", ".pdf"),
-    "png": ("image/png", ".png"),
-    "jpeg": ("image/jpeg", ".jpg"),
-    "gif": ("image/gif", ".gif"),
-    "webp": ("image/webp", ".webp"),
-}
+ATTACHMENT_KINDS = filekinds.KINDS  # kind -> (media type, file suffix)
 
 
 class AttachmentRefused(DomainError):
@@ -115,19 +110,8 @@ class AttachmentRefused(DomainError):
 
 
 def sniff(head: bytes) -> str | None:
-    """The kind of a file from its first bytes (never from its name or its stated type): a
-    renamed HTML page or an SVG (which can carry script) is none of them."""
-    if head.startswith(b"%PDF-"):
-        return "pdf"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "jpeg"
-    if head.startswith((b"GIF87a", b"GIF89a")):
-        return "gif"
-    if len(head) >= 12 and head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "webp"
-    return None
+    """The kind of a file from its first bytes (never from its name or its stated type)."""
+    return filekinds.sniff(head)
 
 
 def check_attachment(*, head: bytes, size: int, limit: int) -> str:

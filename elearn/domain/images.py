@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import re
 
+from elearn.domain import filekinds
+
 MAX_IMAGE_BYTES = 2 * 1024 * 1024
 MEDIA_FOLDER = "media"
 # ext -> the Content-Type it is served with
@@ -24,15 +26,10 @@ PLACEHOLDER_ALT = "[ALT TEXT MISSING: describe this image]"
 
 def sniff(data: bytes) -> str | None:
     """The extension of an image format elearn takes, from the file's first bytes; else None."""
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if data.startswith(b"\xff\xd8\xff"):
-        return "jpg"
-    if data.startswith((b"GIF87a", b"GIF89a")):
-        return "gif"
-    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "webp"
-    return None
+    kind = filekinds.sniff(data[:16])
+    if kind not in filekinds.IMAGES:
+        return None
+    return "jpg" if kind == "jpeg" else kind
 
 
 def image_problem(data: bytes) -> str | None:

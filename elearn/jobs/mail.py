@@ -2,7 +2,7 @@
 
 Services queue each message with its cause (``elearn.services.mail``). A pass first calls every
 registered reminder source (each queues what is due, once per cause), then claims a batch of
-due messages (``elearn.jobs.outbox``: a lease, ``SKIP LOCKED`` on PostgreSQL), sends them one by
+due messages (``elearn.services.outbox``: a lease, ``SKIP LOCKED`` on PostgreSQL), sends them one by
 one over one SMTP connection, and records each outcome in its own short unit of work at once:
 
 - accepted by the server: sent;
@@ -34,9 +34,9 @@ from urllib.parse import urlsplit
 from sqlalchemy import delete
 from sqlmodel import col
 
-from elearn.jobs import outbox, unit_of_work
+from elearn.jobs import unit_of_work
 from elearn.models import MailAttachment, MailMessage
-from elearn.services import mail
+from elearn.services import mail, outbox
 
 if TYPE_CHECKING:
     from flask import Flask

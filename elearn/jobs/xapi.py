@@ -24,8 +24,9 @@ from typing import TYPE_CHECKING, Any
 from sqlmodel import Session
 
 from elearn.domain.xapi import XAPI_VERSION
-from elearn.jobs import outbox, unit_of_work
+from elearn.jobs import unit_of_work
 from elearn.models import XapiStatement
+from elearn.services import outbox
 from elearn.services.xapi import XapiSettings, requeue_rejected
 
 if TYPE_CHECKING:

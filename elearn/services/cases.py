@@ -4,16 +4,12 @@ Every state change is a ``CaseStep`` row and an audit entry. A step is one guard
 (``WHERE state = <the state it leaves>``), so two editors pressing "publish" at once, or a
 forged step from a state it does not leave, change nothing.
 
-The attachment store (``instance/case-files/``) follows the rules of the events' file store
-(``services/files.py`` on the events branch): PDF and images only, by their bytes; a size limit;
-random names on disk. The two are to be one store at merge (decision 0020).
+Attachments live in the one file store (``services/files.py``, ``instance/files/``): PDF and
+images only, by their bytes; a size limit; random names on disk.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,8 +21,16 @@ from sqlmodel import Session, col, select
 
 from elearn.domain import cases as rules
 from elearn.domain.errors import N_, NotFound
-from elearn.models import CaseAttachment, CaseSdg, CaseStep, CaseStudy, CaseText, User
-from elearn.services import audit
+from elearn.models import (
+    CaseAttachment,
+    CaseSdg,
+    CaseStep,
+    CaseStudy,
+    CaseText,
+    StoredFile,
+    User,
+)
+from elearn.services import audit, files
 from elearn.services.paging import Page, page_of
 
 Listed = list[tuple[CaseStudy, dict[str, CaseText]]]
@@ -45,7 +49,6 @@ TEXT_FIELDS = (
     "lessons",
 )
 MAX_ATTACHMENTS = 10
-FILES = "case-files"
 
 
 @dataclass(frozen=True)
@@ -512,10 +515,6 @@ def export_rows(*, cases: list[dict[str, Any]]) -> list[list[Any]]:
 # --- attachments ---------------------------------------------------------------------------------
 
 
-def files_folder(*, instance_path: str) -> Path:
-    return Path(instance_path) / FILES
-
-
 def add_attachment(
     *,
     session: Session,
@@ -524,11 +523,11 @@ def add_attachment(
     filename: str,
     data: bytes,
     limit: int,
-    folder: Path,
+    instance_path: str,
     now: datetime,
 ) -> CaseAttachment:
-    """Keep a PDF or an image with a draft; refused (nothing kept) when it is neither or too
-    large. The file is written under a random name; its name is only shown."""
+    """Keep a PDF or an image with a draft, in the one file store (``services/files.py``);
+    refused (nothing kept) when it is neither or too large. Its name is only shown."""
     _own_editable(session, case_id, actor_id)
     kind = rules.check_attachment(head=data[:16], size=len(data), limit=limit)
     count = session.exec(
@@ -536,37 +535,41 @@ def add_attachment(
     ).one()
     if count >= MAX_ATTACHMENTS:
         raise rules.DomainError(N_("A case can have at most ten attachments."))
-    stored_as = secrets.token_hex(16) + rules.ATTACHMENT_KINDS[kind][1]
+    stored = files.store(
+        session=session,
+        instance_path=instance_path,
+        upload=files.Upload(filename=filename, data=data),
+        now=now,
+        allowed=tuple(media for media, _suffix in rules.ATTACHMENT_KINDS.values()),
+        max_bytes=limit,
+    )
+    assert stored.id is not None
     row = CaseAttachment(
         case_id=case_id,
         name=rules.attachment_name(filename, kind),
         kind=kind,
         size=len(data),
-        sha256=hashlib.sha256(data).hexdigest(),
-        stored_as=stored_as,
+        file_id=stored.id,
         uploaded_by_id=actor_id,
         uploaded_at=now,
     )
     session.add(row)
     session.flush()
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / stored_as
-    descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "wb") as out:
-        out.write(data)
     return row
 
 
 def remove_attachment(
-    *, session: Session, case_id: int, attachment_id: int, actor_id: int, folder: Path
+    *, session: Session, case_id: int, attachment_id: int, actor_id: int, instance_path: str
 ) -> None:
     _own_editable(session, case_id, actor_id)
     row = session.get(CaseAttachment, attachment_id)
     if row is None or row.case_id != case_id:
         raise NotFound(N_("There is no such attachment."))
+    stored = session.get(StoredFile, row.file_id)
     session.delete(row)
     session.flush()
-    (folder / row.stored_as).unlink(missing_ok=True)
+    if stored is not None:
+        files.delete(session=session, instance_path=instance_path, row=stored)
 
 
 def attachment_file(
@@ -576,7 +579,7 @@ def attachment_file(
     attachment_id: int,
     viewer_id: int | None,
     is_editor: bool,
-    folder: Path,
+    instance_path: str,
 ) -> tuple[CaseAttachment, Path]:
     """An attachment and where its bytes are, for a reader who may see the case."""
     load_case_row = session.get(CaseStudy, case_id)
@@ -592,8 +595,9 @@ def attachment_file(
         )
     ):
         raise NotFound(N_("There is no such attachment."))
-    path = folder / row.stored_as
-    if not path.is_file():
+    stored = session.get(StoredFile, row.file_id)
+    path = files.path_of(instance_path=instance_path, row=stored) if stored else None
+    if path is None or not path.is_file():
         raise NotFound(N_("There is no such attachment."))
     return row, path
 

@@ -1,7 +1,8 @@
-"""Uploaded files kept under ``instance/files/``: a small store the events' materials use (and
-the case bank later). A file is accepted only when its content is of an allowed kind (checked by
-its first bytes, not by its name) and within the size limit; it is served with a
-Content-Disposition, ``nosniff`` and the type recorded here, never a type the browser guesses."""
+"""Uploaded files kept under ``instance/files/``: the one store the events' materials, the case
+bank's attachments and the programmes' agreements use. A file is accepted only when its content
+is of an allowed kind (checked by its first bytes, ``elearn.domain.filekinds``, not by its name)
+and within the size limit; it is served with a Content-Disposition, ``nosniff`` and the type
+recorded here, never a type the browser guesses."""
 
 from __future__ import annotations
 
@@ -15,16 +16,13 @@ from pathlib import Path
 
 from sqlmodel import Session
 
+from elearn.domain import filekinds
 from elearn.domain.errors import N_, InvalidAnswer, NotFound
 from elearn.models import StoredFile
 
-# What each allowed kind starts with (its magic number).
-SIGNATURES = {
-    "application/pdf": (b"%PDF-",),
-    "image/png": (b"\x89PNG\r\n\x1a\n",),
-    "image/jpeg": (b"\xff\xd8\xff",),
-}
-EXTENSIONS = {"application/pdf": ".pdf", "image/png": ".png", "image/jpeg": ".jpg"}
+# The kinds the events' materials take by default (media types); the case bank adds images.
+DEFAULT_KINDS = ("application/pdf", "image/png", "image/jpeg")
+EXTENSIONS = {media: suffix for media, suffix in filekinds.KINDS.values()}
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 
 
@@ -35,11 +33,9 @@ class Upload:
 
 
 def sniff(*, data: bytes) -> str | None:
-    """The allowed kind the bytes are, or None."""
-    for kind, starts in SIGNATURES.items():
-        if any(data.startswith(s) for s in starts):
-            return kind
-    return None
+    """The media type the bytes are (PDF or an image elearn takes), or None."""
+    kind = filekinds.sniff(data[:16])
+    return filekinds.media_type(kind) if kind else None
 
 
 def safe_filename(*, name: str, content_type: str) -> str:
@@ -62,7 +58,7 @@ def store(
     instance_path: str,
     upload: Upload,
     now: datetime,
-    allowed: tuple[str, ...] = tuple(SIGNATURES),
+    allowed: tuple[str, ...] = DEFAULT_KINDS,
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> StoredFile:
     """Keep the file and its row (flushed). Refuses an empty, too large or disallowed file."""
@@ -89,6 +85,17 @@ def store(
     session.add(row)
     session.flush()
     return row
+
+
+def path_of(*, instance_path: str, row: StoredFile) -> Path:
+    return folder(instance_path=instance_path) / row.key
+
+
+def delete(*, session: Session, instance_path: str, row: StoredFile) -> None:
+    """Forget a file: its row now, its bytes from disk."""
+    session.delete(row)
+    session.flush()
+    path_of(instance_path=instance_path, row=row).unlink(missing_ok=True)
 
 
 def read(*, session: Session, instance_path: str, file_id: int) -> tuple[StoredFile, bytes]:

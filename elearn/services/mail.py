@@ -20,8 +20,8 @@ from urllib.parse import urlsplit
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from elearn.jobs import outbox
 from elearn.models import MailAttachment, MailMessage, User
+from elearn.services import outbox
 from elearn.services.paging import Page, page_of
 
 if TYPE_CHECKING:

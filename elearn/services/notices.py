@@ -15,20 +15,13 @@ from sqlmodel import Session, col, select
 
 from elearn.domain.localize import pick
 from elearn.models import (
-    Assignment,
     Certificate,
     Exam,
     ExamAttempt,
     ExamVersion,
-    MailMessage,
     User,
 )
 from elearn.services import mail
-
-# Assignments: a reminder this many days before the due date; no reminders about assignments
-# overdue for longer than OVERDUE_FOR (nobody is nagged about last year's course for ever).
-DUE_SOON = timedelta(days=7)
-OVERDUE_FOR = timedelta(days=30)
 
 
 def _title(texts: Mapping[str, str], lang: str) -> str:
@@ -158,102 +151,8 @@ def certificate_expiry_reminders(*, session: Session, now: datetime) -> int:
     return queued
 
 
-def assignment_reminders(*, session: Session, now: datetime) -> int:
-    """Everyone an assignment applies to who has not completed it hears once when it is set,
-    again a week before it is due, and once when it is overdue (its due date in the key: a due
-    date moved later starts again)."""
-    from elearn.services import reports  # it imports the certificates, which import this
-
-    live = list(
-        session.exec(
-            select(Assignment)
-            .where(col(Assignment.due_at) > now - OVERDUE_FOR)
-            .order_by(col(Assignment.id))
-        ).all()
-    )
-    if not live:
-        return 0
-    tree = reports.load_tree(session=session)
-    queued = 0
-    titles: dict[tuple[str, str, str], str] = {}
-    for assignment in live:
-        units = tree.subtree(assignment.unit_id)
-        facts = reports.read_facts(session=session, unit_ids=units)
-        try:
-            target = reports.find_target(
-                session=session, kind=assignment.kind, target_id=assignment.target_id, lang="nb"
-            )
-        except Exception:
-            continue
-        statuses = reports.staff_statuses(
-            facts=facts, tree=tree, target=target, now=now, warn_days=0
-        )
-        # The reminders about this target queued before, in one query (not one per person).
-        prefix = f"assignment:{target.kind}:{target.id}:"
-        done = set(
-            session.exec(
-                select(MailMessage.dedupe_key).where(
-                    col(MailMessage.dedupe_key).startswith(prefix, autoescape=True)
-                )
-            ).all()
-        )
-        due_now: list[tuple[int, str, datetime, str]] = []  # person, stage, due date, key
-        for status in statuses:
-            if status.state == "completed" or status.due_at is None:
-                continue
-            due = status.due_at
-            stage = "overdue" if now > due else "due-soon" if due - now <= DUE_SOON else "assigned"
-            key = f"{prefix}{status.user_id}:{stage}:{due:%Y-%m-%d}"
-            if key not in done:
-                due_now.append((status.user_id, stage, due, key))
-        users: dict[int | None, User] = {}
-        ids = [entry[0] for entry in due_now]
-        for start in range(0, len(ids), 500):  # SQLite takes at most 32,766 parameters
-            chunk = ids[start : start + 500]
-            users.update(
-                (u.id, u) for u in session.exec(select(User).where(col(User.id).in_(chunk)))
-            )
-        for user_id, stage, due, key in due_now:
-            user = users.get(user_id)
-            if user is None:
-                continue
-            lang = mail.language_of(session=session, user=user)
-            title_key = (target.kind, target.id, lang)
-            if title_key not in titles:
-                titles[title_key] = reports.find_target(
-                    session=session, kind=target.kind, target_id=target.id, lang=lang
-                ).title
-            endpoint, values = (
-                ("learn.course", {"course_id": target.id})
-                if target.kind == "course"
-                else ("exam.start_page", {"exam_id": target.id})
-            )
-            row = mail.queue_mail(
-                session,
-                to=user.email,
-                template=f"assignment_{stage.replace('-', '_')}",
-                lang=lang,
-                context={
-                    "name": user.name,
-                    "kind": target.kind,
-                    "title": titles[title_key],
-                    "due_at": due,
-                    "url": mail.public_link(session=session, endpoint=endpoint, **values),
-                },
-                dedupe_key=key,
-                now=now,
-            )
-            queued += row is not None
-    return queued
-
-
 def _expiry_source(session: Session, now: datetime) -> int:
     return certificate_expiry_reminders(session=session, now=now)
 
 
-def _assignment_source(session: Session, now: datetime) -> int:
-    return assignment_reminders(session=session, now=now)
-
-
 mail.register_reminder_source(_expiry_source)
-mail.register_reminder_source(_assignment_source)

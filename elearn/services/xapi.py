@@ -21,8 +21,8 @@ from sqlmodel import Session, select
 
 from elearn.domain import xapi
 from elearn.domain.content import CourseSpec, ExamSpec, ModuleSpec
-from elearn.jobs import outbox
 from elearn.models import Certificate, ExamAttempt, User, XapiStatement
+from elearn.services import outbox
 
 INFO_KEY = "elearn.xapi"  # where a session carries the settings (see elearn.db.open_session)
 STATEMENTS_PATH = "statements"

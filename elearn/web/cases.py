@@ -237,10 +237,6 @@ def _limit() -> int:
     return int(current_app.config["CASE_ATTACHMENT_MAX_BYTES"])
 
 
-def _folder() -> Any:
-    return cases.files_folder(instance_path=current_app.instance_path)
-
-
 # --- public --------------------------------------------------------------------------------------
 
 
@@ -308,7 +304,7 @@ def attachment(case_id: int, attachment_id: int) -> Any:
         attachment_id=attachment_id,
         viewer_id=viewer_id,
         is_editor=is_editor,
-        folder=_folder(),
+        instance_path=current_app.instance_path,
     )
     response = send_file(path, mimetype=rules.ATTACHMENT_KINDS[row.kind][0], max_age=0)
     ascii_name = row.name.encode("ascii", "replace").decode().replace("?", "_").replace('"', "")
@@ -444,7 +440,7 @@ def upload(case_id: int) -> Any:
             filename=upload.filename,
             data=data,
             limit=_limit(),
-            folder=_folder(),
+            instance_path=current_app.instance_path,
             now=utcnow(),
         )
     except rules.AttachmentRefused as refused:
@@ -496,7 +492,7 @@ def remove_upload(case_id: int, attachment_id: int) -> Any:
         case_id=case_id,
         attachment_id=attachment_id,
         actor_id=current_user.id,
-        folder=_folder(),
+        instance_path=current_app.instance_path,
     )
     flash(_("The attachment is removed."), "success")
     return redirect(url_for("cases.detail", case_id=case_id))

@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from sqlmodel import Session, col, func, select
 
 from elearn.db import engine_of
-from elearn.models import AuditEntry, CaseAttachment, CaseStep, CaseStudy, CaseText
+from elearn.models import AuditEntry, CaseAttachment, CaseStep, CaseStudy, CaseText, StoredFile
 from tests.conftest import COURSE, english_client, post
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -338,7 +338,10 @@ def test_a_pdf_is_kept_and_served_as_a_safe_download(
         ("pdf", "Innkjøpsplan _2025.pdf"),
         ("png", "photo.png"),
     ]
-    stored = tmp_path / "case-files" / rows[0].stored_as
+    with db(app) as s:  # the bytes are in the one file store
+        stored_file = s.get(StoredFile, rows[0].file_id)
+        assert stored_file is not None and stored_file.content_type == "application/pdf"
+    stored = tmp_path / "files" / stored_file.key
     assert stored.read_bytes() == PDF and (stored.stat().st_mode & 0o077) == 0
     url = f"/cases/{case_id}/attachments/{rows[0].id}"
     assert client.get(url).status_code == 404  # the draft's files are not public
@@ -367,11 +370,13 @@ def test_wrong_or_oversized_files_are_refused_and_nothing_is_kept(
 ) -> None:
     app.config["CASE_ATTACHMENT_MAX_BYTES"] = 1024
     case_id = new_case(learner)
+    files_before = (count(app, StoredFile), len(list((tmp_path / "files").glob("*"))))
     response = attach(learner, case_id, data, name)
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
     assert count(app, CaseAttachment) == 0
-    assert not any((tmp_path / "case-files").glob("*"))
+    files_after = (count(app, StoredFile), len(list((tmp_path / "files").glob("*"))))
+    assert files_after == files_before
 
 
 def test_a_file_over_the_request_limit_is_refused_before_the_view(

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from elearn.clock import utcnow
 from elearn.db import engine_of, open_session
 from elearn.models import Assignment, Certificate, CourseProgress, User
-from elearn.services import notices
+from elearn.services import notices, reminders
 from tests.conftest import COURSE, post
 from tests.mailbox import link_in, messages
 from tests.web.test_certificates import certificate_of, pass_exam
@@ -112,7 +112,7 @@ def test_assignments_are_mailed_when_set_due_soon_and_overdue_each_once(app: Fla
 
     def run(at: object) -> int:
         with open_session(app) as session:
-            count = notices.assignment_reminders(session=session, now=at)  # type: ignore[arg-type]
+            count = reminders.assignment_reminders(session=session, now=at)  # type: ignore[arg-type]
             session.commit()
             return count
 
@@ -141,7 +141,7 @@ def test_an_assignment_message_is_in_the_persons_language(app: Flask) -> None:
         s.add(lena)
         s.commit()
     with open_session(app) as session:
-        notices.assignment_reminders(session=session, now=utcnow())
+        reminders.assignment_reminders(session=session, now=utcnow())
         session.commit()
     [row] = messages(app, to=LENA)
     assert row.lang == "da" and "Hej Lena" in row.body_text

@@ -103,8 +103,7 @@ def upgrade() -> None:
         sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
         sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
         sa.Column('size', sa.Integer(), nullable=False),
-        sa.Column('sha256', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column('stored_as', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column('file_id', sa.Integer(), nullable=False),
         sa.Column('uploaded_by_id', sa.Integer(), nullable=True),
         sa.Column('uploaded_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
@@ -114,8 +113,11 @@ def upgrade() -> None:
             ['uploaded_by_id'], ['user_account.id'],
             name='fk_case_attachment_uploaded_by_id_user_account',
         ),
+        sa.ForeignKeyConstraint(
+            ['file_id'], ['stored_file.id'], name='fk_case_attachment_file_id_stored_file'
+        ),
         sa.PrimaryKeyConstraint('id', name='pk_case_attachment'),
-        sa.UniqueConstraint('stored_as', name='uq_case_attachment_stored_as'),
+        sa.UniqueConstraint('file_id', name='uq_case_attachment_file_id'),
     )
     op.create_index(op.f('ix_case_attachment_case_id'), 'case_attachment', ['case_id'])
 
