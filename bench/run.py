@@ -439,18 +439,18 @@ def schedule_sitting(
 def check_cohort(database: str, instance: Path, cohort: dict[str, Any]) -> tuple[int, int, int]:
     """Lost answers (saved with 200 but absent), certificates issued after sign-off, and passes
     (each must have exactly one certificate)."""
-    from sqlmodel import Session, col, select
+    from sqlmodel import col, select
 
     from elearn import create_app
     from elearn.clock import utcnow
-    from elearn.db import engine_of
+    from elearn.db import engine_of, open_session
     from elearn.models import AttemptSlot, Certificate, ExamAttempt
     from elearn.services import accounts, certificates
 
     app = create_app(
         {"INSTANCE_PATH": str(instance), "DATABASE_URL": database, "SECRET_KEY": "bench-secret"}
     )
-    with Session(engine_of(app)) as session:
+    with open_session(app) as session:  # carries what queueing the certificate's mail needs
         stored = {
             (s.attempt_id, s.number): s.response
             for s in session.exec(

@@ -24,6 +24,11 @@ class Conflict(DomainError):
     status = 409
 
 
+class BadAddress(ValueError):
+    """An e-mail address no message can be sent to (empty, no @, a line break that would forge
+    headers)."""
+
+
 class AccountError(DomainError):
     """A refusal about an account (a taken e-mail, a bad reset link); ``field`` names the form
     field it belongs to, so that the page can show it there."""

@@ -868,7 +868,7 @@ def attended(*, session: Session, user_id: int) -> list[tuple[Event, EventRegist
 # --- privacy ------------------------------------------------------------------------------------
 
 
-def due_guest_registrations(session: Session, now: datetime, *, days: int) -> list[int]:
+def due_guest_registrations(*, session: Session, now: datetime, days: int) -> list[int]:
     """Guests' registrations of events that ended ``days`` ago or more."""
     old_events = select(Event.id).where(Event.ends_at <= now - timedelta(days=days))
     return [
@@ -886,7 +886,7 @@ def purge_guest_registrations(session: Session, now: datetime, *, days: int = 36
     """Delete guests' registrations of events that ended ``days`` ago or more (the one rule for
     guests' data; the privacy issue folds it into its retention rules). Evaluations stay,
     without the link to the person. Returns how many were deleted."""
-    ids = due_guest_registrations(session, now, days=days)
+    ids = due_guest_registrations(session=session, now=now, days=days)
     if not ids:
         return 0
     session.exec(  # type: ignore[call-overload]

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from elearn.domain.errors import BadAddress
 from elearn.models import MailAttachment, MailMessage, User
 from elearn.services import outbox
 from elearn.services.paging import Page, page_of
@@ -50,10 +51,6 @@ def register_reminder_source(fn: ReminderSource) -> None:
 
 def reminder_sources() -> tuple[ReminderSource, ...]:
     return tuple(_REMINDER_SOURCES)
-
-
-class BadAddress(ValueError):
-    """An address no message can be sent to (empty, no @, a line break that would forge headers)."""
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")

@@ -32,7 +32,6 @@ from elearn.models import (
     Certificate,
     ExamAttempt,
     ExamVersion,
-    OrgUnit,
     PrivacyRequest,
     User,
     XapiStatement,
@@ -409,7 +408,7 @@ class ErasureReport:
     certificates_withdrawn: list[str] = field(default_factory=list)
 
 
-def anonymous_user(session: Session) -> User:
+def anonymous_user(*, session: Session) -> User:
     """The one row that holds attempts whose people were erased: response data for item
     statistics, with no identity and no way back to anyone."""
     found = session.exec(select(User).where(User.email == ANONYMOUS_EMAIL)).first()
@@ -500,7 +499,7 @@ def erase(
         session.execute(
             update(ExamAttempt)
             .where(col(ExamAttempt.id).in_(attempt_ids))
-            .values(user_id=anonymous_user(session).id, review_comment=None)
+            .values(user_id=anonymous_user(session=session).id, review_comment=None)
         )
         report.anonymised_attempts = len(attempt_ids)
 
@@ -548,7 +547,7 @@ def _withdraw(certificate: Certificate) -> None:
     certificate.form_fingerprint = None
 
 
-def no_longer_held(certificate: Certificate) -> bool:
+def no_longer_held(*, certificate: Certificate) -> bool:
     """A certificate withdrawn by erasure or retention: the verify page names no one."""
     return certificate.holder_name == "" and certificate.credential == ""
 
@@ -646,7 +645,11 @@ def retention(
         RuleResult(
             "guest_registrations",
             N_("guests' event registrations after the event"),
-            len(events.due_guest_registrations(session, now, days=days["guest_registrations"])),
+            len(
+                events.due_guest_registrations(
+                    session=session, now=now, days=days["guest_registrations"]
+                )
+            ),
         ),
     ]
     if dry_run:
@@ -665,7 +668,7 @@ def retention(
         session.execute(
             update(ExamAttempt)
             .where(col(ExamAttempt.id).in_(to_nobody))
-            .values(user_id=anonymous_user(session).id, review_comment=None)
+            .values(user_id=anonymous_user(session=session).id, review_comment=None)
         )
     if sent:
         session.execute(delete(XapiStatement).where(col(XapiStatement.id).in_(sent)))
@@ -691,7 +694,3 @@ def _unlink_attempts(session: Session, attempt_ids: list[int]) -> None:
             session.execute(update(table).where(column.in_(attempt_ids)).values(attempt_id=None))
         else:
             session.execute(delete(table).where(column.in_(attempt_ids)))
-
-
-def unit_names(session: Session) -> dict[int, str]:
-    return {u.id: u.name for u in session.exec(select(OrgUnit)) if u.id is not None}

@@ -96,7 +96,10 @@ def _sso_required(email: str) -> Any:
     address = email.strip().lower()
     if address in current_app.config["SSO_BREAK_GLASS_EMAILS"]:
         return None
-    name = sso_required(address, sso.required_domains(session=get_session()))
+    # Read outside the write transaction, as the password check is: the sign-in takes the
+    # write lock only to record the sign-in.
+    with reading_session(current_app) as reader:
+        name = sso_required(address, sso.required_domains(session=reader))
     return providers().get(name) if name else None
 
 

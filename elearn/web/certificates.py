@@ -120,7 +120,7 @@ def verify(code: str) -> Any:
     certificate = certificates.find(session=get_session(), code=code)
     if certificate is None:
         return render_template("certificates/unknown.html", code=code), 404
-    if no_longer_held(certificate):
+    if no_longer_held(certificate=certificate):
         return render_template("certificates/no_longer_held.html", c=certificate), 410
     result = certificates.verify(certificate=certificate, authority=authority(), now=utcnow())
     return render_template(
@@ -138,7 +138,7 @@ def pdf(code: str) -> Any:
     certificate = certificates.find(session=session, code=code)
     if certificate is None:
         return render_template("certificates/unknown.html", code=code), 404
-    if no_longer_held(certificate):
+    if no_longer_held(certificate=certificate):
         return render_template("certificates/no_longer_held.html", c=certificate), 410
     result = certificates.verify(certificate=certificate, authority=authority(), now=utcnow())
     # No PDF that could pass for a valid certificate: a page that says why, with the date.
@@ -163,7 +163,7 @@ def credential(code: str) -> Any:
     certificate = certificates.find(session=get_session(), code=code)
     if certificate is None:
         return jsonify(error="not found"), 404
-    if no_longer_held(certificate):
+    if no_longer_held(certificate=certificate):
         return jsonify(error="no longer held"), 410
     return Response(
         certificate.credential,

@@ -235,7 +235,7 @@ class MaterialForm(FlaskForm):
 
 class CheckInForm(FlaskForm):
     registration = SmallIntegerField(validators=[InputRequired()])
-    undo = StringField()
+    undo = StringField(validators=[PlainText()])  # "1" undoes a check-in
 
 
 class OrgTypeForm(FlaskForm):

@@ -127,7 +127,7 @@ def credential_jsonld(code: str) -> Any:
     certificate = certificates.find(session=get_session(), code=code)
     if certificate is None:
         return jsonify(error="not found"), 404
-    if no_longer_held(certificate):
+    if no_longer_held(certificate=certificate):
         return jsonify(error="no longer held"), 410
     try:
         document = certificates.jsonld_credential(

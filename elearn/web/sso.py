@@ -49,6 +49,7 @@ from elearn.domain.sso import (
 from elearn.models import ROLES, User
 from elearn.services import accounts, audit, sso
 from elearn.web import safe_next
+from elearn.web.forms import PlainText
 from elearn.web.signin import sign_in as sign_in_browser
 
 bp = Blueprint("sso", __name__)
@@ -181,7 +182,9 @@ def _kept_claims(claims: dict[str, Any]) -> dict[str, Any]:
 
 
 class LinkForm(FlaskForm):
-    email = StringField(_l("Your e-mail address in elearn"), validators=[Length(max=254)])
+    email = StringField(
+        _l("Your e-mail address in elearn"), validators=[Length(max=254), PlainText()]
+    )
     password = PasswordField(_l("Your password in elearn"), validators=[DataRequired()])
     submit = SubmitField(_l("Link and sign in"))
 
@@ -267,6 +270,7 @@ class RequiredDomainForm(FlaskForm):
         validators=[
             DataRequired(),
             Length(max=253),
+            PlainText(),
             Regexp(
                 r"^@?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$",
                 message=_l("Give a domain such as kommune.no."),
@@ -278,7 +282,7 @@ class RequiredDomainForm(FlaskForm):
 
 
 class LiftDomainForm(FlaskForm):
-    domain = StringField(validators=[DataRequired(), Length(max=253)])
+    domain = StringField(validators=[DataRequired(), Length(max=253), PlainText()])
     submit = SubmitField(_l("Allow passwords again"))
 
 

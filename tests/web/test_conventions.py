@@ -55,6 +55,10 @@ def test_every_public_service_function_takes_keyword_arguments_only() -> None:
                 continue
             if node.name in POSITIONAL_HOOKS:
                 continue
+            # The outbox mechanism the xAPI and mail senders share (rows in, rows out): a
+            # toolkit of small functions over one row, not a use case.
+            if path.name == "outbox.py":
+                continue
             checked += 1
             if node.args.posonlyargs or node.args.args:
                 positional.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.name}")

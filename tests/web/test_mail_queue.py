@@ -11,9 +11,10 @@ from sqlmodel import col, select
 
 from elearn.clock import utcnow
 from elearn.db import open_session
+from elearn.domain.errors import BadAddress
 from elearn.models import MailMessage
 from elearn.services import mail
-from elearn.services.mail import Attachment, BadAddress, queue_mail
+from elearn.services.mail import Attachment, queue_mail
 
 CONTEXT = {"name": "Kari", "reset_url": "https://example.org/reset/abc", "minutes": 60}
 

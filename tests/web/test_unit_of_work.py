@@ -175,6 +175,11 @@ def test_the_gets_that_may_write_are_the_documented_ones(app: Flask) -> None:
         "exam.result",
         "learn.module",
         "certificates.status",
+        "privacy.mine_html",
+        "privacy.mine_json",
+        "privacy.person_html",
+        "privacy.person_json",
+        "sso.callback",
     }
     assert "shown" in marked["exam.item"] and "continue" in marked["learn.module"]
     assert all("past its deadline" in marked[e] for e in marked if e.startswith("exam."))

@@ -23,8 +23,7 @@ T = sqlmodel.sql.sqltypes.UTCDateTime
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('org_unit') as batch:
-        batch.add_column(sa.Column('org_type', S(length=16), nullable=True))
+    op.add_column('org_unit', sa.Column('org_type', S(length=16), nullable=True))
     op.create_table(
         'event',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -171,5 +170,5 @@ def downgrade() -> None:
     op.drop_table('event_session')
     op.drop_table('event_organiser')
     op.drop_table('event')
-    with op.batch_alter_table('org_unit') as batch:
-        batch.drop_column('org_type')
+    # Not a batch (a copy of the table): users and other units point at the units.
+    op.execute('ALTER TABLE org_unit DROP COLUMN org_type')
