@@ -142,6 +142,7 @@ def init_app(app: Flask) -> None:
         learn,
         manage,
         panel,
+        programmes,
         sittings,
     )
 
@@ -162,6 +163,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(sittings.room)
     app.register_blueprint(events.bp)
     app.register_blueprint(events.organise)
+    app.register_blueprint(programmes.bp)
+    app.register_blueprint(programmes.mine)
     app.before_request(_refuse_nul_in_query)
     app.after_request(_security_headers)
 
