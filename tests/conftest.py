@@ -28,6 +28,7 @@ ROLE_USERS = {
     "panellist": "panellist@example.org",
     "panellist2": "panellist2@example.org",
     "organiser": "organiser@example.org",
+    "adviser": "adviser@example.org",
     "new-learner": "learner2@example.org",  # has not started any course
 }
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')

@@ -33,6 +33,8 @@ DEMO_USERS: tuple[tuple[str, str, tuple[str, ...], str | None], ...] = (
     ("certifier2@example.org", "Siri Sensor", ("certifier", "learner"), "Innkjøp"),
     # Runs the demo events: sees their participants, checks people in, uploads materials.
     ("organiser@example.org", "Olav Arrangør", ("organiser",), None),
+    # Runs the demo programmes (elearn.services.programme_demo).
+    ("adviser@example.org", "Astrid Rådgiver", ("adviser",), None),
 )
 CERTIFIERS = ("certifier@example.org", "certifier2@example.org")
 
@@ -63,6 +65,9 @@ def create_demo(
         _complete_exam_courses(session, email, now)
     _demo_manager(session, now)
     _demo_events(session, now)
+    from elearn.services.programme_demo import create_demo_programmes
+
+    create_demo_programmes(session=session, now=now, password=DEMO_PASSWORD)
     if authority is not None:
         _demo_certificates(session, authority, now)
     return created

@@ -12,7 +12,16 @@ from elearn.db import engine_of
 from elearn.models import User
 from tests.conftest import COURSE, csrf_token, english_client, login
 
-ROLES = ("anonymous", "learner", "manager", "certifier", "panellist", "organiser", "admin")
+ROLES = (
+    "anonymous",
+    "learner",
+    "manager",
+    "certifier",
+    "panellist",
+    "organiser",
+    "adviser",
+    "admin",
+)
 # What each role reaches; the manager also holds the learner role in the demo data.
 HOLDS = {
     "anonymous": set(),
@@ -21,6 +30,7 @@ HOLDS = {
     "certifier": {"certifier"},
     "panellist": {"panellist"},
     "organiser": {"organiser"},
+    "adviser": {"adviser"},
     "admin": {"admin"},
 }
 # An example URL for every route with parameters; a new route without one fails the test.
@@ -95,6 +105,24 @@ EXAMPLES = {
     "organise.upload": "/organise/events/999999/materials",
     "organise.organiser_material": "/organise/events/999999/materials/1",
     "organise.cancel_event": "/organise/events/999999/cancel",
+    # Made-up programmes and organisations: "not found" for advisers who do not run them.
+    "programmes.detail": "/programmes/999999",
+    "programmes.add_phase": "/programmes/999999/phases",
+    "programmes.add_staff": "/programmes/999999/staff",
+    "programmes.invite": "/programmes/999999/organisations",
+    "programmes.decide": "/programmes/999999/organisations/1/decision",
+    "programmes.organisation": "/programmes/999999/organisations/1",
+    "programmes.add_contact": "/programmes/999999/organisations/1/contacts",
+    "programmes.add_activity": "/programmes/999999/organisations/1/activities",
+    "programmes.update_activity": "/programmes/999999/organisations/1/activities/1",
+    "programmes.draft_agreement": "/programmes/999999/organisations/1/agreement",
+    "programmes.complete_phase": "/programmes/999999/organisations/1/phase",
+    "programmes.dashboard": "/programmes/999999/dashboard",
+    "programmes.dashboard_csv": "/programmes/999999/dashboard.csv",
+    "programmes.agreement_file": "/programmes/999999/organisations/1/agreement/1",
+    "my_programmes.apply": "/me/programmes/999999/apply",
+    "my_programmes.my_detail": "/me/programmes/999999",
+    "my_programmes.approve": "/me/programmes/999999/approve",
 }
 # Routes that end the session: checked for anonymous visitors only (test_sessions.py does the rest).
 SIGNS_OUT = {"auth.logout", "auth.sign_out_everywhere"}
@@ -145,6 +173,23 @@ NOT_FOUND_OK = {
     "organise.upload",
     "organise.organiser_material",
     "organise.cancel_event",
+    "programmes.detail",
+    "programmes.add_phase",
+    "programmes.add_staff",
+    "programmes.invite",
+    "programmes.decide",
+    "programmes.organisation",
+    "programmes.add_contact",
+    "programmes.add_activity",
+    "programmes.update_activity",
+    "programmes.draft_agreement",
+    "programmes.complete_phase",
+    "programmes.dashboard",
+    "programmes.dashboard_csv",
+    "programmes.agreement_file",
+    "my_programmes.apply",
+    "my_programmes.my_detail",
+    "my_programmes.approve",
 }
 
 
