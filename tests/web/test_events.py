@@ -564,3 +564,65 @@ def test_guest_mails_confirm_link_then_confirmation_with_ics_in_their_language(
     assert str(vevent["DTSTART"].dt.tzinfo) == "Europe/Oslo"
     assert vevent["LOCATION"] == "https://meet.example.org/x"
     assert any(c.name == "VTIMEZONE" for c in cal.walk())
+
+
+def test_demo_learner_registers_for_the_restricted_demo_event_twice_is_once(
+    app: Flask, learner: Any, client: Any
+) -> None:
+    with open_session(app) as s:
+        event = next(e for e in s.exec(select(Event)) if e.audience_types)
+        assert event.id is not None
+        event_id = event.id
+    data = {"organisation": "Eksempel kommune", "org_type": "private", "mode": "in_person"}
+    first = post(learner, f"/events/{event_id}/register", data)
+    again = post(learner, f"/events/{event_id}/register", data)  # a double submit
+    assert first.status_code == again.status_code == 302
+    assert first.headers["Location"].split("?")[0] == again.headers["Location"].split("?")[0]
+    with open_session(app) as s:
+        rows = s.exec(
+            select(EventRegistration).where(
+                EventRegistration.event_id == event_id,
+                EventRegistration.email == "learner@example.org",
+            )
+        ).all()
+    # One registration, and the organisation type came from the learner's municipality.
+    assert len(rows) == 1 and rows[0].org_type == "municipality"
+    # A guest who says "private" is refused: the audience is public buyers only.
+    assert _register_guest(client, event_id, "p@example.net").status_code == 302  # municipality
+    refused = post(
+        client,
+        f"/events/{event_id}/register",
+        {
+            "name": "P",
+            "email": "q@example.net",
+            "organisation": "AS",
+            "org_type": "private",
+            "mode": "in_person",
+        },
+    )
+    assert refused.status_code == 409
+
+
+def test_evaluation_after_the_start_and_the_organisers_summary(app: Flask, as_role: Any) -> None:
+    event_id = _event(app)
+    learner = as_role("learner")
+    first = post(
+        learner,
+        f"/events/{event_id}/register",
+        {"organisation": "O", "org_type": "private", "mode": "online"},
+    )
+    token = TOKEN.search(first.headers["Location"]).group(1)  # type: ignore[union-attr]
+    data = {"rating": "4", "useful": "The cases", "improve": "More time"}
+    assert post(learner, f"/events/registration/{token}/evaluation", data).status_code == 409
+    with open_session(app) as s:
+        event = s.get(Event, event_id)
+        assert event is not None
+        event.starts_at = datetime.now(UTC) - timedelta(minutes=5)
+        s.commit()
+    assert (
+        post(learner, f"/events/registration/{token}/evaluation", {"rating": "9"}).status_code
+        == 422
+    )
+    assert post(learner, f"/events/registration/{token}/evaluation", data).status_code == 302
+    page = as_role("organiser").get(f"/organise/events/{event_id}").get_data(as_text=True)
+    assert "mean 4.0 of 5" in page and "The cases" in page and "More time" in page
