@@ -871,3 +871,51 @@ class AgreementVersion(SQLModel, table=True):
     drafted_at: datetime
     approved_by_id: int | None = Field(default=None, foreign_key="user_account.id")
     approved_at: datetime | None = None
+
+
+# --- team reflection after a course -------------------------------------------------------------
+
+
+class TeamReflection(SQLModel, table=True):
+    """A unit's reflection session after a course: an event of the unit, the three KS
+    questions and the course's own prompts (as they read when it was scheduled)."""
+
+    __tablename__ = "team_reflection"
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="org_unit.id", index=True)
+    course_id: str = Field(max_length=80)
+    event_id: int = Field(foreign_key="event.id")
+    prompts: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+    created_at: datetime
+
+
+class TeamReflectionAnswer(SQLModel, table=True):
+    """A participant's answer to one question; private unless ``shared``."""
+
+    __tablename__ = "team_reflection_answer"
+    __table_args__ = (UniqueConstraint("reflection_id", "user_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    reflection_id: int = Field(foreign_key="team_reflection.id", index=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    key: str = Field(max_length=20)  # read | liked | daily | p1, p2... (the course's prompts)
+    answer: str = Field(sa_column=Column(Text, nullable=False))
+    shared: bool = False
+    updated_at: datetime
+
+
+class UnitAction(SQLModel, table=True):
+    """A next step a unit agreed (after a team reflection): what, who, by when."""
+
+    __tablename__ = "unit_action"
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="org_unit.id", index=True)
+    reflection_id: int | None = Field(default=None, foreign_key="team_reflection.id")
+    title: str = Field(max_length=200)
+    owner: str = Field(default="", max_length=200)
+    due_on: date | None = None
+    created_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+    created_at: datetime

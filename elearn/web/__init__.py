@@ -144,6 +144,7 @@ def init_app(app: Flask) -> None:
         panel,
         programmes,
         sittings,
+        team_reflection,
     )
 
     inputs.init_app(app)  # first: routes take its converter, and CSRF reads a form it checked
@@ -165,6 +166,8 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(events.organise)
     app.register_blueprint(programmes.bp)
     app.register_blueprint(programmes.mine)
+    app.register_blueprint(team_reflection.team)
+    app.register_blueprint(team_reflection.mine)
     app.before_request(_refuse_nul_in_query)
     app.after_request(_security_headers)
 

@@ -123,6 +123,10 @@ EXAMPLES = {
     "my_programmes.apply": "/me/programmes/999999/apply",
     "my_programmes.my_detail": "/me/programmes/999999",
     "my_programmes.approve": "/me/programmes/999999/approve",
+    "team.schedule": "/manage/units/1/team-reflections",
+    "team.detail": "/manage/units/1/team-reflections/999999",
+    "team.add_action": "/manage/units/1/team-reflections/999999/actions",
+    "my_team.answer": "/me/team-reflections/999999",
 }
 # Routes that end the session: checked for anonymous visitors only (test_sessions.py does the rest).
 SIGNS_OUT = {"auth.logout", "auth.sign_out_everywhere"}
@@ -190,6 +194,9 @@ NOT_FOUND_OK = {
     "my_programmes.apply",
     "my_programmes.my_detail",
     "my_programmes.approve",
+    "team.detail",
+    "team.add_action",
+    "my_team.answer",
 }
 
 

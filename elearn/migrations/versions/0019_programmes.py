@@ -1,4 +1,5 @@
-"""programmes: phases, staff, participating organisations, activity plans, agreements
+"""programmes: phases, staff, participating organisations, activity plans, agreements;
+team reflection sessions, their answers and the units' agreed actions
 
 Revision ID: 0019
 Revises: 0014
@@ -150,10 +151,66 @@ def upgrade() -> None:
     op.create_index(
         op.f('ix_agreement_version_participation_id'), 'agreement_version', ['participation_id']
     )
+    op.create_table(
+        'team_reflection',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('unit_id', sa.Integer(), nullable=False),
+        sa.Column('course_id', S(length=80), nullable=False),
+        sa.Column('event_id', sa.Integer(), nullable=False),
+        sa.Column('prompts', sa.JSON(), nullable=False),
+        sa.Column('created_by_id', sa.Integer(), nullable=True),
+        sa.Column('created_at', T(), nullable=False),
+        _fk('team_reflection', 'unit_id', 'org_unit'),
+        _fk('team_reflection', 'event_id', 'event'),
+        _fk('team_reflection', 'created_by_id', 'user_account'),
+        sa.PrimaryKeyConstraint('id', name='pk_team_reflection'),
+    )
+    op.create_index(op.f('ix_team_reflection_unit_id'), 'team_reflection', ['unit_id'])
+    op.create_table(
+        'team_reflection_answer',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('reflection_id', sa.Integer(), nullable=False),
+        sa.Column('user_id', sa.Integer(), nullable=False),
+        sa.Column('key', S(length=20), nullable=False),
+        sa.Column('answer', sa.Text(), nullable=False),
+        sa.Column('shared', sa.Boolean(), nullable=False),
+        sa.Column('updated_at', T(), nullable=False),
+        _fk('team_reflection_answer', 'reflection_id', 'team_reflection'),
+        _fk('team_reflection_answer', 'user_id', 'user_account'),
+        sa.PrimaryKeyConstraint('id', name='pk_team_reflection_answer'),
+        sa.UniqueConstraint(
+            'reflection_id', 'user_id', 'key', name='uq_team_reflection_answer_reflection_id'
+        ),
+    )
+    op.create_index(
+        op.f('ix_team_reflection_answer_reflection_id'), 'team_reflection_answer', ['reflection_id']
+    )
+    op.create_index(
+        op.f('ix_team_reflection_answer_user_id'), 'team_reflection_answer', ['user_id']
+    )
+    op.create_table(
+        'unit_action',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('unit_id', sa.Integer(), nullable=False),
+        sa.Column('reflection_id', sa.Integer(), nullable=True),
+        sa.Column('title', S(length=200), nullable=False),
+        sa.Column('owner', S(length=200), nullable=False),
+        sa.Column('due_on', sa.Date(), nullable=True),
+        sa.Column('created_by_id', sa.Integer(), nullable=True),
+        sa.Column('created_at', T(), nullable=False),
+        _fk('unit_action', 'unit_id', 'org_unit'),
+        _fk('unit_action', 'reflection_id', 'team_reflection'),
+        _fk('unit_action', 'created_by_id', 'user_account'),
+        sa.PrimaryKeyConstraint('id', name='pk_unit_action'),
+    )
+    op.create_index(op.f('ix_unit_action_unit_id'), 'unit_action', ['unit_id'])
 
 
 def downgrade() -> None:
     for table in (
+        'unit_action',
+        'team_reflection_answer',
+        'team_reflection',
         'agreement_version',
         'programme_activity',
         'participation_contact',
