@@ -919,3 +919,18 @@ class UnitAction(SQLModel, table=True):
     due_on: date | None = None
     created_by_id: int | None = Field(default=None, foreign_key="user_account.id")
     created_at: datetime
+
+
+class ProgrammeEvaluation(SQLModel, table=True):
+    """A participant's closing evaluation of a programme, once per organisation and person."""
+
+    __tablename__ = "programme_evaluation"
+    __table_args__ = (UniqueConstraint("participation_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    participation_id: int = Field(foreign_key="participation.id", index=True)
+    user_id: int = Field(foreign_key="user_account.id")
+    ratings: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    gained: str = Field(default="", sa_column=Column(Text, nullable=False))
+    improve: str = Field(default="", sa_column=Column(Text, nullable=False))
+    submitted_at: datetime

@@ -169,3 +169,43 @@ def check_decision(*, status: str, accept: bool) -> str:
     if status not in ("applied", "invited"):
         raise Conflict(N_("This organisation's participation is already decided."))
     return "accepted" if accept else "declined"
+
+
+# The closing evaluation: three scales (1 = not at all, 5 = very) and two free texts.
+SCALES = ("useful", "advice", "use")
+
+
+def check_ratings(given: Mapping[str, str | int | None]) -> dict[str, int]:
+    """Every scale answered with a whole number from 1 to 5."""
+    out = {}
+    for key in SCALES:
+        value = given.get(key)
+        try:
+            number = int(value) if value is not None else 0
+        except ValueError:
+            number = 0
+        if not 1 <= number <= 5:
+            raise InvalidAnswer(N_("Answer every scale with a number from 1 to 5."))
+        out[key] = number
+    return out
+
+
+def evaluation_open(progress: Progress) -> bool:
+    """The evaluation opens when the organisation reaches the last phase (the closing
+    workshop) and stays open after it."""
+    return progress.total > 0 and progress.done >= progress.total - 1
+
+
+@dataclass(frozen=True)
+class EvaluationSummary:
+    responses: int
+    means: dict[str, float | None]
+
+
+def summarise(ratings: Iterable[Mapping[str, int]]) -> EvaluationSummary:
+    rows = list(ratings)
+    means: dict[str, float | None] = {}
+    for key in SCALES:
+        values = [r[key] for r in rows if key in r]
+        means[key] = round(sum(values) / len(values), 2) if values else None
+    return EvaluationSummary(responses=len(rows), means=means)

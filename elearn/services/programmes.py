@@ -22,6 +22,7 @@ from elearn.models import (
     ParticipationContact,
     Programme,
     ProgrammeActivity,
+    ProgrammeEvaluation,
     ProgrammePhase,
     ProgrammePhaseLink,
     ProgrammeRequirement,
@@ -562,7 +563,9 @@ def progress_of(part: Participation, phase_views: Sequence[PhaseView]) -> rules.
     return rules.progress(done=part.phases_done, positions=[v.phase.position for v in phase_views])
 
 
-def complete_phase(*, session: Session, programme_id: int, participation_id: int) -> Participation:
+def complete_phase(
+    *, session: Session, programme_id: int, participation_id: int, now: datetime
+) -> Participation:
     """The adviser marks the organisation's current phase complete, when its rules allow."""
     part = participation(
         session=session, programme_id=programme_id, participation_id=participation_id
@@ -590,6 +593,8 @@ def complete_phase(*, session: Session, programme_id: int, participation_id: int
     part.phases_done += 1
     session.add(part)
     session.flush()
+    if rules.evaluation_open(progress_of(part, views)):
+        invite_to_evaluation(session=session, part=part, now=now)
     return part
 
 
@@ -687,3 +692,101 @@ def dashboard(
             )
         )
     return out
+
+
+# --- the closing evaluation ---------------------------------------------------------------------
+
+
+def invite_to_evaluation(*, session: Session, part: Participation, now: datetime) -> int:
+    """E-mail each contact person the link to the closing evaluation, once each."""
+    from elearn.services import mail
+
+    programme = session.get(Programme, part.programme_id)
+    assert programme is not None and part.id is not None
+    base = event_service.site_of(session=session).base_url.rstrip("/")
+    sent = 0
+    for contact, user in contacts(session=session, participation_id=part.id):
+        queued = mail.queue_mail(
+            session,
+            to=user.email,
+            template="programmes/evaluation",
+            lang=user.locale or "nb",
+            context={
+                "name": user.name,
+                "title": programme.title,
+                "url": f"{base}/me/programmes/{part.id}/evaluation",
+            },
+            dedupe_key=f"programme-evaluation:{part.id}:{contact.user_id}",
+            now=now,
+        )
+        sent += queued is not None
+    return sent
+
+
+def evaluation_of(
+    *, session: Session, participation_id: int, user_id: int
+) -> ProgrammeEvaluation | None:
+    return session.exec(
+        select(ProgrammeEvaluation).where(
+            ProgrammeEvaluation.participation_id == participation_id,
+            ProgrammeEvaluation.user_id == user_id,
+        )
+    ).first()
+
+
+def evaluate(
+    *,
+    session: Session,
+    participation_id: int,
+    user_id: int,
+    ratings: dict[str, str | int | None],
+    gained: str,
+    improve: str,
+    now: datetime,
+) -> ProgrammeEvaluation:
+    """A contact person's closing evaluation: once the last phase is reached, once each."""
+    part = check_contact(session=session, participation_id=participation_id, user_id=user_id)
+    views = phases(session=session, programme_id=part.programme_id)
+    if not rules.evaluation_open(progress_of(part, views)):
+        raise Conflict(N_("The evaluation opens at the closing phase."))
+    if evaluation_of(session=session, participation_id=participation_id, user_id=user_id):
+        raise Conflict(N_("You have already answered the evaluation. Thank you."))
+    row = ProgrammeEvaluation(
+        participation_id=participation_id,
+        user_id=user_id,
+        ratings=rules.check_ratings(ratings),
+        gained=gained,
+        improve=improve,
+        submitted_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def evaluations(
+    *, session: Session, programme_id: int
+) -> list[tuple[ProgrammeEvaluation, OrgUnit]]:
+    return list(
+        session.exec(
+            select(ProgrammeEvaluation, OrgUnit)
+            .join(Participation, col(Participation.id) == col(ProgrammeEvaluation.participation_id))
+            .join(OrgUnit, col(OrgUnit.id) == col(Participation.unit_id))
+            .where(Participation.programme_id == programme_id)
+            .order_by(col(OrgUnit.name), col(ProgrammeEvaluation.submitted_at))
+        )
+    )
+
+
+def evaluation_summaries(
+    *, session: Session, programme_id: int
+) -> tuple[rules.EvaluationSummary, list[tuple[OrgUnit, rules.EvaluationSummary]]]:
+    """The programme's summary, and each organisation's."""
+    rows = evaluations(session=session, programme_id=programme_id)
+    by_unit: dict[int, tuple[OrgUnit, list[dict[str, int]]]] = {}
+    for ev, unit in rows:
+        by_unit.setdefault(unit.id or 0, (unit, []))[1].append(ev.ratings)
+    return (
+        rules.summarise(ev.ratings for ev, _u in rows),
+        [(unit, rules.summarise(r)) for unit, r in by_unit.values()],
+    )

@@ -22,7 +22,15 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlmodel import col, select
-from wtforms import BooleanField, DateField, EmailField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, InputRequired, Length, Optional
 
@@ -77,6 +85,8 @@ def _helpers() -> dict[str, Any]:
         "AGREEMENT_LABELS": AGREEMENT_LABELS,
         "LINK_LABELS": LINK_LABELS,
         "phase_state": rules.phase_state,
+        "SCALE_LABELS": SCALE_LABELS,
+        "evaluation_open": rules.evaluation_open,
         "lang": current_language(),
     }
 
@@ -165,6 +175,34 @@ class AgreementForm(FlaskForm):
 
 class ApproveForm(FlaskForm):
     version = SmallIntegerField(_l("Version"), validators=[InputRequired()])
+
+
+def _scale(label: Any) -> RadioField:
+    return RadioField(
+        label,
+        choices=[SelectChoice(str(i), str(i)) for i in range(1, 6)],
+        validators=[InputRequired()],
+    )
+
+
+class EvaluationForm(FlaskForm):
+    useful = _scale(_l("How useful was the programme for your organisation?"))
+    advice = _scale(_l("How good was the advice you were given?"))
+    use = _scale(_l("How much of it will your organisation go on using?"))
+    gained = TextAreaField(
+        _l("What did your organisation gain?"),
+        validators=[PlainText(multiline=True), Length(max=5000)],
+    )
+    improve = TextAreaField(
+        _l("What could be better?"), validators=[PlainText(multiline=True), Length(max=5000)]
+    )
+
+
+SCALE_LABELS = {
+    "useful": _l("Useful for the organisation"),
+    "advice": _l("Quality of the advice"),
+    "use": _l("Will go on using it"),
+}
 
 
 class ApplyForm(FlaskForm):
@@ -502,7 +540,10 @@ def complete_phase(programme_id: int, participation_id: int) -> Any:
     if not ConfirmForm().validate_on_submit():
         abort(400)
     service.complete_phase(
-        session=get_session(), programme_id=programme_id, participation_id=participation_id
+        session=get_session(),
+        programme_id=programme_id,
+        participation_id=participation_id,
+        now=utcnow(),
     )
     flash(_("The phase is complete."), "success")
     return _back(programme_id, participation_id)
@@ -556,7 +597,7 @@ def dashboard_csv(programme_id: int) -> Any:
     return Response(
         body,
         mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="programme-{programme_id}.csv"'},
+        headers={"Content-Disposition": f'attachment; filename="dashboard-{programme_id}.csv"'},
     )
 
 
@@ -658,3 +699,90 @@ def approve(participation_id: int) -> Any:
     )
     flash(_("You approved version %(n)s of the agreement.", n=row.version), "success")
     return redirect(url_for("my_programmes.my_detail", participation_id=participation_id))
+
+
+@mine.route("/<int:participation_id>/evaluation", methods=["GET", "POST"])
+@signed_in
+def evaluation(participation_id: int) -> Any:
+    session = get_session()
+    part = service.check_contact(
+        session=session, participation_id=participation_id, user_id=current_user.id
+    )
+    done = service.evaluation_of(
+        session=session, participation_id=participation_id, user_id=current_user.id
+    )
+    form = EvaluationForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            _refuse(form)
+        service.evaluate(
+            session=session,
+            participation_id=participation_id,
+            user_id=current_user.id,
+            ratings={k: form[k].data for k in rules.SCALES},
+            gained=form.gained.data or "",
+            improve=form.improve.data or "",
+            now=utcnow(),
+        )
+        flash(_("Thank you: your evaluation is saved."), "success")
+        return redirect(url_for("my_programmes.my_detail", participation_id=participation_id))
+    return render_template(
+        "programmes/evaluation.html",
+        programme=session.get(Programme, part.programme_id),
+        part=part,
+        form=form,
+        done=done,
+        open=rules.evaluation_open(
+            service.progress_of(
+                part, service.phases(session=session, programme_id=part.programme_id)
+            )
+        ),
+    )
+
+
+@bp.get("/<int:programme_id>/evaluations")
+@adviser
+def evaluations(programme_id: int) -> Any:
+    session = get_session()
+    programme = _mine(programme_id)
+    overall, by_unit = service.evaluation_summaries(session=session, programme_id=programme_id)
+    return render_template(
+        "programmes/evaluations.html",
+        programme=programme,
+        overall=overall,
+        by_unit=by_unit,
+        rows=service.evaluations(session=session, programme_id=programme_id),
+        scales=rules.SCALES,
+    )
+
+
+@bp.get("/<int:programme_id>/evaluations.csv")
+@adviser
+def evaluations_csv(programme_id: int) -> Any:
+    session = get_session()
+    _mine(programme_id)
+    rows = service.evaluations(session=session, programme_id=programme_id)
+    body = reports.to_csv(
+        header=[
+            _("Organisation"),
+            *(str(SCALE_LABELS[k]) for k in rules.SCALES),
+            _("What did your organisation gain?"),
+            _("What could be better?"),
+            _("Submitted"),
+        ],
+        rows=[
+            [
+                unit.name,
+                *(ev.ratings.get(k, "") for k in rules.SCALES),
+                ev.gained,
+                ev.improve,
+                ev.submitted_at.strftime("%Y-%m-%d"),
+            ]
+            for ev, unit in rows
+        ],
+    )
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="programme-{programme_id}.csv"'},
+    )

@@ -137,3 +137,30 @@ def test_a_decision_is_taken_once() -> None:
     assert rules.check_decision(status="invited", accept=False) == "declined"
     with pytest.raises(Conflict):
         rules.check_decision(status="accepted", accept=False)
+
+
+def test_the_evaluation_opens_at_the_last_phase_and_needs_every_scale() -> None:
+    assert not rules.evaluation_open(rules.progress(done=2, positions=[1, 2, 3, 4]))
+    assert rules.evaluation_open(rules.progress(done=3, positions=[1, 2, 3, 4]))
+    assert rules.evaluation_open(rules.progress(done=4, positions=[1, 2, 3, 4]))
+    assert not rules.evaluation_open(rules.progress(done=0, positions=[]))
+    assert rules.check_ratings({"useful": "5", "advice": 1, "use": "3"}) == {
+        "useful": 5,
+        "advice": 1,
+        "use": 3,
+    }
+    for bad in (
+        {"useful": "5", "advice": "1"},
+        {"useful": "6", "advice": "1", "use": "1"},
+        {"useful": "x", "advice": "1", "use": "1"},
+    ):
+        with pytest.raises(InvalidAnswer):
+            rules.check_ratings(bad)
+
+
+def test_evaluations_are_summarised_as_means() -> None:
+    s = rules.summarise(
+        [{"useful": 5, "advice": 4, "use": 3}, {"useful": 4, "advice": 4, "use": 4}]
+    )
+    assert s.responses == 2 and s.means == {"useful": 4.5, "advice": 4.0, "use": 3.5}
+    assert rules.summarise([]).means == {"useful": None, "advice": None, "use": None}

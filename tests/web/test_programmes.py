@@ -233,3 +233,28 @@ def test_adviser_builds_a_programme_with_phases(app: Flask, as_role: Any) -> Non
         assert len(service.phases(session=s, programme_id=programme_id)) == 1
     # An admin sees every programme.
     assert as_role("admin").get(url).status_code == 200
+
+
+def test_closing_evaluation_opens_at_the_end_and_is_summarised(app: Flask, as_role: Any) -> None:
+    programme_id, nordby = _ids(app)
+    # Nordby is at its start meeting: not yet.
+    early = _as(app, "indkobschef@nordby.example.org")
+    response = post(
+        early, f"/me/programmes/{nordby}/evaluation", {"useful": "5", "advice": "5", "use": "5"}
+    )
+    assert response.status_code == 409
+    # Region Vest answered already: once only.
+    _p, vest = _ids(app, "Region Vest (demo)")
+    done = _as(app, "indkobschef@regionvest.example.org")
+    assert "already answered" in done.get(f"/me/programmes/{vest}/evaluation").get_data(
+        as_text=True
+    )
+    response = post(
+        done, f"/me/programmes/{vest}/evaluation", {"useful": "1", "advice": "1", "use": "1"}
+    )
+    assert response.status_code == 409
+    adviser = as_role("adviser")
+    page = adviser.get(f"/programmes/{programme_id}/evaluations").get_data(as_text=True)
+    assert "Region Vest (demo)" in page and "5.0" in page
+    csv = adviser.get(f"/programmes/{programme_id}/evaluations.csv").get_data(as_text=True)
+    assert "TCO" in csv and "Region Vest (demo)" in csv

@@ -204,10 +204,32 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('id', name='pk_unit_action'),
     )
     op.create_index(op.f('ix_unit_action_unit_id'), 'unit_action', ['unit_id'])
+    op.create_table(
+        'programme_evaluation',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('participation_id', sa.Integer(), nullable=False),
+        sa.Column('user_id', sa.Integer(), nullable=False),
+        sa.Column('ratings', sa.JSON(), nullable=False),
+        sa.Column('gained', sa.Text(), nullable=False),
+        sa.Column('improve', sa.Text(), nullable=False),
+        sa.Column('submitted_at', T(), nullable=False),
+        _fk('programme_evaluation', 'participation_id', 'participation'),
+        _fk('programme_evaluation', 'user_id', 'user_account'),
+        sa.PrimaryKeyConstraint('id', name='pk_programme_evaluation'),
+        sa.UniqueConstraint(
+            'participation_id', 'user_id', name='uq_programme_evaluation_participation_id'
+        ),
+    )
+    op.create_index(
+        op.f('ix_programme_evaluation_participation_id'),
+        'programme_evaluation',
+        ['participation_id'],
+    )
 
 
 def downgrade() -> None:
     for table in (
+        'programme_evaluation',
         'unit_action',
         'team_reflection_answer',
         'team_reflection',
