@@ -23,6 +23,11 @@ def create_demo_data(app: Flask, *, now: datetime) -> list[str]:
     if app.config["PRODUCTION"]:
         raise RefusedInProduction("demo data is not created when PRODUCTION is set")
     with unit_of_work(app) as session:
-        created = create_demo(session=session, now=now, authority=authority_of(app=app))
+        created = create_demo(
+            session=session,
+            now=now,
+            authority=authority_of(app=app),
+            instance_path=app.instance_path,
+        )
     seal(app, now=lambda: now)  # the demo's audit entries, sealed as the sealer would
     return created

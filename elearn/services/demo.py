@@ -40,7 +40,11 @@ CERTIFIERS = ("certifier@example.org", "certifier2@example.org")
 
 
 def create_demo(
-    *, session: Session, now: datetime, authority: certificates.Authority | None = None
+    *,
+    session: Session,
+    now: datetime,
+    authority: certificates.Authority | None = None,
+    instance_path: str | None = None,
 ) -> list[str]:
     """Create what is missing; returns the e-mail addresses created this time."""
     for unit_name in DEPARTMENTS:
@@ -67,7 +71,9 @@ def create_demo(
     _demo_events(session, now)
     from elearn.services.programme_demo import create_demo_programmes
 
-    create_demo_programmes(session=session, now=now, password=DEMO_PASSWORD)
+    create_demo_programmes(
+        session=session, now=now, password=DEMO_PASSWORD, instance_path=instance_path
+    )
     if authority is not None:
         _demo_certificates(session, authority, now)
     return created

@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 from elearn.domain.events import SessionTime
 from elearn.models import (
     Event,
+    EventMaterial,
     EventRegistration,
     OrgUnit,
     Participation,
@@ -18,7 +19,7 @@ from elearn.models import (
     ProgrammeEvaluation,
     User,
 )
-from elearn.services import accounts, events
+from elearn.services import accounts, events, files
 from elearn.services import programmes as service
 
 ADVISER = ("adviser@example.org", "Astrid Rådgiver")
@@ -46,7 +47,9 @@ ORGANISATIONS: tuple[tuple[str, str, tuple[tuple[str, str, str], ...]], ...] = (
 HEAD = "Head of procurement"
 
 
-def create_demo_programmes(*, session: Session, now: datetime, password: str) -> None:
+def create_demo_programmes(
+    *, session: Session, now: datetime, password: str, instance_path: str | None = None
+) -> None:
     if session.exec(select(Programme)).first() is not None:
         return
     adviser = accounts.find_user(session=session, email=ADVISER[0])
@@ -81,7 +84,7 @@ def create_demo_programmes(*, session: Session, now: datetime, password: str) ->
             people[email] = user
     session.flush()
     _rejsehold(session, now, adviser.id, units, people)
-    _network(session, now, adviser.id, people)
+    _network(session, now, adviser.id, people, instance_path)
 
 
 def _event(
@@ -309,7 +312,13 @@ def _rejsehold(
     session.flush()
 
 
-def _network(session: Session, now: datetime, adviser: int, people: dict[str, User]) -> None:
+def _network(
+    session: Session,
+    now: datetime,
+    adviser: int,
+    people: dict[str, User],
+    instance_path: str | None,
+) -> None:
     network = service.create_programme(
         session=session,
         title="Tænketank for offentlige indkøbere (demo)",
@@ -340,6 +349,23 @@ def _network(session: Session, now: datetime, adviser: int, people: dict[str, Us
         links.append(("event", str(meeting.id)))
         for user in people.values():
             _attend(session, meeting, user, now)
+        if instance_path and meeting.starts_at < now:
+            for kind in ("Oplæg", "Referat"):
+                stored = files.store(
+                    session=session,
+                    instance_path=instance_path,
+                    upload=files.Upload(f"{kind} {title}.pdf", _pdf(f"{kind}: {title}")),
+                    now=now,
+                )
+                session.add(
+                    EventMaterial(
+                        event_id=meeting.id or 0,
+                        file_id=stored.id or 0,
+                        title=f"{kind} (demo)",
+                        uploaded_by_id=adviser,
+                        uploaded_at=now,
+                    )
+                )
     service.add_phase(
         session=session,
         programme_id=network.id,
@@ -349,15 +375,49 @@ def _network(session: Session, now: datetime, adviser: int, people: dict[str, Us
         links=links,
         required_roles=[],
     )
-    for unit_name in ("Nordby kommune", "Sydby kommune"):
+    for unit_name, email in (
+        ("Nordby kommune", "indkobschef@nordby.example.org"),
+        ("Sydby kommune", "indkobschef@sydby.example.org"),
+    ):
         unit = accounts.ensure_unit_path(session=session, path=unit_name)
         assert unit.id is not None
-        session.add(
-            Participation(
-                programme_id=network.id,
-                unit_id=unit.id,
-                status="accepted",
-                created_at=now - timedelta(days=100),
-            )
+        part = Participation(
+            programme_id=network.id,
+            unit_id=unit.id,
+            status="accepted",
+            created_at=now - timedelta(days=100),
+        )
+        session.add(part)
+        session.flush()
+        assert part.id is not None
+        service.add_contact(
+            session=session, participation_id=part.id, unit_id=unit.id, email=email, role=HEAD
         )
     session.flush()
+
+
+def _pdf(text: str) -> bytes:
+    """A one-page PDF showing one line (ASCII), for the demo archive."""
+    line = text.encode("ascii", "replace").replace(b"(", b"[").replace(b")", b"]")
+    stream = b"BT /F1 14 Tf 56 780 Td (" + line + b") Tj ET"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
+        b"/Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for n, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{n} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    for off in offsets:
+        out += f"{off:010d} 00000 n \n".encode()
+    out += (
+        f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    )
+    return bytes(out)

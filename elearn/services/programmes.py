@@ -16,6 +16,7 @@ from elearn.domain.errors import N_, Conflict, InvalidAnswer, NotFound
 from elearn.models import (
     AgreementVersion,
     Event,
+    EventMaterial,
     EventRegistration,
     OrgUnit,
     Participation,
@@ -790,3 +791,60 @@ def evaluation_summaries(
         rules.summarise(ev.ratings for ev, _u in rows),
         [(unit, rules.summarise(r)) for unit, r in by_unit.values()],
     )
+
+
+# --- networks: members, meetings and their archive ----------------------------------------------
+
+
+def check_member(*, session: Session, programme_id: int, user_id: int) -> Programme:
+    """A network's page is for its members: contact people of its accepted organisations."""
+    programme = session.get(Programme, programme_id)
+    member = session.exec(
+        select(ParticipationContact.id)
+        .join(Participation, col(Participation.id) == col(ParticipationContact.participation_id))
+        .where(
+            Participation.programme_id == programme_id,
+            Participation.status == "accepted",
+            ParticipationContact.user_id == user_id,
+        )
+    ).first()
+    if programme is None or member is None:
+        raise NotFound(N_("There is no such programme."))
+    return programme
+
+
+def members(
+    *, session: Session, programme_id: int
+) -> list[tuple[OrgUnit, ParticipationContact, User]]:
+    return list(
+        session.exec(
+            select(OrgUnit, ParticipationContact, User)
+            .join(Participation, col(Participation.unit_id) == col(OrgUnit.id))
+            .join(
+                ParticipationContact,
+                col(ParticipationContact.participation_id) == col(Participation.id),
+            )
+            .join(User, col(User.id) == col(ParticipationContact.user_id))
+            .where(Participation.programme_id == programme_id, Participation.status == "accepted")
+            .order_by(col(OrgUnit.name), col(User.name))
+        )
+    )
+
+
+def meetings(
+    *, session: Session, programme_id: int
+) -> list[tuple[Event, list[tuple[EventMaterial, StoredFile]]]]:
+    """The programme's events (its meetings), newest first, each with its materials
+    (presentations, minutes) as the organisers uploaded them."""
+    found = {e.id: e for v in phases(session=session, programme_id=programme_id) for e in v.events}
+    ordered = sorted(found.values(), key=lambda e: e.starts_at, reverse=True)
+    return [(e, event_service.materials(session=session, event_id=e.id or 0)) for e in ordered]
+
+
+def archive_material(*, session: Session, programme_id: int, material_id: int) -> EventMaterial:
+    """A material of one of the programme's meetings; anything else is "not found"."""
+    row = session.get(EventMaterial, material_id)
+    ids = {e.id for v in phases(session=session, programme_id=programme_id) for e in v.events}
+    if row is None or row.event_id not in ids:
+        raise NotFound(N_("There is no such file."))
+    return row

@@ -786,3 +786,33 @@ def evaluations_csv(programme_id: int) -> Any:
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="programme-{programme_id}.csv"'},
     )
+
+
+@mine.get("/networks/<int:programme_id>")
+@signed_in
+def network(programme_id: int) -> Any:
+    session = get_session()
+    programme = service.check_member(
+        session=session, programme_id=programme_id, user_id=current_user.id
+    )
+    return render_template(
+        "programmes/network.html",
+        programme=programme,
+        meetings=service.meetings(session=session, programme_id=programme_id),
+        members=service.members(session=session, programme_id=programme_id),
+        now=utcnow(),
+    )
+
+
+@mine.get("/networks/<int:programme_id>/materials/<int:material_id>")
+@signed_in
+def network_material(programme_id: int, material_id: int) -> Any:
+    session = get_session()
+    service.check_member(session=session, programme_id=programme_id, user_id=current_user.id)
+    row = service.archive_material(
+        session=session, programme_id=programme_id, material_id=material_id
+    )
+    stored, data = files.read(
+        session=session, instance_path=current_app.instance_path, file_id=row.file_id
+    )
+    return Response(data, headers=files.headers(row=stored))

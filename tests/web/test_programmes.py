@@ -4,6 +4,7 @@ approval; bad input refused with a clear message and nothing changed."""
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 from flask import Flask
@@ -258,3 +259,23 @@ def test_closing_evaluation_opens_at_the_end_and_is_summarised(app: Flask, as_ro
     assert "Region Vest (demo)" in page and "5.0" in page
     csv = adviser.get(f"/programmes/{programme_id}/evaluations.csv").get_data(as_text=True)
     assert "TCO" in csv and "Region Vest (demo)" in csv
+
+
+def test_network_members_see_meetings_archive_and_members(app: Flask, as_role: Any) -> None:
+    with open_session(app) as s:
+        network = s.exec(select(Programme).where(Programme.kind == "network")).one()
+    member = _as(app, "indkobschef@nordby.example.org")
+    page = member.get(f"/me/programmes/networks/{network.id}")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "totalomkostninger" in text and "Sofie Sydby" in text  # a meeting; another member
+    link = re.search(r'href="(/me/programmes/networks/\d+/materials/\d+)"', text)
+    assert link, "the past meetings' presentations and minutes are listed"
+    pdf = member.get(link.group(1))
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF-")
+    # Not a member: the region's contact, a learner, and any material not of the network.
+    outsider = _as(app, "indkobschef@regionvest.example.org")
+    assert outsider.get(f"/me/programmes/networks/{network.id}").status_code == 404
+    assert outsider.get(link.group(1)).status_code == 404
+    assert as_role("learner").get(f"/me/programmes/networks/{network.id}").status_code == 404
+    assert member.get(f"/me/programmes/networks/{network.id}/materials/999999").status_code == 404
