@@ -68,6 +68,7 @@ class Defaults:
     # rule for guests' data, elearn.services.events.purge_guest_registrations).
     GUEST_REGISTRATION_RETENTION_DAYS = 365
     EVENT_MATERIAL_MAX_BYTES = 20 * 1024 * 1024  # a presentation (PDF) or an image
+    AGREEMENT_MAX_BYTES = 10 * 1024 * 1024  # a programme's collaboration agreement (PDF)
     # TrueType files (glyf outlines) for scripts the bundled fonts lack, asked after them in order;
     # without one, such letters are printed in Latin letters (docs/decisions/0009).
     CERTIFICATE_FONTS: tuple[str, ...] = ()

@@ -521,7 +521,7 @@ def draft_agreement(programme_id: int, participation_id: int) -> Any:
         instance_path=current_app.instance_path,
         actor_id=current_user.id,
         now=utcnow(),
-        max_bytes=int(current_app.config.get("AGREEMENT_MAX_BYTES", service.AGREEMENT_MAX_BYTES)),
+        max_bytes=int(current_app.config["AGREEMENT_MAX_BYTES"]),
     )
     flash(
         _(
