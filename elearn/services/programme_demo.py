@@ -45,6 +45,8 @@ ORGANISATIONS: tuple[tuple[str, str, tuple[tuple[str, str, str], ...]], ...] = (
     ),
 )
 HEAD = "Head of procurement"
+# The accounts the programme demo adds beside elearn.services.demo.DEMO_USERS.
+PEOPLE = tuple(email for _n, _t, contacts in ORGANISATIONS for email, _p, _r in contacts)
 
 
 def create_demo_programmes(

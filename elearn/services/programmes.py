@@ -560,7 +560,7 @@ def requirements(
     return out
 
 
-def progress_of(part: Participation, phase_views: Sequence[PhaseView]) -> rules.Progress:
+def progress_of(*, part: Participation, phase_views: Sequence[PhaseView]) -> rules.Progress:
     return rules.progress(done=part.phases_done, positions=[v.phase.position for v in phase_views])
 
 
@@ -572,7 +572,7 @@ def complete_phase(
         session=session, programme_id=programme_id, participation_id=participation_id
     )
     views = phases(session=session, programme_id=programme_id)
-    prog = progress_of(part, views)
+    prog = progress_of(part=part, phase_views=views)
     current = next((v for v in views if v.phase.position == prog.current), None)
     unmet = [
         r.role
@@ -594,7 +594,7 @@ def complete_phase(
     part.phases_done += 1
     session.add(part)
     session.flush()
-    if rules.evaluation_open(progress_of(part, views)):
+    if rules.evaluation_open(progress_of(part=part, phase_views=views)):
         invite_to_evaluation(session=session, part=part, now=now)
     return part
 
@@ -656,7 +656,7 @@ def dashboard(
     out = []
     for part, unit in participations(session=session, programme_id=programme_id):
         assert part.id is not None
-        prog = progress_of(part, views)
+        prog = progress_of(part=part, phase_views=views)
         current = next((v for v in views if v.phase.position == prog.current), None)
         reached = [v for v in views if v.phase.position <= (prog.current or 10**6)]
         missing = [
@@ -748,7 +748,7 @@ def evaluate(
     """A contact person's closing evaluation: once the last phase is reached, once each."""
     part = check_contact(session=session, participation_id=participation_id, user_id=user_id)
     views = phases(session=session, programme_id=part.programme_id)
-    if not rules.evaluation_open(progress_of(part, views)):
+    if not rules.evaluation_open(progress_of(part=part, phase_views=views)):
         raise Conflict(N_("The evaluation opens at the closing phase."))
     if evaluation_of(session=session, participation_id=participation_id, user_id=user_id):
         raise Conflict(N_("You have already answered the evaluation. Thank you."))
@@ -848,3 +848,12 @@ def archive_material(*, session: Session, programme_id: int, material_id: int) -
     if row is None or row.event_id not in ids:
         raise NotFound(N_("There is no such file."))
     return row
+
+
+def event_choices(*, session: Session, limit: int = 200) -> list[Event]:
+    """The newest events, for linking to a phase."""
+    return list(session.exec(select(Event).order_by(col(Event.starts_at).desc()).limit(limit)))
+
+
+def all_programmes(*, session: Session) -> list[Programme]:
+    return list(session.exec(select(Programme).order_by(col(Programme.title))))

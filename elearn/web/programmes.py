@@ -21,7 +21,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlmodel import col, select
 from wtforms import (
     BooleanField,
     DateField,
@@ -41,9 +40,10 @@ from elearn.domain import programmes as rules
 from elearn.domain.errors import N_, InvalidAnswer, NotFound
 from elearn.domain.events import localized
 from elearn.i18n import current_language
-from elearn.models import Event, OrgUnit, Programme, User
+from elearn.models import OrgUnit, Programme, User
 from elearn.services import accounts, files, reports
 from elearn.services import programmes as service
+from elearn.web.events import ORG_TYPE_LABELS
 from elearn.web.forms import ConfirmForm, MultiCheckboxField, PlainText, SmallIntegerField
 
 bp = Blueprint("programmes", __name__, url_prefix="/programmes")
@@ -86,6 +86,7 @@ def _helpers() -> dict[str, Any]:
         "LINK_LABELS": LINK_LABELS,
         "phase_state": rules.phase_state,
         "SCALE_LABELS": SCALE_LABELS,
+        "ORG_TYPE_LABELS": ORG_TYPE_LABELS,
         "evaluation_open": rules.evaluation_open,
         "lang": current_language(),
     }
@@ -265,7 +266,7 @@ def _phase_form(session: Any) -> PhaseForm:
     form = PhaseForm()
 
     lang = current_language()
-    events = session.exec(select(Event).order_by(col(Event.starts_at).desc()).limit(200))
+    events = service.event_choices(session=session)
     form.events.choices = [SelectChoice(str(e.id), localized(e.title, lang)) for e in events]
     form.targets.choices = [
         SelectChoice(f"{t.kind}:{t.id}", f"{LINK_LABELS[t.kind]}: {t.title}")
@@ -395,7 +396,7 @@ def _organisation_page(
         part=part,
         unit=session.get(OrgUnit, part.unit_id),
         phases=views,
-        progress=service.progress_of(part, views),
+        progress=service.progress_of(part=part, phase_views=views),
         contacts=service.contacts(session=session, participation_id=participation_id),
         activities=service.activities(session=session, participation_id=participation_id),
         versions=service.agreement_versions(session=session, participation_id=participation_id),
@@ -645,9 +646,7 @@ def my_index() -> Any:
     return render_template(
         "programmes/mine.html",
         mine=service.contact_of(session=session, user_id=current_user.id),
-        programmes=list(session.exec(select(Programme).order_by(col(Programme.title))))
-        if units
-        else [],
+        programmes=service.all_programmes(session=session) if units else [],
         apply_form=apply_form,
     )
 
@@ -734,7 +733,8 @@ def evaluation(participation_id: int) -> Any:
         done=done,
         open=rules.evaluation_open(
             service.progress_of(
-                part, service.phases(session=session, programme_id=part.programme_id)
+                part=part,
+                phase_views=service.phases(session=session, programme_id=part.programme_id),
             )
         ),
     )
