@@ -183,7 +183,12 @@ def _demo_events(session: Session, now: datetime) -> None:
     day = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
 
     def at(days: int, hour: int, minutes: int = 0) -> datetime:
-        return (day + timedelta(days=days)).replace(hour=hour, minute=minutes, tzinfo=None)
+        """``days`` ahead, moved on to a Monday to Thursday (so a two-day workshop is on
+        weekdays)."""
+        when = day + timedelta(days=days)
+        while when.weekday() >= 4:
+            when += timedelta(days=1)
+        return when.replace(hour=hour, minute=minutes, tzinfo=None)
 
     drafts = [
         events.Draft(
@@ -198,7 +203,7 @@ def _demo_events(session: Session, now: datetime) -> None:
                 "en": "What the rules say, and how to begin. Coffee from 8.30.",
             },
             sessions=[SessionTime(at(9, 9), at(9, 11), "Europe/Oslo")],
-            deadline=at(7, 12).replace(tzinfo=UTC),
+            deadline=(at(9, 9) - timedelta(days=2)).replace(tzinfo=UTC),
             place="Rådhuset, Storgata 1, 0155 Oslo",
             capacity_in_person=40,
             questions=["Allergier eller matbehov?"],
@@ -217,7 +222,7 @@ def _demo_events(session: Session, now: datetime) -> None:
                 "en": "How to set climate requirements that can be checked.",
             },
             sessions=[SessionTime(at(12, 13), at(12, 14), "Europe/Copenhagen")],
-            deadline=at(12, 10).replace(tzinfo=UTC),
+            deadline=(at(12, 13) - timedelta(hours=3)).replace(tzinfo=UTC),
             online_url="https://meet.example.org/klimakrav",
             capacity_online=200,
             contact_name="Olav Arrangør",
@@ -236,9 +241,11 @@ def _demo_events(session: Session, now: datetime) -> None:
             },
             sessions=[
                 SessionTime(at(20, 9), at(20, 12), "Europe/Oslo"),
-                SessionTime(at(21, 9), at(21, 12), "Europe/Oslo"),
+                SessionTime(
+                    at(20, 9) + timedelta(days=1), at(20, 12) + timedelta(days=1), "Europe/Oslo"
+                ),
             ],
-            deadline=at(17, 12).replace(tzinfo=UTC),
+            deadline=(at(20, 9) - timedelta(days=3)).replace(tzinfo=UTC),
             place="Kulturhuset, Kirkegata 5, Drammen",
             capacity_in_person=20,
             online_url="https://meet.example.org/dilemma",
@@ -257,7 +264,7 @@ def _demo_events(session: Session, now: datetime) -> None:
                 "en": "Themed meeting on documenting supply chains. Slides are shared afterwards.",
             },
             sessions=[SessionTime(at(5, 14), at(5, 16), "Europe/Oslo")],
-            deadline=at(4, 12).replace(tzinfo=UTC),
+            deadline=(at(5, 14) - timedelta(days=1)).replace(tzinfo=UTC),
             place="Innkjøpshuset, Bergen",
             capacity_in_person=2,
             contact_name="Olav Arrangør",
@@ -275,7 +282,7 @@ def _demo_events(session: Session, now: datetime) -> None:
                 "en": "Only for buyers in municipalities, county councils and state agencies.",
             },
             sessions=[SessionTime(at(15, 10), at(15, 12), "Europe/Oslo")],
-            deadline=at(14, 12).replace(tzinfo=UTC),
+            deadline=(at(15, 10) - timedelta(days=1)).replace(tzinfo=UTC),
             place="Statens hus, Trondheim",
             capacity_in_person=30,
             online_url="https://meet.example.org/offentlig",

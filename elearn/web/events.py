@@ -36,7 +36,7 @@ from wtforms.validators import URL, Email, InputRequired, Length, NumberRange, O
 
 from elearn.auth import public, roles_required, signed_in
 from elearn.clock import utcnow
-from elearn.db import get_session
+from elearn.db import get_session, rollback_request
 from elearn.domain import events as rules
 from elearn.domain.errors import N_, InvalidAnswer
 from elearn.domain.text import TextRefused, clean_text
@@ -612,57 +612,69 @@ def _local(value: datetime | None, tz: str) -> datetime:
 def new() -> Any:
     session, now = get_session(), utcnow()
     form = EventForm()
+    problem = None
     form.audience_units.choices = [
         SelectChoice(str(uid), path) for uid, path in reports.unit_paths(session=session)
     ]
     if form.validate_on_submit():
-        tz = form.tz.data or "Europe/Oslo"
-        sessions = []
-        for n in (1, 2, 3):
-            start, end = form[f"start{n}"].data, form[f"end{n}"].data
-            if start is None and end is None:
-                continue
-            if start is None or end is None:
-                raise InvalidAnswer(N_("Give both the start and the end of each session."))
-            sessions.append(rules.SessionTime(start, end, tz))
-        emails = [e.strip().lower() for e in (form.organisers.data or "").splitlines() if e.strip()]
-        organiser_ids = service.organiser_ids(session=session, emails=emails)
-        draft = service.Draft(
-            kind=form.kind.data or "",
-            language=form.language.data or "",
-            title={
-                "nb": form.title_nb.data or "",
-                "da": form.title_da.data or "",
-                "en": form.title_en.data or "",
-            },
-            description={
-                "nb": form.description_nb.data or "",
-                "da": form.description_da.data or "",
-                "en": form.description_en.data or "",
-            },
-            sessions=sessions,
-            deadline=_local(form.deadline.data, tz),
-            place=form.place.data or "",
-            online_url=form.online_url.data or "",
-            capacity_in_person=form.capacity_in_person.data or 0,
-            capacity_online=form.capacity_online.data or 0,
-            audience_types=list(form.audience_types.data or []),
-            audience_units=[int(u) for u in form.audience_units.data or [] if u.isdigit()],
-            questions=(form.questions.data or "").splitlines(),
-            contact_name=form.contact_name.data or "",
-            contact_email=form.contact_email.data or "",
-        )
-        event = service.create_event(
-            session=session,
-            draft=draft,
-            organiser_ids=organiser_ids,
-            created_by=current_user.id,
-            now=now,
-        )
-        flash(_("The event is published."), "success")
-        return redirect(url_for("organise.detail", event_id=event.id))
+        try:
+            draft, organiser_ids = _draft(form)
+            event = service.create_event(
+                session=session,
+                draft=draft,
+                organiser_ids=organiser_ids,
+                created_by=current_user.id,
+                now=now,
+            )
+        except InvalidAnswer as refused:  # the form comes back as it was, with the reason
+            rollback_request()
+            problem = _(refused.message)
+        else:
+            flash(_("The event is published."), "success")
+            return redirect(url_for("organise.detail", event_id=event.id))
     status = 422 if request.method == "POST" else 200
-    return render_template("events/organise/new.html", form=form), status
+    return render_template("events/organise/new.html", form=form, problem=problem), status
+
+
+def _draft(form: EventForm) -> tuple[service.Draft, list[int]]:
+    """The event the form describes, and its other organisers (checked by the service)."""
+    tz = form.tz.data or "Europe/Oslo"
+    sessions = []
+    for n in (1, 2, 3):
+        start, end = form[f"start{n}"].data, form[f"end{n}"].data
+        if start is None and end is None:
+            continue
+        if start is None or end is None:
+            raise InvalidAnswer(N_("Give both the start and the end of each session."))
+        sessions.append(rules.SessionTime(start, end, tz))
+    emails = [e.strip().lower() for e in (form.organisers.data or "").splitlines() if e.strip()]
+    organiser_ids = service.organiser_ids(session=get_session(), emails=emails)
+    draft = service.Draft(
+        kind=form.kind.data or "",
+        language=form.language.data or "",
+        title={
+            "nb": form.title_nb.data or "",
+            "da": form.title_da.data or "",
+            "en": form.title_en.data or "",
+        },
+        description={
+            "nb": form.description_nb.data or "",
+            "da": form.description_da.data or "",
+            "en": form.description_en.data or "",
+        },
+        sessions=sessions,
+        deadline=_local(form.deadline.data, tz),
+        place=form.place.data or "",
+        online_url=form.online_url.data or "",
+        capacity_in_person=form.capacity_in_person.data or 0,
+        capacity_online=form.capacity_online.data or 0,
+        audience_types=list(form.audience_types.data or []),
+        audience_units=[int(u) for u in form.audience_units.data or [] if u.isdigit()],
+        questions=(form.questions.data or "").splitlines(),
+        contact_name=form.contact_name.data or "",
+        contact_email=form.contact_email.data or "",
+    )
+    return draft, organiser_ids
 
 
 @organise.get("/<int:event_id>", endpoint="detail")

@@ -626,3 +626,91 @@ def test_evaluation_after_the_start_and_the_organisers_summary(app: Flask, as_ro
     assert post(learner, f"/events/registration/{token}/evaluation", data).status_code == 302
     page = as_role("organiser").get(f"/organise/events/{event_id}").get_data(as_text=True)
     assert "mean 4.0 of 5" in page and "The cases" in page and "More time" in page
+
+
+def test_organiser_publishes_an_event_and_bad_schedules_come_back_with_the_reason(
+    app: Flask, as_role: Any
+) -> None:
+    organiser = as_role("organiser")
+    day = (datetime.now(UTC) + timedelta(days=10)).strftime("%Y-%m-%d")
+    data = {
+        "kind": "webinar",
+        "language": "da",
+        "title_da": "Klimakrav",
+        "tz": "Europe/Copenhagen",
+        "start1": f"{day}T10:00",
+        "end1": f"{day}T11:00",
+        "deadline": f"{day}T08:00",
+        "online_url": "https://meet.example.org/k",
+        "capacity_online": "30",
+        "contact_name": "Olav",
+        "contact_email": "organiser@example.org",
+        "questions": "Dietary needs?\n",
+    }
+    overlapping = {**data, "start2": f"{day}T10:30", "end2": f"{day}T12:00"}
+    late_deadline = {**data, "deadline": f"{day}T10:30"}
+    past = {**data, "start1": "2020-01-01T10:00", "end1": "2020-01-01T11:00"}
+    for bad, reason in (
+        (overlapping, "The sessions overlap."),
+        (late_deadline, "before the first session"),
+        (past, "in the past"),
+        ({**data, "organisers": "learner@example.org"}, "organiser role"),
+        ({**data, "online_url": "", "capacity_online": "0"}, "Give a place, an online link"),
+    ):
+        response = post(organiser, "/organise/events/new", bad)
+        assert response.status_code == 422, reason
+        assert reason in response.get_data(as_text=True)
+    response = post(organiser, "/organise/events/new", data)
+    assert response.status_code == 302
+    page = organiser.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Klimakrav" in page
+    with open_session(app) as s:
+        event = s.exec(select(Event).where(Event.language == "da", Event.kind == "webinar")).all()[
+            -1
+        ]
+        sessions = service.sessions_of(session=s, event_id=event.id or 0)
+    assert sessions[0].tz == "Europe/Copenhagen"
+    assert sessions[0].starts_at.hour == 9  # 10:00 in Copenhagen in winter is 09:00 UTC
+    assert as_role("learner").get("/organise/events/new").status_code == 403
+
+
+def test_the_mail_sender_queues_event_reminders_once(app: Flask) -> None:
+    from elearn.jobs.mail import queue_reminders
+    from elearn.services import mail
+
+    assert service.reminder_source in mail.reminder_sources()
+    event_id = _event(app)
+    now = datetime.now(UTC)
+    with open_session(app) as s:
+        user = service.user_person(
+            session=s,
+            user_id=s.exec(
+                select(service.User.id).where(service.User.email == "learner@example.org")
+            ).one(),
+        )
+        service.register(
+            session=s,
+            event_id=event_id,
+            person=user,
+            mode="online",
+            answers={},
+            lang="nb",
+            site=_site(app),
+            now=now,
+        )
+        event = s.get(Event, event_id)
+        assert event is not None
+        starts = event.starts_at
+        s.commit()
+    queue_reminders(app, now=starts - timedelta(hours=20))
+    queue_reminders(app, now=starts - timedelta(hours=20))
+    queue_reminders(app, now=starts - timedelta(minutes=30))
+    with open_session(app) as s:
+        sent = s.exec(
+            select(MailMessage.template).where(MailMessage.to_address == "learner@example.org")
+        ).all()
+    assert sorted(t for t in sent if t.startswith("events/")) == [
+        "events/confirmation",
+        "events/online_link",
+        "events/reminder",
+    ]
