@@ -279,3 +279,21 @@ def test_network_members_see_meetings_archive_and_members(app: Flask, as_role: A
     assert outsider.get(link.group(1)).status_code == 404
     assert as_role("learner").get(f"/me/programmes/networks/{network.id}").status_code == 404
     assert member.get(f"/me/programmes/networks/{network.id}/materials/999999").status_code == 404
+
+
+def test_a_phase_links_to_an_exam_and_refuses_an_unknown_event(app: Flask, as_role: Any) -> None:
+    programme_id, _part = _ids(app)
+    adviser = as_role("adviser")
+    url = f"/programmes/{programme_id}/phases"
+    response = post(adviser, url, {"title": "Test", "targets": "exam:sdg-basics"})
+    assert response.status_code == 302
+    assert 'href="/exams/sdg-basics"' in adviser.get(f"/programmes/{programme_id}").get_data(
+        as_text=True
+    )
+    with open_session(app) as s:
+        before = len(service.phases(session=s, programme_id=programme_id))
+    # A forged event id (not among the choices) and a forged link kind.
+    for data in ({"title": "X", "events": "999999"}, {"title": "X", "targets": "quiz:1"}):
+        assert post(adviser, url, data).status_code == 400
+    with open_session(app) as s:
+        assert len(service.phases(session=s, programme_id=programme_id)) == before
