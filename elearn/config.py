@@ -131,8 +131,13 @@ class Defaults:
     MAIL_LOOP_SECONDS = 30  # `mail send --loop`: the pause between passes
     # Self-service "forgot password": requests per address from one network address, and per
     # account (the same answer is given whether or not the account exists).
-    PASSWORD_FORGOT_LIMIT_PER_ADDRESS = "10 per hour"
-    PASSWORD_FORGOT_LIMIT_PER_ACCOUNT = "3 per hour"
+    # (The same limits hold for sign-up: each one e-mails the address.)
+    PASSWORD_FORGOT_LIMIT_PER_ADDRESS = "30 per hour"
+    PASSWORD_FORGOT_LIMIT_PER_ACCOUNT = "5 per hour"
+    PASSWORD_FORGOT_MINUTES = 60  # a reset link by e-mail works this long (an admin's: above)
+    # "Forgot password" answers no sooner than this, for a known address and an unknown alike.
+    PASSWORD_FORGOT_ANSWER_SECONDS = 0.25
+    SIGNUP_CONFIRM_HOURS = 24  # a sign-up's confirmation link works this long
 
 
 def instance_path_of(test_config: dict[str, Any] | None) -> Path:

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from limits import parse
@@ -29,7 +29,15 @@ from werkzeug.exceptions import TooManyRequests
 
 from elearn.domain.staff import normalise_email
 
-GUARDED = ("auth.login", "auth.signup", "auth.reset")
+GUARDED = ("auth.login", "auth.signup", "auth.reset", "auth.forgot", "auth.confirm_signup")
+# Each of these e-mails the address in the form: a brake per address typed in (against filling
+# someone's inbox), and for reset links one per network address too. Only what sent a message
+# counts (a view sets MAILED on g), so a mistyped form costs nothing.
+MAILS = {
+    "auth.forgot": ("PASSWORD_FORGOT_LIMIT_PER_ACCOUNT", "PASSWORD_FORGOT_LIMIT_PER_ADDRESS"),
+    "auth.signup": ("PASSWORD_FORGOT_LIMIT_PER_ACCOUNT", None),
+}
+MAILED = "elearn_mailed"
 # Look-ups of certificate codes: the page, the PDF and the signed credential (JWT and JSON-LD)
 # share one budget of failed look-ups per address; a code that exists is always answered
 # (docs/decisions/0014).
@@ -86,6 +94,10 @@ def _failed(response: Any) -> bool:
     return bool(response.status_code == 401)
 
 
+def _mailed(response: Any) -> bool:
+    return bool(g.get(MAILED))
+
+
 def init_app(app: Flask) -> None:
     limiter = Limiter(
         key_func=get_remote_address,
@@ -102,6 +114,22 @@ def init_app(app: Flask) -> None:
     for endpoint, setting in per_address.items():
         view: Any = app.view_functions[endpoint]
         wrapped: Any = limiter.limit(_setting(setting), methods=["POST"])(view)
+        if endpoint in MAILS:
+            by_account, by_address = MAILS[endpoint]
+            wrapped = limiter.limit(
+                _setting(by_account),
+                key_func=_account_key,
+                methods=["POST"],
+                deduct_when=_mailed,
+                scope=f"{endpoint}:account",
+            )(wrapped)
+            if by_address:
+                wrapped = limiter.limit(
+                    _setting(by_address),
+                    methods=["POST"],
+                    deduct_when=_mailed,
+                    scope=f"{endpoint}:address",
+                )(wrapped)
         if endpoint == "auth.login":
             wrapped = limiter.limit(
                 lambda: current_app.config["SIGN_IN_LIMIT_PER_ACCOUNT_AND_ADDRESS"],

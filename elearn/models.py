@@ -108,6 +108,24 @@ class PasswordReset(SQLModel, table=True):
     used_at: datetime | None = None
 
 
+class SignupRequest(SQLModel, table=True):
+    """A sign-up waiting for its owner to confirm the address by the link e-mailed to it: the
+    account exists only then, so nobody opens one in someone else's name, and the sign-up page
+    answers the same whether or not the address has an account. Only the token's hash is kept."""
+
+    __tablename__ = "signup_request"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, index=True)
+    name: str = Field(max_length=200)
+    password_hash: str = Field(max_length=255)
+    locale: str | None = Field(default=None, max_length=8)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime
+    expires_at: datetime = Field(index=True)
+    used_at: datetime | None = None
+
+
 class AppSetting(SQLModel, table=True):
     """Settings an admin changes at run time (config holds their defaults)."""
 

@@ -16,6 +16,14 @@ from elearn.jobs import reading
 group = GROUPS["mail"]
 
 
+def _settings() -> sender.MailSettings | None:
+    """The SMTP settings, or None without MAIL_HOST; a bad one ends the command, named."""
+    try:
+        return sender.settings_from_config(config=current_app.config)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+
+
 def _summary(report: sender.SendReport) -> str:
     return (
         f"queued {report.queued} reminder(s), sent {report.sent}, refused {report.refused},"
@@ -28,7 +36,7 @@ def _summary(report: sender.SendReport) -> str:
 @click.option("--max-messages", default=10_000, show_default=True, type=click.IntRange(min=1))
 def mail_send(loop: bool, max_messages: int) -> None:
     """Queue the reminders now due and send what waits; exits 1 when the server failed."""
-    settings = sender.settings_from_config(config=current_app.config)
+    settings = _settings()
     if settings is None:
         report = sender.SendReport()
         sender.queue_reminders(current_app, now=utcnow(), report=report)
@@ -84,7 +92,7 @@ def mail_status(as_json: bool) -> None:
             }
             for r in mail.refused(session=session)
         ]
-    settings = sender.settings_from_config(config=current_app.config)
+    settings = _settings()
     data = {
         "server": f"{settings.host}:{settings.port}" if settings else None,
         "waiting": state.waiting,
@@ -108,3 +116,16 @@ def mail_status(as_json: bool) -> None:
         click.echo(f"last error: {state.last_error}")
     for row in refused:
         click.echo(f"refused #{row['id']} to {row['to']} ({row['template']}): {row['reason']}")
+
+
+@group.command("retry")
+@click.argument("message_ids", nargs=-1, type=int)
+def mail_retry(message_ids: tuple[int, ...]) -> None:
+    """Send refused messages again (all of them, or those named by id), e.g. after the
+    recipient's address or the mail server was fixed."""
+    from elearn.jobs import unit_of_work
+    from elearn.services import mail
+
+    with unit_of_work(current_app) as session:
+        count = mail.retry_refused(session=session, message_ids=message_ids, now=utcnow())
+    click.echo(f"{count} message(s) will be sent by the next 'mail send'")

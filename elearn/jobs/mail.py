@@ -31,8 +31,11 @@ from email.utils import format_datetime, parseaddr
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from sqlalchemy import delete
+from sqlmodel import col
+
 from elearn.jobs import outbox, unit_of_work
-from elearn.models import MailMessage
+from elearn.models import MailAttachment, MailMessage
 from elearn.services import mail
 
 if TYPE_CHECKING:
@@ -287,7 +290,7 @@ def send(
         while tried < max_messages and report.problem is None:
             now = clock()
             # The lease outlasts a whole batch at the slowest the server may answer.
-            lease = timedelta(seconds=settings.timeout * (settings.batch_size + 2) + 60)
+            lease = timedelta(seconds=settings.timeout * (settings.batch_size + 6) + 60)
             with unit_of_work(app, expire_on_commit=False) as session:
                 rows = outbox.claim(
                     session,
@@ -303,7 +306,9 @@ def send(
                 }
             if not rows:
                 break
-            deadline = now + lease - timedelta(seconds=settings.timeout + 30)
+            # One send may wait on the server several times (MAIL, RCPT, DATA): stop while there
+            # is room for the slowest, so that no other sender's claim can overlap this one.
+            deadline = now + lease - timedelta(seconds=5 * settings.timeout + 30)
             for index, row in enumerate(rows):
                 if report.problem is not None or clock() >= deadline:
                     _release(app, rows[index:])
@@ -347,6 +352,9 @@ def _deliver(
         report.waiting += 1
     with unit_of_work(app) as session:
         session.add(row)
+        if outcome.kind == "sent" and attachments:
+            # Delivered: the files (a certificate's PDF is ~56 KB) are not kept twice.
+            session.execute(delete(MailAttachment).where(col(MailAttachment.message_id) == row.id))
 
 
 def _release(app: Flask, rows: list[MailMessage]) -> None:

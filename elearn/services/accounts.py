@@ -22,10 +22,11 @@ from elearn.models import (
     ManagerUnit,
     OrgUnit,
     PasswordReset,
+    SignupRequest,
     User,
     UserRole,
 )
-from elearn.services import audit
+from elearn.services import audit, mail
 from elearn.services.paging import Page, contains, page_of
 
 # Matches no password (it is not a hash werkzeug can produce), and costs nothing to store.
@@ -33,6 +34,7 @@ UNUSABLE = "!unusable"
 INVALID_RESET = N_(
     "The reset link has expired or was used already. Ask your administrator for a new one."
 )
+INVALID_SIGNUP = N_("The confirmation link has expired or was used already. Sign up again.")
 
 
 @cache
@@ -255,9 +257,16 @@ def _token_hash(token: str) -> str:
 
 
 def create_reset_link(
-    *, session: Session, user: User, created_by_id: int | None, now: datetime, hours: int
+    *,
+    session: Session,
+    user: User,
+    created_by_id: int | None,
+    now: datetime,
+    hours: int,
+    lifetime: timedelta | None = None,
 ) -> str:
-    """A one-time token for the user's reset link; earlier unused links stop working."""
+    """A one-time token for the user's reset link (``lifetime``, else ``hours``); earlier unused
+    links stop working."""
     for old in session.exec(
         select(PasswordReset).where(
             PasswordReset.user_id == user.id, col(PasswordReset.used_at).is_(None)
@@ -272,7 +281,7 @@ def create_reset_link(
             token_hash=_token_hash(token),
             created_by_id=created_by_id,
             created_at=now,
-            expires_at=now + timedelta(hours=hours),
+            expires_at=now + (lifetime or timedelta(hours=hours)),
         )
     )
     audit.record(
@@ -281,6 +290,7 @@ def create_reset_link(
         subject=f"user:{user.id}",
         now=now,
         actor_id=created_by_id,
+        data=None if created_by_id else {"by": "e-mail"},
     )
     session.flush()
     return token
@@ -311,6 +321,133 @@ def use_reset_link(*, session: Session, token: str, password: str, now: datetime
         now=now,
         actor_id=user.id,
     )
+    return user
+
+
+# --- by e-mail: forgot password, sign-up (the same answer whether or not an account exists) -----
+
+
+def forgot_password(*, session: Session, email: str, now: datetime, lifetime: timedelta) -> None:
+    """E-mail a one-time reset link to the owner of the active account at ``email``, if there is
+    one. The caller answers the same either way; with no account the message is rendered and
+    dropped, so that both ways take about as long."""
+    user = find_user(session=session, email=email)
+    minutes = int(lifetime.total_seconds() // 60)
+    if user is None or not user.active:
+        mail.rehearse(
+            session=session,
+            template="password_reset",
+            lang=mail.language_of(session=session, user=None),
+            context={"name": "", "reset_url": "", "minutes": minutes},
+        )
+        return
+    token = create_reset_link(
+        session=session, user=user, created_by_id=None, now=now, hours=0, lifetime=lifetime
+    )
+    mail.queue_mail(
+        session,
+        to=user.email,
+        template="password_reset",
+        lang=mail.language_of(session=session, user=user),
+        context={
+            "name": user.name,
+            "reset_url": mail.public_link(session=session, endpoint="auth.reset", token=token),
+            "minutes": minutes,
+        },
+        now=now,
+    )
+
+
+def request_signup(
+    *,
+    session: Session,
+    email: str,
+    name: str,
+    password: str,
+    locale: str | None,
+    now: datetime,
+    lifetime: timedelta,
+) -> None:
+    """Sign-up by e-mail. A new address gets a link that opens the account; an address with an
+    account gets a message telling its owner so (and how to sign in or reset the password).
+    Both ways hash the password and queue one message, so neither the answer nor its time tells
+    anyone whether the address has an account."""
+    email, name = _checked_email(email), _clean_name(name)
+    password_hash = generate_password_hash(password)
+    existing = find_user(session=session, email=email)
+    if existing is not None:
+        mail.queue_mail(
+            session,
+            to=existing.email,
+            template="account_exists",
+            lang=mail.language_of(session=session, user=existing),
+            context={
+                "name": existing.name,
+                "login_url": mail.public_link(session=session, endpoint="auth.login"),
+                "forgot_url": mail.public_link(session=session, endpoint="auth.forgot"),
+            },
+            now=now,
+        )
+        return
+    session.execute(delete(SignupRequest).where(col(SignupRequest.expires_at) <= now))
+    token = secrets.token_urlsafe(32)
+    session.add(
+        SignupRequest(
+            email=email,
+            name=name,
+            password_hash=password_hash,
+            locale=locale,
+            token_hash=_token_hash(token),
+            created_at=now,
+            expires_at=now + lifetime,
+        )
+    )
+    mail.queue_mail(
+        session,
+        to=email,
+        template="signup_confirm",
+        lang=locale or mail.language_of(session=session, user=None),
+        context={
+            "name": name,
+            "confirm_url": mail.public_link(
+                session=session, endpoint="auth.confirm_signup", token=token
+            ),
+            "hours": int(lifetime.total_seconds() // 3600),
+        },
+        now=now,
+    )
+
+
+def valid_signup(*, session: Session, token: str, now: datetime) -> SignupRequest | None:
+    found = session.exec(
+        select(SignupRequest).where(SignupRequest.token_hash == _token_hash(token))
+    ).first()
+    if found is None or found.used_at is not None or found.expires_at <= now:
+        return None
+    return found
+
+
+def confirm_signup(*, session: Session, token: str, now: datetime) -> User:
+    """Open the account the link was sent for; AccountError when the link is spent or expired,
+    or the address got an account meanwhile (a second sign-up confirmed first)."""
+    found = valid_signup(session=session, token=token, now=now)
+    if found is None:
+        raise AccountError(INVALID_SIGNUP)
+    found.used_at = now
+    if find_user(session=session, email=found.email) is not None:
+        session.flush()
+        raise AccountError(N_("An account with this e-mail address already exists."), "email")
+    user = create_user(
+        session=session,
+        email=found.email,
+        name=found.name,
+        password=None,
+        now=now,
+        roles=("learner",),
+        locale=found.locale,
+    )
+    user.password_hash = found.password_hash
+    session.flush()
     return user
 
 

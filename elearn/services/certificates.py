@@ -48,7 +48,7 @@ from elearn.pdf import (
 )
 from elearn.pdf.text import FontError, FontFile
 from elearn.pdf.text import load as load_font
-from elearn.services import audit, xapi
+from elearn.services import audit, notices, xapi
 from elearn.services.attempts import exam_spec
 from elearn.services.paging import Page, contains, page_of
 
@@ -613,6 +613,7 @@ def issue(
         data={"attempt": attempt.id, "exam": attempt.exam_id},
     )
     xapi.certificate_earned(session=session, certificate=certificate, title=spec.title)
+    notices.certificate_issued(session=session, certificate=certificate, attempt=attempt, now=now)
     return certificate
 
 
@@ -767,8 +768,9 @@ def sign_off(
         data={"comment": attempt.review_comment},
     )
     session.flush()
-    if approve:
+    if approve:  # the certificate's message says it was approved
         return issue(session=session, authority=authority, attempt=attempt, now=now)
+    notices.sign_off_rejected(session=session, attempt=attempt, now=now)
     return None
 
 

@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 
 from elearn.jobs import outbox
 from elearn.models import MailAttachment, MailMessage, User
+from elearn.services.paging import Page, page_of
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -128,6 +129,11 @@ def site_of(*, session: Session) -> Site:
     return site
 
 
+def setting(*, session: Session, name: str) -> Any:
+    """A configuration value, for a reminder source (it gets only a session and the time)."""
+    return site_of(session=session).app.config[name]
+
+
 def language_of(*, session: Session, user: User | None) -> str:
     """The language to write to a user in: theirs, else the site's default."""
     return site_of(session=session).language(user.locale if user is not None else None)
@@ -206,6 +212,13 @@ def queue_mail(
     return row
 
 
+def rehearse(*, session: Session, template: str, lang: str, context: dict[str, Any]) -> None:
+    """Render a message and keep nothing: the work ``queue_mail`` does, for a path that must
+    take as long as one that sends (an unknown address asking for a reset link)."""
+    site = site_of(session=session)
+    site.render(template, site.language(lang), {"unsubscribe_url": None, "to": "", **context})
+
+
 def already_queued(*, session: Session, dedupe_key: str) -> bool:
     return (
         session.exec(select(MailMessage.id).where(MailMessage.dedupe_key == dedupe_key)).first()
@@ -232,3 +245,46 @@ def status(*, session: Session) -> outbox.OutboxStatus:
 
 def refused(*, session: Session, limit: int = 50) -> list[MailMessage]:
     return outbox.rejected(session, MailMessage, limit=limit)
+
+
+def retry_refused(*, session: Session, message_ids: Sequence[int], now: datetime) -> int:
+    """Make refused messages wait to be sent again: those named, or all; returns how many."""
+    if not message_ids:
+        return outbox.requeue_rejected(session, MailMessage, now=now)
+    rows = session.exec(
+        select(MailMessage).where(
+            col(MailMessage.id).in_(list(message_ids)), col(MailMessage.rejected_at).is_not(None)
+        )
+    ).all()
+    for row in rows:
+        row.rejected_at, row.next_try_at = None, now
+    session.flush()
+    return len(rows)
+
+
+STATES = ("waiting", "refused", "sent")
+
+
+def message_page(
+    *, session: Session, state: str | None, number: int, size: int = 50
+) -> Page[MailMessage]:
+    """The outbox, newest first, a page at a time; ``state`` one of STATES or None for all."""
+    statement = select(MailMessage)
+    if state == "waiting":
+        statement = statement.where(outbox.pending(MailMessage))
+    elif state == "refused":
+        statement = statement.where(col(MailMessage.rejected_at).is_not(None))
+    elif state == "sent":
+        statement = statement.where(col(MailMessage.sent_at).is_not(None))
+    statement = statement.order_by(col(MailMessage.id).desc())
+    return page_of(session=session, statement=statement, number=number, size=size)
+
+
+def message(*, session: Session, message_id: int) -> MailMessage | None:
+    return session.get(MailMessage, message_id)
+
+
+def state_of(*, row: MailMessage) -> str:
+    if row.sent_at is not None:
+        return "sent"
+    return "refused" if row.rejected_at is not None else "waiting"

@@ -20,7 +20,7 @@ from elearn.domain.errors import AccountError
 from elearn.domain.staff import decode_staff_file
 from elearn.jobs.staff import import_staff
 from elearn.models import ROLES, User
-from elearn.services import accounts, content_sync, learning, reports, staff_import, xapi
+from elearn.services import accounts, content_sync, learning, mail, reports, staff_import, xapi
 from elearn.web.auth import signup_open
 from elearn.web.forms import ConfirmForm, SettingsForm, UserForm
 
@@ -254,3 +254,102 @@ def staff_upload() -> Any:
             return redirect(url_for("admin.staff_upload"))
     status = 400 if plan is not None and plan.errors else 200
     return render_template("admin/staff.html", form=form, plan=plan, text=text), status
+
+
+# --- e-mail: the outbox, and in development the local mailbox ---------------------------------
+
+
+def _mailbox_open() -> bool:
+    """The mailbox shows messages that were never sent, reset links included: only in
+    development, where no MAIL_HOST delivers them."""
+    return not current_app.config.get("MAIL_HOST") and not current_app.config["PRODUCTION"]
+
+
+@bp.get("/mail")
+@admin_only
+def mail_queue() -> Any:
+    state = request.args.get("state", "")
+    state = state if state in mail.STATES else ""
+    session = get_session()
+    page = mail.message_page(
+        session=session,
+        state=state or None,
+        number=request.args.get("page", 1, type=int) or 1,
+        size=PAGE_SIZE,
+    )
+    return render_template(
+        "admin/mail.html",
+        status=mail.status(session=session),
+        page=page,
+        state=state,
+        state_of=mail.state_of,
+        mail_host=current_app.config.get("MAIL_HOST"),
+        mailbox=_mailbox_open(),
+    )
+
+
+@bp.get("/mailbox")
+@admin_only
+def mailbox() -> Any:
+    if not _mailbox_open():
+        abort(404)
+    page = mail.message_page(
+        session=get_session(),
+        state=None,
+        number=request.args.get("page", 1, type=int) or 1,
+        size=PAGE_SIZE,
+    )
+    return render_template("admin/mailbox.html", page=page)
+
+
+def _mailbox_message(message_id: int) -> Any:
+    if not _mailbox_open():
+        abort(404)
+    row = mail.message(session=get_session(), message_id=message_id)
+    if row is None:
+        abort(404)
+    return row
+
+
+@bp.get("/mailbox/<int:message_id>")
+@admin_only
+def mailbox_message(message_id: int) -> Any:
+    row = _mailbox_message(message_id)
+    files = mail.attachments_of(session=get_session(), message_id=message_id)
+    return render_template("admin/mailbox_message.html", row=row, files=files)
+
+
+@bp.get("/mailbox/<int:message_id>/html")
+@admin_only
+def mailbox_html(message_id: int) -> Any:
+    """The message's HTML as the recipient's mail program gets it, in a sandbox: no script, no
+    form, nothing fetched from elsewhere; framed by its own mailbox page only."""
+    row = _mailbox_message(message_id)
+    response = current_app.make_response(row.body_html)
+    response.headers["Content-Type"] = "text/html; charset=utf-8"
+    response.headers["Content-Security-Policy"] = (
+        "sandbox allow-popups allow-popups-to-escape-sandbox; default-src 'none'; "
+        "style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'"
+    )
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    return response
+
+
+@bp.get("/mailbox/<int:message_id>/files/<int:position>")
+@admin_only
+def mailbox_file(message_id: int, position: int) -> Any:
+    _mailbox_message(message_id)
+    files = mail.attachments_of(session=get_session(), message_id=message_id)
+    if not 0 <= position < len(files):
+        abort(404)
+    found = files[position]
+    response = current_app.make_response(found.data)
+    response.headers["Content-Type"] = "application/octet-stream"  # downloaded, never shown
+    response.headers["Content-Disposition"] = _attachment_disposition(found.filename)
+    return response
+
+
+def _attachment_disposition(filename: str) -> str:
+    from urllib.parse import quote
+
+    return f"attachment; filename*=UTF-8''{quote(filename, safe='')}"

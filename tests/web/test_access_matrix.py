@@ -41,6 +41,10 @@ EXAMPLES = {
     "learn.evaluation": f"/courses/{COURSE}/evaluation",
     "learn.check": f"/courses/{COURSE}/modules/01-what-is-sustainability/check",
     "auth.reset": "/reset/not-a-token",
+    "auth.confirm_signup": "/signup/confirm/not-a-token",
+    "admin.mailbox_message": "/admin/mailbox/999999",
+    "admin.mailbox_html": "/admin/mailbox/999999/html",
+    "admin.mailbox_file": "/admin/mailbox/999999/files/0",
     "admin.edit_user": "/admin/users/{learner_id}",
     "admin.reset_link": "/admin/users/{learner_id}/reset-link",
     "static": "/static/elearn.css",
@@ -137,6 +141,10 @@ EXAMPLES = {
 SIGNS_OUT = {"auth.logout", "auth.sign_out_everywhere"}
 NOT_FOUND_OK = {
     "auth.reset",
+    "auth.confirm_signup",
+    "admin.mailbox_message",
+    "admin.mailbox_html",
+    "admin.mailbox_file",
     "issuer.key",
     "issuer.credential_jsonld",
     "exam.item",

@@ -15,7 +15,7 @@ from elearn.models import MailMessage
 from elearn.services import mail
 from elearn.services.mail import Attachment, BadAddress, queue_mail
 
-CONTEXT = {"name": "Kari", "reset_url": "https://example.org/reset/abc", "hours": 48}
+CONTEXT = {"name": "Kari", "reset_url": "https://example.org/reset/abc", "minutes": 60}
 
 
 def messages(app: Flask) -> list[MailMessage]:
@@ -172,3 +172,55 @@ def test_a_message_can_be_queued_outside_an_app_context(app: Flask) -> None:
             session, to="kari@example.org", template="password_reset", lang="da", context=CONTEXT
         )
         assert row is not None and row.subject == "Nulstil din adgangskode"
+
+
+def test_two_transactions_queueing_one_cause_at_once_queue_one_message(app: Flask) -> None:
+    """The second waits for the first (PostgreSQL: the unique key; SQLite: the write lock) and
+    then queues nothing, its own transaction still usable."""
+    import threading
+
+    results: list[object] = []
+    first = open_session(app)
+    row = queue_mail(
+        first,
+        to="a@example.org",
+        template="password_reset",
+        lang="en",
+        context=CONTEXT,
+        dedupe_key="race:1",
+    )
+    assert row is not None
+
+    def second() -> None:
+        with open_session(app) as session:
+            results.append(
+                queue_mail(
+                    session,
+                    to="a@example.org",
+                    template="password_reset",
+                    lang="en",
+                    context=CONTEXT,
+                    dedupe_key="race:1",
+                )
+            )
+            results.append(
+                queue_mail(
+                    session,
+                    to="b@example.org",
+                    template="password_reset",
+                    lang="en",
+                    context=CONTEXT,
+                    dedupe_key="race:2",
+                )
+            )
+            session.commit()
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    thread.join(timeout=0.5)
+    assert thread.is_alive()  # waiting for the first transaction
+    first.commit()
+    first.close()
+    thread.join(timeout=30)
+    assert results[0] is None and results[1] is not None
+    assert sorted(m.dedupe_key or "" for m in messages(app)) == ["race:1", "race:2"]

@@ -1,4 +1,4 @@
-"""e-mail outbox: messages rendered when queued, their attachments
+"""e-mail outbox: messages rendered when queued, their attachments; sign-ups to confirm
 
 Revision ID: 0013
 Revises: 0012
@@ -61,8 +61,25 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('id', name='pk_mail_attachment'),
     )
     op.create_index(op.f('ix_mail_attachment_message_id'), 'mail_attachment', ['message_id'])
+    op.create_table(
+        'signup_request',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('email', sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False),
+        sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column('password_hash', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+        sa.Column('locale', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=True),
+        sa.Column('token_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column('expires_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column('used_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.PrimaryKeyConstraint('id', name='pk_signup_request'),
+        sa.UniqueConstraint('token_hash', name='uq_signup_request_token_hash'),
+    )
+    op.create_index(op.f('ix_signup_request_email'), 'signup_request', ['email'])
+    op.create_index(op.f('ix_signup_request_expires_at'), 'signup_request', ['expires_at'])
 
 
 def downgrade() -> None:
+    op.drop_table('signup_request')
     op.drop_table('mail_attachment')
     op.drop_table('mail_message')
