@@ -25,6 +25,7 @@ ROLE_LABELS = {
     "certifier": _l("Certifier"),
     "panellist": _l("Panellist (standard setting)"),
     "organiser": _l("Organiser (events)"),
+    "adviser": _l("Adviser (programmes)"),
     "admin": _l("Admin"),
     "editor": _l("Editor (case bank)"),
 }

@@ -71,6 +71,7 @@ class Defaults:
     # Events: guests' registrations are deleted RETENTION["guest_registrations"] days (365 by
     # default) after the event ends: the one rule for guests' data (docs/privacy.md).
     EVENT_MATERIAL_MAX_BYTES = 20 * 1024 * 1024  # a presentation (PDF) or an image
+    AGREEMENT_MAX_BYTES = 10 * 1024 * 1024  # a programme's collaboration agreement (PDF)
     # TrueType files (glyf outlines) for scripts the bundled fonts lack, asked after them in order;
     # without one, such letters are printed in Latin letters (docs/decisions/0009).
     CERTIFICATE_FONTS: tuple[str, ...] = ()

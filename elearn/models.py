@@ -11,7 +11,16 @@ from sqlmodel import Field, SQLModel
 
 from elearn.clock import utcnow
 
-ROLES = ("learner", "manager", "certifier", "panellist", "organiser", "editor", "admin")
+ROLES = (
+    "learner",
+    "manager",
+    "certifier",
+    "panellist",
+    "organiser",
+    "adviser",
+    "editor",
+    "admin",
+)
 
 
 # --- people and organisation ------------------------------------------------------------------
@@ -827,6 +836,9 @@ class UnitNextStep(SQLModel, table=True):
     done_at: datetime | None = None
     created_by_id: int | None = Field(default=None, foreign_key="user_account.id")
     created_at: datetime = Field(default_factory=utcnow)
+    # The team reflection session where it was agreed, if any (team_reflection.id; added by
+    # migration 0019, after that table).
+    reflection_id: int | None = None
 
 
 # --- events (information meetings, webinars, workshops, network meetings) -----------------------
@@ -949,5 +961,168 @@ class EventEvaluation(SQLModel, table=True):
     event_id: int = Field(foreign_key="event.id", index=True)
     rating: int
     useful: str = Field(default="", sa_column=Column(Text, nullable=False))
+    improve: str = Field(default="", sa_column=Column(Text, nullable=False))
+    submitted_at: datetime
+
+
+# --- programmes (advisory programmes, networks, competence programmes) ---------------------------
+
+
+class Programme(SQLModel, table=True):
+    __tablename__ = "programme"
+
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(max_length=200)
+    description: str = Field(default="", sa_column=Column(Text, nullable=False))
+    kind: str = Field(max_length=16)  # see elearn.domain.programmes.KINDS
+    created_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+    created_at: datetime
+
+
+class ProgrammeStaff(SQLModel, table=True):
+    """An adviser who runs the programme (sees and changes every organisation in it)."""
+
+    __tablename__ = "programme_staff"
+
+    programme_id: int = Field(foreign_key="programme.id", primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", primary_key=True, index=True)
+
+
+class ProgrammePhase(SQLModel, table=True):
+    __tablename__ = "programme_phase"
+    __table_args__ = (UniqueConstraint("programme_id", "position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    programme_id: int = Field(foreign_key="programme.id", index=True)
+    position: int
+    title: str = Field(max_length=200)
+    description: str = Field(default="", sa_column=Column(Text, nullable=False))
+    requires_agreement: bool = False  # the phase ends only with an approved agreement
+
+
+class ProgrammePhaseLink(SQLModel, table=True):
+    """What a phase consists of: an event (by id), a course, an exam or a task (its text)."""
+
+    __tablename__ = "programme_phase_link"
+
+    id: int | None = Field(default=None, primary_key=True)
+    phase_id: int = Field(foreign_key="programme_phase.id", index=True)
+    kind: str = Field(max_length=8)  # event | course | exam | task
+    ref: str = Field(max_length=200)
+
+
+class ProgrammeRequirement(SQLModel, table=True):
+    """A contact role that must take part in a phase's events (the head of procurement)."""
+
+    __tablename__ = "programme_requirement"
+
+    id: int | None = Field(default=None, primary_key=True)
+    phase_id: int = Field(foreign_key="programme_phase.id", index=True)
+    role: str = Field(max_length=100)
+
+
+class Participation(SQLModel, table=True):
+    """A top-level unit (an organisation) taking part in a programme."""
+
+    __tablename__ = "participation"
+    __table_args__ = (UniqueConstraint("programme_id", "unit_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    programme_id: int = Field(foreign_key="programme.id", index=True)
+    unit_id: int = Field(foreign_key="org_unit.id", index=True)
+    status: str = Field(max_length=10)  # applied | invited | accepted | declined
+    phases_done: int = 0
+    created_at: datetime
+    decided_at: datetime | None = None
+    decided_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+
+
+class ParticipationContact(SQLModel, table=True):
+    __tablename__ = "participation_contact"
+    __table_args__ = (UniqueConstraint("participation_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    participation_id: int = Field(foreign_key="participation.id", index=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    role: str = Field(max_length=100)
+
+
+class ProgrammeActivity(SQLModel, table=True):
+    """One line of an organisation's activity plan."""
+
+    __tablename__ = "programme_activity"
+
+    id: int | None = Field(default=None, primary_key=True)
+    participation_id: int = Field(foreign_key="participation.id", index=True)
+    title: str = Field(max_length=200)
+    owner: str = Field(default="", max_length=200)
+    due_on: date | None = None
+    status: str = Field(default="planned", max_length=12)
+    notes: str = Field(default="", sa_column=Column(Text, nullable=False))
+    updated_at: datetime
+
+
+class AgreementVersion(SQLModel, table=True):
+    """One version of an organisation's collaboration agreement: never changed once written;
+    a change is a new version that needs approval again."""
+
+    __tablename__ = "agreement_version"
+    __table_args__ = (UniqueConstraint("participation_id", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    participation_id: int = Field(foreign_key="participation.id", index=True)
+    version: int
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    file_id: int | None = Field(default=None, foreign_key="stored_file.id")
+    drafted_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+    drafted_at: datetime
+    approved_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+    approved_at: datetime | None = None
+
+
+# --- team reflection after a course -------------------------------------------------------------
+
+
+class TeamReflection(SQLModel, table=True):
+    """A unit's reflection session after a course: an event of the unit, the three KS
+    questions and the course's own prompts (as they read when it was scheduled)."""
+
+    __tablename__ = "team_reflection"
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="org_unit.id", index=True)
+    course_id: str = Field(max_length=80)
+    event_id: int = Field(foreign_key="event.id")
+    prompts: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+    created_at: datetime
+
+
+class TeamReflectionAnswer(SQLModel, table=True):
+    """A participant's answer to one question; private unless ``shared``."""
+
+    __tablename__ = "team_reflection_answer"
+    __table_args__ = (UniqueConstraint("reflection_id", "user_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    reflection_id: int = Field(foreign_key="team_reflection.id", index=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    key: str = Field(max_length=20)  # read | liked | daily | p1, p2... (the course's prompts)
+    answer: str = Field(sa_column=Column(Text, nullable=False))
+    shared: bool = False
+    updated_at: datetime
+
+
+class ProgrammeEvaluation(SQLModel, table=True):
+    """A participant's closing evaluation of a programme, once per organisation and person."""
+
+    __tablename__ = "programme_evaluation"
+    __table_args__ = (UniqueConstraint("participation_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    participation_id: int = Field(foreign_key="participation.id", index=True)
+    user_id: int = Field(foreign_key="user_account.id")
+    ratings: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    gained: str = Field(default="", sa_column=Column(Text, nullable=False))
     improve: str = Field(default="", sa_column=Column(Text, nullable=False))
     submitted_at: datetime

@@ -28,6 +28,7 @@ ROLE_USERS = {
     "panellist": "panellist@example.org",
     "panellist2": "panellist2@example.org",
     "organiser": "organiser@example.org",
+    "adviser": "adviser@example.org",
     "new-learner": "learner2@example.org",  # has not started any course
     "editor": "editor@example.org",
 }
@@ -199,11 +200,12 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Template:
 
 
 def copy_instance(template: Template, target: Path) -> dict[str, Any]:
-    """The database with the keys that signed its certificates, as a backup would hold them.
+    """The database with the keys that signed its certificates and its stored files, as a backup
+    would hold them.
 
     Returns the configuration that points an app at the copy (and at the template's content).
     """
-    for folder in ("keys", "pdf-signing"):
+    for folder in ("keys", "pdf-signing", "files"):  # files: the demo archive's uploads
         if (template.instance / folder).is_dir():
             shutil.copytree(template.instance / folder, target / folder)
     if template.database is not None:

@@ -29,6 +29,7 @@ def create_demo_data(app: Flask, *, now: datetime) -> list[str]:
             now=now,
             authority=authority_of(app=app),
             cases_dir=Path(app.config["CASES_DIR"]),
+            instance_path=app.instance_path,
         )
     seal(app, now=lambda: now)  # the demo's audit entries, sealed as the sealer would
     return created

@@ -36,6 +36,8 @@ DEMO_USERS: tuple[tuple[str, str, tuple[str, ...], str | None], ...] = (
     ("editor@example.org", "Eli Redaktør", ("editor",), None),
     # Runs the demo events: sees their participants, checks people in, uploads materials.
     ("organiser@example.org", "Olav Arrangør", ("organiser",), None),
+    # Runs the demo programmes (elearn.services.programme_demo).
+    ("adviser@example.org", "Astrid Rådgiver", ("adviser",), None),
 )
 CERTIFIERS = ("certifier@example.org", "certifier2@example.org")
 
@@ -46,6 +48,7 @@ def create_demo(
     now: datetime,
     authority: certificates.Authority | None = None,
     cases_dir: Path | None = None,
+    instance_path: str | None = None,
 ) -> list[str]:
     """Create what is missing; returns the e-mail addresses created this time."""
     for unit_name in DEPARTMENTS:
@@ -70,6 +73,11 @@ def create_demo(
         _complete_exam_courses(session, email, now)
     _demo_manager(session, now)
     _demo_events(session, now)
+    from elearn.services.programme_demo import create_demo_programmes
+
+    create_demo_programmes(
+        session=session, now=now, password=DEMO_PASSWORD, instance_path=instance_path
+    )
     if authority is not None:
         _demo_certificates(session, authority, now)
     if cases_dir is not None and cases_dir.is_dir():

@@ -26,6 +26,7 @@ def add_step(
     due: date,
     actor_id: int,
     now: datetime,
+    reflection_id: int | None = None,
 ) -> UnitNextStep:
     """Record a next step for a unit the caller manages (the caller checked the scope)."""
     if due < now.date():
@@ -36,6 +37,7 @@ def add_step(
         action=action,
         owner=owner,
         due=due,
+        reflection_id=reflection_id,
         created_by_id=actor_id,
         created_at=now,
     )

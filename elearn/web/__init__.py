@@ -144,8 +144,10 @@ def init_app(app: Flask) -> None:
         manage,
         panel,
         privacy,
+        programmes,
         sittings,
         sso,
+        team_reflection,
     )
 
     inputs.init_app(app)  # first: routes take its converter, and CSRF reads a form it checked
@@ -168,6 +170,10 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(cases.bp)
     app.register_blueprint(events.bp)
     app.register_blueprint(events.organise)
+    app.register_blueprint(programmes.bp)
+    app.register_blueprint(programmes.mine)
+    app.register_blueprint(team_reflection.team)
+    app.register_blueprint(team_reflection.mine)
     app.before_request(_refuse_nul_in_query)
     app.after_request(_security_headers)
 

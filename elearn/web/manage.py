@@ -29,10 +29,19 @@ from elearn.clock import utcnow
 from elearn.db import get_session
 from elearn.domain.localize import pick
 from elearn.i18n import current_language
-from elearn.services import certificates, events, learning, next_steps, reports, sittings
+from elearn.services import (
+    certificates,
+    events,
+    learning,
+    next_steps,
+    reports,
+    sittings,
+    team_reflection,
+)
 from elearn.services.exams import active_exams, attempts_of
 from elearn.services.paging import page_of_list
 from elearn.web import authority
+from elearn.web import team_reflection as team_web
 from elearn.web.forms import NAME_MAX, PlainText
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
@@ -189,6 +198,8 @@ def unit(unit_id: int) -> Any:
         assignments=reports.assignments_for(session=session, tree=tree, unit_id=unit_id),
         booked=sittings.booked_in_units(session=session, unit_ids=tree.subtree(unit_id), now=now),
         events=events.attendance_in_units(session=session, unit_ids=tree.subtree(unit_id)),
+        team_reflections=team_reflection.for_units(session=session, unit_ids=[unit_id]),
+        reflection_form=team_web.schedule_form(),
         form=form,
         next_steps=agreed,
         next_step_form=_next_step_form(session),

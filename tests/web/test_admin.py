@@ -13,6 +13,7 @@ from elearn.db import engine_of
 from elearn.models import AuditEntry, ManagerUnit, OrgUnit, User, UserRole
 from elearn.services import accounts, audit
 from elearn.services.demo import DEMO_USERS
+from elearn.services.programme_demo import PEOPLE
 from tests.conftest import english_client, login, post
 
 
@@ -23,7 +24,7 @@ def user_id(app: Flask, email: str) -> int:
 
 def test_user_list_and_search(admin: FlaskClient) -> None:
     page = admin.get("/admin/").get_data(as_text=True)
-    assert f"{len(DEMO_USERS)} user(s)" in page and "learner@example.org" in page
+    assert f"{len(DEMO_USERS) + len(PEOPLE)} user(s)" in page and "learner@example.org" in page
     page = admin.get("/admin/?q=LENA").get_data(as_text=True)
     assert "1 user(s)" in page and "Lena Læring" in page and "admin@example.org" not in page
 

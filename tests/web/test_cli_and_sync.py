@@ -19,6 +19,7 @@ from elearn.content.loader import load_content
 from elearn.db import engine_of
 from elearn.models import AuditEntry, Course, Item, ItemVersion, User, UserRole, modelled
 from elearn.services.demo import DEMO_USERS
+from elearn.services.programme_demo import PEOPLE
 from tests.conftest import english_client, login, make_app
 
 ITEMS = "question_banks/soa-baerekraft/items/sdgs.yaml"
@@ -163,7 +164,8 @@ def test_demo_is_idempotent_and_refused_in_production(tmp_path: Path, fresh: Fla
     code, out = run(fresh, "demo")
     assert code == 0 and "created" not in out
     with Session(engine_of(fresh)) as s:
-        assert len(s.exec(select(User)).all()) == len(DEMO_USERS)
+        # The demo's users and the contact people of the demo programmes' organisations.
+        assert len(s.exec(select(User)).all()) == len(DEMO_USERS) + len(PEOPLE)
     prod = make_app(tmp_path / "prod", PRODUCTION=True, PUBLIC_URL="https://kurs.example.no")
     run(prod, "db", "upgrade")
     code, out = run(prod, "demo")
