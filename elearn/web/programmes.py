@@ -42,6 +42,7 @@ from elearn.domain.events import localized
 from elearn.i18n import current_language
 from elearn.models import OrgUnit, Programme, User
 from elearn.services import accounts, files, reports
+from elearn.services import cases as case_bank
 from elearn.services import programmes as service
 from elearn.web.events import ORG_TYPE_LABELS
 from elearn.web.forms import ConfirmForm, MultiCheckboxField, PlainText, SmallIntegerField
@@ -294,6 +295,9 @@ def detail(programme_id: int) -> Any:
         invite_form=invite,
         staff_form=StaffForm(),
         decision_form=DecisionForm(),
+        cases=case_bank.search(
+            session=session, filters=case_bank.Filters(programme=programme.title), number=1, size=5
+        ),
     )
 
 

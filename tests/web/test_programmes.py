@@ -12,6 +12,8 @@ from sqlmodel import select
 
 from elearn.db import open_session
 from elearn.models import (
+    CaseStudy,
+    CaseText,
     OrgUnit,
     Participation,
     Programme,
@@ -297,3 +299,29 @@ def test_a_phase_links_to_an_exam_and_refuses_an_unknown_event(app: Flask, as_ro
         assert post(adviser, url, data).status_code == 400
     with open_session(app) as s:
         assert len(service.phases(session=s, programme_id=programme_id)) == before
+
+
+def test_the_programme_page_lists_the_published_cases_that_name_it(
+    app: Flask, as_role: Any
+) -> None:
+    programme_id, _part = _ids(app)
+    adviser = as_role("adviser")
+    page = adviser.get(f"/programmes/{programme_id}").get_data(as_text=True)
+    assert "No published case names this programme yet" in page
+    with open_session(app) as s:
+        programme = s.get(Programme, programme_id)
+        assert programme is not None
+        case = s.exec(select(CaseStudy).where(CaseStudy.state == "published")).first()
+        assert case is not None
+        draft = s.exec(select(CaseStudy).where(CaseStudy.state != "published")).first()
+        case.programme = programme.title
+        if draft is not None:
+            draft.programme = programme.title  # not published: not listed
+        s.commit()
+        titles = dict(
+            s.exec(select(CaseText.lang, CaseText.title).where(CaseText.case_id == case.id)).all()
+        )
+        title = titles.get("en") or next(iter(titles.values()), None)
+    page = adviser.get(f"/programmes/{programme_id}").get_data(as_text=True)
+    assert title is not None and title in page
+    assert f'href="/cases/{case.id}"' in page
