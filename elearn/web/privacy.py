@@ -106,47 +106,37 @@ def mine() -> Any:
     return render_template("privacy/mine.html", form=ErasureRequestForm(), requests=requests)
 
 
-def _json(data: dict[str, Any], user_id: int) -> Response:
-    return Response(
-        json.dumps(data, ensure_ascii=False, indent=2, default=str),
-        mimetype="application/json",
-        headers={
-            "Content-Disposition": f'attachment; filename="elearn-data-{user_id}.json"',
-            "Cache-Control": "no-store",
-        },
+def _export(user_id: int, form: str) -> Response:
+    """Everything held about the person, as a JSON file or a page; the download is logged."""
+    data = privacy.export_person(session=get_session(), user_id=user_id)
+    privacy.log_export(
+        session=get_session(), user_id=user_id, actor_id=current_user.id, now=utcnow(), form=form
     )
+    if form == "json":
+        response = Response(
+            json.dumps(data, ensure_ascii=False, indent=2, default=str),
+            mimetype="application/json",
+            headers={"Content-Disposition": f'attachment; filename="elearn-data-{user_id}.json"'},
+        )
+    else:
+        own = user_id == current_user.id
+        response = Response(render_template("privacy/export.html", data=data, own=own))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/account/privacy/export.json")
 @signed_in
 @writes_on_get(LOGGED)
 def mine_json() -> Any:
-    data = privacy.export_person(session=get_session(), user_id=current_user.id)
-    privacy.log_export(
-        session=get_session(),
-        user_id=current_user.id,
-        actor_id=current_user.id,
-        now=utcnow(),
-        form="json",
-    )
-    return _json(data, current_user.id)
+    return _export(current_user.id, "json")
 
 
 @bp.get("/account/privacy/export")
 @signed_in
 @writes_on_get(LOGGED)
 def mine_html() -> Any:
-    data = privacy.export_person(session=get_session(), user_id=current_user.id)
-    privacy.log_export(
-        session=get_session(),
-        user_id=current_user.id,
-        actor_id=current_user.id,
-        now=utcnow(),
-        form="html",
-    )
-    response = Response(render_template("privacy/export.html", data=data, own=True))
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return _export(current_user.id, "html")
 
 
 @bp.post("/account/privacy/erase")
@@ -222,11 +212,7 @@ def _person_or_404(user_id: int) -> None:
 @writes_on_get(LOGGED)
 def person_json(user_id: int) -> Any:
     _person_or_404(user_id)
-    data = privacy.export_person(session=get_session(), user_id=user_id)
-    privacy.log_export(
-        session=get_session(), user_id=user_id, actor_id=current_user.id, now=utcnow(), form="json"
-    )
-    return _json(data, user_id)
+    return _export(user_id, "json")
 
 
 @bp.get("/admin/users/<int:user_id>/privacy/export")
@@ -234,13 +220,7 @@ def person_json(user_id: int) -> Any:
 @writes_on_get(LOGGED)
 def person_html(user_id: int) -> Any:
     _person_or_404(user_id)
-    data = privacy.export_person(session=get_session(), user_id=user_id)
-    privacy.log_export(
-        session=get_session(), user_id=user_id, actor_id=current_user.id, now=utcnow(), form="html"
-    )
-    response = Response(render_template("privacy/export.html", data=data, own=False))
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return _export(user_id, "html")
 
 
 @bp.route("/admin/users/<int:user_id>/close", methods=["GET", "POST"])
