@@ -11,7 +11,8 @@ from playwright.sync_api import Browser, Page, expect
 from tests.e2e.conftest import axe_check
 from tests.e2e.test_journeys import sign_in
 
-ITEMS = [f"sdg-{n:03d}" for n in range(1, 13)]  # the 12 items quick-certificate draws 6 from
+# The 18 items of topic sdgs in the main pool, which quick-certificate draws 6 from.
+ITEMS = [f"sdg-{n:03d}" for n in (*range(1, 13), 101, 102, 104, 105, 106, 107)]
 
 
 def person(browser: Browser, args: dict[str, Any], base: str, email: str) -> Page:
@@ -78,7 +79,7 @@ def test_a_panel_sets_a_standard_in_two_rounds(
 
     # The certifier sees both done and opens round 2.
     page.goto(study_url)
-    expect(page.get_by_role("cell", name="12 / 12")).to_have_count(2)
+    expect(page.get_by_role("cell", name="18 / 18")).to_have_count(2)
     page.get_by_role("button", name="End round 1 and open round 2").click()
     expect(page.get_by_text("Round 2 is open")).to_be_visible()
     page.screenshot(path=shots / "22-study-round-2.png", full_page=True)
@@ -97,19 +98,19 @@ def test_a_panel_sets_a_standard_in_two_rounds(
     rate(one, {"sdg-012": "0.65"})
 
     # The certifier closes the study. By hand, final ratings:
-    #   P1: sdg-001..006 0.80, sdg-007..011 0.60, sdg-012 0.65
-    #   P2: sdg-001..003 0.80, sdg-004..012 0.70
-    # item means: 3 × 0.80, 3 × 0.75, 5 × 0.65, 1 × 0.675 → the one topic's mean
-    # (2.4 + 2.25 + 3.25 + 0.675) / 12 = 0.714583; the form draws only this topic, so the cut
-    # is 71.46 %. Own cuts: P1 8.45 / 12 = 70.42 %, P2 8.7 / 12 = 72.5 %; their SD
-    # 2.0833 / √2 = 1.47, the standard error 1.47 / √2 = 1.04.
+    #   P1: sdg-001..006 0.80, sdg-012 0.65, the other 11 items 0.60
+    #   P2: sdg-001..003 0.80, the other 15 items 0.70
+    # item means: 3 × 0.80, 3 × 0.75, 11 × 0.65, 1 × 0.675 → the one topic's mean
+    # (2.4 + 2.25 + 7.15 + 0.675) / 18 = 0.693056; the form draws only this topic, so the cut
+    # is 69.31 %. Own cuts: P1 12.05 / 18 = 66.94 %, P2 12.9 / 18 = 71.67 %; their SD
+    # 4.7222 / √2 = 3.34, the standard error 3.34 / √2 = 2.36.
     page.goto(study_url)
     page.get_by_role("button", name="Close the study after round 2").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Results of study")
     expect(page.locator("#recommended-cut")).to_contain_text(
-        "71.5 % (standard error 1.0 percentage points)"
+        "69.3 % (standard error 2.4 percentage points)"
     )
-    expect(page.get_by_text("1.5 percentage points, over 2 panellist(s)")).to_be_visible()
+    expect(page.get_by_text("3.3 percentage points, over 2 panellist(s)")).to_be_visible()
     axe_check(page, "study results")
     page.screenshot(path=shots / "24-study-results.png", full_page=True)
     page.emulate_media(media="print")
@@ -121,7 +122,7 @@ def test_a_panel_sets_a_standard_in_two_rounds(
     # The statistics page puts the exam's cut beside the study's recommendation.
     page.goto(f"{live_server}/certify/exams/quick-certificate/statistics")
     expect(page.locator("#cut-in-file")).to_contain_text("80 %")
-    expect(page.locator("#cut-recommended")).to_contain_text("71.5 %")
+    expect(page.locator("#cut-recommended")).to_contain_text("69.3 %")
     page.locator("summary", has_text="Angoff ratings the draw uses").click()
     expect(page.get_by_role("cell", name="author estimate").first).to_be_visible()
     axe_check(page, "statistics with the standard")
