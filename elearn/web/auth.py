@@ -42,8 +42,7 @@ from elearn.web.forms import (
     SignupForm,
     language_choices,
 )
-from elearn.web.signin import forget_in_browser as _forget_in_browser
-from elearn.web.signin import sign_in as _sign_in
+from elearn.web.signin import forget_in_browser, sign_in
 from elearn.web.sso import logout_url, providers
 
 bp = Blueprint("auth", __name__)
@@ -85,7 +84,7 @@ def login() -> Any:
             # One message for a wrong e-mail, a wrong password and a closed account.
             form.password.errors = [_("The e-mail address or the password is not right.")]
         else:
-            _sign_in(user, bool(form.remember.data))
+            sign_in(user, bool(form.remember.data))
             return redirect(safe_next(form.next.data, url_for("learn.home")))
     status = 401 if form.password.errors else 200
     return render_template("auth/login.html", form=form, signup_open=signup_open()), status
@@ -111,7 +110,7 @@ def logout() -> Any:
     # Signed in through a provider that offers it: signed out there too (RP-initiated logout).
     at_provider = logout_url(url_for("auth.login", _external=True))
     accounts.end_session(session=get_session(), token=current_user.session_token)
-    _forget_in_browser()
+    forget_in_browser()
     if at_provider:
         # A page, not a redirect: the site's CSP lets its forms lead only to the site itself.
         url, label = at_provider
@@ -124,7 +123,7 @@ def logout() -> Any:
 @signed_in
 def sign_out_everywhere() -> Any:
     accounts.sign_out_everywhere(session=get_session(), user_id=current_user.id, now=utcnow())
-    _forget_in_browser()
+    forget_in_browser()
     flash(_("You are signed out everywhere, on this device too."), "info")
     return redirect(url_for("auth.login"))
 
@@ -170,8 +169,8 @@ def confirm_signup(token: str) -> Any:
             flash(_(exc.message), "error")
             return redirect(url_for("auth.login"))
         if current_user.is_authenticated:
-            _forget_in_browser()
-        _sign_in(user, remember=False)
+            forget_in_browser()
+        sign_in(user, remember=False)
         flash(_("Welcome! Your account is ready."), "success")
         return redirect(url_for("learn.home"))
     return render_template("auth/signup_confirm.html", form=form)
@@ -250,7 +249,7 @@ def change_password() -> Any:
         except AccountError as exc:
             form.current.errors = [_(exc.message)]
         else:
-            _sign_in(user, remember=False)  # the new session token replaces the old one
+            sign_in(user, remember=False)  # the new session token replaces the old one
             flash(_("Your password is changed. You were signed out everywhere else."), "success")
             return redirect(url_for("auth.account"))
     return render_template("auth/password.html", form=form)
@@ -270,7 +269,7 @@ def reset(token: str) -> Any:
         except AccountError:
             return render_template("auth/reset_invalid.html"), 404
         if current_user.is_authenticated:
-            _forget_in_browser()  # the new password ended every session, this one too
+            forget_in_browser()  # the new password ended every session, this one too
         flash(_("Your new password is set. Sign in with it."), "success")
         return redirect(url_for("auth.login"))
     return render_template("auth/reset.html", form=form)

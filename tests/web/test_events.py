@@ -53,6 +53,14 @@ def _event(app: Flask, **changes: Any) -> int:
         return event.id
 
 
+def _learner(s: Any) -> Any:
+    """The demo learner as a person who registers (signed in)."""
+    user_id = s.exec(
+        select(service.User.id).where(service.User.email == "learner@example.org")
+    ).one()
+    return service.user_person(session=s, user_id=user_id)
+
+
 def _site(app: Flask) -> service.Site:
     return service.Site("http://localhost", app.secret_key.encode())  # type: ignore[union-attr]
 
@@ -176,12 +184,7 @@ def test_unconfirmed_guest_is_released_after_a_day_and_the_next_promoted(app: Fl
             now=now,
         ).registration
         assert guest.status == "pending"
-        user = service.user_person(
-            session=s,
-            user_id=s.exec(
-                select(service.User.id).where(service.User.email == "learner@example.org")
-            ).one(),
-        )
+        user = _learner(s)
         waiting = service.register(
             session=s,
             event_id=event_id,
@@ -389,12 +392,7 @@ def test_reminders_are_queued_once(app: Flask) -> None:
     event_id = _event(app)
     site, now = _site(app), datetime.now(UTC)
     with open_session(app) as s:
-        user = service.user_person(
-            session=s,
-            user_id=s.exec(
-                select(service.User.id).where(service.User.email == "learner@example.org")
-            ).one(),
-        )
+        user = _learner(s)
         service.register(
             session=s,
             event_id=event_id,
@@ -682,12 +680,7 @@ def test_the_mail_sender_queues_event_reminders_once(app: Flask) -> None:
     event_id = _event(app)
     now = datetime.now(UTC)
     with open_session(app) as s:
-        user = service.user_person(
-            session=s,
-            user_id=s.exec(
-                select(service.User.id).where(service.User.email == "learner@example.org")
-            ).one(),
-        )
+        user = _learner(s)
         service.register(
             session=s,
             event_id=event_id,
